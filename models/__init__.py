@@ -1,0 +1,1 @@
+"""Guidance Lab's diffusion engine: schedule, data, denoisers, guidance and samplers."""

@@ -1,0 +1,97 @@
+"""The two data sets: scikit-learn's bundled 8x8 digits and an analytic 2-D Gaussian mixture.
+
+Nothing is downloaded: the digits ship inside scikit-learn, and the mixture is defined here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+DATA_NAMES = ("digits", "gmm2d")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Points ``x`` (N, D) in [-1, 1]-ish VP space, their labels (N,), and how to show them."""
+
+    name: str
+    x: np.ndarray  # (N, D) float64
+    labels: np.ndarray  # (N,) int64
+    num_classes: int
+    image_shape: tuple[int, int] | None  # (8, 8) for digits, None for 2-D points
+    class_names: tuple[str, ...]
+
+    @property
+    def dim(self) -> int:
+        """Data dimension D."""
+        return int(self.x.shape[1])
+
+
+@dataclass(frozen=True)
+class GaussianMixture2D:
+    """A mixture of isotropic 2-D Gaussians, each component belonging to one class.
+
+    ``p(x0) = sum_k w_k N(x0; mu_k, std_k^2 I)``; component k has class ``comp_class[k]``.
+    Its noisy marginal, posterior mean and class posterior are closed-form (see ``models.exact``).
+    """
+
+    means: np.ndarray  # (K, 2)
+    stds: np.ndarray  # (K,)
+    weights: np.ndarray  # (K,) summing to 1
+    comp_class: np.ndarray  # (K,) int64
+    num_classes: int
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` points and their class labels."""
+        k = rng.choice(len(self.weights), size=n, p=self.weights)
+        x = self.means[k] + self.stds[k, None] * rng.standard_normal((n, 2))
+        return x, self.comp_class[k]
+
+
+def make_gmm2d() -> GaussianMixture2D:
+    """Three classes of three components each, on interleaved arcs of a ring (radius 0.75).
+
+    Classes interleave so that class-conditional and unconditional predictions differ
+    visibly, which is what a guidance diagram needs.
+    """
+    num_classes, per_class = 3, 3
+    k = np.arange(num_classes * per_class)
+    angles = 2 * np.pi * k / len(k) + np.pi / 2
+    radius = np.where(k % 2 == 0, 0.75, 0.5)
+    means = np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
+    comp_class = (k % num_classes).astype(np.int64)
+    stds = np.full(len(k), 0.09)
+    weights = np.full(len(k), 1.0 / len(k))
+    return GaussianMixture2D(means=means, stds=stds, weights=weights, comp_class=comp_class,
+                             num_classes=num_classes)
+
+
+@lru_cache(maxsize=None)
+def load_digits_dataset() -> Dataset:
+    """scikit-learn's 1,797 8x8 digits, pixel values 0..16 scaled to [-1, 1]."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = d.data.astype(np.float64) / 8.0 - 1.0
+    return Dataset("digits", x, d.target.astype(np.int64), 10, (8, 8),
+                   tuple(str(i) for i in range(10)))
+
+
+@lru_cache(maxsize=None)
+def load_gmm2d_dataset(n: int = 3000, seed: int = 0) -> Dataset:
+    """A fixed sample of ``n`` points from ``make_gmm2d()`` (for PCA, plots and evaluation)."""
+    gmm = make_gmm2d()
+    x, y = gmm.sample(n, np.random.default_rng(seed))
+    return Dataset("gmm2d", x, y, gmm.num_classes, None, ("A", "B", "C"))
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load a data set by name; raises ``ValueError`` listing the valid names."""
+    if name == "digits":
+        return load_digits_dataset()
+    if name == "gmm2d":
+        return load_gmm2d_dataset()
+    raise ValueError(f"unknown data set {name!r}; valid: {', '.join(DATA_NAMES)}")

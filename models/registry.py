@@ -1,0 +1,112 @@
+"""Loading models by name: exact denoisers are built in memory, networks come from ``assets/``.
+
+Each network ships as ``assets/<data>_<role>.pt`` (a state_dict, loaded with
+``torch.load(..., weights_only=True)``) beside ``assets/<data>_<role>.json`` (its config).
+Anything wrong with those files raises ``WeightsError`` naming the file and how to rebuild it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+
+from models.data import DATA_NAMES, Dataset, load_dataset
+from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.nets import NETWORKS
+from models.schedule import Schedule, make_schedule
+
+MODEL_NAMES = ("exact", "neural")
+DEVICE_NAMES = ("auto", "cpu", "cuda")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+REBUILD_HINT = "rebuild the shipped weights with `python -m models.train`"
+
+
+class WeightsError(RuntimeError):
+    """A weights or config file is missing, corrupt or does not fit its network."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU raises ``ValueError``."""
+    if name not in DEVICE_NAMES:
+        raise ValueError(f"unknown device {name!r}; valid: {', '.join(DEVICE_NAMES)}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def asset_paths(data: str, role: str, assets: Path = ASSETS) -> tuple[Path, Path]:
+    """``(weights.pt, config.json)`` of one network."""
+    return assets / f"{data}_{role}.pt", assets / f"{data}_{role}.json"
+
+
+def load_network(data: str, role: str, device: torch.device | str = "cpu", assets: Path = ASSETS) -> torch.nn.Module:
+    """Build the network ``role`` for ``data`` from its config and load its weights (eval mode)."""
+    pt, cfg_path = asset_paths(data, role, assets)
+    for path in (cfg_path, pt):
+        if not path.is_file():
+            raise WeightsError(f"missing weights file {path}: {REBUILD_HINT}")
+    try:
+        config = json.loads(cfg_path.read_text())
+        net = NETWORKS[role](config)
+    except (ValueError, KeyError, TypeError) as e:
+        raise WeightsError(f"corrupt config {cfg_path} ({e}): {REBUILD_HINT}") from None
+    try:
+        state = torch.load(pt, map_location="cpu", weights_only=True)
+    except Exception as e:  # unpickling errors come in many types; all mean the same thing here
+        raise WeightsError(f"corrupt or unsafe weights file {pt} ({type(e).__name__}): {REBUILD_HINT}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"weights file {pt} does not hold a state_dict of tensors: {REBUILD_HINT}")
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0][:200]
+        raise WeightsError(f"weights file {pt} does not fit its network ({first}): {REBUILD_HINT}") from None
+    if not all(torch.isfinite(p).all() for p in net.state_dict().values()):
+        raise WeightsError(f"weights file {pt} holds NaN or inf values: {REBUILD_HINT}")
+    return net.to(device).eval().requires_grad_(False)
+
+
+@dataclass
+class ModelBundle:
+    """A denoiser with what each kind of guidance needs, for one data set."""
+
+    data: str
+    model: str
+    dataset: Dataset
+    denoiser: Callable
+    schedule: Schedule
+    device: torch.device
+    log_prob: Optional[Callable] = None  # (x_t, t) -> (B, C) log p(y | x_t): classifier guidance
+    clean_log_prob: Optional[Callable] = None  # x0 -> (B, C) log p(y | x0): universal guidance
+
+
+def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
+                needs: tuple[str, ...] = (), assets: Path = ASSETS) -> ModelBundle:
+    """Load ``model`` (``exact`` or ``neural``) for ``data``; ``needs`` lists extra parts to load:
+    ``classifier`` (noise-aware classifier) and/or ``universal`` (clean classifier).
+
+    The exact model's classifier is its exact posterior and needs no file.
+    """
+    if data not in DATA_NAMES:
+        raise ValueError(f"unknown data set {data!r}; valid: {', '.join(DATA_NAMES)}")
+    if model not in MODEL_NAMES:
+        raise ValueError(f"unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}")
+    device = torch.device(device)
+    dataset = load_dataset(data)
+    if model == "exact":
+        schedule = make_schedule("linear")
+        build = exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser
+        denoiser = build(schedule, device)
+        log_prob = denoiser.log_posterior
+    else:
+        denoiser = load_network(data, "denoiser", device, assets)
+        schedule = denoiser.schedule
+        log_prob = load_network(data, "noisy_classifier", device, assets) if "classifier" in needs else None
+    clean = load_network(data, "clean_classifier", device, assets) if "universal" in needs else None
+    return ModelBundle(data, model, dataset, denoiser, schedule, device, log_prob, clean)
