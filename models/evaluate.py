@@ -1,0 +1,224 @@
+"""How good are guided samples? Accuracy, diversity and memorisation, per guidance scale.
+
+``python -m models.evaluate --data digits --model neural --sampler ddpm --steps 100 --guidance cfg
+--gammas 0,1,3 --samples 500 --seed 0 [--json]`` samples ``N`` points with labels spread over all
+classes (``arange(N) % C``) once per gamma, then measures:
+
+* ``accuracy``: the fraction of samples that an independent judge assigns to the requested class.
+  The judge is a scikit-learn RBF support-vector machine fitted on the clean data set; guidance
+  never sees it, so guidance cannot game it the way it can game its own classifier.
+* ``diversity``: the mean pairwise Euclidean distance between samples of the same requested class,
+  averaged over classes. Guidance that collapses each class onto a few prototypes lowers it.
+* ``nearest_train``: the median, over samples, of the Euclidean distance to the closest training
+  point. Near 0 means the model reproduces training data (the exact denoiser memorises).
+
+Samples that are not finite (a diverging guidance scale) count as misclassified and are left out
+of ``diversity`` and ``nearest_train``; ``finite`` reports their share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from functools import lru_cache
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from models.data import DATA_NAMES, load_dataset
+from models.guidance import GUIDANCE_NAMES
+from models.pipeline import MAX_BATCH, SampleSpec, run
+from models.registry import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
+from models.samplers import SAMPLER_NAMES
+
+METRIC_NAMES = ("accuracy", "diversity", "nearest_train")
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics: plain numpy in, one float out.
+
+@lru_cache(maxsize=None)
+def reference_classifier(data: str):
+    """The independent judge for ``data``: an RBF SVC fitted on the clean data set (cached)."""
+    from sklearn.svm import SVC
+
+    d = load_dataset(data)
+    return SVC(kernel="rbf", C=10.0, gamma="scale").fit(d.x, d.labels)
+
+
+def accuracy(samples: np.ndarray, labels: np.ndarray, data: str) -> float:
+    """Fraction of ``samples`` (N, D) that the reference classifier puts in class ``labels`` (N,).
+
+    Non-finite samples count as wrong.
+    """
+    samples, labels = np.asarray(samples, np.float64), np.asarray(labels)
+    ok = np.isfinite(samples).all(axis=1)
+    if not ok.any():
+        return 0.0
+    predicted = reference_classifier(data).predict(samples[ok])
+    return float((predicted == labels[ok]).sum() / len(samples))
+
+
+def diversity(samples: np.ndarray, labels: np.ndarray) -> float:
+    """Mean pairwise Euclidean distance within each requested class, averaged over classes.
+
+    Classes with fewer than two (finite) samples are skipped; NaN when none is left.
+    """
+    samples, labels = np.asarray(samples, np.float64), np.asarray(labels)
+    ok = np.isfinite(samples).all(axis=1)
+    per_class = []
+    for c in np.unique(labels):
+        x = samples[ok & (labels == c)]  # (n, D)
+        n = len(x)
+        if n < 2:
+            continue
+        dist = np.sqrt(np.maximum(_sq_dists(x, x), 0.0))  # (n, n)
+        per_class.append(dist.sum() / (n * (n - 1)))  # the diagonal is zero
+    return float(np.mean(per_class)) if per_class else math.nan
+
+
+def nearest_train(samples: np.ndarray, train: np.ndarray) -> float:
+    """Median over (finite) samples of the Euclidean distance to the closest row of ``train``."""
+    samples = np.asarray(samples, np.float64)
+    samples = samples[np.isfinite(samples).all(axis=1)]
+    if len(samples) == 0:
+        return math.nan
+    train = np.asarray(train, np.float64)
+    closest = np.concatenate([_sq_dists(chunk, train).min(axis=1) for chunk in np.array_split(samples, max(1, len(samples) // 512))])
+    return float(np.median(np.sqrt(np.maximum(closest, 0.0))))
+
+
+def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances (len(a), len(b))."""
+    return (a**2).sum(1)[:, None] - 2 * a @ b.T + (b**2).sum(1)[None, :]
+
+
+# ---------------------------------------------------------------------------------------------
+# One evaluation: sample once per gamma, measure.
+
+def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gammas: Sequence[float],
+             samples: int, seed: int, device: str | torch.device = "cpu", bundle: Optional[ModelBundle] = None,
+             *, eta: float = 0.0, progress: bool = False) -> list[dict]:
+    """Sample ``samples`` points per gamma (labels ``arange(samples) % C``) and measure them.
+
+    Returns one dict per gamma with ``gamma``, ``accuracy``, ``diversity``, ``nearest_train``,
+    ``finite`` (share of finite samples), ``samples`` and ``seconds``. Every gamma uses the same
+    seed, so the runs differ only by the guidance scale. Raises ``ValueError`` for bad settings
+    and ``models.registry.WeightsError`` for missing or corrupt weights.
+    """
+    gammas = [float(g) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must list at least one guidance scale")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 2 <= samples <= MAX_BATCH:
+        raise ValueError(f"samples must be an integer in 2..{MAX_BATCH}, got {samples!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"steps must be an integer in 1..1000, got {steps!r}")
+    specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, gamma=g, label=0,
+                        steps=int(steps), seed=int(seed), batch=int(samples), eta=float(eta)).validate()
+             for g in gammas]
+    if bundle is None:
+        dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
+        bundle = load_bundle(data, model, dev, needs=(guidance,))
+    elif (bundle.data, bundle.model) != (data, model):
+        raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {model}/{data}")
+    dataset = bundle.dataset
+    labels = np.arange(samples) % dataset.num_classes
+    reference_classifier(data)  # fit the judge before the timed loop
+
+    rows = []
+    if progress:
+        from tqdm import tqdm
+        specs_iter = tqdm(specs, desc=f"{model}/{data} {guidance}", unit="gamma", file=sys.stderr)
+    else:
+        specs_iter = specs
+    for spec in specs_iter:
+        start = time.perf_counter()
+        x = run(spec, bundle, labels=labels).samples  # (N, D)
+        seconds = time.perf_counter() - start
+        rows.append(dict(gamma=spec.gamma, accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
+                         nearest_train=nearest_train(x, dataset.x),
+                         finite=float(np.isfinite(x).all(axis=1).mean()), samples=int(samples),
+                         seconds=round(seconds, 3)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line, ``error: ...``, and exits with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message}\n")
+
+
+def parse_gammas(text: str) -> list[float]:
+    """``"0,1,3"`` -> ``[0.0, 1.0, 3.0]``; raises ``ValueError`` for anything not finite."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        gammas = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--gammas must be comma-separated numbers, got {text!r}") from None
+    if not gammas or not all(math.isfinite(g) for g in gammas):
+        raise ValueError(f"--gammas must be finite numbers, got {text!r}")
+    return gammas
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m models.evaluate`` argument parser."""
+    p = _Parser(prog="python -m models.evaluate",
+                description="Sample with guidance at several scales and measure class accuracy (by an "
+                            "independent SVM), within-class diversity and distance to the nearest training point.")
+    p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
+    p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm", help="sampler (default: ddpm)")
+    p.add_argument("--steps", type=int, default=100, help="sampling steps, 1..1000 (default: 100)")
+    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance (default: cfg)")
+    p.add_argument("--gammas", default="0,1,3", help="comma-separated guidance scales (default: 0,1,3)")
+    p.add_argument("--samples", type=int, default=500, help=f"samples per gamma, 2..{MAX_BATCH} (default: 500)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--eta", type=float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
+    p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
+    p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
+    return p
+
+
+def format_table(rows: list[dict]) -> str:
+    """A markdown table of the rows ``evaluate`` returns."""
+    head = "| gamma | accuracy | diversity | nearest_train | finite | seconds |"
+    lines = [head, "|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['gamma']:g} | {r['accuracy']:.3f} | {r['diversity']:.3f} | {r['nearest_train']:.3f} "
+                     f"| {r['finite']:.3f} | {r['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def _json_safe(rows: list[dict]) -> list[dict]:
+    """NaN (no finite samples) becomes null, so the output is strict JSON."""
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m models.evaluate``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, parse_gammas(args.gammas),
+                        args.samples, args.seed, device=args.device, eta=args.eta, progress=True)
+    except (ValueError, WeightsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(_json_safe(rows), allow_nan=False))
+    else:
+        print(f"{args.model} / {args.data}, {args.sampler} {args.steps} steps, {args.guidance} guidance, "
+              f"{args.samples} samples, seed {args.seed}\n")
+        print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Animated trajectory views rendered by updating artists over a cached background (blitting).
+
+The static parts (data cloud, axes, legend, caption) are drawn once; each frame restores that
+background and redraws only the artists that move, which is what keeps GIF export fast.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from models.trajectory import Trajectory
+from viz.gif import encode_gif
+from viz.projection import Projection
+from viz.style import COLORS, FONT_SIZE, LABELS, new_figure, style_axes
+
+
+def square_limits(points: np.ndarray, pad: float = 0.06, aspect: float = 4 / 3) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis limits holding every finite point, with equal units on both axes for a box of
+    width / height = ``aspect``."""
+    p = points.reshape(-1, 2)
+    p = p[np.isfinite(p).all(1)]
+    if len(p) == 0:
+        return (-1.0, 1.0), (-1.0, 1.0)
+    lo, hi = p.min(0), p.max(0)
+    center, span = (lo + hi) / 2, np.maximum(hi - lo, 1e-6) * (1 + 2 * pad)
+    half_w = max(span[0], span[1] * aspect) / 2
+    half_h = half_w / aspect
+    return (center[0] - half_w, center[0] + half_w), (center[1] - half_h, center[1] + half_h)
+
+
+class PathAnimation:
+    """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step."""
+
+    def __init__(self, traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
+                 title: str = "", fig: Optional[Figure] = None) -> None:
+        self.traj, self.projection = traj, projection
+        self.xs = projection(traj.x)  # (S+1, B, 2)
+        self.x0s = projection(traj.x0_hat)  # (S, B, 2)
+        self.fig = fig or new_figure()
+        ax = self.ax = self.fig.add_subplot()
+        style_axes(ax)
+        if background is not None:
+            bg = projection(background)
+            ax.scatter(bg[:, 0], bg[:, 1], s=4, c=COLORS["data"], lw=0, label="data", zorder=0)
+        xlim, ylim = square_limits(np.concatenate([self.xs.reshape(-1, 2), self.x0s.reshape(-1, 2)]))
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.set_title(title, fontsize=FONT_SIZE)
+        self.fig.text(0.01, 0.005, projection.note, fontsize=FONT_SIZE - 5, color="#444444", wrap=True)
+        batch = self.xs.shape[1]
+        self.paths = [ax.plot([], [], color=COLORS["x_t"], lw=0.8, alpha=0.35, animated=True)[0] for _ in range(batch)]
+        self.links = ax.plot([], [], color=COLORS["x0_hat"], lw=0.6, alpha=0.5, animated=True)[0]
+        self.cur = ax.scatter([], [], s=28, c=COLORS["x_t"], label=LABELS["x_t"], zorder=3, animated=True)
+        self.pred = ax.scatter([], [], s=28, c=COLORS["x0_hat"], marker="D", label=LABELS["x0_hat"], zorder=3, animated=True)
+        self.step_text = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=FONT_SIZE - 1, animated=True)
+        ax.legend(loc="upper right", fontsize=FONT_SIZE - 3, framealpha=0.9)
+        self.canvas = self.fig.canvas
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    @property
+    def num_frames(self) -> int:
+        """One frame per step, plus the final sample."""
+        return self.xs.shape[0]
+
+    def update(self, k: int) -> None:
+        """Move the artists to step ``k`` (0 = x_T, S = final sample)."""
+        k = int(np.clip(k, 0, self.num_frames - 1))
+        for b, line in enumerate(self.paths):
+            line.set_data(self.xs[: k + 1, b, 0], self.xs[: k + 1, b, 1])
+        self.cur.set_offsets(self.xs[k])
+        if k < len(self.x0s):
+            pred = self.x0s[k]
+            self.pred.set_offsets(pred)
+            seg = np.stack([self.xs[k], pred, np.full_like(pred, np.nan)], 1).reshape(-1, 2)
+            self.links.set_data(seg[:, 0], seg[:, 1])
+            t = int(self.traj.timesteps[k])
+            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}   t = {t}")
+        else:
+            self.pred.set_offsets(np.empty((0, 2)))
+            self.links.set_data([], [])
+            self.step_text.set_text(f"final sample   t = 0")
+
+    def frame(self, k: int) -> np.ndarray:
+        """RGBA pixels (H, W, 4) of step ``k``, drawn by blitting onto the cached background."""
+        self.update(k)
+        self.canvas.restore_region(self.background)
+        for artist in (*self.paths, self.links, self.cur, self.pred, self.step_text):
+            self.ax.draw_artist(artist)
+        return np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def frames(self, indices: Optional[Sequence[int]] = None) -> Iterator[np.ndarray]:
+        """Frames for ``indices`` (default: every step)."""
+        for k in (range(self.num_frames) if indices is None else indices):
+            yield self.frame(k)
+
+    def draw(self, k: int) -> Figure:
+        """The full Figure at step ``k`` (for display on a page)."""
+        self.update(k)
+        for artist in (*self.paths, self.links, self.cur, self.pred, self.step_text):
+            artist.set_animated(False)
+        return self.fig
+
+
+def frame_indices(num_frames: int, max_frames: int) -> list[int]:
+    """At most ``max_frames`` evenly spread indices, always including the first and last."""
+    if num_frames <= max_frames:
+        return list(range(num_frames))
+    return sorted(set(np.round(np.linspace(0, num_frames - 1, max_frames)).astype(int).tolist()))
+
+
+def path_gif(traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
+             title: str = "", max_frames: int = 100, fps: float = 10.0) -> bytes:
+    """GIF bytes of the path animation, at most ``max_frames`` frames."""
+    anim = PathAnimation(traj, projection, background, title)
+    return encode_gif(anim.frames(frame_indices(anim.num_frames, max_frames)), fps=fps)

@@ -1,0 +1,117 @@
+"""Maps from the data space (D dimensions) to the 2-D screen, each saying what it loses.
+
+* ``pca``: principal components of a set of points (the run's own x_t and x0_hat, or the data set).
+* ``random``: a seeded Gaussian random projection, scaled so lengths are preserved on average.
+* ``plane``: the exact affine plane through three points (x_t and two predictions). Vectors lying
+  in that plane keep their true lengths and angles.
+For a 2-D data set every view is the identity, which is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PROJECTION_NAMES = ("pca", "random", "plane")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """An affine map ``p -> (p - origin) @ basis.T`` from D dimensions to 2."""
+
+    kind: str
+    origin: np.ndarray  # (D,)
+    basis: np.ndarray  # (2, D)
+    note: str  # what this view keeps and loses, in one sentence for the screen
+    exact: bool = False  # True when distances between in-view points are kept exactly
+    explained_variance_ratio: tuple[float, float] | None = None
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        """Project an array (..., D) to (..., 2)."""
+        return (np.asarray(points, np.float64) - self.origin) @ self.basis.T
+
+    def vectors(self, v: np.ndarray) -> np.ndarray:
+        """Project displacement vectors (..., D) to (..., 2): no origin shift."""
+        return np.asarray(v, np.float64) @ self.basis.T
+
+
+def identity_projection(dim: int = 2) -> Projection:
+    """The 2-D data set itself: exact."""
+    if dim != 2:
+        raise ValueError(f"the identity view needs 2-D data, got D = {dim}")
+    return Projection("identity", np.zeros(2), np.eye(2), "2-D data: this picture is exact, nothing is projected.", True)
+
+
+def pca_projection(points: np.ndarray) -> Projection:
+    """The two leading principal axes of ``points`` (N, D); the note gives the variance kept."""
+    x = np.asarray(points, np.float64).reshape(-1, np.shape(points)[-1])
+    if x.shape[1] == 2:
+        return identity_projection()
+    mean = x.mean(0)
+    _, sing, vt = np.linalg.svd(x - mean, full_matrices=False)
+    var = sing**2
+    ratio = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
+    # Fix each axis's sign (largest |loading| positive) so the picture does not flip between runs.
+    basis = vt[:2] * np.sign(vt[:2, [np.argmax(np.abs(r)) for r in vt[:2]]].diagonal())[:, None]
+    kept = float(ratio[:2].sum())
+    return Projection("pca", mean, basis,
+                      f"PCA: these two axes keep {100 * kept:.1f}% of the variance; the other "
+                      f"{100 * (1 - kept):.1f}% is flattened onto the screen.",
+                      False, (float(ratio[0]), float(ratio[1])))
+
+
+def random_projection(dim: int, seed: int = 0, reference: np.ndarray | None = None) -> Projection:
+    """Gaussian random projection ``R / sqrt(2)``, R (2, D) standard normal from ``seed``.
+
+    If ``reference`` points are given, the note quotes the 5th..95th percentile of how much
+    pairwise distances between them are stretched or shrunk.
+    """
+    if dim == 2:
+        return identity_projection()
+    basis = np.random.default_rng(seed).standard_normal((2, dim)) / np.sqrt(2.0)
+    note = "Random projection: distances are kept only on average, each pair is stretched or shrunk."
+    if reference is not None:
+        lo, hi = distance_distortion(reference, basis)
+        note = (f"Random projection: pairwise distances are scaled by {lo:.2f}x to {hi:.2f}x "
+                f"(5th to 95th percentile); a faithful random view would need far more than 2 axes.")
+    return Projection("random", np.zeros(dim), basis, note, False)
+
+
+def distance_distortion(points: np.ndarray, basis: np.ndarray, pairs: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """5th and 95th percentile of projected / true distance over random pairs of ``points``."""
+    x = np.asarray(points, np.float64).reshape(-1, np.shape(points)[-1])
+    rng = np.random.default_rng(seed)
+    i, j = rng.integers(0, len(x), pairs), rng.integers(0, len(x), pairs)
+    keep = i != j
+    d = x[i[keep]] - x[j[keep]]
+    true = np.linalg.norm(d, axis=1)
+    ok = true > 1e-12
+    ratio = np.linalg.norm(d[ok] @ basis.T, axis=1) / true[ok]
+    return float(np.percentile(ratio, 5)), float(np.percentile(ratio, 95))
+
+
+def plane_projection(origin: np.ndarray, p: np.ndarray, q: np.ndarray) -> Projection:
+    """The affine plane through ``origin``, ``p`` and ``q`` (each (D,)), with an orthonormal basis:
+    the first axis points from ``origin`` to ``p``. Points in the plane keep exact distances.
+
+    If the three points are (nearly) collinear, the second axis is any unit vector orthogonal to
+    the first, and the view is still exact for them.
+    """
+    o, p, q = (np.asarray(v, np.float64) for v in (origin, p, q))
+    if o.shape[0] == 2:
+        return identity_projection()
+    u = p - o
+    if np.linalg.norm(u) < 1e-12:
+        u, q = q - o, p
+    if np.linalg.norm(u) < 1e-12:
+        u = np.eye(len(o))[0]
+    e1 = u / np.linalg.norm(u)
+    w = (q - o) - np.dot(q - o, e1) * e1
+    if np.linalg.norm(w) < 1e-9 * max(1.0, np.linalg.norm(q - o)):
+        w = np.eye(len(o))[np.argmin(np.abs(e1))]
+        w = w - np.dot(w, e1) * e1
+    e2 = w / np.linalg.norm(w)
+    return Projection("plane", o, np.stack([e1, e2]),
+                      "Exact plane through x_t and the two predictions: lengths and angles of the "
+                      "guidance construction are true, not projected.", True)
