@@ -8,6 +8,7 @@ Anything wrong with those files raises ``WeightsError`` naming the file and how 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -22,6 +23,7 @@ from models.schedule import Schedule, make_schedule
 MODEL_NAMES = ("exact", "neural")
 DEVICE_NAMES = ("auto", "cpu", "cuda")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_ENV = "GUIDANCE_LAB_ASSETS"  # overrides the weights folder (used by tests and for experiments)
 REBUILD_HINT = "rebuild the shipped weights with `python -m models.train`"
 
 
@@ -40,12 +42,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def asset_paths(data: str, role: str, assets: Path = ASSETS) -> tuple[Path, Path]:
+def assets_dir() -> Path:
+    """The weights folder: ``$GUIDANCE_LAB_ASSETS`` if set, else the shipped ``assets/``."""
+    return Path(os.environ.get(ASSETS_ENV) or ASSETS)
+
+
+def asset_paths(data: str, role: str, assets: Optional[Path] = None) -> tuple[Path, Path]:
     """``(weights.pt, config.json)`` of one network."""
+    assets = Path(assets) if assets is not None else assets_dir()
     return assets / f"{data}_{role}.pt", assets / f"{data}_{role}.json"
 
 
-def load_network(data: str, role: str, device: torch.device | str = "cpu", assets: Path = ASSETS) -> torch.nn.Module:
+def load_network(data: str, role: str, device: torch.device | str = "cpu",
+                 assets: Optional[Path] = None) -> torch.nn.Module:
     """Build the network ``role`` for ``data`` from its config and load its weights (eval mode)."""
     pt, cfg_path = asset_paths(data, role, assets)
     for path in (cfg_path, pt):
@@ -87,7 +96,7 @@ class ModelBundle:
 
 
 def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
-                needs: tuple[str, ...] = (), assets: Path = ASSETS) -> ModelBundle:
+                needs: tuple[str, ...] = (), assets: Optional[Path] = None) -> ModelBundle:
     """Load ``model`` (``exact`` or ``neural``) for ``data``; ``needs`` lists extra parts to load:
     ``classifier`` (noise-aware classifier) and/or ``universal`` (clean classifier).
 

@@ -1,0 +1,86 @@
+"""The export command line: contract arrays, GIF bytes, determinism and one-line errors."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.trajectory import Trajectory
+from viz.export import main
+from viz.gif import gif_frame_count
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ["--data", "digits", "--model", "exact", "--sampler", "ddpm", "--guidance", "cfg", "--gamma", "3",
+        "--label", "4", "--steps", "12", "--seed", "5", "--batch", "3", "--projection", "pca"]
+
+
+def test_writes_contract_npz_and_animated_gif(tmp_path):
+    gif, npz = tmp_path / "a.gif", tmp_path / "a.npz"
+    assert main(BASE + ["--out", str(gif), "--npz", str(npz)]) == 0
+    with np.load(npz, allow_pickle=False) as z:
+        assert z["x"].shape == (13, 3, 64) and z["x0_hat"].shape == (12, 3, 64)
+        assert z["noise"].shape == (12, 3, 64) and z["timesteps"].shape == (12,)
+        assert z["alphas_cumprod"].shape == (1000,) and z["alphas_cumprod"].dtype == np.float64
+        assert set(z.files) >= {"x0_uncond", "x0_cond", "labels", "gamma", "sampler", "guidance", "model", "data", "seed"}
+        assert str(z["sampler"]) == "ddpm" and float(z["gamma"]) == 3.0
+        np.testing.assert_array_equal(z["labels"], [4, 4, 4])
+    traj = Trajectory.load_npz(npz)
+    assert traj.meta["seed"] == 5
+    assert gif_frame_count(gif.read_bytes()) == 13  # x_T, then one frame per step
+
+
+def test_same_settings_same_bytes(tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        main(BASE + ["--out", str(tmp_path / f"{name}.gif"), "--npz", str(tmp_path / f"{name}.npz")])
+        outs.append((tmp_path / f"{name}.gif").read_bytes())
+    assert outs[0] == outs[1]
+    main(BASE[:-6] + ["--seed", "6", "--batch", "3", "--projection", "pca", "--out", str(tmp_path / "c.gif")])
+    assert (tmp_path / "c.gif").read_bytes() != outs[0]
+
+
+@pytest.mark.parametrize("projection", ["random", "plane"])
+def test_other_projections(tmp_path, projection):
+    args = BASE[:-1] + [projection, "--out", str(tmp_path / "p.gif"), "--frames", "5"]
+    assert main(args) == 0
+    assert gif_frame_count((tmp_path / "p.gif").read_bytes()) == 5
+
+
+@pytest.mark.parametrize("bad", [
+    ["--sampler", "foo"], ["--steps", "0"], ["--steps", "1001"], ["--gamma", "nan"], ["--gamma", "inf"],
+    ["--gamma", "abc"], ["--label", "10"], ["--batch", "0"], ["--projection", "tsne"], ["--device", "tpu"],
+    ["--out", "/nonexistent-folder/x.gif"], ["--eta", "2"], ["--guidance", "magic"],
+])
+def test_bad_values_fail_with_one_line(tmp_path, capsys, bad):
+    args = ["--model", "exact", "--steps", "2", "--batch", "1", "--out", str(tmp_path / "x.gif")] + bad
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0]
+
+
+def test_bad_value_in_a_real_process_has_no_traceback(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "viz.export", "--steps", "abc", "--out", str(tmp_path / "x.gif")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr and "--steps" in res.stderr
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not a torch file", b"PK\x03\x04truncated"])
+def test_missing_or_corrupt_weights_name_the_file_and_the_fix(tmp_path, content):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    if content is not None:
+        (assets / "digits_denoiser.json").write_text('{"dim": 64, "num_classes": 10, "hidden": 32, "depth": 1}')
+        (assets / "digits_denoiser.pt").write_bytes(content)
+    res = subprocess.run([sys.executable, "-m", "viz.export", "--model", "neural", "--steps", "2", "--batch", "1",
+                          "--out", str(tmp_path / "x.gif")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "GUIDANCE_LAB_ASSETS": str(assets)})
+    assert res.returncode == 2, res.stderr
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "digits_denoiser" in line and "python -m models.train" in line
