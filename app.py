@@ -9,5 +9,6 @@ st.set_page_config(page_title="Guidance Lab", page_icon="🧭", layout="wide")
 
 pages = [
     st.Page("pages/sampling.py", title="Sampling", icon="🎲", default=True),
+    st.Page("pages/high_dimensions.py", title="High dimensions", icon="📐"),
 ]
 st.navigation(pages).run()

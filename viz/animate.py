@@ -31,7 +31,55 @@ def square_limits(points: np.ndarray, pad: float = 0.06, aspect: float = 4 / 3) 
     return (center[0] - half_w, center[0] + half_w), (center[1] - half_h, center[1] + half_h)
 
 
-class PathAnimation:
+class Animated:
+    """Base of every animated view: subclasses build a Figure whose moving artists are created
+    with ``animated=True`` and listed in ``self.moving``, then call ``self._cache_background()``.
+
+    ``update(k)`` moves the artists to frame k; ``frame(k)`` blits them onto the cached static
+    background and returns RGBA pixels; ``draw(k)`` returns the whole Figure for a page.
+    """
+
+    fig: Figure
+    moving: list
+
+    @property
+    def num_frames(self) -> int:
+        raise NotImplementedError
+
+    def update(self, k: int) -> None:
+        raise NotImplementedError
+
+    def _cache_background(self) -> None:
+        self.canvas = self.fig.canvas
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def frame(self, k: int) -> np.ndarray:
+        """RGBA pixels (H, W, 4) of frame ``k``, drawn by blitting onto the cached background."""
+        self.update(k)
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
+        return np.asarray(self.canvas.buffer_rgba()).copy()
+
+    def frames(self, indices: Optional[Sequence[int]] = None) -> Iterator[np.ndarray]:
+        """Frames for ``indices`` (default: every frame)."""
+        for k in (range(self.num_frames) if indices is None else indices):
+            yield self.frame(k)
+
+    def draw(self, k: int) -> Figure:
+        """The whole Figure at frame ``k`` (for display on a page; the animation is done with)."""
+        self.update(k)
+        for artist in self.moving:
+            artist.set_animated(False)
+        return self.fig
+
+    def gif(self, max_frames: int = 100, fps: float = 10.0) -> bytes:
+        """GIF bytes of at most ``max_frames`` evenly spread frames."""
+        return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps)
+
+
+class PathAnimation(Animated):
     """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step."""
 
     def __init__(self, traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
@@ -57,9 +105,8 @@ class PathAnimation:
         self.pred = ax.scatter([], [], s=28, c=COLORS["x0_hat"], marker="D", label=LABELS["x0_hat"], zorder=3, animated=True)
         self.step_text = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=FONT_SIZE - 1, animated=True)
         ax.legend(loc="upper right", fontsize=FONT_SIZE - 3, framealpha=0.9)
-        self.canvas = self.fig.canvas
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.moving = [*self.paths, self.links, self.cur, self.pred, self.step_text]
+        self._cache_background()
 
     @property
     def num_frames(self) -> int:
@@ -84,26 +131,6 @@ class PathAnimation:
             self.links.set_data([], [])
             self.step_text.set_text(f"final sample   t = 0")
 
-    def frame(self, k: int) -> np.ndarray:
-        """RGBA pixels (H, W, 4) of step ``k``, drawn by blitting onto the cached background."""
-        self.update(k)
-        self.canvas.restore_region(self.background)
-        for artist in (*self.paths, self.links, self.cur, self.pred, self.step_text):
-            self.ax.draw_artist(artist)
-        return np.asarray(self.canvas.buffer_rgba()).copy()
-
-    def frames(self, indices: Optional[Sequence[int]] = None) -> Iterator[np.ndarray]:
-        """Frames for ``indices`` (default: every step)."""
-        for k in (range(self.num_frames) if indices is None else indices):
-            yield self.frame(k)
-
-    def draw(self, k: int) -> Figure:
-        """The full Figure at step ``k`` (for display on a page)."""
-        self.update(k)
-        for artist in (*self.paths, self.links, self.cur, self.pred, self.step_text):
-            artist.set_animated(False)
-        return self.fig
-
 
 def frame_indices(num_frames: int, max_frames: int) -> list[int]:
     """At most ``max_frames`` evenly spread indices, always including the first and last."""
@@ -115,5 +142,4 @@ def frame_indices(num_frames: int, max_frames: int) -> list[int]:
 def path_gif(traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
              title: str = "", max_frames: int = 100, fps: float = 10.0) -> bytes:
     """GIF bytes of the path animation, at most ``max_frames`` frames."""
-    anim = PathAnimation(traj, projection, background, title)
-    return encode_gif(anim.frames(frame_indices(anim.num_frames, max_frames)), fps=fps)
+    return PathAnimation(traj, projection, background, title).gif(max_frames, fps)
