@@ -34,9 +34,17 @@ class ExactMixtureDenoiser:
         self.schedule = schedule
         self.num_classes = int(num_classes)
         self.device = torch.device(device)
-        self._np = dict(means=np.asarray(means, np.float64), stds=np.asarray(stds, np.float64),
-                        log_w=np.log(np.asarray(weights, np.float64)))
-        self.comp_class = torch.as_tensor(np.asarray(comp_class, np.int64), device=self.device)
+        # Components sorted by class, so that each class is one contiguous slice.
+        order = np.argsort(np.asarray(comp_class, np.int64), kind="stable")
+        cls = np.asarray(comp_class, np.int64)[order]
+        self._np = dict(means=np.asarray(means, np.float64)[order], stds=np.asarray(stds, np.float64)[order],
+                        log_w=np.log(np.asarray(weights, np.float64))[order])
+        self.comp_class = torch.as_tensor(cls, device=self.device)
+        bounds = np.searchsorted(cls, np.arange(self.num_classes + 1))
+        self._slices = [slice(int(bounds[c]), int(bounds[c + 1])) for c in range(self.num_classes)]
+        # All components share one width (true for the empirical data and the 2-D mixture):
+        # then the noisy variance is one number per row and the logits need one matmul.
+        self._shared_var = bool(np.ptp(self._np["stds"]) == 0)
         self._cache: dict[torch.dtype, dict[str, torch.Tensor]] = {}
 
     def _buffers(self, dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -48,47 +56,58 @@ class ExactMixtureDenoiser:
         return self._cache[dtype]
 
     def _logits_and_means(self, x: torch.Tensor, t: torch.Tensor):
-        """Per-component log joint ``log w_k N(x; a mu_k, v_k)`` (B, K) and the coefficients of the
-        component posterior means ``m_k = alpha_k mu_k + c_k x`` (both (B, K))."""
+        """Per-component log joint ``log w_k N(x; a mu_k, v_k)`` up to a per-row constant (B, K),
+        and the coefficients ``c_k`` of the component posterior means ``mu_k + c_k (x - a mu_k)``
+        ((B, 1) when the widths are shared, else (B, K))."""
         b = self._buffers(x.dtype)
         a, s = scales(self.schedule, t, x)  # (B, 1)
+        if self._shared_var:
+            var0 = b["var0"][:1]  # (1,)
+            var = a**2 * var0 + s**2  # (B, 1)
+            # -|x - a mu|^2 / (2 var) without the row constant -|x|^2 / (2 var), which cancels everywhere.
+            logits = (x @ b["means"].T) * (a / var) + (b["log_w"] - a**2 * b["sq_norm"] / (2 * var))
+            return logits, a * var0 / var, a
         var = a**2 * b["var0"] + s**2  # (B, K)
         sq_dist = (x**2).sum(1, keepdim=True) - 2 * a * (x @ b["means"].T) + a**2 * b["sq_norm"]  # (B, K)
-        dim = x.shape[1]
-        logits = b["log_w"] - sq_dist / (2 * var) - 0.5 * dim * torch.log(2 * math.pi * var)
-        c = a * b["var0"] / var  # (B, K)
-        return logits, c, a
+        logits = b["log_w"] - sq_dist / (2 * var) - 0.5 * x.shape[1] * torch.log(2 * math.pi * var)
+        return logits, a * b["var0"] / var, a
 
-    def _mean(self, r: torch.Tensor, c: torch.Tensor, a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """``sum_k r_k (mu_k + c_k (x - a mu_k))`` for responsibilities r (B, K)."""
-        means = self._buffers(x.dtype)["means"]
+    def _mean(self, logits: torch.Tensor, c: torch.Tensor, a: torch.Tensor, x: torch.Tensor,
+              part: slice = slice(None)) -> torch.Tensor:
+        """``sum_k r_k (mu_k + c_k (x - a mu_k))`` with ``r = softmax(logits)`` over components ``part``."""
+        means = self._buffers(x.dtype)["means"][part]
+        r = torch.softmax(logits, dim=1)  # (B, K')
+        if c.shape[1] == 1:
+            return (1 - a * c) * (r @ means) + c * x
+        c = c[:, part]
         return (r * (1 - a * c)) @ means + (r * c).sum(1, keepdim=True) * x
 
-    def _class_mask(self, y: torch.Tensor) -> torch.Tensor:
-        return self.comp_class[None, :] == y.to(self.device)[:, None]  # (B, K)
+    def _conditional(self, logits, c, a, x, y: torch.Tensor) -> torch.Tensor:
+        """``E[x0 | x_t, y]``: a softmax over class y's slice (one slice when the batch shares a label)."""
+        y = y.to(self.device).long()
+        if bool((y == y[0]).all()):
+            part = self._slices[int(y[0])]
+            return self._mean(logits[:, part], c, a, x, part)
+        mask = self.comp_class[None, :] == y[:, None]  # (B, K)
+        return self._mean(logits.masked_fill(~mask, -math.inf), c, a, x)
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
         """Exact ``E[x0 | x_t]`` (y None) or ``E[x0 | x_t, y]``, (B, D)."""
         logits, c, a = self._logits_and_means(x_t, t)
-        if y is not None:
-            logits = logits.masked_fill(~self._class_mask(y), -math.inf)
-        return self._mean(torch.softmax(logits, dim=1), c, a, x_t)
+        if y is None:
+            return self._mean(logits, c, a, x_t)
+        return self._conditional(logits, c, a, x_t, y)
 
     def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
         """``(E[x0 | x_t], E[x0 | x_t, y])`` sharing one distance computation."""
         logits, c, a = self._logits_and_means(x_t, t)
-        d_u = self._mean(torch.softmax(logits, dim=1), c, a, x_t)
-        masked = logits.masked_fill(~self._class_mask(y), -math.inf)
-        d_c = self._mean(torch.softmax(masked, dim=1), c, a, x_t)
-        return d_u, d_c
+        return self._mean(logits, c, a, x_t), self._conditional(logits, c, a, x_t, y)
 
     def log_posterior(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Exact ``log p(y | x_t)`` for every class, (B, C)."""
         logits, _, _ = self._logits_and_means(x_t, t)
-        total = torch.logsumexp(logits, dim=1, keepdim=True)
-        onehot = torch.nn.functional.one_hot(self.comp_class, self.num_classes).to(torch.bool)  # (K, C)
-        per_class = logits[:, :, None].masked_fill(~onehot[None], -math.inf)
-        return torch.logsumexp(per_class, dim=1) - total
+        per_class = torch.stack([torch.logsumexp(logits[:, part], dim=1) for part in self._slices], dim=1)
+        return per_class - torch.logsumexp(logits, dim=1, keepdim=True)
 
     def to(self, device: torch.device | str) -> "ExactMixtureDenoiser":
         """A copy on ``device``."""

@@ -40,6 +40,14 @@ class SampleSpec:
                                    (self.sampler, SAMPLER_NAMES, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
             if value not in valid:
                 raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+        for name in ("steps", "batch", "seed", "label"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        for name in ("gamma", "eta"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
         if not math.isfinite(self.gamma) or abs(self.gamma) > MAX_GAMMA:
             raise ValueError(f"gamma must be a finite number in [-{MAX_GAMMA:g}, {MAX_GAMMA:g}], got {self.gamma}")
         if not 1 <= self.steps <= 1000:
