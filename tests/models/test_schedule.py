@@ -93,6 +93,23 @@ def test_timesteps_match_diffusers_trailing(linear, n):
     np.testing.assert_array_equal(linear.timesteps(n), ref.timesteps.numpy().astype(np.int64))
 
 
+def test_timesteps_match_diffusers_trailing_for_every_n_up_to_ties(linear):
+    """For n not dividing T, T - i T / n can be an exact half (n = 48: 937.5). We round it half-to-even;
+    diffusers rounds np.arange's accumulated value, whose float error decides such ties either way (and for
+    62 values of n, e.g. 61, it yields n + 1 timesteps ending at -1). Elsewhere the two must agree exactly."""
+    ref = DDIMScheduler(num_train_timesteps=T, timestep_spacing="trailing")
+    for n in range(1, T + 1):
+        ref.set_timesteps(n)
+        theirs = ref.timesteps.numpy().astype(np.int64)
+        if len(theirs) != n:
+            continue
+        exact = T - np.arange(n) * (T / n)
+        tie = np.abs(exact - np.floor(exact) - 0.5) < 1e-9
+        ours = linear.timesteps(n)
+        np.testing.assert_array_equal(ours[~tie], theirs[~tie], err_msg=f"n = {n}")
+        assert np.all(np.abs(ours[tie] - theirs[tie]) <= 1)
+
+
 @pytest.mark.parametrize("steps", [0, -1, T + 1, 2.5, True, "10", None])
 def test_out_of_range_steps_raise(linear, steps):
     with pytest.raises(ValueError):
