@@ -131,7 +131,9 @@ def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
         pred = predict(denoiser, x, _tvec(t, x), y)
         # Euler step.
         d = (x_ve - pred.x0) / sigma
-        x_ve_next = x_ve + (sigma_next - sigma) * d
+        # At sigma_next = 0 the step lands exactly on the prediction; computing it as a
+        # difference of two numbers of size sigma_T * |x_T| would lose float32 precision.
+        x_ve_next = pred.x0 if sigma_next == 0 else x_ve + (sigma_next - sigma) * d
         # 2nd order correction (Heun), skipped on the step to sigma = 0.
         if heun and sigma_next > 0:
             d2 = (x_ve_next - predict(denoiser, a_next * x_ve_next, _tvec(t_prev, x), y).x0) / sigma_next
