@@ -9,7 +9,8 @@ from typing import Optional
 import numpy as np
 
 PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
-META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed")
+META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
+ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
 
 
 @dataclass
@@ -63,5 +64,6 @@ class Trajectory:
         """Read a trajectory written by ``save_npz``."""
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        meta = {k: arrays.pop(k).item() for k in META_NAMES if k in arrays}
-        return cls(**arrays, meta=meta)
+        fields = {k: arrays.pop(k) for k in ARRAY_NAMES if k in arrays}
+        meta = {k: v.item() for k, v in arrays.items() if v.ndim == 0}  # every scalar saved beside them
+        return cls(**fields, meta=meta)
