@@ -37,10 +37,16 @@ class Animated:
 
     ``update(k)`` moves the artists to frame k; ``frame(k)`` blits them onto the cached static
     background and returns RGBA pixels; ``draw(k)`` returns the whole Figure for a page.
+
+    A view whose axis limits change every frame (a zoom that follows the step, or the exact plane
+    of each step) lists those axes in ``zoom_axes``: the layout is frozen after the first draw,
+    the background is cached without them, and ``frame(k)`` redraws each of them whole (their
+    artists are still updated in place, never rebuilt). Axes without tick labels redraw fast.
     """
 
     fig: Figure
     moving: list
+    zoom_axes: Sequence = ()
 
     @property
     def num_frames(self) -> int:
@@ -52,12 +58,21 @@ class Animated:
     def _cache_background(self) -> None:
         self.canvas = self.fig.canvas
         self.canvas.draw()
+        if self.zoom_axes:
+            self.fig.set_layout_engine("none")  # keep the first layout: axes must not move between frames
+            for ax in self.zoom_axes:
+                ax.set_visible(False)
+            self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        for ax in self.zoom_axes:
+            ax.set_visible(True)
 
     def frame(self, k: int) -> np.ndarray:
         """RGBA pixels (H, W, 4) of frame ``k``, drawn by blitting onto the cached background."""
         self.update(k)
         self.canvas.restore_region(self.background)
+        for ax in self.zoom_axes:
+            self.fig.draw_artist(ax)
         for artist in self.moving:
             artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
         return np.asarray(self.canvas.buffer_rgba()).copy()

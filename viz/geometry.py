@@ -1,0 +1,163 @@
+"""The vectors of one sampling step, recovered from a recorded ``Trajectory`` (numpy only).
+
+A stochastic step (DDPM, arXiv 2006.11239; DDIM with eta > 0, arXiv 2010.02502) lands on
+``x_{t-1} = mean + sigma * z``: ``mean`` is the small step from x_t toward the prediction, and
+``sigma * z`` the fresh noise. The trajectory records ``z`` (``traj.noise``), so the split only
+needs ``sigma`` for each step:
+
+* DDPM, "fixed small" variance: ``sigma^2 = (1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)``
+  with ``abar_prev = 1`` after the last step (which adds no noise);
+* any other sampler: ``sigma = 0`` where the recorded noise is all zeros (deterministic), else it
+  is read off the run itself: DDIM's step is ``x_prev = alpha x0_hat + beta x_t + sigma z`` with
+  coefficients shared by the batch, so a least-squares fit over the batch recovers ``sigma``
+  (eta is not stored in the trajectory).
+
+Symbols: ``abar`` = alphas_cumprod[t], ``abar_prev`` = alphas_cumprod at the next, less noisy,
+timestep. Everything here is plain data; drawing lives in ``viz.drawing`` and the diagrams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from models.trajectory import Trajectory
+
+
+def check_finite(traj: Trajectory) -> None:
+    """Raise ``ValueError`` naming the first array, step and sample holding NaN or inf."""
+    arrays = {"alphas_cumprod": traj.alphas_cumprod, "x": traj.x, "x0_hat": traj.x0_hat, "noise": traj.noise,
+              **traj.parts()}
+    for name, arr in arrays.items():
+        arr = np.asarray(arr)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            where = np.argwhere(bad)[0]
+            at = f" at step {where[0]}, sample {where[1]}" if arr.ndim == 3 else ""
+            raise ValueError(f"the trajectory has non-finite values (NaN or inf) in {name}{at}: "
+                             f"the run diverged, try a smaller guidance scale or more steps")
+
+
+def check_sample(traj: Trajectory, sample: int) -> int:
+    """``sample`` as an int, or ``ValueError`` if it is not a valid batch index."""
+    batch = traj.x.shape[1]
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not 0 <= sample < batch:
+        raise ValueError(f"sample must be an integer in 0..{batch - 1} (the batch has {batch}), got {sample!r}")
+    return int(sample)
+
+
+def abar_pair(traj: Trajectory, k: int) -> tuple[float, float]:
+    """``(abar, abar_prev)`` of step ``k``; ``abar_prev = 1`` after the last step."""
+    t = int(traj.timesteps[k])
+    abar = float(traj.alphas_cumprod[t])
+    abar_prev = float(traj.alphas_cumprod[int(traj.timesteps[k + 1])]) if k + 1 < traj.steps else 1.0
+    return abar, abar_prev
+
+
+def ddpm_sigma(abar: float, abar_prev: float) -> float:
+    """DDPM's "fixed small" noise scale ``sqrt((1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev))``
+    (Ho et al., arXiv 2006.11239, eq. 7)."""
+    return float(np.sqrt(max((1.0 - abar_prev) / (1.0 - abar) * (1.0 - abar / abar_prev), 0.0)))
+
+
+def fitted_sigma(traj: Trajectory, k: int) -> float:
+    """``sigma`` of step ``k`` from a least-squares fit of ``x_prev = alpha x0_hat + beta x_t + sigma z``
+    over the whole batch (the form of every DDIM step, arXiv 2010.02502, eq. 12)."""
+    cols = [traj.x0_hat[k], traj.x[k], traj.noise[k]]
+    a = np.stack([np.asarray(c, np.float64).ravel() for c in cols], axis=1)  # (B*D, 3)
+    if a.shape[0] < 3:
+        raise ValueError("cannot separate the step from the noise with a single 2-D sample; use a batch of 2 or more")
+    coef, *_ = np.linalg.lstsq(a, np.asarray(traj.x[k + 1], np.float64).ravel(), rcond=None)
+    return float(abs(coef[2]))
+
+
+def noise_scales(traj: Trajectory) -> np.ndarray:
+    """``sigma`` of every step (S,): the recorded noise times sigma is the noise part of the step."""
+    sampler = traj.meta.get("sampler", "")
+    out = np.zeros(traj.steps)
+    for k in range(traj.steps):
+        if not np.any(traj.noise[k]):
+            continue  # deterministic step (or the last DDPM step)
+        out[k] = ddpm_sigma(*abar_pair(traj, k)) if sampler == "ddpm" else fitted_sigma(traj, k)
+    return out
+
+
+def guidance_scale(traj: Trajectory) -> Optional[float]:
+    """The run's gamma: ``meta['gamma']`` for guided runs, None for unguided ones."""
+    if traj.meta.get("guidance", "none") == "none" and not traj.parts():
+        return None
+    gamma = traj.meta.get("gamma")
+    return None if gamma is None else float(gamma)
+
+
+@dataclass(frozen=True)
+class StepVectors:
+    """The points of step ``k`` for one sample, each (D,), in data space.
+
+    ``x_t -> mean`` is the step toward the prediction, ``mean -> x_next`` the fresh noise
+    ``sigma z`` (zero for deterministic samplers), ``x0`` the final sample of the run.
+    For guided runs ``guided == x0_hat`` is built from its parts: CFG (arXiv 2207.12598)
+    ``x0_uncond + gamma (x0_cond - x0_uncond)``; classifier guidance (arXiv 2105.05233)
+    ``x0_uncond + gamma * shift``.
+    """
+
+    k: int
+    t: int
+    t_prev: int  # -1 after the last step (clean data)
+    sigma: float
+    x_t: np.ndarray
+    x0_hat: np.ndarray
+    mean: np.ndarray
+    x_next: np.ndarray
+    x0: np.ndarray
+    x0_uncond: Optional[np.ndarray] = None
+    x0_cond: Optional[np.ndarray] = None
+    shift: Optional[np.ndarray] = None  # classifier shift at gamma = 1
+
+    @property
+    def stochastic(self) -> bool:
+        """True when this step added fresh noise."""
+        return self.sigma > 0
+
+
+def step_vectors(traj: Trajectory, k: int, sample: int = 0, sigmas: Optional[np.ndarray] = None) -> StepVectors:
+    """The vectors of step ``k`` (0 .. S-1) of ``sample``; pass ``noise_scales(traj)`` to reuse it."""
+    if not 0 <= k < traj.steps:
+        raise ValueError(f"step must be in 0..{traj.steps - 1}, got {k}")
+    sigma = float((noise_scales(traj) if sigmas is None else sigmas)[k])
+    f = lambda a: None if a is None else np.asarray(a[k, sample], np.float64)  # noqa: E731
+    x_next = np.asarray(traj.x[k + 1, sample], np.float64)
+    return StepVectors(
+        k=k, t=int(traj.timesteps[k]), t_prev=int(traj.timesteps[k + 1]) if k + 1 < traj.steps else -1,
+        sigma=sigma, x_t=np.asarray(traj.x[k, sample], np.float64), x0_hat=f(traj.x0_hat),
+        mean=x_next - sigma * np.asarray(traj.noise[k, sample], np.float64), x_next=x_next,
+        x0=np.asarray(traj.x[-1, sample], np.float64), x0_uncond=f(traj.x0_uncond), x0_cond=f(traj.x0_cond),
+        shift=f(traj.classifier_shift))
+
+
+def data_range(traj: Trajectory) -> Optional[tuple[float, float]]:
+    """``(lo, hi)`` of every coordinate of the run's data set (``meta['data']``), or None if unknown."""
+    from models.data import DATA_NAMES, load_dataset
+
+    name = traj.meta.get("data")
+    if name not in DATA_NAMES:
+        return None
+    x = load_dataset(name).x
+    return float(x.min()), float(x.max())
+
+
+def outside_range(points: np.ndarray, rng: Optional[tuple[float, float]], margin: float = 0.25) -> np.ndarray:
+    """Boolean (...,) mask of points (..., D) with a coordinate beyond the data range widened by
+    ``margin`` times its width on each side (e.g. a digit with pixels far outside [-1, 1])."""
+    points = np.asarray(points, np.float64)
+    if rng is None:
+        return np.zeros(points.shape[:-1], bool)
+    lo, hi = rng
+    pad = margin * (hi - lo)
+    return ((points < lo - pad) | (points > hi + pad)).any(-1)
+
+
+__all__ = ["StepVectors", "abar_pair", "check_finite", "check_sample", "data_range", "ddpm_sigma",
+           "fitted_sigma", "guidance_scale", "noise_scales", "outside_range", "step_vectors"]
