@@ -1,0 +1,117 @@
+"""The diagrams of Guidance Lab, after Dieleman's "The geometry of diffusion guidance": one entry
+point for the app and for ``python -m viz.export --figure KIND``.
+
+Figure kinds (each in a small module of its own):
+
+* ``noising``    forward noising of a photograph (``viz.noising``);
+* ``step``       one sampling step: prediction, step, noise (``viz.step_diagrams``);
+* ``trajectory`` the whole path with its predictions and, for digits, the images (``viz.step_diagrams``);
+* ``classifier`` one step of classifier guidance (``viz.guidance_diagrams``);
+* ``cfg``        one step of classifier-free guidance (``viz.guidance_diagrams``);
+* ``paths``      the paths of every sample of a run (``viz.animate.PathAnimation``);
+* the still ``gamma_overlay_figure``: one seed at several guidance scales.
+
+``make_animation(kind, traj, ...)`` builds any animated kind; ``.gif(max_frames, fps)`` on the
+result gives the same bytes wherever it is called, so the page's download equals the CLI's file.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from models.trajectory import Trajectory
+from viz.animate import Animated, PathAnimation
+from viz.geometry import check_finite, check_sample
+from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, gamma_overlay_figure, shared_pca
+from viz.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
+from viz.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
+from viz.step_diagrams import StepDiagram, TrajectoryDiagram, step_figure
+
+ViewProjection = Projection | str
+
+
+def run_projection(kind: str, traj: Trajectory, seed: int = 0, sample: int = 0, per_step: bool = False) -> ViewProjection:
+    """The projection called ``kind`` for a run: ``"pca"`` fitted on its x and x0_hat, ``"random"``
+    (seeded; its note quotes the distance distortion), or ``"plane"``: kept as the string for the
+    one-step views (``per_step``: the exact plane of each step), else the fixed plane through the
+    sample's x_T, its final x_0 and its mid-way prediction."""
+    dim = traj.x.shape[-1]
+    points = np.concatenate([traj.x.reshape(-1, dim), traj.x0_hat.reshape(-1, dim)])
+    if kind == "pca":
+        return pca_projection(points)
+    if kind == "random":
+        return random_projection(dim, seed, reference=points)
+    if kind == "plane":
+        if per_step:
+            return "plane"
+        return plane_projection(traj.x[0, sample], traj.x[-1, sample], traj.x0_hat[traj.steps // 2, sample])
+    raise ValueError(f"unknown projection {kind!r}; valid: {', '.join(PROJECTION_NAMES)}")
+
+
+def _paths(traj, projection, sample, seed, background):
+    title = f"{traj.meta.get('data', '')} · {str(traj.meta.get('sampler', '')).upper()} · paths of every sample"
+    return PathAnimation(traj, run_projection(projection, traj, seed, sample), background, title)
+
+
+def _noising(traj, projection, sample, seed, background):
+    return NoisingAnimation(load_photo("china"), traj.alphas_cumprod, seed)
+
+
+def _step(traj, projection, sample, seed, background):
+    return StepDiagram(traj, run_projection(projection, traj, seed, sample, per_step=True), sample)
+
+
+def _trajectory(traj, projection, sample, seed, background):
+    return TrajectoryDiagram(traj, run_projection(projection, traj, seed, sample), sample, background)
+
+
+def _classifier(traj, projection, sample, seed, background):
+    return ClassifierGuidanceDiagram(traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+
+
+def _cfg(traj, projection, sample, seed, background):
+    return CFGDiagram(traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+
+
+Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
+
+#: kind -> builder ``(traj, projection name, sample, seed, background) -> Animated``
+ANIMATIONS: dict[str, Builder] = {
+    "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
+    "classifier": _classifier, "cfg": _cfg,
+}
+#: kind -> one line for a menu
+ANIMATION_DESCRIPTIONS: dict[str, str] = {
+    "paths": "the paths of every sample, with each step's prediction",
+    "noising": "a photograph noised step by step (the forward process)",
+    "step": "one sampling step: prediction, small step, fresh noise",
+    "trajectory": "one sample's whole path, its predictions and (digits) its images",
+    "classifier": "one step of classifier guidance (needs guidance classifier or universal)",
+    "cfg": "one step of classifier-free guidance (needs guidance cfg)",
+}
+
+
+def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample: int = 0, seed: int = 0,
+                   background: Optional[np.ndarray] = None) -> Animated:
+    """The animated view ``kind`` (a key of ``ANIMATIONS``) of ``traj``.
+
+    ``projection`` is ``"pca"``, ``"random"`` (seeded with ``seed``) or ``"plane"`` (the exact
+    plane of each step for the one-step views); ``background`` is data drawn under paths.
+    Raises ``ValueError`` listing the kinds for an unknown one, and for non-finite data.
+    """
+    if kind not in ANIMATIONS:
+        raise ValueError(f"unknown figure kind {kind!r}; valid: {', '.join(ANIMATIONS)}")
+    if projection not in PROJECTION_NAMES:
+        raise ValueError(f"unknown projection {projection!r}; valid: {', '.join(PROJECTION_NAMES)}")
+    check_finite(traj)
+    sample = check_sample(traj, sample)
+    if background is not None and not np.isfinite(np.asarray(background, np.float64)).all():
+        raise ValueError("the background points have non-finite values (NaN or inf)")
+    return ANIMATIONS[kind](traj, projection, sample, int(seed), background)
+
+
+__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "CFGDiagram", "ClassifierGuidanceDiagram", "NoisingAnimation",
+           "StepDiagram", "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo",
+           "make_animation", "noising_figure", "run_projection", "shared_pca", "step_figure"]
