@@ -7,10 +7,11 @@ needs ``sigma`` for each step:
 
 * DDPM, "fixed small" variance: ``sigma^2 = (1 - abar_prev) / (1 - abar) * (1 - abar / abar_prev)``
   with ``abar_prev = 1`` after the last step (which adds no noise);
-* any other sampler: ``sigma = 0`` where the recorded noise is all zeros (deterministic), else it
-  is read off the run itself: DDIM's step is ``x_prev = alpha x0_hat + beta x_t + sigma z`` with
-  coefficients shared by the batch, so a least-squares fit over the batch recovers ``sigma``
-  (eta is not stored in the trajectory).
+* DDIM (arXiv 2010.02502, eq. 16): eta times the DDPM value, with ``meta['eta']``;
+* ``sigma = 0`` wherever the recorded noise is all zeros (deterministic samplers, last steps);
+* otherwise (a stochastic run without eta recorded) it is read off the run itself: every such
+  step is ``x_prev = alpha x0_hat + beta x_t + sigma z`` with coefficients shared by the batch,
+  so a least-squares fit over the batch recovers ``sigma``.
 
 Symbols: ``abar`` = alphas_cumprod[t], ``abar_prev`` = alphas_cumprod at the next, less noisy,
 timestep. Everything here is plain data; drawing lives in ``viz.drawing`` and the diagrams.
@@ -80,7 +81,12 @@ def noise_scales(traj: Trajectory) -> np.ndarray:
     for k in range(traj.steps):
         if not np.any(traj.noise[k]):
             continue  # deterministic step (or the last DDPM step)
-        out[k] = ddpm_sigma(*abar_pair(traj, k)) if sampler == "ddpm" else fitted_sigma(traj, k)
+        if sampler == "ddpm":
+            out[k] = ddpm_sigma(*abar_pair(traj, k))
+        elif sampler == "ddim" and traj.meta.get("eta") is not None:
+            out[k] = float(traj.meta["eta"]) * ddpm_sigma(*abar_pair(traj, k))
+        else:
+            out[k] = fitted_sigma(traj, k)
     return out
 
 

@@ -159,7 +159,10 @@ class TrajectoryDiagram(Animated):
             bg = projection(background)
             ax.scatter(bg[:, 0], bg[:, 1], s=4, c=COLORS["data"], lw=0, zorder=0)
         self.title.set_animated(True)
-        self.moving = [self.path, self.pred_path, self.link, self.cur, self.pred, self.ring, self.pin, self.title]
+        self.final.set_animated(True)
+        # Blitting draws in list order: the current x_t over its prediction, the final sample on top.
+        self.moving = [self.path, self.pred_path, self.link, self.pred, self.ring, self.pin, self.cur, self.final,
+                       self.title]
         if shape is not None:
             self.moving += self.thumb_images + self.thumb_frames + self.thumb_titles
         self.update(0)
@@ -201,13 +204,14 @@ class TrajectoryDiagram(Animated):
         k = int(np.clip(k, 0, self.num_frames - 1))
         S = self.traj.steps
         self.path.set_data(self.xs[: k + 1, 0], self.xs[: k + 1, 1])
-        j = min(k, S - 1)  # the last prediction stays on the final frame
+        j = min(k, S - 1)  # predictions so far (all of them on the final frame)
         self.pred_path.set_data(self.x0s_shown[: j + 1, 0], self.x0s_shown[: j + 1, 1])
         set_point(self.cur, self.xs[k])
-        set_point(self.pred, self.x0s_shown[j])
-        set_vector(self.link, self.xs[k], self.x0s_shown[j])
-        self.ring.set_data(*(self.x0s_shown[[j]].T if self.outside[j] else ([], [])))
-        self.pin.set_data(*(self.x0s_shown[[j]].T if self.pinned[j] else ([], [])))
+        now = k < S  # the final frame has no prediction of its own
+        set_point(self.pred, self.x0s_shown[j] if now else None)
+        set_vector(self.link, self.xs[k], self.x0s_shown[j] if now else self.xs[k])
+        self.ring.set_data(*(self.x0s_shown[[j]].T if now and self.outside[j] else ([], [])))
+        self.pin.set_data(*(self.x0s_shown[[j]].T if now and self.pinned[j] else ([], [])))
         if k < S:
             self.title.set_text(step_title(self.traj, k, self.gamma))
         else:

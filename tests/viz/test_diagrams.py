@@ -106,7 +106,8 @@ def test_fitted_sigma_recovers_ddpm_and_ddim_noise_levels(cfg_digits):
     ddim = sample(sampler="ddim", eta=0.5)
     sig = noise_scales(ddim)
     for k in range(ddim.steps - 1):
-        assert sig[k] == pytest.approx(0.5 * ddpm_sigma(*_abar(ddim, k)), rel=1e-4)
+        assert sig[k] == pytest.approx(0.5 * ddpm_sigma(*_abar(ddim, k)), rel=1e-9)
+        assert fitted_sigma(ddim, k) == pytest.approx(sig[k], rel=1e-4)  # without meta['eta']
     assert not noise_scales(sample(sampler="ddim", eta=0.0)).any()
 
 
