@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -115,7 +116,8 @@ class TrajectoryDiagram(Animated):
         shape = _image_shape(traj)
 
         self.fig = fig = new_figure()
-        ax, legend_ax, self.images = diagram_grid(fig, rows_below=0 if shape is None else 2, columns_below=self.thumbs)
+        ax, legend_ax, rows = diagram_grid(fig, rows_below=0 if shape is None else 1, below_height=0.5)
+        self.strip_ax = rows[0][0] if rows else None
         self.ax = ax
         plain_axes(ax)
         gmm = mixture_for(traj, traj.x.shape[-1])
@@ -164,31 +166,49 @@ class TrajectoryDiagram(Animated):
         self.moving = [self.path, self.pred_path, self.link, self.pred, self.ring, self.pin, self.cur, self.final,
                        self.title]
         if shape is not None:
-            self.moving += self.thumb_images + self.thumb_frames + self.thumb_titles
+            self.moving += [self.strip, *self.strip_frames, *self.strip_titles]
         self.update(0)
         self._cache_background()
 
     def _thumbnails(self, shape: tuple[int, int]) -> None:
-        """Two rows of small images (x_t above, x0_hat below), updated with ``set_data``."""
-        self.thumb_images, self.thumb_titles, self.thumb_frames = [], [], []
+        """Two rows of small images (x_t above, x0_hat below) laid out in ONE image (a strip
+        with transparent gaps), so a frame redraws one picture instead of sixteen."""
         self.shape = shape
-        for r, row in enumerate(self.images):
-            for c, ax in enumerate(row):
-                ax.set_xticks([])
-                ax.set_yticks([])
-                for spine in ax.spines.values():
-                    spine.set_visible(False)
-                im = ax.imshow(np.zeros(shape), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest", animated=True)
-                self.thumb_images.append(im)
-                frame = Rectangle((-0.5, -0.5), shape[1], shape[0], fill=False, ec=COLORS["outside"], lw=2.5,
-                                  animated=True, visible=False)
-                ax.add_patch(frame)
-                self.thumb_frames.append(frame)
-                if r == 0:
-                    self.thumb_titles.append(ax.set_title(" ", fontsize=FONT_SIZE - 4, pad=2))
-                    self.thumb_titles[-1].set_animated(True)
-            row[0].set_ylabel(LABELS["x_t"] if r == 0 else LABELS["x0_hat"], fontsize=FONT_SIZE - 1,
-                              rotation=0, ha="right", va="center")
+        h, w = shape
+        gap = self.gap = 2
+        ax = self.strip_ax
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        cmap = colormaps["gray_r"].with_extremes(bad=(0, 0, 0, 0))
+        self.strip = ax.imshow(np.full((2 * h + gap, self.thumbs * (w + gap) - gap), np.nan), cmap=cmap, vmin=-1,
+                               vmax=1, interpolation="nearest", animated=True)
+        self.strip_frames, self.strip_titles = [], []
+        for c in range(self.thumbs):
+            x0 = c * (w + gap) - 0.5
+            frame = Rectangle((x0, h + gap - 0.5), w, h, fill=False, ec=COLORS["outside"], lw=2.5, animated=True,
+                              visible=False)
+            ax.add_patch(frame)
+            self.strip_frames.append(frame)
+            self.strip_titles.append(ax.text(x0 + w / 2, -1.0, "", ha="center", va="bottom", fontsize=FONT_SIZE - 4,
+                                             animated=True))
+        ax.set_ylim(2 * h + gap - 0.5, -3.5)  # room above the images for their t labels
+        for r, name in enumerate(("x_t", "x0_hat")):
+            ax.text(-1.5, r * (h + gap) + h / 2 - 0.5, LABELS[name], ha="right", va="center", fontsize=FONT_SIZE - 1)
+
+    def strip_at(self, k: int) -> tuple[list[int], np.ndarray]:
+        """The steps shown below frame ``k`` and the strip image: x_t of each (row 0) and its
+        prediction x0_hat (row 1; the final sample's own for the final frame); NaN gaps."""
+        h, w = self.shape
+        gap = self.gap
+        steps = self.shown_steps(k)
+        strip = np.full((2 * h + gap, self.thumbs * (w + gap) - gap), np.nan)
+        for c, i in enumerate(steps):
+            x = slice(c * (w + gap), c * (w + gap) + w)
+            strip[:h, x] = self.traj.x[i, self.sample].reshape(self.shape)
+            strip[h + gap:, x] = self.traj.x0_hat[min(i, self.traj.steps - 1), self.sample].reshape(self.shape)
+        return steps, strip
 
     @property
     def num_frames(self) -> int:
@@ -217,19 +237,14 @@ class TrajectoryDiagram(Animated):
         else:
             guided = "" if self.gamma is None else f"  ·  γ = {self.gamma:g}"
             self.title.set_text(f"final sample  ·  t = 0{guided}")
-        if self.images:
-            steps = self.shown_steps(k)
+        if self.strip_ax is not None:
+            steps, strip = self.strip_at(k)
+            self.strip.set_data(strip)
             for c in range(self.thumbs):
                 have = c < len(steps)
-                i = steps[c] if have else 0
-                self.thumb_images[c].set_data(self.traj.x[i, self.sample].reshape(self.shape))
-                self.thumb_images[c].set_visible(have)
-                self.thumb_frames[c].set_visible(False)
-                self.thumb_titles[c].set_text(self._t_label(i) if have else "")
-                p = min(i, S - 1)
-                self.thumb_images[self.thumbs + c].set_data(self.traj.x0_hat[p, self.sample].reshape(self.shape))
-                self.thumb_images[self.thumbs + c].set_visible(have)
-                self.thumb_frames[self.thumbs + c].set_visible(have and bool(self.outside[p]))
+                self.strip_titles[c].set_text(self._t_label(steps[c]) if have else "")
+                p = min(steps[c], S - 1) if have else 0
+                self.strip_frames[c].set_visible(have and bool(self.outside[p]))
 
     def _t_label(self, i: int) -> str:
         """The timestep of x[i] (``t = 0`` for the final sample)."""

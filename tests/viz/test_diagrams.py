@@ -265,10 +265,14 @@ def test_trajectory_frames_and_thumbnails(cfg_digits):
     assert view.num_frames == STEPS + 1
     assert view.shown_steps(0) == [0] and view.shown_steps(STEPS) == list(range(STEPS + 1))
     view.update(3)
-    visible = [im for im in view.thumb_images if im.get_visible()]
-    assert len(visible) == 2 * 4  # x_t and x0_hat at steps 0..3
-    np.testing.assert_array_equal(view.thumb_images[3].get_array(), cfg_digits.x[3, 2].reshape(8, 8))
-    np.testing.assert_array_equal(view.thumb_images[8 + 3].get_array(), cfg_digits.x0_hat[3, 2].reshape(8, 8))
+    steps, strip = view.strip_at(3)
+    assert steps == [0, 1, 2, 3]
+    np.testing.assert_array_equal(np.asarray(view.strip.get_array()), strip)
+    # Column 3 holds x_t and x0_hat of step 3; columns 4.. are empty (transparent).
+    np.testing.assert_array_equal(strip[:8, 30:38], cfg_digits.x[3, 2].reshape(8, 8))
+    np.testing.assert_array_equal(strip[10:, 30:38], cfg_digits.x0_hat[3, 2].reshape(8, 8))
+    assert np.isnan(strip[:, 40:]).all()
+    assert [t.get_text() for t in view.strip_titles[:5]] == [f"t={t}" for t in cfg_digits.timesteps[:4]] + [""]
     assert view.path.get_xdata().shape == (4,)
     gmm = TrajectoryDiagram(sample(data="gmm2d"), pca_projection(np.eye(2)))
     assert gmm.ax.collections  # density contours under the path
