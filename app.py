@@ -5,10 +5,16 @@ Run with ``streamlit run app.py`` (or ``make run``).
 
 import streamlit as st
 
+from viz.ui import sidebar
+
 st.set_page_config(page_title="Guidance Lab", page_icon="🧭", layout="wide")
 
 pages = [
     st.Page("pages/sampling.py", title="Sampling", icon="🎲", default=True),
+    st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon="🧲"),
+    st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon="🧭"),
     st.Page("pages/high_dimensions.py", title="High dimensions", icon="📐"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+sidebar()
+page.run()

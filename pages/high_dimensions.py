@@ -4,6 +4,7 @@ import streamlit as st
 
 from models.data import load_digits_dataset
 from viz.highdim import highdim_figure, measure
+from viz.ui import current
 
 st.title("Why the 2-D pictures mislead")
 st.markdown(
@@ -12,7 +13,7 @@ st.markdown(
     "on the real data rather than asserted. Sander Dieleman warns about the same trap at the "
     "start of [The geometry of diffusion guidance](https://sander.ai/2023/08/28/geometry.html)."
 )
-seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
+seed = current().seed
 x = load_digits_dataset().x
 facts = measure(x, int(seed))
 c1, c2, c3, c4 = st.columns(4)

@@ -1,41 +1,61 @@
-"""Sampling: a DDPM (or other sampler) trajectory, projected to 2-D, step by step."""
+"""Sampling: forward noising, one sampling step built up as in the post, and the whole trajectory."""
 
 import numpy as np
 import streamlit as st
 
-from models.data import DATA_NAMES, load_dataset
-from models.guidance import GUIDANCE_NAMES
-from models.registry import MODEL_NAMES
-from models.samplers import SAMPLER_NAMES
-from viz.animate import PathAnimation
-from viz.cache import bundle_or_fallback, cached_trajectory
-from viz.export import path_projection
+from viz.cache import cached_trajectory, noising_png, usable_model
+from viz.ui import POST, current, export_command, play_toggle, run_key, show_view, step_scrubber
 
-st.title("Sampling, step by step")
+s = current()
+st.title("How a diffusion model samples")
 st.markdown(
-    "A sampler starts from pure noise $x_T$ and repeatedly asks the model where the clean image "
-    "should end up ($\\hat{x}_0$), moves a little toward it, and (for DDPM) adds fresh noise. "
-    "Geometry after Sander Dieleman, [The geometry of diffusion guidance](https://sander.ai/2023/08/28/geometry.html)."
+    f"""
+Noise is added to data by the **forward process** $x_t = a_t\\,x_0 + s_t\\,\\varepsilon$ (a small
+$a_t$ and a large $s_t$ at high $t$). Sampling runs it backwards: from the current canvas $x_t$
+the model predicts the clean result $\\hat{{x}}_0 = \\mathbb{{E}}[x_0 \\mid x_t]$, the sampler moves a
+little toward that prediction, and DDPM then adds a smaller dose of fresh noise to land on
+$x_{{t-1}}$ (Ho et al., arXiv 2006.11239):
+$\\;x_{{t-1}} = c_0\\,\\hat{{x}}_0 + c_t\\,x_t + \\sigma_t z$.
+Deterministic samplers (DDIM with η = 0, Euler, Heun, DPM-Solver++) skip the noise.
+The pictures follow [The geometry of diffusion guidance]({POST}), here drawn from a real model.
+"""
 )
 
-with st.sidebar:
-    data = st.selectbox("Data set", DATA_NAMES, key="data")
-    model = st.selectbox("Model", MODEL_NAMES, index=1, key="model")
-    sampler = st.selectbox("Sampler", SAMPLER_NAMES, key="sampler")
-    guidance = st.selectbox("Guidance", GUIDANCE_NAMES, index=1, key="guidance")
-    classes = load_dataset(data).num_classes
-    label = st.selectbox("Class label", list(range(classes)), key="label")
-    gamma = st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma")
-    steps = st.slider("Steps", 1, 1000, 50, key="steps")
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
-    projection = st.selectbox("Projection", ("pca", "random", "plane"), key="projection")
+st.header("1 · Forward noising of a photograph")
+upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP)", type=["png", "jpg", "jpeg", "gif", "webp", "bmp"],
+                          key="upload")
+try:
+    st.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch")
+except ValueError as e:
+    st.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
+    st.image(noising_png(None, s.seed), width="stretch")
 
-_, warning = bundle_or_fallback(data, model, (guidance,))
+st.header("2–4 · One sampling step, built up")
+conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
+                          help="off: unconditional sampling (no label)")
+model, warning = usable_model(s.data, s.model, "none")
 if warning:
     st.warning(warning)
-    model = "exact"
-traj = cached_trajectory(data, model, sampler, guidance, gamma, label, steps, int(seed), 8)
-step = st.slider("Step", 0, traj.steps, traj.steps, key="step")
-anim = PathAnimation(traj, path_projection(projection, traj, int(seed)), load_dataset(data).x)
-st.pyplot(anim.draw(step), clear_figure=False)
-st.caption(anim.projection.note)
+label = s.label if conditional else -1
+key = run_key(s, "none", 1.0, label=label, model=model)
+traj = cached_trajectory(*key)
+step = step_scrubber(traj.steps)
+play = play_toggle()
+build = st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), index=2, horizontal=True, key="build")
+stages = {"prediction": ("prediction",), "+ small step": ("prediction", "step"),
+          "+ fresh noise": ("prediction", "step", "noise")}[build]
+k = min(step, traj.steps - 1)
+move = np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0])
+c1, c2, c3 = st.columns(3)
+c1.metric("timestep t", int(traj.timesteps[k]))
+c2.metric("‖x̂₀ − x_t‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}")
+c3.metric("‖x_{t−1} − x_t‖ (sample 0)", f"{move:.3f}")
+show_view("step", key, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
+
+st.header("5 · The whole trajectory")
+st.markdown("The path of $x_t$ with the prediction $\\hat{x}_0$ at every step: early predictions are "
+            "blurry averages of many possible results, late ones a single sharp sample.")
+show_view("trajectory", key, "pca" if s.projection == "plane" else s.projection, step, play,
+          filename="trajectory.gif")
+with st.expander("The same GIFs from the command line"):
+    st.code(export_command(s, "trajectory", "none", 1.0, label, model), language="bash")

@@ -3,7 +3,7 @@
 Example::
 
     python -m viz.export --data digits --model neural --sampler ddpm --guidance cfg --gamma 3 \\
-        --label 7 --steps 100 --seed 0 --batch 8 --projection pca --out cfg.gif --npz cfg.npz
+        --label 7 --steps 100 --seed 0 --batch 8 --projection plane --figure cfg --out cfg.gif --npz cfg.npz
 
 Same settings, same bytes: the GIF and the arrays are deterministic for a given seed.
 """
@@ -13,8 +13,6 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-import numpy as np
-
 from models.cli import OneLineParser, fail, finite_float, int_range, writable_file
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
@@ -22,7 +20,15 @@ from models.pipeline import MAX_BATCH, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.samplers import SAMPLER_NAMES
 from models.trajectory import Trajectory
-from viz.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
+from viz.projection import PROJECTION_NAMES
+
+# The view names, without importing matplotlib before argument parsing.
+FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "cfg")
+ANIMATION_DESCRIPTIONS = {
+    "paths": "every sample's path", "noising": "a photograph noised step by step",
+    "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
+    "classifier": "classifier guidance step", "cfg": "classifier-free guidance step",
+}
 
 PROG = "python -m viz.export"
 
@@ -42,6 +48,11 @@ def build_parser() -> OneLineParser:
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="number of trajectories (default: 8)")
     p.add_argument("--eta", type=finite_float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2 (default: pca)")
+    p.add_argument("--figure", choices=FIGURE_KINDS, default="paths",
+                   help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in ANIMATION_DESCRIPTIONS.items())
+                   + " (default: paths)")
+    p.add_argument("--sample", type=int_range(0, MAX_BATCH - 1), default=0,
+                   help="which trajectory of the batch the one-sample views follow (default: 0)")
     p.add_argument("--frames", type=int_range(2, 1001), default=101, help="at most this many GIF frames (default: 101)")
     p.add_argument("--fps", type=finite_float, default=10.0, help="GIF frames per second (default: 10)")
     p.add_argument("--out", type=writable_file, required=True, help="GIF file to write")
@@ -50,29 +61,19 @@ def build_parser() -> OneLineParser:
     return p
 
 
-def path_projection(kind: str, traj: Trajectory, seed: int) -> Projection:
-    """The projection of a path animation: PCA of the run's points, seeded random, or the plane
-    through the first sample's x_T, its final x_0 and its mid-way prediction."""
-    dim = traj.x.shape[-1]
-    points = np.concatenate([traj.x.reshape(-1, dim), traj.x0_hat.reshape(-1, dim)])
-    if kind == "pca":
-        return pca_projection(points)
-    if kind == "random":
-        return random_projection(dim, seed, reference=points)
-    if kind == "plane":
-        return plane_projection(traj.x[0, 0], traj.x[-1, 0], traj.x0_hat[len(traj.x0_hat) // 2, 0])
-    raise ValueError(f"unknown projection {kind!r}; valid: {', '.join(PROJECTION_NAMES)}")
+def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device: str = "auto",
+           frames: int = 101, fps: float = 10.0, sample: int = 0) -> tuple[Trajectory, bytes]:
+    """Sample, write the GIF of view ``figure`` (and the ``.npz``), return both.
 
-
-def export(spec: SampleSpec, projection: str, out, npz=None, device: str = "auto",
-           frames: int = 101, fps: float = 10.0) -> tuple[Trajectory, bytes]:
-    """Sample, write the GIF (and the ``.npz``), return both."""
-    from viz.animate import path_gif
+    The app's download buttons call the same ``make_animation(...).gif(frames, fps)``, so the
+    same settings give the same bytes here and there.
+    """
+    from viz.diagrams import make_animation
 
     traj = run(spec, device=resolve_device(device))
-    proj = path_projection(projection, traj, spec.seed)
-    title = f"{spec.data} · {spec.model} · {spec.sampler} · {spec.guidance} γ={spec.gamma:g}"
-    gif = path_gif(traj, proj, load_dataset(spec.data).x, title, max_frames=frames, fps=fps)
+    anim = make_animation(figure, traj, projection, sample=sample, seed=spec.seed,
+                          background=load_dataset(spec.data).x)
+    gif = anim.gif(max_frames=frames, fps=fps)
     with open(out, "wb") as f:
         f.write(gif)
     if npz is not None:
@@ -90,7 +91,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec.validate()
         if not 0 < args.fps <= 50:
             raise ValueError(f"fps must be in (0, 50], got {args.fps:g}")
-        traj, gif = export(spec, args.projection, args.out, args.npz, args.device, args.frames, args.fps)
+        if not 0 <= args.sample < spec.batch:
+            raise ValueError(f"sample must be in 0..{spec.batch - 1} (one of the batch), got {args.sample}")
+        traj, gif = export(spec, args.figure, args.projection, args.out, args.npz, args.device, args.frames,
+                           args.fps, args.sample)
     except (ValueError, WeightsError, OSError) as e:
         fail(PROG, e)
     print(f"wrote {args.out} ({len(gif) / 1e6:.2f} MB, {traj.steps} steps, batch {spec.batch})"

@@ -1,0 +1,53 @@
+"""Classifier guidance: the model's prediction plus a gamma-scaled classifier direction."""
+
+import numpy as np
+import streamlit as st
+
+from viz.cache import cached_trajectory, overlay_png, usable_model
+from viz.ui import POST, current, export_command, play_toggle, run_key, show_view, step_scrubber
+
+OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
+
+s = current()
+st.title("Classifier guidance")
+st.markdown(
+    f"""
+A classifier $p(y \\mid x_t)$ says which way to move the canvas to make class $y$ more likely:
+its gradient. Classifier guidance (Dhariwal & Nichol, arXiv 2105.05233) adds that gradient, scaled by
+γ, to the model's own direction. In terms of the prediction,
+$\\;\\hat{{x}}_0^{{\\gamma}} = \\hat{{x}}_0 + \\gamma\\,\\frac{{s_t^2}}{{a_t}}\\,\\nabla_{{x_t}}\\log p(y \\mid x_t)$,
+which samples from $p_t(x_t)\\,p(y \\mid x_t)^{{\\gamma}}$: γ = 0 ignores the class, γ = 1 is plain
+conditional sampling, larger γ sharpens the classifier's preference.
+The **neural** model uses a classifier trained on noisy inputs; the **exact** model uses the true
+posterior, and then this is identical to classifier-free guidance.
+*Universal* guidance (Bansal et al., arXiv 2302.07121) instead applies a classifier of clean images to
+$\\hat{{x}}_0$ and differentiates through the denoiser. See [the post]({POST}).
+"""
+)
+kind = st.radio("Classifier", ("classifier", "universal"), horizontal=True, key="cg_kind",
+                format_func={"classifier": "noise-aware classifier p(y | x_t)",
+                             "universal": "clean classifier on x̂₀ (universal)"}.get)
+gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
+model, warning = usable_model(s.data, s.model, kind)
+if warning:
+    st.warning(warning)
+key = run_key(s, kind, gamma, model=model)
+traj = cached_trajectory(*key)
+step = step_scrubber(traj.steps)
+play = play_toggle()
+k = min(step, traj.steps - 1)
+c1, c2, c3 = st.columns(3)
+c1.metric("timestep t", int(traj.timesteps[k]))
+c2.metric("‖model direction‖", f"{np.linalg.norm(traj.x0_uncond[k, 0] - traj.x[k, 0]):.3f}")
+c3.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classifier_shift[k, 0]):.3f}")
+if np.abs(traj.samples).max() > 1.5:
+    st.warning("At this γ the samples leave the data's range [-1, 1]: the classifier is pushing them "
+               "off the data, toward images it scores highly but that look like no digit.")
+show_view("classifier", key, s.projection, k, play, filename="classifier-guidance.gif")
+
+st.header("One seed, several γ")
+gammas = tuple(sorted(set(OVERLAY_GAMMAS) | {gamma}))
+st.image(overlay_png(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas), width="stretch")
+st.caption("Each small change to the prediction changes the next prediction too: the paths drift apart step by step.")
+with st.expander("The same GIF from the command line"):
+    st.code(export_command(s, "classifier", kind, gamma, s.label, model), language="bash")

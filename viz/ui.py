@@ -1,0 +1,109 @@
+"""The shared sidebar and the settings every page reads (widget keys of the architecture contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from models.data import DATA_NAMES, load_dataset
+from models.registry import MODEL_NAMES
+from models.samplers import SAMPLER_NAMES
+from viz.projection import PROJECTION_NAMES
+
+BATCH = 8  # trajectories per run on the pages; the one-sample views follow sample 0
+POST = "https://sander.ai/2023/08/28/geometry.html"
+DATA_LABELS = {"digits": "digits (8x8 images, 64-D)", "gmm2d": "gmm2d (2-D mixture, exact picture)"}
+MODEL_LABELS = {"neural": "neural (trained MLP)", "exact": "exact (closed-form optimum)"}
+PROJECTION_LABELS = {"pca": "PCA of the run", "random": "random projection", "plane": "exact plane of each step"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar decides."""
+
+    data: str
+    model: str
+    sampler: str
+    steps: int
+    seed: int
+    label: int
+    projection: str
+
+
+def sidebar() -> Settings:
+    """Draw the shared sidebar (called once per rerun by ``app.py``) and return its settings."""
+    with st.sidebar:
+        st.header("Settings")
+        data = st.selectbox("Data set", DATA_NAMES, key="data", format_func=DATA_LABELS.get)
+        model = st.selectbox("Model", MODEL_NAMES, index=MODEL_NAMES.index("neural"), key="model",
+                             format_func=MODEL_LABELS.get)
+        sampler = st.selectbox("Sampler", SAMPLER_NAMES, key="sampler",
+                               help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "
+                                    "euler, heun and dpmpp2m follow the deterministic probability-flow ODE")
+        steps = st.slider("Sampling steps", 1, 1000, 50, key="steps")
+        seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+        dataset = load_dataset(data)
+        if st.session_state.get("label", 0) not in range(dataset.num_classes):
+            st.session_state["label"] = 0  # the previous data set had more classes
+        label = st.selectbox("Class to guide toward", range(dataset.num_classes), key="label",
+                             format_func=lambda c: dataset.class_names[c])
+        projection = st.selectbox("2-D view", PROJECTION_NAMES, key="projection", format_func=PROJECTION_LABELS.get)
+        st.caption(f"After Sander Dieleman, [The geometry of diffusion guidance]({POST}).")
+    return Settings(data, model, sampler, int(steps), int(seed), int(label), projection)
+
+
+SIDEBAR_KEYS = ("data", "model", "sampler", "steps", "seed", "label", "projection")
+
+
+def current() -> Settings:
+    """The sidebar's settings, read back on a page. A page run on its own (without ``app.py``,
+    as AppTest's ``switch_page`` may do) draws the sidebar itself."""
+    s = st.session_state
+    if not all(k in s for k in SIDEBAR_KEYS):
+        return sidebar()
+    return Settings(s["data"], s["model"], s["sampler"], int(s["steps"]), int(s["seed"]), int(s["label"]),
+                    s["projection"])
+
+
+def step_scrubber(steps: int) -> int:
+    """The step scrubber (key ``step``), clamped when the number of steps shrinks."""
+    if st.session_state.get("step", 0) > steps:
+        st.session_state["step"] = steps
+    return int(st.slider("Step", 0, steps, min(steps, st.session_state.get("step", steps // 2)), key="step",
+                         help="0 is pure noise x_T; the last position is the final sample"))
+
+
+def play_toggle() -> bool:
+    """The playback switch (key ``play``): shows the animation, played smoothly by the browser."""
+    return bool(st.toggle("▶ Play", key="play", help="play every step as an animation (the GIF you can download)"))
+
+
+def show_view(kind: str, run_key: tuple, projection: str, step: int, play: bool, *, sample: int = 0,
+              stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif") -> None:
+    """One view: the frame at ``step``, or the whole animation when playing; with a GIF download."""
+    from viz.cache import view_frame, view_gif
+
+    try:
+        if play:
+            st.image(view_gif(kind, run_key, projection, sample), width="stretch")
+        else:
+            st.image(view_frame(kind, run_key, projection, sample, step, stages), width="stretch")
+        st.download_button("Download the GIF", data=lambda: view_gif(kind, run_key, projection, sample),
+                           file_name=filename, mime="image/gif", key=f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
+                           on_click="ignore")
+    except ValueError as e:
+        st.error(f"This view cannot be drawn: {e}")
+
+
+def run_key(s: Settings, guidance: str, gamma: float, label: int | None = None, model: str | None = None) -> tuple:
+    """The scalar arguments of ``viz.cache.cached_trajectory`` for these settings."""
+    return (s.data, model or s.model, s.sampler, guidance, float(gamma), s.label if label is None else int(label),
+            s.steps, s.seed, BATCH, 0.0)
+
+
+def export_command(s: Settings, kind: str, guidance: str, gamma: float, label: int, model: str) -> str:
+    """The command line that writes the same GIF."""
+    return (f"python -m viz.export --data {s.data} --model {model} --sampler {s.sampler} --guidance {guidance} "
+            f"--gamma {gamma:g} --label {label} --steps {s.steps} --seed {s.seed} --batch {BATCH} "
+            f"--projection {s.projection} --figure {kind} --out {kind}.gif")
