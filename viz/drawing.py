@@ -355,10 +355,10 @@ class DensityShading:
     """Grey shading of the noisy marginal ``p_t`` under a zooming view (one image, updated),
     darkest where ``p_t`` peaks."""
 
-    def __init__(self, ax: Axes, gmm: GaussianMixture2D, n: int = 96) -> None:
+    def __init__(self, ax: Axes, gmm: GaussianMixture2D, n: int = 128) -> None:
         self.ax, self.gmm, self.n = ax, gmm, n
         self.image = ax.imshow(np.zeros((n, n)), origin="lower", cmap="Greys", vmin=0, vmax=1, alpha=0.22,
-                               interpolation="bilinear", zorder=0, extent=(0, 1, 0, 1))
+                               interpolation="nearest", zorder=0, extent=(0, 1, 0, 1))
 
     def update(self, limits: Limits, abar: float) -> None:
         """Shade ``p_t`` over ``limits`` at noise level ``abar``."""

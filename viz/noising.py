@@ -195,17 +195,21 @@ class NoisingAnimation(Animated):
     the signal scale a_t and the noise scale s_t with the current t marked.
 
     Noise does not compress, so the picture is shown at exactly twice the size of an image of at
-    most ``display_side`` pixels (each pixel a crisp 2 x 2 block): a 100-frame GIF stays near 4 MB.
+    most ``display_side`` pixels and ``display_area`` pixels in all (each pixel a crisp 2 x 2
+    block): a 100-frame GIF stays near 4 MB whatever the image's shape.
     """
 
     def __init__(self, image: np.ndarray, schedule: Schedule | np.ndarray, seed: int = 0, frames: int = 100,
-                 display_side: int = 110) -> None:
+                 display_side: int = 110, display_area: int = 110 * 74) -> None:
         image, self.abar = _check_image(image), _alphas_cumprod(schedule)
         if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 2 <= frames <= 1000:
             raise ValueError(f"frames must be an integer in 2..1000, got {frames!r}")
-        if max(image.shape[:2]) > display_side:
+        h, w = image.shape[:2]
+        shrink = min(1.0, display_side / max(h, w), float(np.sqrt(display_area / (h * w))))
+        if shrink < 1:
             small = Image.fromarray(np.round(_display(image) * 255).astype(np.uint8))
-            image = _to_unit_rgb(small, _check_max_side(display_side))
+            size = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+            image = np.asarray(small.resize(size, Image.Resampling.LANCZOS), np.float64) / 127.5 - 1.0
         self.image = image
         T = len(self.abar)
         self.ts = np.unique(np.round(np.linspace(0, T - 1, frames)).astype(int))
