@@ -252,8 +252,8 @@ def test_gamma_overlay_shares_one_projection():
 def test_every_kind_animates_and_repeats_byte_for_byte(cfg_digits, kind):
     traj = sample(guidance="classifier") if kind == "classifier" else cfg_digits
     frames = 4 if kind == "noising" else 100
-    gif = make_animation(kind, traj, "pca").gif(max_frames=frames, fps=10)
     anim = make_animation(kind, traj, "pca")
+    gif = anim.gif(max_frames=frames, fps=10)
     assert gif_frame_count(gif) == min(anim.num_frames, frames)
     pixels = decoded_frames(gif)
     assert any(not np.array_equal(pixels[0], p) for p in pixels[1:])  # something moves
@@ -280,9 +280,28 @@ def test_trajectory_frames_and_thumbnails(cfg_digits):
 
 def test_plane_views_stay_fast_and_small():
     """The exact plane changes every step: the zoom axes are redrawn whole, still cheaply."""
-    traj = sample(data="gmm2d", steps=30, batch=2)
-    gif = make_animation("cfg", traj, "plane").gif(max_frames=30)
-    assert gif_frame_count(gif) == 30 and len(gif) < 30 * 50_000  # 5 MB per 100 frames
+    traj = sample(data="gmm2d", steps=12, batch=2)
+    gif = make_animation("cfg", traj, "plane").gif(max_frames=12)
+    assert gif_frame_count(gif) == 12 and len(gif) < 12 * 50_000  # 5 MB per 100 frames
+
+
+@pytest.mark.parametrize("kind, projection", [("cfg", "plane"), ("step", "pca"), ("trajectory", "pca")])
+def test_blitted_frames_equal_a_full_redraw(cfg_digits, kind, projection):
+    """What the GIF shows (blitted frame k) is what the page shows (draw(k), drawn whole)."""
+    anim = make_animation(kind, cfg_digits, projection)
+    blitted = anim.frame(3)
+    fig = anim.draw(3)
+    fig.canvas.draw()
+    full = np.asarray(fig.canvas.buffer_rgba())
+    assert (blitted != full).any(-1).mean() < 1e-4  # at most a few pixels where blit order differs from zorder
+
+
+def test_noising_gif_budget_holds_for_any_aspect():
+    """Noise does not compress: the picture is bounded by area, ~43 kB a frame (5 MB / 100 frames)."""
+    square = np.random.default_rng(0).uniform(-1, 1, (160, 160, 3))
+    anim = NoisingAnimation(square, make_schedule(), frames=10)
+    assert anim.image.shape[0] * anim.image.shape[1] <= 110 * 74
+    assert len(anim.gif(max_frames=10)) < 10 * 50_000
 
 
 # ----------------------------------------------------------------------------- failing loudly
