@@ -5,7 +5,7 @@ Run with ``streamlit run app.py`` (or ``make run``).
 
 import streamlit as st
 
-from viz.ui import sidebar
+from viz.ui import sidebar_from_app
 
 st.set_page_config(page_title="Guidance Lab", page_icon="🧭", layout="wide")
 
@@ -16,5 +16,5 @@ pages = [
     st.Page("pages/high_dimensions.py", title="High dimensions", icon="📐"),
 ]
 page = st.navigation(pages)
-sidebar()
+sidebar_from_app()
 page.run()

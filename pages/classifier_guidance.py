@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory, overlay_png, usable_model
-from viz.ui import POST, current, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.cache import cached_trajectory, overlay_png
+from viz.ui import POST, current, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
 
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
 
@@ -28,9 +28,7 @@ kind = st.radio("Classifier", ("classifier", "universal"), horizontal=True, key=
                 format_func={"classifier": "noise-aware classifier p(y | x_t)",
                              "universal": "clean classifier on x̂₀ (universal)"}.get)
 gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
-model, warning = usable_model(s.data, s.model, kind)
-if warning:
-    st.warning(warning)
+model = model_for(s, kind)
 key = run_key(s, kind, gamma, model=model)
 traj = cached_trajectory(*key)
 step = step_scrubber(traj.steps)

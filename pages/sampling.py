@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory, noising_png, usable_model
-from viz.ui import POST, current, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.cache import cached_trajectory, noising_png
+from viz.ui import POST, current, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
 
 s = current()
 st.title("How a diffusion model samples")
@@ -33,9 +33,7 @@ except ValueError as e:
 st.header("2–4 · One sampling step, built up")
 conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
                           help="off: unconditional sampling (no label)")
-model, warning = usable_model(s.data, s.model, "none")
-if warning:
-    st.warning(warning)
+model = model_for(s, "none")
 label = s.label if conditional else -1
 key = run_key(s, "none", 1.0, label=label, model=model)
 traj = cached_trajectory(*key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import threading
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -17,7 +18,7 @@ from PIL import Image
 
 from models.data import load_dataset
 from models.pipeline import SampleSpec, run
-from models.registry import ModelBundle, WeightsError, load_bundle, resolve_device
+from models.registry import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
 from models.trajectory import Trajectory
 
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
@@ -25,19 +26,20 @@ GIF_FPS = 10.0
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def cached_bundle(data: str, model: str, needs: tuple[str, ...] = ()) -> ModelBundle:
-    """One shared, read-only model per (data, model, needs)."""
-    return load_bundle(data, model, resolve_device("auto"), needs=needs)
+def cached_bundle(data: str, model: str, needs: tuple[str, ...] = (), assets: str = "") -> ModelBundle:
+    """One shared, read-only model per (data, model, needs, weights folder)."""
+    return load_bundle(data, model, resolve_device("auto"), needs=needs, assets=Path(assets) if assets else None)
 
 
 def bundle_or_fallback(data: str, model: str, needs: tuple[str, ...] = ()) -> tuple[ModelBundle, Optional[str]]:
     """The model asked for, or the exact model with a message saying which file is wrong."""
+    folder = str(assets_dir())
     try:
-        return cached_bundle(data, model, needs), None
+        return cached_bundle(data, model, needs, folder), None
     except WeightsError as e:
         if model == "exact":
             raise
-        return cached_bundle(data, "exact", needs), f"{e}. Showing the exact model instead."
+        return cached_bundle(data, "exact", needs, folder), f"{e}. Showing the exact model instead."
 
 
 def usable_model(data: str, model: str, guidance: str) -> tuple[str, Optional[str]]:

@@ -53,24 +53,33 @@ def sidebar() -> Settings:
     return Settings(data, model, sampler, int(steps), int(seed), int(label), projection)
 
 
-SIDEBAR_KEYS = ("data", "model", "sampler", "steps", "seed", "label", "projection")
+VIA_APP = "_sidebar_drawn_by_app"
+
+
+def sidebar_from_app() -> Settings:
+    """Draw the sidebar from ``app.py`` and tell the page that runs next that it is there."""
+    settings = sidebar()
+    st.session_state[VIA_APP] = True
+    return settings
 
 
 def current() -> Settings:
     """The sidebar's settings, read back on a page. A page run on its own (without ``app.py``,
-    as AppTest's ``switch_page`` may do) draws the sidebar itself."""
-    s = st.session_state
-    if not all(k in s for k in SIDEBAR_KEYS):
+    as AppTest's ``switch_page`` does where a ``pages/`` folder exists) draws the sidebar itself."""
+    if not st.session_state.pop(VIA_APP, False):
         return sidebar()
+    s = st.session_state
     return Settings(s["data"], s["model"], s["sampler"], int(s["steps"]), int(s["seed"]), int(s["label"]),
                     s["projection"])
 
 
 def step_scrubber(steps: int) -> int:
-    """The step scrubber (key ``step``), clamped when the number of steps shrinks."""
-    if st.session_state.get("step", 0) > steps:
+    """The step scrubber (key ``step``), starting half-way and clamped when the number of steps shrinks."""
+    if "step" not in st.session_state:
+        st.session_state["step"] = steps // 2
+    elif st.session_state["step"] > steps:
         st.session_state["step"] = steps
-    return int(st.slider("Step", 0, steps, min(steps, st.session_state.get("step", steps // 2)), key="step",
+    return int(st.slider("Step", 0, steps, key="step",
                          help="0 is pure noise x_T; the last position is the final sample"))
 
 
@@ -107,3 +116,19 @@ def export_command(s: Settings, kind: str, guidance: str, gamma: float, label: i
     return (f"python -m viz.export --data {s.data} --model {model} --sampler {s.sampler} --guidance {guidance} "
             f"--gamma {gamma:g} --label {label} --steps {s.steps} --seed {s.seed} --batch {BATCH} "
             f"--projection {s.projection} --figure {kind} --out {kind}.gif")
+
+
+def model_for(s: Settings, guidance: str) -> str:
+    """The model the page can use for ``guidance``: the chosen one, or the exact model with a
+    warning naming the broken weights file; if even that cannot work, an error and a stop."""
+    from models.registry import WeightsError
+    from viz.cache import usable_model
+
+    try:
+        model, warning = usable_model(s.data, s.model, guidance)
+    except WeightsError as e:
+        st.error(f"{e}. This view needs that file; pick another guidance method or rebuild the weights.")
+        st.stop()
+    if warning:
+        st.warning(warning)
+    return model
