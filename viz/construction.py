@@ -61,6 +61,8 @@ class ConstructionView(Animated):
     plane: tuple[str, str, str] = ("x_t", "x0_hat", "x_next")
     #: points that may be pinned to the edge when thrown far out of the data (the rest always fit in view)
     pinnable: tuple[str, ...] = ()
+    #: a pinned point slides back toward this other point (so the arrow between them keeps its direction)
+    pin_from: dict[str, str] = {}
     max_ratio = 15.0  # ... farther than this many spans of the other points from their centre
 
     def __init__(self, traj: Trajectory, projection: Projection | str, sample: int, *, segments: Sequence[Segment],
@@ -169,7 +171,10 @@ class ConstructionView(Animated):
         k = int(np.clip(k, 0, self.num_frames - 1))
         names, pts, outside, far = self._positions[k]
         limits = fit_limits(pts[~far], self.aspect)
-        shown, pinned = pin_inside(pts, limits)
+        shown, pinned = pts.copy(), far
+        if far.any():  # slide each far point back toward its anchor, onto the edge of the view
+            anchors = np.stack([pts[names.index(self.pin_from.get(n, "x_t"))] for n in np.array(names)[far]])
+            shown[far] = pin_inside(pts[far], limits, anchors=anchors)[0]
         pos = dict(zip(names, shown))
         self.ax.set_xlim(*limits[0])
         self.ax.set_ylim(*limits[1])

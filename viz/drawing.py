@@ -309,19 +309,24 @@ def far_out(core: np.ndarray, extra: np.ndarray, max_ratio: float = 15.0) -> np.
     return np.linalg.norm(extra - centre, axis=1) > max_ratio * span
 
 
-def pin_inside(points: np.ndarray, limits: Limits, inset: float = 0.07) -> tuple[np.ndarray, np.ndarray]:
-    """Points (N, 2) outside ``limits`` moved onto the box edge along the ray from its centre;
-    returns the shown points and the boolean mask of those that were moved."""
+def pin_inside(points: np.ndarray, limits: Limits, inset: float = 0.07,
+               anchors: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Points (N, 2) outside ``limits`` (shrunk by ``inset``) moved back onto the box edge along
+    the ray from their anchor (N, 2; default the box centre), so an arrow from the anchor keeps
+    its true direction. Returns the shown points and the boolean mask of those that were moved."""
     p = np.asarray(points, np.float64).reshape(-1, 2)
     (x0, x1), (y0, y1) = limits
     c = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
     half = np.array([(x1 - x0) / 2, (y1 - y0) / 2]) * (1 - inset)
-    d = p - c
+    lo, hi = c - half, c + half
+    a = np.broadcast_to(c, p.shape) if anchors is None else np.clip(np.asarray(anchors, np.float64), lo, hi)
+    d = p - a
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.nanmax(np.abs(d) / half, axis=1)
-    moved = scale > 1
+        reach = np.where(d > 0, (hi - a) / d, np.where(d < 0, (lo - a) / d, np.inf))  # (N, 2)
+    s = np.clip(reach.min(axis=1), 0.0, None)
+    moved = s < 1
     out = p.copy()
-    out[moved] = c + d[moved] / scale[moved, None]
+    out[moved] = a[moved] + s[moved, None] * d[moved]
     return out, moved
 
 

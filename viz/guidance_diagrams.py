@@ -47,6 +47,7 @@ class ClassifierGuidanceDiagram(ConstructionView):
 
     plane = ("x_t", "x0_uncond", "shifted")
     pinnable = ("guided", "shifted")
+    pin_from = {"guided": "x0_uncond", "shifted": "x0_uncond"}
 
     def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
         if traj.classifier_shift is None or traj.x0_uncond is None:
@@ -84,6 +85,7 @@ class CFGDiagram(ConstructionView):
 
     plane = ("x_t", "x0_uncond", "x0_cond")
     pinnable = ("guided",)
+    pin_from = {"guided": "x0_uncond"}
 
     def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
         if traj.x0_cond is None or traj.x0_uncond is None:
@@ -176,7 +178,7 @@ def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional
     outside_any = False
     for g in gammas:
         p = paths[g]
-        ax.plot(p[:, 0], p[:, 1], color=colors[g], lw=2.0, alpha=0.9, zorder=2)
+        ax.plot(p[:, 0], p[:, 1], color=colors[g], lw=1.7, alpha=0.85, zorder=2)
         end = point_marker(ax, "x0" if upto == S else "x_t", color=colors[g], ms=15 if upto == S else 9,
                            mec="black", mew=0.8, zorder=4)
         set_point(end, p[-1])
