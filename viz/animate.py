@@ -10,6 +10,7 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from models.trajectory import Trajectory
 from viz.gif import encode_gif
@@ -57,9 +58,13 @@ class Animated:
 
     def _cache_background(self) -> None:
         self.canvas = self.fig.canvas
-        self.canvas.draw()
-        if self.zoom_axes:
-            self.fig.set_layout_engine("none")  # keep the first layout: axes must not move between frames
+        if not self.zoom_axes:
+            self.canvas.draw()
+        else:
+            engine = self.fig.get_layout_engine()
+            if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+                self.fig.draw_without_rendering()  # lay out once, then keep it: axes must not move
+                self.fig.set_layout_engine("none")
             for ax in self.zoom_axes:
                 ax.set_visible(False)
             self.canvas.draw()

@@ -240,8 +240,8 @@ def box_aspect(ax: Axes) -> float:
 
 
 def freeze_layout(fig: Figure) -> None:
-    """Run the layout once and keep it: axes stay put from frame to frame."""
-    fig.canvas.draw()
+    """Run the layout once and keep it: axes stay put from frame to frame (no pixels are drawn)."""
+    fig.draw_without_rendering()
     fig.set_layout_engine("none")
 
 
