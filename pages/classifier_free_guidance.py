@@ -36,12 +36,15 @@ c3.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{gamma * diff:.3f}")
 if np.abs(traj.samples).max() > 1.5:
     st.warning("At this γ the samples leave the data's range [-1, 1]: extrapolating this far "
                "overshoots the data (saturated, over-sharpened images).")
-show_view("cfg", key, s.projection, k, play, filename="cfg.gif")
-
-st.header("One seed, γ = 0, 1, 3 and 7")
-gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-st.image(overlay_png(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas), width="stretch")
-st.caption("Same starting noise, same model: only γ differs. The extrapolated predictions send the "
-           "paths apart, and the final samples become more typical of the class as γ grows.")
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(f"One step at γ = {gamma:g}")
+    show_view("cfg", key, s.projection, k, play, filename="cfg.gif")
+with right:
+    st.subheader("One seed, γ = 0, 1, 3 and 7")
+    gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
+    st.image(overlay_png(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas), width="stretch", output_format="PNG")
+    st.caption("Same starting noise, same model: only γ differs. The extrapolated predictions send the "
+               "paths apart, and the final samples become more typical of the class as γ grows.")
 with st.expander("The same GIF from the command line"):
     st.code(export_command(s, "cfg", "cfg", gamma, s.label, model), language="bash")

@@ -41,11 +41,14 @@ c3.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classif
 if np.abs(traj.samples).max() > 1.5:
     st.warning("At this γ the samples leave the data's range [-1, 1]: the classifier is pushing them "
                "off the data, toward images it scores highly but that look like no digit.")
-show_view("classifier", key, s.projection, k, play, filename="classifier-guidance.gif")
-
-st.header("One seed, γ = 0, 1, 3 and 7")
-gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-st.image(overlay_png(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas), width="stretch")
-st.caption("Each small change to the prediction changes the next prediction too: the paths drift apart step by step.")
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(f"One step at γ = {gamma:g}")
+    show_view("classifier", key, s.projection, k, play, filename="classifier-guidance.gif")
+with right:
+    st.subheader("One seed, γ = 0, 1, 3 and 7")
+    gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
+    st.image(overlay_png(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas), width="stretch", output_format="PNG")
+    st.caption("Each small change to the prediction changes the next prediction too: the paths drift apart step by step.")
 with st.expander("The same GIF from the command line"):
     st.code(export_command(s, "classifier", kind, gamma, s.label, model), language="bash")

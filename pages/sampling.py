@@ -24,13 +24,15 @@ The pictures follow [The geometry of diffusion guidance]({POST}), here drawn fro
 st.header("1 · Forward noising of a photograph")
 upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP)", type=["png", "jpg", "jpeg", "gif", "webp", "bmp"],
                           key="upload")
+picture, _ = st.columns([2, 1])
 try:
-    st.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch")
+    picture.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch",
+                  output_format="PNG")
 except ValueError as e:
     st.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
-    st.image(noising_png(None, s.seed), width="stretch")
+    picture.image(noising_png(None, s.seed), width="stretch", output_format="PNG")
 
-st.header("2–4 · One sampling step, built up")
+st.header("2–5 · Sampling, one step at a time")
 conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
                           help="off: unconditional sampling (no label)")
 model = model_for(s, "none")
@@ -48,12 +50,15 @@ c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖x̂₀ − x_t‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}")
 c3.metric("‖x_{t−1} − x_t‖ (sample 0)", f"{move:.3f}")
-show_view("step", key, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
-
-st.header("5 · The whole trajectory")
-st.markdown("The path of $x_t$ with the prediction $\\hat{x}_0$ at every step: early predictions are "
-            "blurry averages of many possible results, late ones a single sharp sample.")
-show_view("trajectory", key, "pca" if s.projection == "plane" else s.projection, step, play,
-          filename="trajectory.gif")
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("2–4 · One step")
+    show_view("step", key, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
+with right:
+    st.subheader("5 · The whole trajectory")
+    show_view("trajectory", key, "pca" if s.projection == "plane" else s.projection, step, play,
+              filename="trajectory.gif")
+    st.caption("The path of x_t with the prediction x̂₀ of every step: early predictions are blurry "
+               "averages of many possible results, late ones a single sharp sample.")
 with st.expander("The same GIFs from the command line"):
     st.code(export_command(s, "trajectory", "none", 1.0, label, model), language="bash")

@@ -97,7 +97,7 @@ def show_view(kind: str, run_key: tuple, projection: str, step: int, play: bool,
         if play:
             st.image(view_gif(kind, run_key, projection, sample), width="stretch")
         else:
-            st.image(view_frame(kind, run_key, projection, sample, step, stages), width="stretch")
+            st.image(view_frame(kind, run_key, projection, sample, step, stages), width="stretch", output_format="PNG")
         st.download_button("Download the GIF", data=lambda: view_gif(kind, run_key, projection, sample),
                            file_name=filename, mime="image/gif", key=f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
                            on_click="ignore")
