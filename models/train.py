@@ -1,0 +1,446 @@
+"""Retrain every shipped network from scratch: ``python -m models.train``.
+
+For each data set (``digits``, ``gmm2d``) three networks (``models.nets``) are trained and written
+to ``assets/<data>_<role>.pt`` (the state_dict) beside ``assets/<data>_<role>.json`` (the config the
+network is built from, plus the facts of its training: seed, steps, final loss, held-out accuracy):
+
+* ``denoiser``: v-prediction loss ``|v_hat - (a eps - s x0)|^2`` (arXiv 2202.00512) at uniformly
+  random t; the label is replaced by the null label ``num_classes`` 15 % of the time, so one network
+  gives both the conditional and the unconditional prediction (arXiv 2207.12598). An exponential
+  moving average of the weights is what ships.
+* ``noisy_classifier``: cross-entropy of ``p(y | x_t, t)`` on ``x_t = a x0 + s eps`` at uniformly random t
+  (arXiv 2105.05233).
+* ``clean_classifier``: cross-entropy of ``p(y | x0)`` on clean data with a little Gaussian jitter.
+
+The digits come from scikit-learn (a fixed 20 % is held out to measure the classifiers); the 2-D
+mixture is sampled afresh for every batch. Everything is seeded, so the same command on the same
+machine writes the same weights (checked: byte for byte). The full run takes two to three minutes
+on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.data import DATA_NAMES, load_digits_dataset, make_gmm2d
+from models.nets import NETWORKS
+from models.registry import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
+from models.schedule import make_schedule
+
+ROLES = ("denoiser", "noisy_classifier", "clean_classifier")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Architecture and optimisation settings of one network."""
+
+    hidden: int
+    depth: int
+    steps: int
+    batch: int
+    lr: float
+    emb_dim: int = 64
+    weight_decay: float = 0.0
+    ema_decay: float = 0.0  # 0: no moving average
+    label_dropout: float = 0.0  # denoiser only
+    jitter: float = 0.0  # clean classifier only: std of the Gaussian added to x0
+
+
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("digits", "denoiser"): Recipe(hidden=256, depth=3, steps=2500, batch=256, lr=1e-3, weight_decay=1e-4,
+                                   ema_decay=0.999, label_dropout=0.15),
+    ("digits", "noisy_classifier"): Recipe(hidden=192, depth=2, steps=2000, batch=256, lr=1e-3, weight_decay=1e-4),
+    ("digits", "clean_classifier"): Recipe(hidden=128, depth=2, steps=1200, batch=128, lr=1e-3, weight_decay=1e-3,
+                                           jitter=0.4),
+    ("gmm2d", "denoiser"): Recipe(hidden=128, depth=3, steps=2000, batch=512, lr=2e-3, ema_decay=0.999,
+                                  label_dropout=0.15),
+    ("gmm2d", "noisy_classifier"): Recipe(hidden=128, depth=2, steps=1500, batch=512, lr=2e-3),
+    ("gmm2d", "clean_classifier"): Recipe(hidden=64, depth=2, steps=600, batch=512, lr=2e-3, weight_decay=1e-2,
+                                          jitter=0.08),
+}
+HELDOUT_FRACTION = 0.2
+HELDOUT_GMM = 4000  # fresh 2-D points to measure the classifiers
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: a batch of clean points and labels, drawn from a seeded generator.
+
+class DataSource:
+    """Training batches ``(x0, y)`` and a fixed held-out set for one data set."""
+
+    def __init__(self, data: str, seed: int, device: torch.device) -> None:
+        self.data, self.device = data, device
+        if data == "digits":
+            d = load_digits_dataset()
+            self.dim, self.num_classes = d.dim, d.num_classes
+            x = torch.as_tensor(d.x, dtype=torch.float32)
+            y = torch.as_tensor(d.labels, dtype=torch.long)
+            perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+            n_held = int(round(HELDOUT_FRACTION * len(x)))
+            self.all_x, self.all_y = x.to(device), y.to(device)  # the denoiser learns from all of it
+            self.train_x, self.train_y = x[perm[n_held:]].to(device), y[perm[n_held:]].to(device)
+            self.held_x, self.held_y = x[perm[:n_held]].to(device), y[perm[:n_held]].to(device)
+        elif data == "gmm2d":
+            self.gmm = make_gmm2d()
+            self.dim, self.num_classes = 2, self.gmm.num_classes
+            hx, hy = self.gmm.sample(HELDOUT_GMM, np.random.default_rng(seed + 1))
+            self.held_x = torch.as_tensor(hx, dtype=torch.float32, device=device)
+            self.held_y = torch.as_tensor(hy, dtype=torch.long, device=device)
+        else:
+            raise ValueError(f"unknown data set {data!r}; valid: {', '.join(DATA_NAMES)}")
+
+    def batch(self, n: int, generator: torch.Generator, rng: np.random.Generator,
+              split: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` clean points (n, D) and labels (n,); digits from ``split`` ("all" or "train")."""
+        if self.data == "gmm2d":
+            x, y = self.gmm.sample(n, rng)  # fresh points every batch
+            return (torch.as_tensor(x, dtype=torch.float32, device=self.device),
+                    torch.as_tensor(y, dtype=torch.long, device=self.device))
+        xs, ys = (self.all_x, self.all_y) if split == "all" else (self.train_x, self.train_y)
+        idx = torch.randint(len(xs), (n,), generator=generator).to(self.device)
+        return xs[idx], ys[idx]
+
+
+def noised(x0: torch.Tensor, abar: torch.Tensor, generator: torch.Generator,
+           t: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, ...]:
+    """Timesteps t (B,) (uniformly random unless given), ``x_t = a x0 + s eps``, ``a`` and ``s`` (B, 1)
+    and ``eps`` (B, D)."""
+    if t is None:
+        t = torch.randint(len(abar), (x0.shape[0],), generator=generator).to(x0.device)
+    eps = torch.randn(x0.shape, generator=generator).to(x0.device)
+    a, s = abar[t].sqrt()[:, None], (1 - abar[t]).sqrt()[:, None]
+    return t, a * x0 + s * eps, a, s, eps
+
+
+# ---------------------------------------------------------------------------------------------
+# The training loop shared by the three roles.
+
+def lr_at(step: int, steps: int, base: float, warmup: int = 100) -> float:
+    """Linear warm-up, then cosine decay to 5 % of ``base``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def fit(net: nn.Module, loss_fn: Callable[[int], torch.Tensor], recipe: Recipe, steps: int,
+        tick: Callable[[float], None]) -> tuple[nn.Module, float]:
+    """AdamW over ``steps`` steps of ``loss_fn(step)``; returns the network to ship (its moving
+    average when ``recipe.ema_decay`` > 0) and the mean loss over the last 5 % of steps."""
+    opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, foreach=True)
+    ema = copy.deepcopy(net).requires_grad_(False) if recipe.ema_decay > 0 else None
+    params = list(net.parameters())
+    ema_params = list(ema.parameters()) if ema is not None else []
+    tail, losses = max(1, steps // 20), []
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, recipe.lr)
+        loss = loss_fn(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if ema is not None:
+            decay = min(recipe.ema_decay, (1 + step) / (10 + step))  # short memory while weights move fast
+            with torch.no_grad():
+                torch._foreach_lerp_(ema_params, params, 1 - decay)
+        if step >= steps - tail:
+            losses.append(loss.item())
+        tick(loss.item() if step % 50 == 0 or step == steps - 1 else float("nan"))
+    return (ema if ema is not None else net).eval(), float(np.mean(losses))
+
+
+def base_config(source: DataSource, role: str, recipe: Recipe) -> dict:
+    """The config dict ``models.nets`` builds ``role`` from."""
+    config = dict(dim=source.dim, num_classes=source.num_classes, hidden=recipe.hidden, depth=recipe.depth)
+    if role != "clean_classifier":
+        config.update(schedule="linear", emb_dim=recipe.emb_dim)
+    return config
+
+
+def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: float,
+              tick: Callable[[float], None]) -> tuple[nn.Module, dict]:
+    """Train network ``role`` for ``data``; returns it (eval mode, on its device) and its config."""
+    recipe = RECIPES[(data, role)]
+    steps = job_steps((data, role), steps_scale)
+    torch.manual_seed(seed)  # weight initialisation
+    generator = torch.Generator().manual_seed(seed)  # batches, timesteps, noise, label dropout
+    rng = np.random.default_rng(seed)  # fresh 2-D mixture points
+    config = base_config(source, role, recipe)
+    net = NETWORKS[role](config).to(source.device).train()
+    abar = torch.tensor(np.array(make_schedule(config.get("schedule", "linear")).alphas_cumprod),
+                        dtype=torch.float32, device=source.device)  # (T,)
+    C = source.num_classes
+
+    if role == "denoiser":
+        def loss_fn(step: int) -> torch.Tensor:
+            x0, y = source.batch(recipe.batch, generator, rng)
+            t, x_t, a, s, eps = noised(x0, abar, generator)
+            drop = (torch.rand(len(y), generator=generator) < recipe.label_dropout).to(y.device)
+            y = torch.where(drop, torch.full_like(y, C), y)  # the null label
+            return ((net.v(x_t, t, y) - (a * eps - s * x0)) ** 2).mean()
+    elif role == "noisy_classifier":
+        def loss_fn(step: int) -> torch.Tensor:
+            x0, y = source.batch(recipe.batch, generator, rng, split="train")
+            t, x_t, *_ = noised(x0, abar, generator)
+            return nn.functional.nll_loss(net(x_t, t), y)
+    else:
+        def loss_fn(step: int) -> torch.Tensor:
+            x0, y = source.batch(recipe.batch, generator, rng, split="train")
+            x0 = x0 + recipe.jitter * torch.randn(x0.shape, generator=generator).to(x0.device)
+            return nn.functional.nll_loss(net(x0), y)
+
+    shipped, final_loss = fit(net, loss_fn, recipe, steps, tick)
+    config.update(seed=seed, steps=steps, batch=recipe.batch, lr=recipe.lr, weight_decay=recipe.weight_decay,
+                  final_loss=round(final_loss, 6))
+    if role == "denoiser":
+        config.update(loss="v-prediction mse", ema_decay=recipe.ema_decay, label_dropout=recipe.label_dropout)
+    else:
+        config.update(heldout_accuracy=round(heldout_accuracy(shipped, role, source, abar, seed), 4))
+        if role == "noisy_classifier":
+            config.update(heldout_accuracy_t0=round(heldout_accuracy(shipped, role, source, abar, seed, t=0), 4))
+        else:
+            config.update(jitter=recipe.jitter)
+    return shipped, config
+
+
+@torch.no_grad()
+def heldout_accuracy(net: nn.Module, role: str, source: DataSource, abar: torch.Tensor, seed: int,
+                     t: Optional[int] = None) -> float:
+    """Accuracy on the held-out points: clean for the clean classifier; for the noisy one at
+    uniformly random t (one fixed draw), or at timestep ``t`` when given."""
+    x0, y = source.held_x, source.held_y
+    if role == "clean_classifier":
+        logp = net(x0)
+    else:
+        fixed = None if t is None else torch.full((len(x0),), t, dtype=torch.long, device=x0.device)
+        ts, x_t, *_ = noised(x0, abar, torch.Generator().manual_seed(seed + 2), fixed)
+        logp = net(x_t, ts)
+    return float((logp.argmax(1) == y).float().mean())
+
+
+def save(net: nn.Module, config: dict, data: str, role: str, out: Path) -> tuple[Path, Path]:
+    """Write ``<data>_<role>.pt`` (float32 CPU state_dict) and ``.json``, each via a temporary file."""
+    pt, cfg = asset_paths(data, role, out)
+    state = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in net.state_dict().items()}
+    torch.save(state, pt.with_suffix(".pt.tmp"))
+    pt.with_suffix(".pt.tmp").replace(pt)
+    cfg.with_suffix(".json.tmp").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    cfg.with_suffix(".json.tmp").replace(cfg)
+    return pt, cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line, ``error: ...``, and exits with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message}\n")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m models.train`` argument parser."""
+    p = _Parser(prog="python -m models.train",
+                description="Retrain every network (denoiser, noisy and clean classifier, for each data set) "
+                            "from scratch and write state_dict + config files.")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"output folder (default: ${ASSETS_ENV} if set, else assets/)")
+    p.add_argument("--only", choices=DATA_NAMES, help="train the networks of this data set only")
+    p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
+    p.add_argument("--steps-scale", type=_positive, default=1.0,
+                   help="multiply every step count (e.g. 0.01 for a quick smoke test; default: 1)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--workers", type=_non_negative_int, default=0,
+                   help="parallel training processes on the CPU (default: 0 = one per core)")
+    return p
+
+
+def cpu_threads() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def job_steps(job: tuple[str, str], steps_scale: float) -> int:
+    """Optimiser steps of one network at ``steps_scale``."""
+    return max(2, int(round(RECIPES[job].steps * steps_scale)))
+
+
+def job_cost(job: tuple[str, str]) -> float:
+    """Rough multiply-adds of a whole training run, to start the longest jobs first."""
+    r = RECIPES[job]
+    return r.steps * r.batch * (4 * r.depth * r.hidden**2 + 2 * r.emb_dim * r.hidden)
+
+
+def train_and_save(data: str, role: str, out: str, seed: int, steps_scale: float, device: str,
+                   tick: Callable[[float], None]) -> tuple[str, dict, float]:
+    """Train one network and write its files; returns ``(weights path, config, seconds)``."""
+    start = time.perf_counter()
+    source = DataSource(data, seed, torch.device(device))
+    net, config = train_one(data, role, source, seed, steps_scale, tick)
+    pt, _ = save(net, config, data, role, Path(out))
+    return str(pt), config, time.perf_counter() - start
+
+
+_QUEUE = None  # worker processes report progress here
+
+
+def _init_worker(queue, threads: int) -> None:
+    global _QUEUE
+    _QUEUE = queue
+    torch.set_num_threads(threads)
+
+
+def _worker_job(data: str, role: str, out: str, seed: int, steps_scale: float) -> tuple[str, dict, float]:
+    """``train_and_save`` in a worker process, reporting every 20 steps to the parent's bar."""
+    pending = [0]
+
+    def tick(loss: float) -> None:
+        pending[0] += 1
+        if pending[0] >= 20 or math.isfinite(loss):
+            _QUEUE.put((f"{data} {role}", pending[0], loss))
+            pending[0] = 0
+
+    result = train_and_save(data, role, out, seed, steps_scale, "cpu", tick)
+    if pending[0]:
+        _QUEUE.put((f"{data} {role}", pending[0], float("nan")))
+    return result
+
+
+def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_scale: float = 1.0,
+              seed: int = 0, progress: bool = True, workers: int = 0) -> list[tuple[Path, dict, float]]:
+    """Train and save every network of ``datasets``; returns ``(weights path, config, seconds)`` each.
+
+    On the CPU the networks train in parallel worker processes (``workers``; 0 = one per core, at
+    most one per network), each with its share of the cores' threads: on a small machine, one
+    thread per process is much faster than several threads that fight over the cores. Every network
+    is seeded on its own, so the schedule of the workers does not change the weights.
+    """
+    from tqdm import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = sorted(((d, r) for d in datasets for r in ROLES), key=job_cost, reverse=True)
+    cores = cpu_threads()
+    workers = min(workers or cores, len(jobs))
+    results: dict[tuple[str, str], tuple[str, dict, float]] = {}
+    with tqdm(total=sum(job_steps(j, steps_scale) for j in jobs), unit="step", file=sys.stderr,
+              disable=not progress, dynamic_ncols=True) as bar:
+        def report(name: str, steps: int, loss: float) -> None:
+            bar.set_description(name, refresh=False)
+            if math.isfinite(loss):
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            bar.update(steps)
+
+        if device.type != "cpu" or workers <= 1:
+            if device.type == "cpu":
+                torch.set_num_threads(cores)
+            for data, role in jobs:
+                tick = lambda loss, name=f"{data} {role}": report(name, 1, loss)  # noqa: E731
+                results[(data, role)] = train_and_save(data, role, str(out), seed, steps_scale, str(device), tick)
+        else:
+            results = _train_in_workers(jobs, out, seed, steps_scale, workers, max(1, cores // workers), report)
+    order = [(d, r) for d in datasets for r in ROLES]
+    return [(Path(results[j][0]), results[j][1], results[j][2]) for j in order]
+
+
+def _train_in_workers(jobs, out: Path, seed: int, steps_scale: float, workers: int, threads: int,
+                      report: Callable[[str, int, float], None]) -> dict:
+    """Run ``_worker_job`` for every job in a pool of spawned processes, relaying their progress."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")  # a clean interpreter: no inherited torch thread pools
+    progress_queue = ctx.Queue()
+    results = {}
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(progress_queue, threads)) as pool:
+        futures = {pool.submit(_worker_job, d, r, str(out), seed, steps_scale): (d, r) for d, r in jobs}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for f in done:
+                    results[futures[f]] = f.result()  # re-raises a worker's exception here
+                _drain(progress_queue, report)
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+    _drain(progress_queue, report)  # the workers have exited: their last reports are in
+    return results
+
+
+def _drain(progress_queue, report: Callable[[str, int, float], None]) -> None:
+    """Pass every progress report waiting in the queue to ``report``."""
+    import queue as queue_mod
+
+    while True:
+        try:
+            report(*progress_queue.get_nowait())
+        except queue_mod.Empty:
+            return
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m models.train``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        device = resolve_device(args.device)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = args.out if args.out is not None else assets_dir()
+    start = time.perf_counter()
+    try:
+        written = train_all(out, [args.only] if args.only else list(DATA_NAMES), device,
+                            args.steps_scale, args.seed, workers=args.workers)
+    except OSError as e:
+        print(f"error: cannot write to {out}: {e}", file=sys.stderr)
+        return 2
+    for pt, config, seconds in written:
+        facts = f"final loss {config['final_loss']:.4f}"
+        if "heldout_accuracy" in config:
+            facts += f", held-out accuracy {config['heldout_accuracy']:.3f}"
+        print(f"{pt}  ({pt.stat().st_size / 1e6:.2f} MB, {config['steps']} steps in {seconds:.0f} s, {facts})")
+    print(f"trained {len(written)} networks on {device} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

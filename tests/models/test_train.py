@@ -1,0 +1,49 @@
+"""A tiny training run writes files that the registry loads; same seed, same weights."""
+import json
+
+import pytest
+import torch
+
+from models.registry import load_bundle, load_network
+from models.train import ROLES, main, train_all, train_and_save
+
+
+def test_tiny_digits_training_in_process_loads_through_the_registry(tmp_path):
+    written = train_all(tmp_path, ["digits"], torch.device("cpu"), steps_scale=0.001, progress=False, workers=1)
+    assert [pt.name for pt, _, _ in written] == [f"digits_{r}.pt" for r in ROLES]
+    for role in ROLES:
+        config = json.loads((tmp_path / f"digits_{role}.json").read_text())
+        assert config["seed"] == 0 and config["steps"] >= 2 and "final_loss" in config
+        assert ("heldout_accuracy" in config) == (role != "denoiser")
+        net = load_network("digits", role, "cpu", assets=tmp_path)
+        assert not net.training and all(p.dtype == torch.float32 for p in net.parameters())
+    bundle = load_bundle("digits", "neural", "cpu", needs=("classifier", "universal"), assets=tmp_path)
+    x, t = torch.randn(3, 64), torch.tensor([0, 500, 999])
+    assert bundle.denoiser(x, t, torch.tensor([0, 1, 2])).shape == (3, 64)
+    assert bundle.log_prob(x, t).shape == bundle.clean_log_prob(x).shape == (3, 10)
+
+
+def test_cli_trains_gmm2d_in_worker_processes(tmp_path, capsys):
+    assert main(["--only", "gmm2d", "--steps-scale", "0.001", "--workers", "2", "--out", str(tmp_path)]) == 0
+    assert "trained 3 networks" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"gmm2d_{r}.{e}" for r in ROLES for e in ("json", "pt"))
+    for role in ROLES:
+        load_network("gmm2d", role, "cpu", assets=tmp_path)
+
+
+def test_same_seed_same_weights(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        train_and_save("gmm2d", "denoiser", str(tmp_path / folder), 3, 0.002, "cpu", lambda loss: None)
+    a = torch.load(tmp_path / "a" / "gmm2d_denoiser.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "gmm2d_denoiser.pt", weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("args", [["--only", "mnist"], ["--steps-scale", "0"], ["--steps-scale", "nan"],
+                                  ["--workers", "-1"], ["--seed", "x"], ["--bogus"]])
+def test_bad_options_give_one_error_line_and_status_2(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
