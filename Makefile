@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test bench train gifs clean-venv
+.PHONY: run test bench train readme-media clean-venv
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,3 +26,13 @@ train: $(BIN)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# README pictures, made by the project's own export command and screenshot tool.
+EXPORT := $(BIN)/python -m viz.export --steps 50 --seed 0 --batch 8 --frames 51
+readme-media: $(BIN)/.installed
+	mkdir -p assets/readme
+	$(EXPORT) --data digits --model neural --guidance cfg --gamma 3 --label 7 --projection plane --figure cfg --out assets/readme/cfg.gif
+	$(EXPORT) --data digits --model neural --guidance classifier --gamma 3 --label 7 --projection plane --figure classifier --out assets/readme/classifier.gif
+	$(EXPORT) --data digits --model neural --guidance none --label -1 --projection pca --figure trajectory --out assets/readme/trajectory.gif
+	$(EXPORT) --data gmm2d --model neural --guidance cfg --gamma 3 --label 1 --projection pca --figure paths --out assets/readme/gmm2d-paths.gif
+	$(BIN)/python -m tools.screenshots --out assets/readme

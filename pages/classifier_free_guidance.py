@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from viz.cache import cached_trajectory, overlay_png
-from viz.ui import POST, current, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.ui import POST, current, leaves_data_warning, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
 
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
 
@@ -33,10 +33,8 @@ c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖x̂₀ᶜ − x̂₀ᵘ‖", f"{diff:.3f}")
 c3.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{gamma * diff:.3f}")
-if np.abs(traj.samples).max() > 1.5:
-    st.warning("At this γ the samples leave the data's range [-1, 1]: extrapolating this far "
-               "overshoots the data (saturated, over-sharpened images).")
-left, right = st.columns(2, gap="large")
+leaves_data_warning(traj, "extrapolating this far overshoots the data (saturated, over-sharpened images).")
+left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(f"One step at γ = {gamma:g}")
     show_view("cfg", key, s.projection, k, play, filename="cfg.gif")

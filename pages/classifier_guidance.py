@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from viz.cache import cached_trajectory, overlay_png
-from viz.ui import POST, current, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.ui import POST, current, leaves_data_warning, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
 
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
 
@@ -25,7 +25,7 @@ $\\hat{{x}}_0$ and differentiates through the denoiser. See [the post]({POST}).
 """
 )
 kind = st.radio("Classifier", ("classifier", "universal"), horizontal=True, key="cg_kind",
-                format_func={"classifier": "noise-aware classifier p(y | x_t)",
+                format_func={"classifier": "noise-aware classifier p(y | xₜ)",
                              "universal": "clean classifier on x̂₀ (universal)"}.get)
 gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
 model = model_for(s, kind)
@@ -38,10 +38,8 @@ c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖model direction‖", f"{np.linalg.norm(traj.x0_uncond[k, 0] - traj.x[k, 0]):.3f}")
 c3.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classifier_shift[k, 0]):.3f}")
-if np.abs(traj.samples).max() > 1.5:
-    st.warning("At this γ the samples leave the data's range [-1, 1]: the classifier is pushing them "
-               "off the data, toward images it scores highly but that look like no digit.")
-left, right = st.columns(2, gap="large")
+leaves_data_warning(traj, "the classifier is pushing them toward inputs it scores highly but that look like no training image.")
+left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(f"One step at γ = {gamma:g}")
     show_view("classifier", key, s.projection, k, play, filename="classifier-guidance.gif")

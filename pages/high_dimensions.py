@@ -9,7 +9,7 @@ from viz.ui import current
 st.title("Why the 2-D pictures mislead")
 st.markdown(
     "Every picture in this lab squeezes 64-dimensional digit images onto a flat screen. "
-    "Three facts about high dimensions make such pictures risky, and here they are measured "
+    "Four facts about high dimensions make such pictures risky, and here they are measured "
     "on the real data rather than asserted. Sander Dieleman warns about the same trap at the "
     "start of [The geometry of diffusion guidance](https://sander.ai/2023/08/28/geometry.html)."
 )

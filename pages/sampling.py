@@ -24,7 +24,13 @@ The pictures follow [The geometry of diffusion guidance]({POST}), here drawn fro
 st.header("1 · Forward noising of a photograph")
 upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP)", type=["png", "jpg", "jpeg", "gif", "webp", "bmp"],
                           key="upload")
-picture, _ = st.columns([2, 1])
+picture, words = st.columns([2, 1], gap="large")
+words.markdown(
+    "Each panel mixes the same photograph with the same noise: $x_t = a_t x_0 + s_t \\varepsilon$, "
+    "with $a_t^2 + s_t^2 = 1$. The signal-to-noise ratio $a_t^2 / s_t^2$ falls from thousands to "
+    "almost zero; halfway through, the picture is already hard to make out, and at $t = 999$ it is "
+    "noise. Sampling has to walk this road backwards."
+)
 try:
     picture.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch",
                   output_format="PNG")
@@ -32,7 +38,7 @@ except ValueError as e:
     st.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
     picture.image(noising_png(None, s.seed), width="stretch", output_format="PNG")
 
-st.header("2–5 · Sampling, one step at a time")
+st.header("Sampling, one step at a time")
 conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
                           help="off: unconditional sampling (no label)")
 model = model_for(s, "none")
@@ -41,24 +47,24 @@ key = run_key(s, "none", 1.0, label=label, model=model)
 traj = cached_trajectory(*key)
 step = step_scrubber(traj.steps)
 play = play_toggle()
-build = st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), index=2, horizontal=True, key="build")
-stages = {"prediction": ("prediction",), "+ small step": ("prediction", "step"),
-          "+ fresh noise": ("prediction", "step", "noise")}[build]
 k = min(step, traj.steps - 1)
 move = np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0])
 c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
-c2.metric("‖x̂₀ − x_t‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}")
-c3.metric("‖x_{t−1} − x_t‖ (sample 0)", f"{move:.3f}")
+c2.metric("‖x̂₀ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}")
+c3.metric("‖xₜ₋₁ − xₜ‖ (sample 0)", f"{move:.3f}")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("2–4 · One step")
+    build = st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), index=2, horizontal=True, key="build")
+    stages = {"prediction": ("prediction",), "+ small step": ("prediction", "step"),
+              "+ fresh noise": ("prediction", "step", "noise")}[build]
     show_view("step", key, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
 with right:
     st.subheader("5 · The whole trajectory")
     show_view("trajectory", key, "pca" if s.projection == "plane" else s.projection, step, play,
               filename="trajectory.gif")
-    st.caption("The path of x_t with the prediction x̂₀ of every step: early predictions are blurry "
+    st.caption("The path of xₜ with the prediction x̂₀ of every step: early predictions are blurry "
                "averages of many possible results, late ones a single sharp sample.")
 with st.expander("The same GIFs from the command line"):
     st.code(export_command(s, "trajectory", "none", 1.0, label, model), language="bash")

@@ -33,6 +33,8 @@ from viz.projection import Projection, pca_projection
 from viz.step_diagrams import _image_shape
 from viz.style import COLORS, FONT_SIZE, GAMMA_CMAP, LABELS, new_figure
 
+GUIDANCE_TITLES = {"cfg": "CFG", "classifier": "Classifier guidance", "universal": "Universal guidance",
+                   "none": "No guidance"}
 GUIDANCE_LEGEND = ["x_t", "to_uncond", "to_cond", "diff", "diff_scaled", "to_guided", "step", "noise", "x_next"]
 
 
@@ -190,7 +192,7 @@ def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional
     if outside_any:
         entries.append((legend_handle("outside"), LABELS["outside"]))
     add_legend(legend_ax, entries)
-    guidance = str(first.meta.get("guidance", "")).upper()
+    guidance = GUIDANCE_TITLES.get(str(first.meta.get("guidance", "")), str(first.meta.get("guidance", "")))
     label = int(first.labels[sample]) if first.labels is not None and len(first.labels) else -1
     what = f"{guidance} toward class {label}" if label >= 0 else guidance
     when = "final samples" if upto == S else f"up to step {upto}/{S}"

@@ -24,7 +24,7 @@ from viz.style import COLORS, FONT_SIZE, LEGEND_SIZE, new_figure
 PHOTOS = ("china", "flower")
 MAX_UPLOAD_PIXELS = 40_000_000  # refused before decoding: a small file can declare a huge image
 DEFAULT_TIMESTEPS = (0, 50, 150, 300, 600, 999)
-NOISING_NOTE = "The same noise ε in every panel; SNR = a_t² / s_t². Values beyond [-1, 1] are clipped for display."
+NOISING_NOTE = "The same noise ε in every panel; SNR = aₜ² / sₜ². Values beyond [-1, 1] are clipped for display."
 FORMULA = "Forward noising:  $x_t = a_t\\, x_0 + s_t\\, \\varepsilon$"
 
 
@@ -263,6 +263,6 @@ class NoisingAnimation(Animated):
         abar = self.abar[t]
         self.picture.set_data(_display(noisy_image(self.image, abar, self.eps)))
         self.title.set_text(f"t = {t}")
-        self.values.set_text(f"a_t = {np.sqrt(abar):.3f}\ns_t = {np.sqrt(1 - abar):.3f}\nSNR = {format_snr(snr(abar))}")
+        self.values.set_text(f"aₜ = {np.sqrt(abar):.3f}\nsₜ = {np.sqrt(1 - abar):.3f}\nSNR = {format_snr(snr(abar))}")
         self.cursor.set_xdata([t, t])
         self.marks.set_data([t, t], [np.sqrt(abar), np.sqrt(1 - abar)])

@@ -41,7 +41,8 @@ def sidebar() -> Settings:
         sampler = st.selectbox("Sampler", SAMPLER_NAMES, key="sampler",
                                help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "
                                     "euler, heun and dpmpp2m follow the deterministic probability-flow ODE")
-        steps = st.slider("Sampling steps", 1, 1000, 50, key="steps")
+        steps = st.slider("Sampling steps", 1, 1000, 25, key="steps",
+                          help="fewer steps make each step longer and easier to see; more steps sample more accurately")
         seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
         dataset = load_dataset(data)
         if st.session_state.get("label", 0) not in range(dataset.num_classes):
@@ -132,3 +133,12 @@ def model_for(s: Settings, guidance: str) -> str:
     if warning:
         st.warning(warning)
     return model
+
+
+def leaves_data_warning(traj, what: str) -> None:
+    """Warn when guidance has pushed samples off the data (see ``viz.geometry.outside_range``)."""
+    from viz.geometry import data_range, outside_range
+
+    out = outside_range(traj.samples, data_range(traj))
+    if out.any():
+        st.warning(f"{int(out.sum())} of {len(out)} samples leave the data's range: {what}")
