@@ -41,7 +41,7 @@ with left:
 with right:
     st.subheader("One seed, γ = 0, 1, 3 and 7")
     gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-    st.image(overlay_png(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas), width="stretch", output_format="PNG")
+    st.image(overlay_png(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas, s.projection), width="stretch", output_format="PNG")
     st.caption("Same starting noise, same model: only γ differs. The extrapolated predictions send the "
                "paths apart, and the final samples become more typical of the class as γ grows.")
 with st.expander("The same GIF from the command line"):

@@ -46,7 +46,7 @@ with left:
 with right:
     st.subheader("One seed, γ = 0, 1, 3 and 7")
     gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-    st.image(overlay_png(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas), width="stretch", output_format="PNG")
+    st.image(overlay_png(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas, s.projection), width="stretch", output_format="PNG")
     st.caption("Each small change to the prediction changes the next prediction too: the paths drift apart step by step.")
 with st.expander("The same GIF from the command line"):
     st.code(export_command(s, "classifier", kind, gamma, s.label, model), language="bash")

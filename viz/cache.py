@@ -96,12 +96,15 @@ def view_gif(kind: str, run_key: tuple, projection: str, sample: int = 0) -> byt
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing every γ…")
-def overlay_png(run_keys: tuple[tuple, ...], gammas: tuple[float, ...], sample: int = 0) -> bytes:
-    """PNG of the paths of one seed at several gammas in one shared PCA view."""
-    from viz.diagrams import gamma_overlay_figure
+def overlay_png(run_keys: tuple[tuple, ...], gammas: tuple[float, ...], projection: str = "pca", sample: int = 0) -> bytes:
+    """PNG of the paths of one seed at several gammas in ONE shared view: PCA of all their points
+    (also for ``plane``, which has no single plane for whole paths), PCA of the data set, or random."""
+    from viz.diagrams import gamma_overlay_figure, run_projection, shared_pca
 
     trajs = {g: cached_trajectory(*k) for g, k in zip(gammas, run_keys)}
-    fig = gamma_overlay_figure(trajs, sample=sample, background=load_dataset(run_keys[0][0]).x)
+    first = trajs[gammas[0]]
+    proj = run_projection(projection, first, int(run_keys[0][7])) if projection in ("pca_data", "random") else shared_pca(trajs)
+    fig = gamma_overlay_figure(trajs, proj, sample=sample, background=load_dataset(run_keys[0][0]).x)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

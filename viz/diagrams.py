@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from models.data import DATA_NAMES
 from models.trajectory import Trajectory
 from viz.animate import Animated, PathAnimation
 from viz.geometry import check_finite, check_sample
@@ -41,6 +42,12 @@ def run_projection(kind: str, traj: Trajectory, seed: int = 0, sample: int = 0, 
     points = np.concatenate([traj.x.reshape(-1, dim), traj.x0_hat.reshape(-1, dim)])
     if kind == "pca":
         return pca_projection(points)
+    if kind == "pca_data":
+        from models.data import load_dataset
+
+        if traj.meta.get("data") not in DATA_NAMES:
+            raise ValueError("the data-set PCA needs a run that records its data set (meta['data'])")
+        return pca_projection(load_dataset(str(traj.meta["data"])).x)
     if kind == "random":
         return random_projection(dim, seed, reference=points)
     if kind == "plane":

@@ -47,7 +47,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="number of trajectories (default: 8)")
     p.add_argument("--eta", type=finite_float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
-    p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2 (default: pca)")
+    p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
+                   "projection, or the exact plane of each step (default: pca)")
     p.add_argument("--figure", choices=FIGURE_KINDS, default="paths",
                    help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in ANIMATION_DESCRIPTIONS.items())
                    + " (default: paths)")

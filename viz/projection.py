@@ -1,6 +1,7 @@
 """Maps from the data space (D dimensions) to the 2-D screen, each saying what it loses.
 
-* ``pca``: principal components of a set of points (the run's own x_t and x0_hat, or the data set).
+* ``pca``: principal components of the run's own points (its x_t and x0_hat over every step);
+  ``pca_data``: principal components of the data set instead (the same axes for every run).
 * ``random``: a seeded Gaussian random projection, scaled so lengths are preserved on average.
 * ``plane``: the exact affine plane through three points (x_t and two predictions). Vectors lying
   in that plane keep their true lengths and angles.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PROJECTION_NAMES = ("pca", "random", "plane")
+PROJECTION_NAMES = ("pca", "pca_data", "random", "plane")
 
 
 @dataclass(frozen=True)

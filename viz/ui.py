@@ -15,7 +15,7 @@ BATCH = 8  # trajectories per run on the pages; the one-sample views follow samp
 POST = "https://sander.ai/2023/08/28/geometry.html"
 DATA_LABELS = {"digits": "digits (8x8 images, 64-D)", "gmm2d": "gmm2d (2-D mixture, exact picture)"}
 MODEL_LABELS = {"neural": "neural (trained MLP)", "exact": "exact (closed-form optimum)"}
-PROJECTION_LABELS = {"pca": "PCA of the run", "random": "random projection", "plane": "exact plane of each step"}
+PROJECTION_LABELS = {"pca": "PCA of the run", "pca_data": "PCA of the data set", "random": "random projection", "plane": "exact plane of each step"}
 
 
 @dataclass(frozen=True)

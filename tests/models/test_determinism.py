@@ -14,16 +14,6 @@ from models.samplers import SAMPLER_NAMES, get_sampler
 from models.trajectory import META_NAMES, Trajectory
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: torch's intra-op threads only add synchronisation, and while another
-    process holds a core they make each op ~100x slower (measured: 16 ms vs 0.1 ms per small matmul)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def spec(**kw) -> SampleSpec:
     """A small exact-model run; keywords override."""
     base = dict(data="gmm2d", model="exact", sampler="ddpm", guidance="cfg", gamma=3.0, label=1,

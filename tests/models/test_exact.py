@@ -13,21 +13,6 @@ F64 = torch.float64
 TIMES = (0, 10, 50, 100, 250, 500, 750, 999)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: torch's intra-op threads only add synchronisation, and while another
-    process holds a core they make each op ~100x slower (measured: 16 ms vs 0.1 ms per small matmul)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return make_schedule("linear")
-
-
 @pytest.fixture(scope="module")
 def digits(schedule):
     return exact_digits_denoiser(schedule), load_digits_dataset()

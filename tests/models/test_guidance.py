@@ -17,21 +17,6 @@ SAMPLERS = ("ddpm", "ddim", "euler", "heun", "dpmpp2m")
 assert set(SAMPLERS) == set(SAMPLER_NAMES)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: torch's intra-op threads only add synchronisation, and while another
-    process holds a core they make each op ~100x slower (measured: 16 ms vs 0.1 ms per small matmul)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return make_schedule("linear")
-
-
 @pytest.fixture(scope="module")
 def models(schedule):
     return {"digits": (exact_digits_denoiser(schedule), 64), "gmm2d": (exact_gmm2d_denoiser(schedule), 2)}

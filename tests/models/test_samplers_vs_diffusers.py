@@ -27,21 +27,6 @@ SCHEDULE = dict(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_s
 STEPS = (1, 10, 50)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: torch's intra-op threads only add synchronisation, and while another
-    process holds a core they make each op ~100x slower (measured: 16 ms vs 0.1 ms per small matmul)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def schedule():
-    return make_schedule("linear")
-
-
 @pytest.fixture(scope="module")
 def digits(schedule):
     return exact_digits_denoiser(schedule)
