@@ -336,7 +336,7 @@ def test_non_finite_values_raise(cfg_digits, field):
 def test_bad_arguments_list_the_choices(cfg_digits):
     with pytest.raises(ValueError, match="paths, noising, step, trajectory, classifier, cfg"):
         make_animation("spiral", cfg_digits)
-    with pytest.raises(ValueError, match="pca, random, plane"):
+    with pytest.raises(ValueError, match="pca, pca_data, random, plane"):
         make_animation("step", cfg_digits, projection="tsne")
     with pytest.raises(ValueError, match="sample"):
         make_animation("step", cfg_digits, sample=3)
