@@ -38,6 +38,7 @@ class Prediction:
     x0_uncond: Optional[torch.Tensor] = None  # (B, D)
     x0_cond: Optional[torch.Tensor] = None  # (B, D)
     classifier_shift: Optional[torch.Tensor] = None  # (B, D)
+    x0_renoise: Optional[torch.Tensor] = None  # (B, D): DDIM re-noises along this prediction's noise (CFG++)
 
 
 def predict(denoiser, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> Prediction:

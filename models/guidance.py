@@ -15,13 +15,29 @@ gamma = 0 is unconditional sampling and gamma = 1 conditional sampling.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
 
 from models.denoiser import Prediction, scales
 
-GUIDANCE_NAMES = ("none", "cfg", "classifier", "universal")
+BASIC_GUIDANCE = ("none", "cfg", "classifier", "universal")
+ZOO_GUIDANCE = ("rescale", "apg", "interval", "autoguidance", "cfgpp")  # models.zoo
+GUIDANCE_NAMES = BASIC_GUIDANCE + ZOO_GUIDANCE
+
+
+@dataclass(frozen=True)
+class GuidanceOptions:
+    """Settings of the zoo methods (``models.zoo``); each method reads its own."""
+
+    rescale_phi: float = 0.7  # rescale: 0 = plain CFG, 1 = fully rescaled
+    apg_eta: float = 0.0  # apg: weight of the part parallel to D_c (1 = keep it, as CFG does)
+    apg_r: float = math.inf  # apg: clip the guidance difference to this norm (inf = no clipping)
+    apg_beta: float = 0.0  # apg: momentum of the difference across steps (0 = none)
+    interval: tuple[float, float] = (0.3, 5.0)  # interval: guide only for sigma in [lo, hi]
+    cfgpp_lambda: float = 0.6  # cfgpp: lambda in [0, 1] (replaces gamma)
 
 LogProbFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x_t, t) -> (B, C) log p(y | x_t)
 CleanLogProbFn = Callable[[torch.Tensor], torch.Tensor]  # x0 -> (B, C) log p(y | x0)
@@ -125,8 +141,10 @@ class UniversalGuidance(_Guided):
 
 
 def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional[LogProbFn] = None,
-                  clean_log_prob: Optional[CleanLogProbFn] = None) -> _Guided:
-    """Wrap ``denoiser`` with the guidance called ``name`` (one of ``GUIDANCE_NAMES``)."""
+                  clean_log_prob: Optional[CleanLogProbFn] = None, weak=None,
+                  options: GuidanceOptions = GuidanceOptions()) -> _Guided:
+    """Wrap ``denoiser`` with the guidance called ``name`` (one of ``GUIDANCE_NAMES``); ``weak`` is
+    autoguidance's weaker model and ``options`` the settings of the other zoo methods."""
     if name == "none":
         return NoGuidance(denoiser)
     if name == "cfg":
@@ -139,4 +157,16 @@ def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional
         if clean_log_prob is None:
             raise ValueError("universal guidance needs a clean classifier (clean_log_prob)")
         return UniversalGuidance(denoiser, clean_log_prob, gamma)
+    if name in ZOO_GUIDANCE:
+        from models import zoo
+
+        if name == "rescale":
+            return zoo.RescaledCFG(denoiser, gamma, options.rescale_phi)
+        if name == "apg":
+            return zoo.AdaptiveProjectedGuidance(denoiser, gamma, options.apg_eta, options.apg_r, options.apg_beta)
+        if name == "interval":
+            return zoo.IntervalGuidance(denoiser, gamma, *options.interval)
+        if name == "autoguidance":
+            return zoo.AutoGuidance(denoiser, weak, gamma)
+        return zoo.CFGPlusPlus(denoiser, options.cfgpp_lambda)
     raise ValueError(f"unknown guidance {name!r}; valid: {', '.join(GUIDANCE_NAMES)}")

@@ -119,4 +119,5 @@ class CleanClassifier(nn.Module):
         return torch.log_softmax(self.net(x0.float()), dim=1).to(x0.dtype)
 
 
-NETWORKS = {"denoiser": NeuralDenoiser, "noisy_classifier": NoisyClassifier, "clean_classifier": CleanClassifier}
+NETWORKS = {"denoiser": NeuralDenoiser, "noisy_classifier": NoisyClassifier, "clean_classifier": CleanClassifier,
+            "weak_denoiser": NeuralDenoiser}  # the weak one: smaller and trained for fewer steps (autoguidance)

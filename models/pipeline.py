@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from models.data import DATA_NAMES
-from models.guidance import GUIDANCE_NAMES, make_guidance
+from models.guidance import GUIDANCE_NAMES, GuidanceOptions, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES, get_sampler
 from models.trajectory import META_NAMES, Trajectory
@@ -33,6 +33,20 @@ class SampleSpec:
     seed: int = 0
     batch: int = 8
     eta: float = 0.0  # DDIM only
+    # Settings of the zoo methods (see models.guidance.GuidanceOptions for their meaning).
+    rescale_phi: float = 0.7
+    apg_eta: float = 0.0
+    apg_r: float = math.inf
+    apg_beta: float = 0.0
+    interval_lo: float = 0.3
+    interval_hi: float = 5.0
+    cfgpp_lambda: float = 0.6
+
+    def guidance_options(self) -> GuidanceOptions:
+        """The zoo settings as ``models.guidance.GuidanceOptions``."""
+        return GuidanceOptions(rescale_phi=self.rescale_phi, apg_eta=self.apg_eta, apg_r=self.apg_r,
+                               apg_beta=self.apg_beta, interval=(self.interval_lo, self.interval_hi),
+                               cfgpp_lambda=self.cfgpp_lambda)
 
     def validate(self, num_classes: Optional[int] = None) -> "SampleSpec":
         """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
@@ -58,6 +72,8 @@ class SampleSpec:
             raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
         if not (math.isfinite(self.eta) and 0 <= self.eta <= 1):
             raise ValueError(f"eta must be a number in [0, 1], got {self.eta}")
+        if self.guidance == "cfgpp" and self.sampler != "ddim":
+            raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
         classes = num_classes if num_classes is not None else (10 if self.data == "digits" else 3)
         if self.label == -1 and self.guidance != "none":
             raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")
@@ -74,8 +90,9 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
         bundle = load_bundle(spec.data, spec.model, dev, needs=(spec.guidance,))
     dev = bundle.device
-    guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma,
-                           log_prob=bundle.log_prob, clean_log_prob=bundle.clean_log_prob)
+    guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
+                           clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,
+                           options=spec.guidance_options())
     generator = torch.Generator().manual_seed(spec.seed)
     x_T = torch.randn((spec.batch, bundle.dataset.dim), generator=generator, dtype=torch.float32).to(dev)
     if labels is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 
 from models.data import DATA_NAMES, Dataset, load_dataset
@@ -93,14 +94,17 @@ class ModelBundle:
     device: torch.device
     log_prob: Optional[Callable] = None  # (x_t, t) -> (B, C) log p(y | x_t): classifier guidance
     clean_log_prob: Optional[Callable] = None  # x0 -> (B, C) log p(y | x0): universal guidance
+    weak: Optional[Callable] = None  # a weaker denoiser of the same kind: autoguidance
 
 
 def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
                 needs: tuple[str, ...] = (), assets: Optional[Path] = None) -> ModelBundle:
     """Load ``model`` (``exact`` or ``neural``) for ``data``; ``needs`` lists extra parts to load:
-    ``classifier`` (noise-aware classifier) and/or ``universal`` (clean classifier).
+    ``classifier`` (noise-aware classifier), ``universal`` (clean classifier), ``autoguidance``
+    (a weaker denoiser).
 
-    The exact model's classifier is its exact posterior and needs no file.
+    The exact model's classifier is its exact posterior and needs no file; its weak model is the
+    exact denoiser of a blurred data distribution (each component widened by ``WEAK_BLUR``).
     """
     if data not in DATA_NAMES:
         raise ValueError(f"unknown data set {data!r}; valid: {', '.join(DATA_NAMES)}")
@@ -113,9 +117,29 @@ def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
         build = exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser
         denoiser = build(schedule, device)
         log_prob = denoiser.log_posterior
+        weak = blurred_exact_denoiser(data, schedule, device) if "autoguidance" in needs else None
     else:
         denoiser = load_network(data, "denoiser", device, assets)
         schedule = denoiser.schedule
         log_prob = load_network(data, "noisy_classifier", device, assets) if "classifier" in needs else None
+        weak = load_network(data, "weak_denoiser", device, assets) if "autoguidance" in needs else None
     clean = load_network(data, "clean_classifier", device, assets) if "universal" in needs else None
-    return ModelBundle(data, model, dataset, denoiser, schedule, device, log_prob, clean)
+    return ModelBundle(data, model, dataset, denoiser, schedule, device, log_prob, clean, weak)
+
+
+WEAK_BLUR = {"digits": 0.5, "gmm2d": 0.25}  # std of the Gaussian that widens each exact component
+
+
+def blurred_exact_denoiser(data: str, schedule: Schedule, device: torch.device | str = "cpu"):
+    """The exact denoiser of the data convolved with N(0, WEAK_BLUR^2 I): a weaker model of the same kind."""
+    from models.data import make_gmm2d
+    from models.exact import ExactMixtureDenoiser
+
+    if data == "digits":
+        d = load_dataset("digits")
+        n = len(d.x)
+        return ExactMixtureDenoiser(d.x, np.full(n, WEAK_BLUR[data]), np.full(n, 1.0 / n), d.labels, d.num_classes,
+                                    schedule, device)
+    g = make_gmm2d()
+    widened = (g.stds**2 + WEAK_BLUR[data] ** 2) ** 0.5
+    return ExactMixtureDenoiser(g.means, widened, g.weights, g.comp_class, g.num_classes, schedule, device)

@@ -109,7 +109,9 @@ def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
     for _, t, t_prev in _pairs(timesteps):
         abar, abar_prev = float(sch.abar(t)), float(sch.abar(t_prev))
         pred = predict(denoiser, x, _tvec(t, x), y)
-        eps_hat = (x - math.sqrt(abar) * pred.x0) / math.sqrt(1 - abar)
+        # CFG++ (arXiv 2406.08070) re-noises along another prediction's noise estimate.
+        renoise = pred.x0 if pred.x0_renoise is None else pred.x0_renoise
+        eps_hat = (x - math.sqrt(abar) * renoise) / math.sqrt(1 - abar)
         sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar)) * math.sqrt(1 - abar / abar_prev)
         # 1. Deterministic part: predicted x0 re-noised to the next level along eps_hat.
         x_next = math.sqrt(abar_prev) * pred.x0 + math.sqrt(max(1 - abar_prev - sigma**2, 0.0)) * eps_hat

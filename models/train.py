@@ -40,7 +40,8 @@ from models.nets import NETWORKS
 from models.registry import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
 from models.schedule import make_schedule
 
-ROLES = ("denoiser", "noisy_classifier", "clean_classifier")
+ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser")
+DENOISERS = ("denoiser", "weak_denoiser")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("digits", "noisy_classifier"): Recipe(hidden=192, depth=2, steps=2000, batch=256, lr=1e-3, weight_decay=1e-4),
     ("digits", "clean_classifier"): Recipe(hidden=128, depth=2, steps=1200, batch=128, lr=1e-3, weight_decay=1e-3,
                                            jitter=0.4),
+    # Autoguidance's weak models (arXiv 2406.02507): the same kind of network, smaller and trained
+    # for far fewer steps, so its errors are a blurrier version of the main model's.
+    ("digits", "weak_denoiser"): Recipe(hidden=64, depth=1, steps=300, batch=256, lr=1e-3, weight_decay=1e-4,
+                                        label_dropout=0.15),
+    ("gmm2d", "weak_denoiser"): Recipe(hidden=32, depth=1, steps=300, batch=512, lr=2e-3, label_dropout=0.15),
     ("gmm2d", "denoiser"): Recipe(hidden=128, depth=3, steps=2000, batch=512, lr=2e-3, ema_decay=0.999,
                                   label_dropout=0.15),
     ("gmm2d", "noisy_classifier"): Recipe(hidden=128, depth=2, steps=1500, batch=512, lr=2e-3),
@@ -184,7 +190,7 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
                         dtype=torch.float32, device=source.device)  # (T,)
     C = source.num_classes
 
-    if role == "denoiser":
+    if role in DENOISERS:
         def loss_fn(step: int) -> torch.Tensor:
             x0, y = source.batch(recipe.batch, generator, rng)
             t, x_t, a, s, eps = noised(x0, abar, generator)
@@ -205,7 +211,7 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
     shipped, final_loss = fit(net, loss_fn, recipe, steps, tick)
     config.update(seed=seed, steps=steps, batch=recipe.batch, lr=recipe.lr, weight_decay=recipe.weight_decay,
                   final_loss=round(final_loss, 6))
-    if role == "denoiser":
+    if role in DENOISERS:
         config.update(loss="v-prediction mse", ema_decay=recipe.ema_decay, label_dropout=recipe.label_dropout)
     else:
         config.update(heldout_accuracy=round(heldout_accuracy(shipped, role, source, abar, seed), 4))
