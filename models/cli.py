@@ -70,3 +70,52 @@ def writable_file(text: str) -> Path:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise argparse.ArgumentTypeError(f"cannot write to {text!r}")
     return path
+
+
+def positive_or_inf(text: str) -> float:
+    """argparse type: a positive number, or ``inf``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or inf)") from None
+    if math.isnan(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number or inf")
+    return value
+
+
+def sigma_interval(text: str) -> tuple[float, float]:
+    """argparse type: ``LO,HI`` noise levels (sigma), 0 <= LO <= HI."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LO,HI (two numbers, e.g. 0.3,5)")
+    lo, hi = (finite_float(p.strip()) if p.strip() != "inf" else math.inf for p in parts)
+    if not 0 <= lo <= hi:
+        raise argparse.ArgumentTypeError(f"{text!r} must satisfy 0 <= LO <= HI")
+    return lo, hi
+
+
+def add_zoo_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of the guidance zoo (models.zoo), shared by the command lines."""
+    from models.guidance import GuidanceOptions
+
+    d = GuidanceOptions()
+    g = parser.add_argument_group("guidance zoo settings (used by the guidance that names them)")
+    g.add_argument("--rescale-phi", type=finite_float, default=d.rescale_phi,
+                   help=f"rescale: mix of rescaled and plain CFG, 0..1 (arXiv 2305.08891; default: {d.rescale_phi})")
+    g.add_argument("--apg-eta", type=finite_float, default=d.apg_eta,
+                   help=f"apg: weight of the part parallel to the conditional prediction (arXiv 2410.02416; default: {d.apg_eta})")
+    g.add_argument("--apg-r", type=positive_or_inf, default=d.apg_r,
+                   help="apg: clip the guidance difference to this norm; inf turns clipping off (default: inf)")
+    g.add_argument("--apg-beta", type=finite_float, default=d.apg_beta,
+                   help=f"apg: momentum across steps, in (-1, 1) (default: {d.apg_beta})")
+    g.add_argument("--interval", type=sigma_interval, default=d.interval, metavar="LO,HI",
+                   help=f"interval: guide only for noise levels sigma in [LO, HI] (arXiv 2404.07724; default: "
+                        f"{d.interval[0]:g},{d.interval[1]:g})")
+    g.add_argument("--cfgpp-lambda", type=finite_float, default=d.cfgpp_lambda,
+                   help=f"cfgpp: lambda in [0, 1], used instead of --gamma (arXiv 2406.08070; default: {d.cfgpp_lambda})")
+
+
+def zoo_settings(args: argparse.Namespace) -> dict:
+    """``SampleSpec`` keyword arguments from the options of ``add_zoo_options``."""
+    return dict(rescale_phi=args.rescale_phi, apg_eta=args.apg_eta, apg_r=args.apg_r, apg_beta=args.apg_beta,
+                interval_lo=args.interval[0], interval_hi=args.interval[1], cfgpp_lambda=args.cfgpp_lambda)

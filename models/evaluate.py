@@ -29,6 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from models.cli import add_zoo_options, zoo_settings
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, SampleSpec, run
@@ -102,7 +103,7 @@ def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gammas: Sequence[float],
              samples: int, seed: int, device: str | torch.device = "cpu", bundle: Optional[ModelBundle] = None,
-             *, eta: float = 0.0, progress: bool = False) -> list[dict]:
+             *, eta: float = 0.0, progress: bool = False, zoo: Optional[dict] = None) -> list[dict]:
     """Sample ``samples`` points per gamma (labels ``arange(samples) % C``) and measure them.
 
     Returns one dict per gamma with ``gamma``, ``accuracy``, ``diversity``, ``nearest_train``,
@@ -118,7 +119,8 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ValueError(f"steps must be an integer in 1..1000, got {steps!r}")
     specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, gamma=g, label=0,
-                        steps=int(steps), seed=int(seed), batch=int(samples), eta=float(eta)).validate()
+                        steps=int(steps), seed=int(seed), batch=int(samples), eta=float(eta),
+                        **(zoo or {})).validate()
              for g in gammas]
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
@@ -182,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=500, help=f"samples per gamma, 2..{MAX_BATCH} (default: 500)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--eta", type=float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
+    add_zoo_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
     return p
@@ -207,7 +210,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, parse_gammas(args.gammas),
-                        args.samples, args.seed, device=args.device, eta=args.eta, progress=True)
+                        args.samples, args.seed, device=args.device, eta=args.eta, progress=True,
+                        zoo=zoo_settings(args))
     except (ValueError, WeightsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

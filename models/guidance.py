@@ -39,6 +39,20 @@ class GuidanceOptions:
     interval: tuple[float, float] = (0.3, 5.0)  # interval: guide only for sigma in [lo, hi]
     cfgpp_lambda: float = 0.6  # cfgpp: lambda in [0, 1] (replaces gamma)
 
+    def __post_init__(self) -> None:
+        lo, hi = self.interval
+        checks = (
+            (math.isfinite(self.rescale_phi) and 0.0 <= self.rescale_phi <= 1.0, f"rescale phi must be in [0, 1], got {self.rescale_phi}"),
+            (math.isfinite(self.apg_eta), f"apg eta must be a finite number, got {self.apg_eta}"),
+            (not math.isnan(self.apg_r) and self.apg_r > 0, f"apg r must be a positive number or inf, got {self.apg_r}"),
+            (math.isfinite(self.apg_beta) and -1.0 < self.apg_beta < 1.0, f"apg beta (momentum) must be in (-1, 1), got {self.apg_beta}"),
+            (math.isfinite(lo) and not math.isnan(hi) and 0.0 <= lo <= hi, f"interval must be 0 <= lo <= hi (sigma), got {lo}, {hi}"),
+            (math.isfinite(self.cfgpp_lambda) and 0.0 <= self.cfgpp_lambda <= 1.0, f"cfgpp lambda must be in [0, 1], got {self.cfgpp_lambda}"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
 LogProbFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x_t, t) -> (B, C) log p(y | x_t)
 CleanLogProbFn = Callable[[torch.Tensor], torch.Tensor]  # x0 -> (B, C) log p(y | x0)
 

@@ -72,6 +72,7 @@ class SampleSpec:
             raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
         if not (math.isfinite(self.eta) and 0 <= self.eta <= 1):
             raise ValueError(f"eta must be a number in [0, 1], got {self.eta}")
+        self.guidance_options()  # checks the zoo settings
         if self.guidance == "cfgpp" and self.sampler != "ddim":
             raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
         classes = num_classes if num_classes is not None else (10 if self.data == "digits" else 3)

@@ -1,6 +1,7 @@
 """The guidance zoo: newer guidance methods, each a geometric operation on the same few vectors.
 
-Every wrapper keeps the denoiser's signature and reports its parts (``models.denoiser.Prediction``),
+Settings are checked once, by ``models.guidance.GuidanceOptions``; build these through
+``models.guidance.make_guidance``. Every wrapper keeps the denoiser's signature and reports its parts (``models.denoiser.Prediction``),
 like the wrappers of ``models.guidance``. D_u and D_c are the unconditional and conditional
 x0 predictions, gamma the guidance scale (gamma = 1 is conditional sampling).
 
@@ -39,8 +40,6 @@ class RescaledCFG(_Guided):
 
     def __init__(self, denoiser, gamma: float, phi: float = 0.7) -> None:
         super().__init__(denoiser, gamma)
-        if not (math.isfinite(phi) and 0.0 <= phi <= 1.0):
-            raise ValueError(f"rescale phi must be in [0, 1], got {phi}")
         self.phi = float(phi)
 
     def predict(self, x_t, t, y):
@@ -58,12 +57,6 @@ class AdaptiveProjectedGuidance(_Guided):
 
     def __init__(self, denoiser, gamma: float, eta: float = 0.0, r: float = math.inf, beta: float = 0.0) -> None:
         super().__init__(denoiser, gamma)
-        if not math.isfinite(eta):
-            raise ValueError(f"apg eta must be a finite number, got {eta}")
-        if math.isnan(r) or r <= 0:
-            raise ValueError(f"apg r must be a positive number or inf, got {r}")
-        if not (math.isfinite(beta) and -1.0 < beta < 1.0):
-            raise ValueError(f"apg beta (momentum) must be in (-1, 1), got {beta}")
         self.eta, self.r, self.beta = float(eta), float(r), float(beta)
         self._momentum: Optional[torch.Tensor] = None
 
@@ -91,8 +84,6 @@ class IntervalGuidance(_Guided):
 
     def __init__(self, denoiser, gamma: float, lo: float, hi: float) -> None:
         super().__init__(denoiser, gamma)
-        if not (math.isfinite(lo) and lo >= 0 and hi >= lo and not math.isnan(hi)):
-            raise ValueError(f"interval must be 0 <= lo <= hi (sigma), got {lo}, {hi}")
         self.lo, self.hi = float(lo), float(hi)
 
     def predict(self, x_t, t, y):
@@ -129,8 +120,6 @@ class CFGPlusPlus(_Guided):
     """
 
     def __init__(self, denoiser, lam: float) -> None:
-        if not (math.isfinite(lam) and 0.0 <= lam <= 1.0):
-            raise ValueError(f"cfgpp lambda must be in [0, 1], got {lam}")
         super().__init__(denoiser, lam)
 
     def predict(self, x_t, t, y):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from models.cli import OneLineParser, fail, finite_float, int_range, writable_file
+from models.cli import OneLineParser, add_zoo_options, fail, finite_float, int_range, writable_file, zoo_settings
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, SampleSpec, run
@@ -58,6 +58,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--fps", type=finite_float, default=10.0, help="GIF frames per second (default: 10)")
     p.add_argument("--out", type=writable_file, required=True, help="GIF file to write")
     p.add_argument("--npz", type=writable_file, default=None, help="also save the trajectory arrays here")
+    add_zoo_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
     return p
 
@@ -87,7 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,
                       gamma=args.gamma, label=args.label, steps=args.steps, seed=args.seed,
-                      batch=args.batch, eta=args.eta)
+                      batch=args.batch, eta=args.eta, **zoo_settings(args))
     try:
         spec.validate()
         if not 0 < args.fps <= 50:

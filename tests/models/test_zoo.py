@@ -124,15 +124,19 @@ def test_cfgpp_with_lambda_one_differs_from_cfg_only_by_the_renoising(digits, sc
     assert not np.allclose(plus.x[1], cond.x[1])  # re-noised along eps_u, not eps_c
 
 
-@pytest.mark.parametrize("options,match", [
-    (GuidanceOptions(rescale_phi=1.5), "phi"), (GuidanceOptions(apg_r=-1.0), "apg r"),
-    (GuidanceOptions(apg_beta=1.0), "beta"), (GuidanceOptions(interval=(3.0, 1.0)), "interval"),
-    (GuidanceOptions(cfgpp_lambda=2.0), "lambda"),
+@pytest.mark.parametrize("settings,match", [
+    (dict(rescale_phi=1.5), "phi"), (dict(apg_r=-1.0), "apg r"), (dict(apg_r=math.nan), "apg r"),
+    (dict(apg_beta=1.0), "beta"), (dict(apg_eta=math.inf), "apg eta"), (dict(interval=(3.0, 1.0)), "interval"),
+    (dict(cfgpp_lambda=2.0), "lambda"),
 ])
-def test_bad_zoo_settings_raise_value_error(digits, options, match):
-    name = {"phi": "rescale", "apg r": "apg", "beta": "apg", "interval": "interval", "lambda": "cfgpp"}[match]
+def test_bad_zoo_settings_raise_value_error(settings, match):
     with pytest.raises(ValueError, match=match):
-        make_guidance(name, digits, 3.0, options=options)
+        GuidanceOptions(**settings)
+    spec_settings = {("interval_lo" if k == "interval" else k): (v[0] if k == "interval" else v) for k, v in settings.items()}
+    if "interval_lo" in spec_settings:
+        spec_settings["interval_hi"] = settings["interval"][1]
+    with pytest.raises(ValueError, match=match):
+        SampleSpec(model="exact", **spec_settings).validate()
 
 
 def test_cfgpp_needs_ddim_and_autoguidance_needs_a_weak_model(digits):
@@ -148,3 +152,32 @@ def test_every_zoo_method_runs_on_the_shipped_neural_models():
             spec = SampleSpec(data=data, model="neural", guidance=guidance, sampler="ddim", gamma=3.0, steps=5, batch=2)
             traj = run(spec, device="cpu")
             assert np.isfinite(traj.x).all() and set(traj.parts()) >= {"x0_uncond", "x0_cond"}
+
+
+@pytest.mark.parametrize("flags", [["--guidance", "rescale", "--rescale-phi", "0.5"],
+                                   ["--guidance", "apg", "--apg-eta", "0.2", "--apg-r", "inf", "--apg-beta", "-0.3"],
+                                   ["--guidance", "interval", "--interval", "0.5,4"],
+                                   ["--guidance", "autoguidance"],
+                                   ["--guidance", "cfgpp", "--sampler", "ddim", "--cfgpp-lambda", "0.8"]])
+def test_zoo_flags_on_the_command_lines(tmp_path, flags):
+    from models.evaluate import main as evaluate_main
+    from viz.export import main as export_main
+
+    base = ["--model", "exact", "--steps", "4"]
+    assert export_main(base + flags + ["--batch", "2", "--out", str(tmp_path / "z.gif"), "--npz", str(tmp_path / "z.npz")]) == 0
+    with np.load(tmp_path / "z.npz") as z:
+        assert str(z["guidance"]) == flags[1] and np.isfinite(z["x"]).all()
+    assert evaluate_main(base + flags + ["--gammas", "1,2", "--samples", "10", "--json"]) == 0
+
+
+@pytest.mark.parametrize("flags", [["--rescale-phi", "1.5"], ["--apg-r", "0"], ["--apg-r", "nan"], ["--apg-beta", "1"],
+                                   ["--interval", "3"], ["--interval", "4,1"], ["--interval", "a,b"],
+                                   ["--cfgpp-lambda", "-0.1"], ["--apg-eta", "inf"]])
+def test_bad_zoo_flags_are_one_line_errors(tmp_path, capsys, flags):
+    from viz.export import main as export_main
+
+    with pytest.raises(SystemExit) as e:
+        export_main(["--model", "exact", "--steps", "2", "--batch", "1", "--out", str(tmp_path / "z.gif")] + flags)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]
