@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test bench train readme-media clean-venv
+.PHONY: run test bench train readme-media clean-venv gifs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ train: $(BIN)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Every lecture GIF (every view, every guidance method, both data sets) into one folder.
+GIFS ?= out/gifs
+gifs: $(BIN)/.installed
+	$(BIN)/python -m viz.lecture_gifs --out $(GIFS)
 
 # README pictures, made by the project's own export command and screenshot tool.
 EXPORT := $(BIN)/python -m viz.export --steps 50 --seed 0 --batch 8 --frames 51

@@ -1,0 +1,101 @@
+"""Classroom mode: the post's sequence of figures as slides, and which views a run can draw.
+
+``SLIDES`` follows Dieleman's "The geometry of diffusion guidance": forward noising, the model's
+prediction, the small step, the fresh noise, the whole trajectory, classifier guidance,
+classifier-free guidance and several guidance scales. Each slide names the view of
+``viz.diagrams`` it shows and the guidance its run uses; ``slide_picture`` draws it through the
+app's caches (``viz.cache``), so a slide costs what the same view costs on its page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from models.trajectory import Trajectory
+from viz.step_diagrams import STAGES
+
+LECTURE_GAMMA = 3.0  # the guidance scale of the one-step guidance slides
+OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One screen: a title, one or two sentences (markdown), the view it shows (a kind of
+    ``viz.diagrams.ANIMATIONS``, or ``"overlay"`` for the several-gamma figure), the step
+    diagram's stages where it builds up, and the guidance of its run."""
+
+    key: str
+    title: str
+    text: str
+    figure: str
+    stages: Optional[tuple[str, ...]] = None
+    guidance: str = "none"
+
+
+SLIDES: tuple[Slide, ...] = (
+    Slide("noising", "Noise wipes out a picture, one step at a time",
+          "Mix an image with a little Gaussian noise, then a little more, until nothing but noise is left. "
+          "A diffusion model learns to walk this road backwards.", "noising"),
+    Slide("prediction", "The model guesses the clean result",
+          "From the noisy canvas $x_t$ the model predicts where the path will end: $\\hat{x}_0$, its best guess "
+          "of the clean sample. Early on this guess is a blurry average of everything that is still possible.",
+          "step", ("prediction",)),
+    Slide("step", "It moves only a little toward its guess",
+          "The sampler does not jump to $\\hat{x}_0$: it takes a small step from $x_t$ in its direction.",
+          "step", ("prediction", "step")),
+    Slide("noise", "Then it adds a little fresh noise",
+          "DDPM adds some new noise, less than it removed, and lands on $x_{t-1}$. "
+          "Deterministic samplers (DDIM, Euler, Heun) leave this out.", "step", STAGES),
+    Slide("trajectory", "Step after step, noise becomes a sample",
+          "Repeat a few dozen times: the canvas travels from pure noise to a sample, and the guesses sharpen "
+          "from blurry averages to one clear picture.", "trajectory"),
+    Slide("classifier", "Classifier guidance: follow a classifier's gradient",
+          "A classifier $p(y \\mid x_t)$ says which way makes the class more likely. Classifier guidance adds that "
+          f"direction, scaled by γ (here {LECTURE_GAMMA:g}), to the model's guess, and the step follows the new guess.",
+          "classifier", guidance="classifier"),
+    Slide("cfg", "Classifier-free guidance: extrapolate",
+          "No classifier needed: the same model guesses once without the label and once with it. Guidance starts "
+          f"at the first guess and goes γ = {LECTURE_GAMMA:g} times their difference, past the conditional guess.",
+          "cfg", guidance="cfg"),
+    Slide("gammas", "A larger γ bends the whole path",
+          "Same starting noise, same model, only γ differs. Each changed guess moves the next canvas, so the "
+          "paths fan out, and the samples become more typical of their class.", "overlay", guidance="cfg"),
+)
+
+
+def construction_kind(traj: Trajectory) -> str:
+    """The view that draws how ``traj``'s guidance built its prediction: ``classifier`` where the run
+    recorded a classifier direction, ``cfg`` where it recorded both predictions, else ``step``."""
+    if traj.classifier_shift is not None and traj.x0_uncond is not None:
+        return "classifier"
+    if traj.x0_cond is not None and traj.x0_uncond is not None:
+        return "cfg"
+    return "step"
+
+
+def view_applies(kind: str, traj: Trajectory) -> bool:
+    """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: the guidance
+    views need the parts their construction is made of; every other view draws any run."""
+    if kind in ("classifier", "cfg"):
+        return construction_kind(traj) == kind
+    return True
+
+
+def slide_picture(slide: Slide, run_key: tuple, projection: str, play: bool = False) -> bytes:
+    """PNG (or, when ``play``, GIF) bytes of ``slide`` for the run ``run_key`` (the arguments of
+    ``viz.cache.cached_trajectory``; for ``"overlay"`` its gamma is replaced by each of ``OVERLAY_GAMMAS``)."""
+    from viz.cache import cached_trajectory, noising_png, overlay_png, view_frame, view_gif
+
+    if slide.figure == "noising" and not play:
+        return noising_png(None, int(run_key[7]))
+    if slide.figure == "overlay":  # a still: the paths of every gamma at once
+        keys = tuple(run_key[:4] + (g,) + run_key[5:] for g in OVERLAY_GAMMAS)
+        return overlay_png(keys, OVERLAY_GAMMAS, "pca" if projection == "plane" else projection)
+    if slide.figure == "trajectory" and projection == "plane":
+        projection = "pca"  # the exact plane changes every step; a whole path needs one view
+    if play:
+        return view_gif(slide.figure, run_key, projection)
+    steps = cached_trajectory(*run_key).steps
+    step = steps if slide.figure == "trajectory" else steps // 2
+    return view_frame(slide.figure, run_key, projection, 0, step, slide.stages)
