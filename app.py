@@ -14,6 +14,9 @@ pages = [
     st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon="🧲"),
     st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon="🧭"),
     st.Page("pages/high_dimensions.py", title="High dimensions", icon="📐"),
+    st.Page("pages/tradeoff.py", title="Guidance trade-off", icon="⚖️"),
+    st.Page("pages/side_by_side.py", title="Side by side", icon="🪞"),
+    st.Page("pages/lecture.py", title="Lecture", icon="🎓"),
 ]
 page = st.navigation(pages)
 sidebar_from_app()

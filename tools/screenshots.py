@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     with browser.streamlit_server(extra_args=("--client.toolbarMode", "viewer")) as base, \
             browser.chromium() as context:
         page = context.new_page()
+        if pages[0] is not browser.PAGES[0]:
+            # A fresh server that is first asked for a page's own URL runs that file alone (Streamlit's
+            # pages/ folder mode: no app.py, no wide layout, file names in the sidebar); once app.py has
+            # run, st.navigation holds for the whole server. So open the app's root page first.
+            browser.open_page(page, base, browser.PAGES[0], args.timeout)
         for app_page in pages:
             t = time.monotonic()
             browser.open_page(page, base, app_page, args.timeout)

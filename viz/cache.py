@@ -121,3 +121,48 @@ def noising_png(upload: Optional[bytes], seed: int) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- the trade-off page
+
+def _figure_png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def evaluation_row(data: str, model: str, sampler: str, steps: int, guidance: str, gamma: float, samples: int,
+                   seed: int) -> dict:
+    """One gamma's row of ``models.evaluate.evaluate`` (accuracy, diversity, nearest_train, ...),
+    cached on its scalar settings; one gamma per call, so the page can show its progress."""
+    from models.evaluate import evaluate
+
+    bundle = cached_bundle(data, model, (guidance,), str(assets_dir()))
+    return evaluate(data, model, sampler, int(steps), guidance, [float(gamma)], int(samples), int(seed), bundle=bundle)[0]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def curves_png(data: str, model: str, sampler: str, steps: int, guidance: str, gammas: tuple[float, ...],
+               samples: int, seed: int) -> bytes:
+    """PNG of the trade-off curves (``viz.tradeoff.curves_figure``) of ``evaluation_row`` at every gamma."""
+    from viz.tradeoff import curves_figure, data_reference
+
+    rows = [evaluation_row(data, model, sampler, steps, guidance, g, samples, seed) for g in gammas]
+    title = f"{model} model · {data} · {guidance} guidance · {sampler}, {steps} steps · {samples} samples per γ · seed {seed}"
+    return _figure_png(curves_figure(rows, data_reference(data), title))
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing the tilted density…")
+def tilted_png(model: str, sampler: str, guidance: str, gammas: tuple[float, ...], label: int, steps: int, seed: int,
+               t: int, batch: int) -> bytes:
+    """PNG of ``viz.tradeoff.tilted_figure`` on gmm2d: the tilted density at timestep ``t`` (-1: the
+    clean data) under the points of one run per gamma (``batch`` samples of class ``label``)."""
+    from viz.tradeoff import points_at, tilted_figure
+
+    points, shown_t = {}, t
+    for g in gammas:
+        points[g], shown_t = points_at(cached_trajectory("gmm2d", model, sampler, guidance, g, label, steps, seed, batch), t)
+    names = load_dataset("gmm2d").class_names
+    what = f"{batch} samples of class {names[label]}, {model} model, {guidance} guidance, {sampler}, {steps} steps"
+    return _figure_png(tilted_figure(points, label, shown_t, names[label], what))

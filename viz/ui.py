@@ -90,8 +90,9 @@ def play_toggle() -> bool:
 
 
 def show_view(kind: str, run_key: tuple, projection: str, step: int, play: bool, *, sample: int = 0,
-              stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif") -> None:
-    """One view: the frame at ``step``, or the whole animation when playing; with a GIF download."""
+              stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None) -> None:
+    """One view: the frame at ``step``, or the whole animation when playing; with a GIF download
+    (``key`` names its button where one page shows the same view twice)."""
     from viz.cache import view_frame, view_gif
 
     try:
@@ -100,7 +101,8 @@ def show_view(kind: str, run_key: tuple, projection: str, step: int, play: bool,
         else:
             st.image(view_frame(kind, run_key, projection, sample, step, stages), width="stretch", output_format="PNG")
         st.download_button("Download the GIF", data=lambda: view_gif(kind, run_key, projection, sample),
-                           file_name=filename, mime="image/gif", key=f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
+                           file_name=filename, mime="image/gif",
+                           key=key or f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
                            on_click="ignore")
     except ValueError as e:
         st.error(f"This view cannot be drawn: {e}")

@@ -1,5 +1,6 @@
-"""The app in a real browser: every page loads without an exception or error, shows images, and the
-guidance pages rerun when the γ slider moves. Screenshots go to tests/browser/screenshots/ (git-ignored).
+"""The app in a real browser: every page loads without an exception or error, shows images, the
+guidance pages rerun when the γ slider moves, and the lecture's Next button turns the slide.
+Screenshots go to tests/browser/screenshots/ (git-ignored).
 
 Starts ``streamlit run app.py`` itself on a free port and drives Debian's Chromium (/usr/bin/chromium,
 installed by .ci/run) through Playwright; skipped where that browser is missing.
@@ -43,6 +44,17 @@ def _check(page, name: str) -> None:
     assert browser.image_count(page) >= 1, f"{name}: no image shown"
 
 
+def _next_slide(page) -> None:
+    """The lecture's Next button shows the next slide: a new title and a new picture."""
+    title = page.locator("h1").first.inner_text()
+    before, runs = browser.image_sources(page), browser.runs(page)
+    page.get_by_role("button", name="Next").click(timeout=int(PAGE_S * 1000))
+    browser.wait_idle(page, PAGE_S, after_runs=runs)
+    assert page.locator("h1").first.inner_text() != title, "lecture: Next did not change the slide"
+    assert browser.image_sources(page) != before, "lecture: Next did not change the picture"
+    _check(page, "lecture after Next")
+
+
 def test_every_page_in_the_browser(server, page):
     t0 = time.monotonic()
     js_errors: list[str] = []
@@ -74,6 +86,8 @@ def test_every_page_in_the_browser(server, page):
                 assert float(shown.first.inner_text()) == new
             assert browser.image_sources(page) != before, f"{app_page.name}: no picture was redrawn for γ = {new}"
             _check(page, f"{app_page.name} after moving γ")
+        if app_page.name == "lecture":
+            _next_slide(page)
         browser.screenshot(page, SCREENSHOTS / f"{app_page.name}.png")
 
     assert not js_errors, "JavaScript errors: " + "\n".join(js_errors)

@@ -1,0 +1,152 @@
+"""The classroom and trade-off pages under AppTest: they run, the lecture's Back and Next move
+through the whole deck, the trade-off curves are measured for the chosen method, and the two
+columns of the side-by-side page do not affect each other."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import models.evaluate
+import models.pipeline
+import viz.cache
+from viz.lecture import SLIDES
+
+ROOT = Path(__file__).resolve().parents[2]
+NEW_PAGES = ["pages/tradeoff.py", "pages/side_by_side.py", "pages/lecture.py"]
+
+
+def app(page: str, model: str = "exact", steps: int = 12, data: str = "digits") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(page).run()
+    at.selectbox(key="data").set_value(data)
+    at.selectbox(key="model").set_value(model)
+    at.slider(key="steps").set_value(steps)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [im.proto.imgs[0].url for im in at.get("image")]
+
+
+@pytest.fixture
+def sample_calls(monkeypatch):
+    """The specs of every trajectory the pages sample through viz.cache."""
+    calls = []
+    real = models.pipeline.run
+
+    def counting(spec, *args, **kwargs):
+        calls.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(viz.cache, "run", counting)
+    return calls
+
+
+@pytest.fixture
+def evaluations(monkeypatch):
+    """The guidance of every call of models.evaluate.evaluate (the trade-off page's cache is emptied first)."""
+    calls = []
+    real = models.evaluate.evaluate
+
+    def recording(data, model, sampler, steps, guidance, *args, **kwargs):
+        calls.append(guidance)
+        return real(data, model, sampler, steps, guidance, *args, **kwargs)
+
+    monkeypatch.setattr(models.evaluate, "evaluate", recording)
+    viz.cache.evaluation_row.clear()
+    viz.cache.curves_png.clear()
+    return calls
+
+
+@pytest.mark.parametrize("page", NEW_PAGES)
+def test_new_page_runs_without_error(page):
+    at = app(page)
+    assert not at.exception and not at.error
+    assert len(at.get("image")) >= 1 and at.title
+
+
+def test_lecture_next_and_back_walk_the_whole_deck():
+    at = app("pages/lecture.py")
+    assert "lecture_slide" not in at.session_state or at.session_state["lecture_slide"] == 0
+    assert at.title[0].value == SLIDES[0].title
+    assert at.button(key="lecture_back").disabled
+    seen = [image_urls(at)[0]]
+    for i in range(1, len(SLIDES)):
+        at.button(key="lecture_next").click().run()
+        assert not at.exception and not at.error, (SLIDES[i].key, at.exception, at.error)
+        assert at.session_state["lecture_slide"] == i and at.title[0].value == SLIDES[i].title
+        seen.append(image_urls(at)[0])
+    assert len(set(seen)) == len(SLIDES)  # every slide its own picture
+    assert at.button(key="lecture_next").disabled
+    at.button(key="lecture_back").click().run()
+    assert at.session_state["lecture_slide"] == len(SLIDES) - 2 and at.title[0].value == SLIDES[-2].title
+    assert image_urls(at)[0] == seen[-2]
+
+
+def test_lecture_play_shows_the_animation():
+    at = app("pages/lecture.py")
+    at.button(key="lecture_next").click().run()
+    at.toggle(key="play").set_value(True).run()
+    assert not at.exception and image_urls(at)[0].endswith(".gif")
+
+
+def test_tradeoff_curves_use_the_chosen_guidance(evaluations):
+    at = app("pages/tradeoff.py")
+    assert evaluations and set(evaluations) == {"cfg"}
+    before = image_urls(at)
+    n = len(evaluations)
+    at.selectbox(key="tradeoff_guidance").set_value("classifier").run()
+    assert not at.exception and not at.error
+    assert len(evaluations) == n + 8 and set(evaluations[n:]) == {"classifier"}  # one evaluation per gamma
+    assert image_urls(at)[0] != before[0]
+    text = " ".join(m.value for m in at.markdown)
+    assert "arXiv 2105.05233" in text and "arXiv 2207.12598" in text and "agrees" in text
+
+
+def test_tradeoff_samples_control_and_cache(evaluations):
+    at = app("pages/tradeoff.py")
+    n = len(evaluations)
+    at.run()
+    assert len(evaluations) == n  # cached: a rerun measures nothing again
+    at.select_slider(key="tradeoff_samples").set_value(200).run()
+    assert not at.exception and len(evaluations) == n + 8
+
+
+def test_tradeoff_draws_the_tilted_density_on_gmm2d():
+    at = app("pages/tradeoff.py", data="gmm2d")
+    assert not at.exception and not at.error
+    assert len(at.get("image")) == 2  # the curves and the tilted density
+    assert any("blobs of class" in m.value for m in at.markdown)
+    before = image_urls(at)[1]
+    at.select_slider(key="tradeoff_t").set_value(300).run()
+    assert not at.exception and image_urls(at)[1] != before
+
+
+def test_side_by_side_columns_are_independent(sample_calls):
+    at = app("pages/side_by_side.py")
+    left, right = image_urls(at)
+    n = len(sample_calls)
+    at.slider(key="sbs_right_gamma").set_value(7.5).run()
+    assert not at.exception
+    assert [(c.guidance, c.gamma) for c in sample_calls[n:]] == [("cfg", 7.5)]  # only the right run is new
+    assert image_urls(at)[0] == left and image_urls(at)[1] != right
+    assert at.slider(key="sbs_left_gamma").value == 1.0
+    n, right = len(sample_calls), image_urls(at)[1]
+    at.selectbox(key="sbs_left_guidance").set_value("classifier").run()
+    assert not at.exception and not at.error
+    assert [c.guidance for c in sample_calls[n:]] == ["classifier"]
+    assert image_urls(at)[1] == right and at.selectbox(key="sbs_right_guidance").value == "cfg"
+    assert all(c.seed == sample_calls[0].seed for c in sample_calls)  # same seed on both sides
+
+
+def test_side_by_side_paths_and_an_unsupported_pair():
+    at = app("pages/side_by_side.py")
+    at.radio(key="sbs_view").set_value("paths").run()
+    assert not at.exception and not at.error and len(image_urls(at)) == 2
+    at.selectbox(key="sbs_right_guidance").set_value("cfgpp").run()  # CFG++ needs DDIM; the sidebar says DDPM
+    assert not at.exception
+    assert len(at.error) == 1 and "ddim" in at.error[0].value and len(image_urls(at)) == 1
