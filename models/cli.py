@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -60,16 +61,65 @@ def float_list(text: str) -> list[float]:
 
 
 def writable_file(text: str) -> Path:
-    """argparse type: a file path whose folder exists and is writable (checked before any work)."""
+    """argparse type: a file that can be written (checked before any work): its folder exists, and
+    the file itself, or a new file in that folder, can be opened for writing. Trying is the only
+    check that also holds for root, read-only mounts and immutable folders; nothing is left behind."""
     path = Path(text)
-    folder = path.parent if str(path.parent) else Path(".")
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the file name is empty")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+    folder = path.parent
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise argparse.ArgumentTypeError(f"cannot write to {text!r}")
+    if path.exists() and not path.is_file():  # a device or a pipe: opening a pipe could block
+        if not os.access(path, os.W_OK):
+            raise argparse.ArgumentTypeError(f"cannot write to {text!r}")
+        return path
+    try:
+        if path.exists():
+            with open(path, "ab"):  # append mode: the file is not changed
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=folder):  # an unnamed file, gone when closed
+                pass
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write to {text!r} ({e.strerror or e})") from None
     return path
+
+
+def writable_folder(text: str) -> Path:
+    """argparse type: a folder that exists and can be written, or can be made (its nearest existing
+    parent can be written); checked by trying, before any work."""
+    path = Path(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the folder name is empty")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot make the folder {text!r}: {str(existing)!r} is a file")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write to {str(existing)!r} ({e.strerror or e})") from None
+    return path
+
+
+def float_in(lo: float, hi: float, *, low_open: bool = False):
+    """argparse type: a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``low_open``)."""
+
+    def parse(text: str) -> float:
+        value = finite_float(text)
+        if not (lo < value if low_open else lo <= value) or value > hi:
+            raise argparse.ArgumentTypeError(f"{value:g} is outside {'(' if low_open else '['}{lo:g}, {hi:g}]")
+        return value
+
+    parse.__name__ = f"number in {'(' if low_open else '['}{lo:g}, {hi:g}]"
+    return parse
 
 
 def positive_or_inf(text: str) -> float:

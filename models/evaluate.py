@@ -29,7 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from models.cli import add_zoo_options, zoo_settings
+from models.cli import OneLineParser, add_zoo_options, fail, float_in, int_range, zoo_settings
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, SampleSpec, run
@@ -37,6 +37,7 @@ from models.registry import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError
 from models.samplers import SAMPLER_NAMES
 
 METRIC_NAMES = ("accuracy", "diversity", "nearest_train")
+PROG = "python -m models.evaluate"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,13 +152,6 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
 # ---------------------------------------------------------------------------------------------
 # Command line.
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option as one line, ``error: ...``, and exits with status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"error: {message}\n")
-
-
 def parse_gammas(text: str) -> list[float]:
     """``"0,1,3"`` -> ``[0.0, 1.0, 3.0]``; raises ``ValueError`` for anything not finite."""
     parts = [p.strip() for p in text.split(",")]
@@ -170,20 +164,28 @@ def parse_gammas(text: str) -> list[float]:
     return gammas
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m models.evaluate`` argument parser."""
-    p = _Parser(prog="python -m models.evaluate",
-                description="Sample with guidance at several scales and measure class accuracy (by an "
-                            "independent SVM), within-class diversity and distance to the nearest training point.")
+def _gammas_option(text: str) -> list[float]:
+    """argparse type of ``--gammas`` (``parse_gammas``, its message kept)."""
+    try:
+        return parse_gammas(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--gammas ")) from None
+
+
+def build_parser() -> OneLineParser:
+    """The ``python -m models.evaluate`` argument parser (errors: one line, exit status 2)."""
+    p = OneLineParser(prog=PROG,
+                      description="Sample with guidance at several scales and measure class accuracy (by an "
+                                  "independent SVM), within-class diversity and distance to the nearest training point.")
     p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
     p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm", help="sampler (default: ddpm)")
-    p.add_argument("--steps", type=int, default=100, help="sampling steps, 1..1000 (default: 100)")
+    p.add_argument("--steps", type=int_range(1, 1000), default=100, help="sampling steps, 1..1000 (default: 100)")
     p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance (default: cfg)")
-    p.add_argument("--gammas", default="0,1,3", help="comma-separated guidance scales (default: 0,1,3)")
-    p.add_argument("--samples", type=int, default=500, help=f"samples per gamma, 2..{MAX_BATCH} (default: 500)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--eta", type=float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
+    p.add_argument("--gammas", type=_gammas_option, default=[0.0, 1.0, 3.0], help="comma-separated guidance scales (default: 0,1,3)")
+    p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500, help=f"samples per gamma, 2..{MAX_BATCH} (default: 500)")
+    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    p.add_argument("--eta", type=float_in(0.0, 1.0), default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
     add_zoo_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
@@ -209,12 +211,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``python -m models.evaluate``; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, parse_gammas(args.gammas),
+        rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, args.gammas,
                         args.samples, args.seed, device=args.device, eta=args.eta, progress=True,
                         zoo=zoo_settings(args))
     except (ValueError, WeightsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        fail(PROG, e)
     if args.json:
         print(json.dumps(_json_safe(rows), allow_nan=False))
     else:

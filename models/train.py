@@ -35,12 +35,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from models.cli import OneLineParser, fail, float_in, int_range, writable_folder
 from models.data import DATA_NAMES, load_digits_dataset, make_gmm2d
 from models.nets import NETWORKS
 from models.registry import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
 from models.schedule import make_schedule
 
 ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser")
+PROG = "python -m models.train"
+MAX_STEPS_SCALE = 100.0  # a hundred times the shipped recipes: hours, not years
+MAX_WORKERS = 256
 DENOISERS = ("denoiser", "weak_denoiser")
 
 
@@ -251,46 +255,19 @@ def save(net: nn.Module, config: dict, data: str, role: str, out: Path) -> tuple
 # ---------------------------------------------------------------------------------------------
 # Command line.
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option as one line, ``error: ...``, and exits with status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"error: {message}\n")
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m models.train`` argument parser."""
-    p = _Parser(prog="python -m models.train",
-                description="Retrain every network (denoiser, noisy and clean classifier, for each data set) "
-                            "from scratch and write state_dict + config files.")
-    p.add_argument("--out", type=Path, default=None,
-                   help=f"output folder (default: ${ASSETS_ENV} if set, else assets/)")
+def build_parser() -> OneLineParser:
+    """The ``python -m models.train`` argument parser (errors: one line, exit status 2)."""
+    p = OneLineParser(prog=PROG,
+                      description="Retrain every network (denoiser, noisy and clean classifier, for each data set) "
+                                  "from scratch and write state_dict + config files.")
+    p.add_argument("--out", type=writable_folder, default=None,
+                   help=f"output folder, made if missing (default: ${ASSETS_ENV} if set, else assets/)")
     p.add_argument("--only", choices=DATA_NAMES, help="train the networks of this data set only")
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
-    p.add_argument("--steps-scale", type=_positive, default=1.0,
-                   help="multiply every step count (e.g. 0.01 for a quick smoke test; default: 1)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
-    p.add_argument("--workers", type=_non_negative_int, default=0,
+    p.add_argument("--steps-scale", type=float_in(0.0, MAX_STEPS_SCALE, low_open=True), default=1.0,
+                   help=f"multiply every step count, in (0, {MAX_STEPS_SCALE:g}] (e.g. 0.01 for a quick smoke test; default: 1)")
+    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    p.add_argument("--workers", type=int_range(0, MAX_WORKERS), default=0,
                    help="parallel training processes on the CPU (default: 0 = one per core)")
     return p
 
@@ -428,17 +405,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         device = resolve_device(args.device)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    out = args.out if args.out is not None else assets_dir()
+        out = args.out if args.out is not None else writable_folder(str(assets_dir()))
+    except (ValueError, argparse.ArgumentTypeError) as e:
+        fail(PROG, e)
     start = time.perf_counter()
     try:
         written = train_all(out, [args.only] if args.only else list(DATA_NAMES), device,
                             args.steps_scale, args.seed, workers=args.workers)
     except OSError as e:
-        print(f"error: cannot write to {out}: {e}", file=sys.stderr)
-        return 2
+        fail(PROG, f"cannot write to {out}: {e}")
     for pt, config, seconds in written:
         facts = f"final loss {config['final_loss']:.4f}"
         if "heldout_accuracy" in config:

@@ -84,7 +84,7 @@ def _cli(*args, env=None):
 
 def _one_error_line(stderr: str) -> bool:
     lines = stderr.strip().splitlines()
-    return len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in stderr
+    return len(lines) == 1 and lines[0].startswith("python -m models.evaluate: error: ") and "Traceback" not in stderr
 
 
 def test_cli_unknown_sampler_is_one_line_and_status_2():

@@ -46,4 +46,4 @@ def test_bad_options_give_one_error_line_and_status_2(args, capsys):
     with pytest.raises(SystemExit) as e:
         main(args)
     err = capsys.readouterr().err
-    assert e.value.code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert e.value.code == 2 and err.startswith("python -m models.train: error: ") and len(err.strip().splitlines()) == 1
