@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -54,28 +56,62 @@ def asset_paths(data: str, role: str, assets: Optional[Path] = None) -> tuple[Pa
     return assets / f"{data}_{role}.pt", assets / f"{data}_{role}.json"
 
 
+# Sizes a config may ask for: a corrupt one must not make the server allocate terabytes.
+CONFIG_LIMITS = {"hidden": (1, 4096), "depth": (0, 32), "emb_dim": (2, 1024)}
+
+
+def check_config(config: object, data: str) -> None:
+    """Raise ``ValueError`` unless ``config`` is a network config that fits the data set ``data``:
+    integer sizes within ``CONFIG_LIMITS``, and the data set's dimension and number of classes."""
+    if not isinstance(config, dict):
+        raise ValueError(f"expected a JSON object, got {type(config).__name__}")
+    dataset = load_dataset(data)
+    expected = {"dim": dataset.dim, "num_classes": dataset.num_classes}
+    for key in ("dim", "num_classes", "hidden", "depth", "emb_dim"):
+        if key not in config:
+            if key == "emb_dim":
+                continue
+            raise ValueError(f"no {key!r}")
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{key!r} must be an integer, got {value!r}")
+        if key in expected and value != expected[key]:
+            raise ValueError(f"{key!r} is {value}, but the {data} data set has {expected[key]}")
+        lo, hi = CONFIG_LIMITS.get(key, (value, value))
+        if not lo <= value <= hi:
+            raise ValueError(f"{key!r} is {value}, outside {lo}..{hi}")
+
+
 def load_network(data: str, role: str, device: torch.device | str = "cpu",
                  assets: Optional[Path] = None) -> torch.nn.Module:
     """Build the network ``role`` for ``data`` from its config and load its weights (eval mode)."""
     pt, cfg_path = asset_paths(data, role, assets)
     for path in (cfg_path, pt):
         if not path.is_file():
-            raise WeightsError(f"missing weights file {path}: {REBUILD_HINT}")
+            what = f"weights file {path} is not a file" if path.exists() else f"missing weights file {path}"
+            raise WeightsError(f"{what}: {REBUILD_HINT}")
     try:
-        config = json.loads(cfg_path.read_text())
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        check_config(config, data)
         net = NETWORKS[role](config)
-    except (ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise WeightsError(f"corrupt config {cfg_path} ({e}): {REBUILD_HINT}") from None
     try:
-        state = torch.load(pt, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles on stderr; the error says it all
+            warnings.simplefilter("ignore")
+            state = torch.load(pt, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # weights_only refuses any pickled object, e.g. torch.save(module)
+        raise WeightsError(f"weights file {pt} is not a plain state_dict (a pickled module or other Python "
+                           f"object, which is never unpickled, or no weights at all): {REBUILD_HINT}") from None
     except Exception as e:  # unpickling errors come in many types; all mean the same thing here
-        raise WeightsError(f"corrupt or unsafe weights file {pt} ({type(e).__name__}): {REBUILD_HINT}") from None
+        raise WeightsError(f"weights file {pt} is corrupt or truncated ({type(e).__name__}): {REBUILD_HINT}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"weights file {pt} does not hold a state_dict of tensors: {REBUILD_HINT}")
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0][:200]
+        lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+        first = (lines[1] if len(lines) > 1 else lines[0] if lines else type(e).__name__)[:200].rstrip(".")  # line 0: a header
         raise WeightsError(f"weights file {pt} does not fit its network ({first}): {REBUILD_HINT}") from None
     if not all(torch.isfinite(p).all() for p in net.state_dict().values()):
         raise WeightsError(f"weights file {pt} holds NaN or inf values: {REBUILD_HINT}")
