@@ -15,8 +15,8 @@ st.title("Side by side")
 st.markdown(
     "Two runs that start from the **same noise** (the sidebar's seed) and differ only in what you pick "
     "below: the guidance method, the scale γ, or both. *Construction* draws one step of each run the way "
-    "its method builds its guess; *paths* draws every sample's path, both in the same view (the data "
-    "set's PCA), so where they part is where the guidance differs."
+    "its method builds its guess; *paths* draws every sample's path, both on the same two axes (the data "
+    "set's PCA; each panel zooms to its own paths, so read the tick labels)."
 )
 view = st.radio("Show", ("construction", "paths"), horizontal=True, key="sbs_view",
                 format_func={"construction": "one step's construction", "paths": "the paths of every sample"}.get)
