@@ -4,8 +4,12 @@ Run with ``streamlit run app.py`` (or ``make run``).
 """
 
 import streamlit as st
+import torch
 
 from viz.ui import sidebar_from_app
+
+# The models are tiny: one thread per op is fastest, and many sessions share the cores.
+torch.set_num_threads(1)
 
 st.set_page_config(page_title="Guidance Lab", page_icon="🧭", layout="wide")
 
