@@ -45,11 +45,19 @@ def _check_max_side(max_side: int) -> int:
 
 def load_photo(name: str = "china", max_side: int = 160) -> np.ndarray:
     """One of scikit-learn's sample photographs (``"china"`` or ``"flower"``) as (H, W, 3) floats in [-1, 1]."""
-    from sklearn.datasets import load_sample_image
+    from models.data import sklearn_file
 
     if name not in PHOTOS:
         raise ValueError(f"unknown photo {name!r}; valid: {', '.join(PHOTOS)}")
-    return _to_unit_rgb(Image.fromarray(load_sample_image(f"{name}.jpg")), _check_max_side(max_side))
+    path = sklearn_file("datasets", "images", f"{name}.jpg")
+    if path is not None:  # the file sklearn.datasets.load_sample_image decodes, without importing scikit-learn
+        with Image.open(path) as image:
+            pixels = np.asarray(image)
+    else:
+        from sklearn.datasets import load_sample_image
+
+        pixels = load_sample_image(f"{name}.jpg")
+    return _to_unit_rgb(Image.fromarray(pixels), _check_max_side(max_side))
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:
