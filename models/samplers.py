@@ -9,10 +9,16 @@ last one lands on clean data (abar = 1). Fresh noise is drawn in float32 on the 
 
 Symbols: ``abar`` = alphas_cumprod at the current t, ``abar_prev`` at the next (less noisy)
 timestep, ``a = sqrt(abar)``, ``s = sqrt(1 - abar)``, ``sigma = s / a`` (VE noise level).
+
+A small batch on the CPU (at most ``SINGLE_THREAD_BATCH`` samples, e.g. the app's 8) is sampled
+with one intra-op thread: its operations are too small to gain from a second thread, and on a
+busy 2-core machine torch's OpenMP threads waiting on each other made a 25-step run take seconds
+instead of tens of milliseconds (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, Optional
 
@@ -24,6 +30,29 @@ from models.trajectory import PART_NAMES, Trajectory
 
 SAMPLER_NAMES = ("ddpm", "ddim", "euler", "heun", "dpmpp2m")
 STOCHASTIC_SAMPLERS = ("ddpm", "ddim")  # ddim only when eta > 0
+
+
+SINGLE_THREAD_BATCH = 64
+
+
+def _one_thread_for_small_batches(sampler: Callable[..., Trajectory]) -> Callable[..., Trajectory]:
+    """Run ``sampler`` with one torch intra-op thread when ``x_T`` is a CPU batch of at most
+    ``SINGLE_THREAD_BATCH`` samples; the thread count is put back afterwards. With torch's OpenMP
+    backend the count belongs to the calling thread: another app session's script thread keeps its
+    own (one that starts its first torch operation meanwhile may begin with one thread, harmlessly)."""
+
+    @functools.wraps(sampler)
+    def wrapper(denoiser, x_T: torch.Tensor, *args, **kwargs) -> Trajectory:
+        before = torch.get_num_threads()
+        if x_T.device.type != "cpu" or x_T.shape[0] > SINGLE_THREAD_BATCH or before == 1:
+            return sampler(denoiser, x_T, *args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return sampler(denoiser, x_T, *args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return wrapper
 
 
 def standard_normal(shape: tuple[int, ...], generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
@@ -69,6 +98,7 @@ def _tvec(t: int, x: torch.Tensor) -> torch.Tensor:
     return torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
 
 
+@_one_thread_for_small_batches
 @torch.no_grad()
 def sample_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                 generator: torch.Generator) -> Trajectory:
@@ -94,6 +124,7 @@ def sample_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
     return rec.finish(denoiser, timesteps, y)
 
 
+@_one_thread_for_small_batches
 @torch.no_grad()
 def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                 generator: torch.Generator, eta: float = 0.0) -> Trajectory:
@@ -145,6 +176,7 @@ def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
     return rec.finish(denoiser, timesteps, y)
 
 
+@_one_thread_for_small_batches
 @torch.no_grad()
 def sample_euler(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                  generator: torch.Generator) -> Trajectory:
@@ -153,6 +185,7 @@ def sample_euler(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional
     return _euler_like(denoiser, x_T, timesteps, y, heun=False)
 
 
+@_one_thread_for_small_batches
 @torch.no_grad()
 def sample_heun(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                 generator: torch.Generator) -> Trajectory:
@@ -161,6 +194,7 @@ def sample_heun(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
     return _euler_like(denoiser, x_T, timesteps, y, heun=True)
 
 
+@_one_thread_for_small_batches
 @torch.no_grad()
 def sample_dpmpp2m(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                    generator: torch.Generator) -> Trajectory:
