@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from models.trajectory import Trajectory
+from viz.drawing import freeze_layout
 from viz.gif import encode_gif
 from viz.projection import Projection
 from viz.style import COLORS, FONT_SIZE, LABELS, new_figure, style_axes
@@ -63,8 +64,7 @@ class Animated:
         else:
             engine = self.fig.get_layout_engine()
             if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
-                self.fig.draw_without_rendering()  # lay out once, then keep it: axes must not move
-                self.fig.set_layout_engine("none")
+                freeze_layout(self.fig)  # lay out once, then keep it: axes must not move
             for ax in self.zoom_axes:
                 ax.set_visible(False)
             self.canvas.draw()

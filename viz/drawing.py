@@ -239,9 +239,27 @@ def box_aspect(ax: Axes) -> float:
     return float(pos.width * fig.get_figwidth() / max(pos.height * fig.get_figheight(), 1e-9))
 
 
+def run_layout(fig: Figure) -> None:
+    """Lay ``fig`` out as its next draw would, without drawing it: each axes' aspect is applied, then
+    the layout engine runs. This is the layout step of ``Figure.draw`` (matplotlib 3.11) alone;
+    ``fig.draw_without_rendering()`` also walked every artist through a disabled renderer after it,
+    which moved nothing and cost as much again."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for a in (ax, *(c for c in ax.get_children() if hasattr(c, "apply_aspect"))):
+            locator = a.get_axes_locator()
+            a.apply_aspect(locator(a, renderer) if locator else None)
+    engine = fig.get_layout_engine()
+    if fig.axes and engine is not None:
+        try:
+            engine.execute(fig)
+        except ValueError:  # as Figure.draw: a layout that cannot be solved leaves the axes where they are
+            pass
+
+
 def freeze_layout(fig: Figure) -> None:
     """Run the layout once and keep it: axes stay put from frame to frame (no pixels are drawn)."""
-    fig.draw_without_rendering()
+    run_layout(fig)
     fig.set_layout_engine("none")
 
 

@@ -10,6 +10,7 @@ For a 2-D data set every view is the identity, which is exact.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,39 @@ class Projection:
         return np.asarray(v, np.float64) @ self.basis.T
 
 
+ONE_THREAD_SVD = 4096 * 64  # elements: up to here one BLAS thread gives the very same bits (checked up to 7000 x 64)
+_svd_lock = threading.Lock()  # OpenBLAS's thread count is process-wide: one SVD at a time sets and restores it
+_openblas = []  # numpy's OpenBLAS thread pool, found on first use (threadpoolctl ships with scikit-learn)
+
+
+def _one_blas_thread():
+    """A context that runs numpy's OpenBLAS on one thread, or None without threadpoolctl."""
+    if not _openblas:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _openblas.append(ThreadpoolController().select(internal_api="openblas"))
+        except Exception:  # no threadpoolctl, or an unknown BLAS: leave the threads alone
+            _openblas.append(None)
+    return _openblas[0].limit(limits=1) if _openblas[0] else None
+
+
+def small_svd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.linalg.svd(x, full_matrices=False)``, a small ``x`` (a run's points) on one BLAS thread.
+
+    LAPACK's SVD makes dozens of small BLAS calls; with OpenBLAS's 2 threads on a busy 2-core
+    server each call waits for its second thread to be scheduled, and a 200 x 64 SVD took 80-250 ms
+    instead of 2 ms (benchmarks/RESULTS.md). At these sizes one thread gives bit-identical results;
+    larger inputs keep the default threads. The lock keeps a concurrent SVD (another app session)
+    from running while the thread count is lowered, so every result is the same bits every time."""
+    with _svd_lock:
+        limit = _one_blas_thread() if x.size <= ONE_THREAD_SVD else None
+        if limit is None:
+            return np.linalg.svd(x, full_matrices=False)
+        with limit:
+            return np.linalg.svd(x, full_matrices=False)
+
+
 def identity_projection(dim: int = 2) -> Projection:
     """The 2-D data set itself: exact."""
     if dim != 2:
@@ -50,7 +84,7 @@ def pca_projection(points: np.ndarray) -> Projection:
     if x.shape[1] == 2:
         return identity_projection()
     mean = x.mean(0)
-    _, sing, vt = np.linalg.svd(x - mean, full_matrices=False)
+    _, sing, vt = small_svd(x - mean)
     var = sing**2
     ratio = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
     # Fix each axis's sign (largest |loading| positive) so the picture does not flip between runs.
