@@ -239,12 +239,31 @@ def box_aspect(ax: Axes) -> float:
     return float(pos.width * fig.get_figwidth() / max(pos.height * fig.get_figheight(), 1e-9))
 
 
+_MATHTEXT_PARSERS: dict = {}  # one mathtext parser per output type, shared by every figure's renderer
+
+
+def share_mathtext_parser(renderer) -> None:
+    """Give ``renderer`` the process's shared mathtext parser.
+
+    Matplotlib's Agg renderer makes its own parser, whose cache dies with it: every new view parsed
+    the formulas of its legend again (5 per guidance view, ~3 ms each; a page rerun builds a view).
+    The parse of a formula depends only on its text, font, size, dpi and flags, so the shared cache
+    gives the same pixels. Sharing it across threads is safe only because figures are laid out and
+    drawn one at a time (``viz.cache.DRAWING`` in the app): matplotlib's text code is not
+    thread-safe in any case."""
+    parser = getattr(renderer, "mathtext_parser", None)
+    if parser is not None:
+        renderer.mathtext_parser = _MATHTEXT_PARSERS.setdefault((type(parser), getattr(parser, "_output_type", None)),
+                                                                parser)
+
+
 def run_layout(fig: Figure) -> None:
     """Lay ``fig`` out as its next draw would, without drawing it: each axes' aspect is applied, then
     the layout engine runs. This is the layout step of ``Figure.draw`` (matplotlib 3.11) alone;
     ``fig.draw_without_rendering()`` also walked every artist through a disabled renderer after it,
-    which moved nothing and cost as much again."""
+    which moved nothing and cost as much again. The renderer gets the shared mathtext parser."""
     renderer = fig.canvas.get_renderer()
+    share_mathtext_parser(renderer)
     for ax in fig.axes:
         for a in (ax, *(c for c in ax.get_children() if hasattr(c, "apply_aspect"))):
             locator = a.get_axes_locator()
