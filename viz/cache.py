@@ -58,20 +58,31 @@ def cached_trajectory(data: str, model: str, sampler: str, guidance: str, gamma:
     return run(spec, bundle)
 
 
+# Matplotlib is not thread-safe: its mathtext parser (pyparsing) fails at random when two sessions'
+# threads lay out or draw text at once (found by tests/robustness/test_load.py). Every figure is
+# built and drawn holding this lock; never hold it while calling another cached function (a thread
+# computing that value could be waiting for the lock).
+DRAWING = threading.RLock()
+
+
 def _build_view(kind: str, run_key: tuple, projection: str, sample: int, stages: Optional[tuple[str, ...]]):
     from viz.diagrams import StepDiagram, make_animation, run_projection
 
     traj = cached_trajectory(*run_key)
-    if kind == "step" and stages is not None:
-        return StepDiagram(traj, run_projection(projection, traj, run_key[7], sample, per_step=True), sample, stages)
-    return make_animation(kind, traj, projection, sample=sample, seed=run_key[7],
-                          background=load_dataset(run_key[0]).x)
+    background = load_dataset(run_key[0]).x
+    with DRAWING:
+        if kind == "step" and stages is not None:
+            return StepDiagram(traj, run_projection(projection, traj, run_key[7], sample, per_step=True), sample, stages)
+        return make_animation(kind, traj, projection, sample=sample, seed=run_key[7], background=background)
 
 
-@st.cache_resource(max_entries=12, show_spinner="Drawing…")
+# A view is about 4 MB (25 steps). Twelve were too few for a class: with twenty students, each
+# on their own seed, a step move found its view evicted and rebuilt it (test_load.py measured step
+# moves 4x slower than alone). An idle view goes after half an hour.
+@st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
 def _shared_view(kind: str, run_key: tuple, projection: str, sample: int, stages: Optional[tuple[str, ...]]):
-    """One view object per run, shared by the sessions looking at it; its lock serialises drawing."""
-    return threading.Lock(), _build_view(kind, run_key, projection, sample, stages)
+    """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``)."""
+    return _build_view(kind, run_key, projection, sample, stages)
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -80,19 +91,29 @@ def _png(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _figure_png(fig) -> bytes:
+    """PNG bytes of a Figure (call holding ``DRAWING``); the figure is dropped after."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, run_key: tuple, projection: str, sample: int, step: int,
                stages: Optional[tuple[str, ...]] = None) -> bytes:
     """PNG bytes of frame ``step`` of view ``kind`` of the run ``run_key`` (cached_trajectory's arguments)."""
-    lock, view = _shared_view(kind, run_key, projection, sample, stages)
-    with lock:
-        return _png(view.frame(int(np.clip(step, 0, view.num_frames - 1))))
+    view = _shared_view(kind, run_key, projection, sample, stages)
+    with DRAWING:
+        pixels = view.frame(int(np.clip(step, 0, view.num_frames - 1)))
+    return _png(pixels)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
 def view_gif(kind: str, run_key: tuple, projection: str, sample: int = 0) -> bytes:
     """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes."""
-    return _build_view(kind, run_key, projection, sample, None).gif(GIF_FRAMES, GIF_FPS)
+    view = _build_view(kind, run_key, projection, sample, None)
+    with DRAWING:
+        return view.gif(GIF_FRAMES, GIF_FPS)
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing every γ…")
@@ -104,10 +125,29 @@ def overlay_png(run_keys: tuple[tuple, ...], gammas: tuple[float, ...], projecti
     trajs = {g: cached_trajectory(*k) for g, k in zip(gammas, run_keys)}
     first = trajs[gammas[0]]
     proj = run_projection(projection, first, int(run_keys[0][7])) if projection in ("pca_data", "random") else shared_pca(trajs)
-    fig = gamma_overlay_figure(trajs, proj, sample=sample, background=load_dataset(run_keys[0][0]).x)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    background = load_dataset(run_keys[0][0]).x
+    with DRAWING:
+        return _figure_png(gamma_overlay_figure(trajs, proj, sample=sample, background=background))
+
+
+@st.cache_data(max_entries=16, show_spinner="Measuring…")
+def highdim_facts(seed: int):
+    """``viz.highdim.measure`` of the digits for one seed (the high-dimensions page's numbers)."""
+    from models.data import load_digits_dataset
+    from viz.highdim import measure
+
+    return measure(load_digits_dataset().x, int(seed))
+
+
+@st.cache_data(max_entries=16, show_spinner="Drawing…")
+def highdim_png(seed: int) -> bytes:
+    """PNG of ``viz.highdim.highdim_figure`` of the digits for one seed; the figure is dropped after."""
+    from models.data import load_digits_dataset
+    from viz.highdim import highdim_figure
+
+    x = load_digits_dataset().x
+    with DRAWING:
+        return _figure_png(highdim_figure(x, int(seed)))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -117,19 +157,11 @@ def noising_png(upload: Optional[bytes], seed: int) -> bytes:
     from viz.diagrams import image_from_upload, load_photo, noising_figure
 
     image = load_photo("china") if upload is None else image_from_upload(upload)
-    fig = noising_figure(image, make_schedule("linear"), seed=seed)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    with DRAWING:
+        return _figure_png(noising_figure(image, make_schedule("linear"), seed=seed))
 
 
 # ----------------------------------------------------------------------------- the trade-off page
-
-def _figure_png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def evaluation_row(data: str, model: str, sampler: str, steps: int, guidance: str, gamma: float, samples: int,
@@ -150,7 +182,8 @@ def curves_png(data: str, model: str, sampler: str, steps: int, guidance: str, g
 
     rows = [evaluation_row(data, model, sampler, steps, guidance, g, samples, seed) for g in gammas]
     title = f"{model} model · {data} · {guidance} guidance · {sampler}, {steps} steps · {samples} samples per γ · seed {seed}"
-    return _figure_png(curves_figure(rows, data_reference(data), title))
+    with DRAWING:
+        return _figure_png(curves_figure(rows, data_reference(data), title))
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the tilted density…")
@@ -165,4 +198,5 @@ def tilted_png(model: str, sampler: str, guidance: str, gammas: tuple[float, ...
         points[g], shown_t = points_at(cached_trajectory("gmm2d", model, sampler, guidance, g, label, steps, seed, batch), t)
     names = load_dataset("gmm2d").class_names
     what = f"{batch} samples of class {names[label]}, {model} model, {guidance} guidance, {sampler}, {steps} steps"
-    return _figure_png(tilted_figure(points, label, shown_t, names[label], what))
+    with DRAWING:
+        return _figure_png(tilted_figure(points, label, shown_t, names[label], what))

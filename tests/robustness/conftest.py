@@ -67,3 +67,8 @@ def assets_copy(tmp_path) -> Path:
         if f.suffix in (".pt", ".json"):
             shutil.copy(f, folder / f.name)
     return folder
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "load: many concurrent sessions against one server (about a minute; "
+                                       "part of `make test`, deselect with -m 'not load')")
