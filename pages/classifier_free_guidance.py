@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory, overlay_png
-from viz.ui import POST, current, leaves_data_warning, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.cache import cached_trajectory
+from viz.ui import (POST, current, export_command, leaves_data_warning, model_for, play_toggle, run_key, show_overlay,
+                   show_view, step_scrubber, stop_unless_finite)
 
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
 
@@ -25,6 +26,7 @@ gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
 model = model_for(s, "cfg")
 key = run_key(s, "cfg", gamma, model=model)
 traj = cached_trajectory(*key)
+stop_unless_finite(traj)
 step = step_scrubber(traj.steps)
 play = play_toggle()
 k = min(step, traj.steps - 1)
@@ -41,7 +43,7 @@ with left:
 with right:
     st.subheader("One seed, γ = 0, 1, 3 and 7")
     gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-    st.image(overlay_png(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas, s.projection), width="stretch", output_format="PNG")
+    show_overlay(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas, s.projection)
     st.caption("Same starting noise, same model: only γ differs. The extrapolated predictions send the "
                "paths apart, and the final samples become more typical of the class as γ grows.")
 with st.expander("The same GIF from the command line"):

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from viz.cache import cached_trajectory, noising_png
-from viz.ui import POST, current, model_for, export_command, play_toggle, run_key, show_view, step_scrubber
+from viz.ui import POST, current, export_command, model_for, play_toggle, run_key, show_view, step_scrubber, stop_unless_finite
 
 s = current()
 st.title("How a diffusion model samples")
@@ -22,8 +22,9 @@ The pictures follow [The geometry of diffusion guidance]({POST}), here drawn fro
 )
 
 st.header("1 · Forward noising of a photograph")
-upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP)", type=["png", "jpg", "jpeg", "gif", "webp", "bmp"],
-                          key="upload")
+# Any image type: the decoder checks the content itself (a file name's extension proves nothing),
+# and a name Streamlit refuses on the server would break the whole page before it could say why.
+upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP, TIFF)", type="image", key="upload")
 picture, words = st.columns([2, 1], gap="large")
 words.markdown(
     "Each panel mixes the same photograph with the same noise: $x_t = a_t x_0 + s_t \\varepsilon$, "
@@ -45,6 +46,7 @@ model = model_for(s, "none")
 label = s.label if conditional else -1
 key = run_key(s, "none", 1.0, label=label, model=model)
 traj = cached_trajectory(*key)
+stop_unless_finite(traj)
 step = step_scrubber(traj.steps)
 play = play_toggle()
 k = min(step, traj.steps - 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from models.data import DATA_NAMES, load_dataset
@@ -138,9 +139,38 @@ def model_for(s: Settings, guidance: str) -> str:
 
 
 def leaves_data_warning(traj, what: str) -> None:
-    """Warn when guidance has pushed samples off the data (see ``viz.geometry.outside_range``)."""
+    """Warn when guidance has pushed samples off the data (see ``viz.geometry.outside_range``);
+    a sample that is not finite has left it too."""
     from viz.geometry import data_range, outside_range
 
-    out = outside_range(traj.samples, data_range(traj))
+    out = outside_range(traj.samples, data_range(traj)) | ~np.isfinite(traj.samples).all(axis=-1)
     if out.any():
         st.warning(f"{int(out.sum())} of {len(out)} samples leave the data's range: {what}")
+
+
+def non_finite_parts(traj) -> list[str]:
+    """Names of the trajectory's float arrays that hold NaN or inf (empty when all is finite)."""
+    from models.trajectory import ARRAY_NAMES
+
+    arrays = {name: getattr(traj, name) for name in ARRAY_NAMES if getattr(traj, name) is not None}
+    return [name for name, a in arrays.items() if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all()]
+
+
+def stop_unless_finite(traj) -> None:
+    """Stop the page with a plain message when the run diverged (NaN or inf): no number, figure
+    or GIF is ever made from it."""
+    bad = non_finite_parts(traj)
+    if bad:
+        st.error(f"At these settings the sampler diverged (NaN or inf in {', '.join(bad)}), so nothing is drawn. "
+                 "Try a smaller γ, more steps or another sampler.")
+        st.stop()
+
+
+def show_overlay(run_keys: tuple[tuple, ...], gammas: tuple[float, ...], projection: str) -> None:
+    """The several-gamma figure (``viz.cache.overlay_png``), or a plain message if it cannot be drawn."""
+    from viz.cache import overlay_png
+
+    try:
+        st.image(overlay_png(run_keys, gammas, projection), width="stretch", output_format="PNG")
+    except ValueError as e:
+        st.error(f"This figure cannot be drawn: {e}")
