@@ -9,6 +9,7 @@ image goes through ``image_from_upload``, which refuses anything it cannot decod
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from typing import Sequence
 
@@ -83,6 +84,12 @@ def _as_rgb(image: Image.Image) -> Image.Image:
         raise ValueError(f"cannot convert an image in colour mode {mode} to RGB") from e
 
 
+def _reason(error: BaseException) -> str:
+    """A decoder's error as a short phrase for users: one line, no object addresses, no final stop."""
+    text = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "the file", " ".join(str(error).split()))
+    return (text[:160].rstrip(". ") or type(error).__name__)
+
+
 def image_from_upload(data: bytes, max_side: int = 160) -> np.ndarray:
     """Decode uploaded image bytes to (H, W, 3) floats in [-1, 1], longer side at most ``max_side``.
 
@@ -100,12 +107,13 @@ def image_from_upload(data: bytes, max_side: int = 160) -> np.ndarray:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(bytes(data)))  # lazy: reads the header only
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise ValueError(f"the image is too large to open safely (over {MAX_UPLOAD_PIXELS // 1_000_000} "
-                             f"megapixels): {e}") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
-            raise ValueError(f"the file is not an image this app can read (PNG, JPEG, GIF, WebP, TIFF, BMP ...): "
-                             f"{e}") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(f"the image is too large to open safely: its header declares far more than "
+                             f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels (a decompression bomb?)") from None
+        except UnidentifiedImageError:
+            raise ValueError("the file is not an image this app can read (PNG, JPEG, GIF, WebP, TIFF, BMP ...)") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            raise ValueError(f"the file is not an image this app can read ({_reason(e)})") from None
         with image:
             width, height = image.size
             if width * height > MAX_UPLOAD_PIXELS:
@@ -120,12 +128,13 @@ def image_from_upload(data: bytes, max_side: int = 160) -> np.ndarray:
                 image.load()
                 image = ImageOps.exif_transpose(image) or image  # phone photos: upright
                 rgb = _as_rgb(image)
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-                raise ValueError(f"the image is too large to decode safely: {e}") from None
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise ValueError(f"the image is too large to decode safely (over {MAX_UPLOAD_PIXELS // 1_000_000} "
+                                 f"megapixels)") from None
             except (OSError, SyntaxError, EOFError, IndexError, TypeError, ValueError, MemoryError) as e:
                 if isinstance(e, ValueError) and str(e).startswith(("cannot convert", "the image has")):
                     raise
-                raise ValueError(f"the image could not be decoded (truncated or corrupt file?): {e}") from None
+                raise ValueError(f"the image could not be decoded, the file is truncated or corrupt ({_reason(e)})") from None
     return _to_unit_rgb(rgb, max_side)
 
 
