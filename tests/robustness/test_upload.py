@@ -135,6 +135,7 @@ FORMATS = {"PNG": {}, "JPEG": {}, "GIF": {}, "WEBP": {}, "BMP": {}, "TIFF": {}, 
 FUZZ_PER_FORMAT = 120
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PIL warns about the damage it skips over
 def test_damaged_files_only_ever_raise_value_error():
     """Seeded damage (flipped bytes, cut-off ends, overwritten runs) to ten formats: each file either
     decodes to finite pixels in [-1, 1] or raises ValueError; no other exception escapes."""
