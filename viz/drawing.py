@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 from typing import Iterable, Optional, Sequence
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -277,9 +278,16 @@ def run_layout(fig: Figure) -> None:
 
 
 def freeze_layout(fig: Figure) -> None:
-    """Run the layout once and keep it: axes stay put from frame to frame (no pixels are drawn)."""
+    """Run the layout once and keep it: axes stay put from frame to frame (no pixels are drawn).
+
+    The figure is left with no layout engine at all (not matplotlib's "none" placeholder, which
+    makes ``savefig`` lay out again in a disabled draw before the real one): a frozen figure
+    saves with a single draw, to the same pixels."""
     run_layout(fig)
-    fig.set_layout_engine("none")
+    if mpl.rcParams["figure.autolayout"] or mpl.rcParams["figure.constrained_layout.use"]:
+        fig.set_layout_engine("none")  # None would mean "the rcParams' engine" here
+    else:
+        fig.set_layout_engine(None)
 
 
 class ScaleBar:

@@ -202,8 +202,11 @@ def noising_figure(image: np.ndarray, schedule: Schedule | np.ndarray, timesteps
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(_display(noisy_image(image, abar[t], eps)), interpolation="nearest")
         ax.set_axis_off()
+        ax.set_xticks([])  # never drawn (axis off), but a titled axes would lay out its ticks on every draw
+        ax.set_yticks([])
         ax.set_title(f"t = {t}\nSNR = {format_snr(snr(abar[t]))}", fontsize=FONT_SIZE - 2)
     add_note(fig, NOISING_NOTE)
+    freeze_layout(fig)  # laid out here: saving it is then one draw, not a layout pass and a draw
     return fig
 
 
