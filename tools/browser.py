@@ -114,8 +114,10 @@ def _tail(path: Path, n: int = 4000) -> str:
 
 
 @contextlib.contextmanager
-def streamlit_server(root: Path = ROOT, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free local port and yield its base URL ("http://127.0.0.1:PORT").
+def streamlit_server(root: Path = ROOT, timeout: float = 90.0, extra_args: tuple[str, ...] = (),
+                     script: str = "app.py") -> Iterator[str]:
+    """Start ``streamlit run SCRIPT`` (``app.py``; a path relative to ``root``) on a free local port and
+    yield its base URL ("http://127.0.0.1:PORT").
 
     ``extra_args`` are more ``streamlit run`` options. The server is ended by its PID on exit
     (terminate, then kill after 10 s); set GUIDANCE_LAB_SERVER_LOG=1 to see its output."""
@@ -124,7 +126,7 @@ def streamlit_server(root: Path = ROOT, timeout: float = 90.0, extra_args: tuple
     log = log_dir / "streamlit.log"
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
            # No file watcher: a test server never reloads, and watching the repository (.venv included)
            # costs a 2-core machine a whole core whenever other files change.
