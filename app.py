@@ -3,6 +3,7 @@
 Run with ``streamlit run app.py`` (or ``make run``).
 """
 
+import viz.preload  # noqa: F401  (first: the heavy imports, once per process, without garbage collections)
 import streamlit as st
 import torch
 

@@ -1,0 +1,25 @@
+"""The app's heavy imports, done once per server process with Python's cyclic garbage collector
+paused, then frozen (``app.py`` imports this module first).
+
+torch and matplotlib make hundreds of thousands of long-lived objects when imported. With the
+collector running, a fresh server's first page paid for collections during those imports that could
+free nothing, and for full collections soon after that walked every one of those objects again:
+380 ms of collections in a 3.1 s first run on 2 cores. Paused imports and ``gc.freeze()`` (which
+moves what exists after them out of the collector's sight) cut that first run by ~0.37 s
+(benchmarks/RESULTS.md); later collections only walk what the pages create.
+"""
+
+import gc
+
+gc.disable()
+try:
+    import matplotlib.figure  # noqa: F401
+    import torch  # noqa: F401
+
+    import viz.cache  # noqa: F401  (the models, samplers and Streamlit caches)
+    import viz.diagrams  # noqa: F401  (every view)
+    import viz.ui  # noqa: F401
+finally:
+    gc.enable()
+gc.collect()  # the imports' own cyclic garbage (a few thousand objects), so that none of it is frozen
+gc.freeze()
