@@ -18,6 +18,7 @@ pages = [
     st.Page("pages/sampling.py", title="Sampling", icon="🎲", default=True),
     st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon="🧲"),
     st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon="🧭"),
+    st.Page("pages/guidance_zoo.py", title="Guidance zoo", icon="🦓"),
     st.Page("pages/high_dimensions.py", title="High dimensions", icon="📐"),
     st.Page("pages/tradeoff.py", title="Guidance trade-off", icon="⚖️"),
     st.Page("pages/side_by_side.py", title="Side by side", icon="🪞"),

@@ -44,6 +44,7 @@ PAGES = (
     AppPage("sampling", "", "Sampling"),
     AppPage("classifier_guidance", "classifier_guidance", "Classifier guidance", has_gamma=True),
     AppPage("classifier_free_guidance", "classifier_free_guidance", "Classifier-free guidance", has_gamma=True),
+    AppPage("guidance_zoo", "guidance_zoo", "Guidance zoo", has_gamma=True),
     AppPage("high_dimensions", "high_dimensions", "High dimensions"),
     AppPage("tradeoff", "tradeoff", "Guidance trade-off"),
     AppPage("side_by_side", "side_by_side", "Side by side", has_gamma=True),

@@ -21,6 +21,8 @@ from models.pipeline import SampleSpec, run
 from models.registry import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
 from models.trajectory import Trajectory
 
+#: the zoo settings a page may pass to ``cached_trajectory`` (fields of ``SampleSpec``)
+ZOO_FIELDS = ("rescale_phi", "apg_eta", "apg_r", "apg_beta", "interval_lo", "interval_hi", "cfgpp_lambda")
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
 
@@ -50,10 +52,18 @@ def usable_model(data: str, model: str, guidance: str) -> tuple[str, Optional[st
 
 @st.cache_data(max_entries=64, show_spinner="Sampling…")
 def cached_trajectory(data: str, model: str, sampler: str, guidance: str, gamma: float, label: int,
-                      steps: int, seed: int, batch: int, eta: float = 0.0) -> Trajectory:
-    """A trajectory keyed on scalar settings: moving the step scrubber never re-samples."""
+                      steps: int, seed: int, batch: int, eta: float = 0.0,
+                      zoo: tuple[tuple[str, float], ...] = ()) -> Trajectory:
+    """A trajectory keyed on scalar settings: moving the step scrubber never re-samples.
+
+    ``zoo`` holds ``(name, value)`` pairs of the zoo settings of ``models.pipeline.SampleSpec``
+    (``rescale_phi``, ``apg_eta``, ...); the ones left out keep their defaults."""
+    unknown = {name for name, _ in zoo} - set(ZOO_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown zoo settings {sorted(unknown)}; valid: {', '.join(ZOO_FIELDS)}")
     spec = SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, gamma=float(gamma),
-                      label=int(label), steps=int(steps), seed=int(seed), batch=int(batch), eta=float(eta))
+                      label=int(label), steps=int(steps), seed=int(seed), batch=int(batch), eta=float(eta),
+                      **{name: float(value) for name, value in zoo})
     bundle, _ = bundle_or_fallback(data, model, (guidance,))
     return run(spec, bundle)
 

@@ -109,17 +109,37 @@ def show_view(kind: str, run_key: tuple, projection: str, step: int, play: bool,
         st.error(f"This view cannot be drawn: {e}")
 
 
-def run_key(s: Settings, guidance: str, gamma: float, label: int | None = None, model: str | None = None) -> tuple:
-    """The scalar arguments of ``viz.cache.cached_trajectory`` for these settings."""
-    return (s.data, model or s.model, s.sampler, guidance, float(gamma), s.label if label is None else int(label),
-            s.steps, s.seed, BATCH, 0.0)
+def run_key(s: Settings, guidance: str, gamma: float, label: int | None = None, model: str | None = None,
+            zoo: dict[str, float] | None = None, sampler: str | None = None) -> tuple:
+    """The scalar arguments of ``viz.cache.cached_trajectory`` for these settings (``zoo``: the
+    guidance zoo's settings by ``SampleSpec`` field name; ``sampler`` overrides the sidebar's)."""
+    key = (s.data, model or s.model, sampler or s.sampler, guidance, float(gamma), s.label if label is None else int(label),
+           s.steps, s.seed, BATCH, 0.0)
+    return key + (tuple(sorted((k, float(v)) for k, v in zoo.items())),) if zoo else key
 
 
-def export_command(s: Settings, kind: str, guidance: str, gamma: float, label: int, model: str) -> str:
+def zoo_flags(zoo: dict[str, float]) -> str:
+    """The command-line flags (``models.cli.add_zoo_options``) that give these zoo settings."""
+    flags = []
+    for name, flag in (("rescale_phi", "--rescale-phi"), ("apg_eta", "--apg-eta"), ("apg_r", "--apg-r"),
+                       ("apg_beta", "--apg-beta"), ("cfgpp_lambda", "--cfgpp-lambda")):
+        if name in zoo:
+            flags.append(f"{flag} {float(zoo[name]):g}")
+    if "interval_lo" in zoo or "interval_hi" in zoo:
+        from models.guidance import GuidanceOptions
+
+        lo, hi = GuidanceOptions().interval
+        flags.append(f"--interval {float(zoo.get('interval_lo', lo)):g},{float(zoo.get('interval_hi', hi)):g}")
+    return " ".join(flags)
+
+
+def export_command(s: Settings, kind: str, guidance: str, gamma: float, label: int, model: str,
+                   zoo: dict[str, float] | None = None, sampler: str | None = None) -> str:
     """The command line that writes the same GIF."""
-    return (f"python -m viz.export --data {s.data} --model {model} --sampler {s.sampler} --guidance {guidance} "
-            f"--gamma {gamma:g} --label {label} --steps {s.steps} --seed {s.seed} --batch {BATCH} "
-            f"--projection {s.projection} --figure {kind} --out {kind}.gif")
+    extra = f" {zoo_flags(zoo)}" if zoo else ""
+    return (f"python -m viz.export --data {s.data} --model {model} --sampler {sampler or s.sampler} "
+            f"--guidance {guidance} --gamma {gamma:g} --label {label} --steps {s.steps} --seed {s.seed} "
+            f"--batch {BATCH}{extra} --projection {s.projection} --figure {kind} --out {kind}.gif")
 
 
 def model_for(s: Settings, guidance: str) -> str:

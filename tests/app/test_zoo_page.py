@@ -1,0 +1,131 @@
+"""The guidance-zoo page under AppTest: every method runs and draws, its settings reach the sampler,
+CFG++ samples with DDIM, the identities of the papers show in the page's own numbers, and the
+command line it prints writes the very GIF its download button gives."""
+
+import math
+import shlex
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import models.pipeline
+import viz.cache
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/guidance_zoo.py"
+METHODS = ["cfg", "rescale", "apg", "interval", "autoguidance", "cfgpp"]
+
+
+def zoo_app(model: str = "exact", steps: int = 8, data: str = "digits") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="data").set_value(data)
+    at.selectbox(key="model").set_value(model)
+    at.slider(key="steps").set_value(steps)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def choose(at: AppTest, method: str) -> AppTest:
+    at.selectbox(key="zoo_method").set_value(method).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metric(at: AppTest, start: str) -> str:
+    found = [m.value for m in at.metric if m.label.startswith(start)]
+    assert len(found) == 1, [m.label for m in at.metric]
+    return found[0]
+
+
+@pytest.fixture
+def sample_calls(monkeypatch):
+    """The specs of every trajectory the page samples through viz.cache."""
+    calls = []
+    real = models.pipeline.run
+
+    def counting(spec, *args, **kwargs):
+        calls.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(viz.cache, "run", counting)
+    return calls
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_every_method_runs_and_draws(data):
+    at = zoo_app(data=data)
+    for method in METHODS:
+        choose(at, method)
+        assert len(at.get("image")) >= 2, f"{method}: expected the construction and the paths"
+        assert f"--guidance {method}" in at.code[0].value
+        assert metric(at, "timestep t").isdigit()
+
+
+def test_settings_reach_the_sampler(sample_calls):
+    at = choose(zoo_app(), "rescale")
+    at.slider(key="zoo_phi").set_value(0.25).run()
+    assert sample_calls[-1].guidance == "rescale" and sample_calls[-1].rescale_phi == 0.25
+    assert "--rescale-phi 0.25" in at.code[0].value
+    choose(at, "apg")
+    at.slider(key="zoo_apg_eta").set_value(0.5)
+    at.select_slider(key="zoo_apg_r").set_value(2.0)
+    at.slider(key="zoo_apg_beta").set_value(-0.5).run()
+    spec = sample_calls[-1]
+    assert (spec.guidance, spec.apg_eta, spec.apg_r, spec.apg_beta) == ("apg", 0.5, 2.0, -0.5)
+    assert "--apg-eta 0.5 --apg-r 2 --apg-beta -0.5" in at.code[0].value
+    choose(at, "interval")
+    at.select_slider(key="zoo_interval").set_value((1.0, 20.0)).run()
+    assert (sample_calls[-1].interval_lo, sample_calls[-1].interval_hi) == (1.0, 20.0)
+    assert "--interval 1,20" in at.code[0].value
+
+
+def test_cfgpp_samples_with_ddim_and_lambda(sample_calls):
+    at = choose(zoo_app(), "cfgpp")
+    assert at.selectbox(key="sampler").value == "ddpm"  # the sidebar keeps its own choice
+    at.slider(key="zoo_lambda").set_value(0.35).run()
+    spec = sample_calls[-1]
+    assert (spec.guidance, spec.sampler, spec.cfgpp_lambda) == ("cfgpp", "ddim", 0.35)
+    assert any("DDIM" in i.value for i in at.info)
+    assert "--sampler ddim" in at.code[0].value and "--cfgpp-lambda 0.35" in at.code[0].value
+
+
+def test_the_papers_identities_in_the_pages_numbers():
+    """APG with eta = 1 and an interval holding every noise level are CFG: the page's distance to
+    plain CFG's prediction reads 0; with their defaults both depart from CFG at the same step."""
+    at = choose(zoo_app(steps=10), "apg")
+    assert float(metric(at, "‖x̂₀ − plain")) > 0.01
+    at.slider(key="zoo_apg_eta").set_value(1.0).run()
+    assert float(metric(at, "‖x̂₀ − plain")) < 1e-3
+    choose(at, "interval")
+    at.slider(key="step").set_value(0).run()  # sigma ~ 157: outside the default interval
+    assert float(metric(at, "‖x̂₀ − plain")) > 0.01
+    at.select_slider(key="zoo_interval").set_value((0.0, math.inf)).run()
+    assert float(metric(at, "‖x̂₀ − plain")) < 1e-3
+
+
+def test_printed_command_writes_the_downloaded_gif(tmp_path):
+    """The command in the page's expander, run as printed, writes the GIF the download button gives."""
+    from viz.export import main
+
+    at = choose(zoo_app(steps=5), "apg")
+    at.slider(key="zoo_apg_eta").set_value(0.3)
+    at.select_slider(key="zoo_apg_r").set_value(1.0).run()
+    argv = shlex.split(at.code[0].value)
+    assert argv[:3] == ["python", "-m", "viz.export"]
+    argv = argv[3:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "cli.gif")
+    assert main(argv) == 0
+    kind = argv[argv.index("--figure") + 1]
+    zoo = (("apg_beta", 0.0), ("apg_eta", 0.3), ("apg_r", 1.0))
+    key = ("digits", "exact", "ddpm", "apg", 3.0, 0, 5, 0, 8, 0.0, zoo)  # viz.ui.run_key with zoo settings
+    assert viz.cache.view_gif(kind, key, "pca", 0) == (tmp_path / "cli.gif").read_bytes()
+
+
+def test_unknown_zoo_setting_is_refused():
+    with pytest.raises(ValueError, match="unknown zoo settings"):
+        viz.cache.cached_trajectory("digits", "exact", "ddpm", "apg", 3.0, 0, 5, 0, 8, 0.0, (("apg_gamma", 1.0),))
