@@ -1,0 +1,290 @@
+"""Our guidance wrappers against diffusers' guider *classes* (``diffusers.guiders``), along whole
+sampling trajectories.
+
+Each test samples twice from the same x_T with the same noise: once with our wrapper
+(``models.guidance.make_guidance``), once with ``DiffusersGuided``, which drives a diffusers guider
+the way its modular pipelines do (``set_state`` -> ``prepare_inputs`` -> one denoiser call per
+batch it asks for -> ``guider(batches)``), on the exact closed-form denoiser in float64. The two
+trajectories evolve independently (diffusers' momentum buffer follows its own trajectory), and
+the guided x0 predictions and the states x_t must agree to 1e-10 at every step.
+
+Conventions (read from diffusers 0.42 source):
+
+* ``ClassifierFreeGuidance`` / ``AutoGuidance``: the default ("diffusers-native") formulation is
+  ``uncond + s (cond - uncond)``, so s = our gamma; ``use_original_formulation=True`` is
+  ``cond + s (cond - uncond)``, so s = gamma - 1. The guider switches itself off (returns
+  ``pred_cond``) when s is 1 (native) or 0 (original), and outside its start/stop step fractions.
+* ``AdaptiveProjectedGuidance``: only ``use_original_formulation=True`` is the paper's (and our)
+  ``cond + s (orth + eta par)`` with s = gamma - 1; the native one, ``uncond + s (orth + eta par)``,
+  agrees with it only where APG is plain CFG. ``adaptive_projected_guidance_rescale`` is our r
+  (0 = no clipping, our inf); ``adaptive_projected_guidance_momentum`` is our beta (None = none).
+
+Not compared here: CFG++ (``cfgpp``) has no diffusers guider; classifier and universal guidance
+have none either. diffusers' other guiders (zero-star, tangential, frequency-decoupled, PAG,
+SEG, skip-layer, ...) have no counterpart in our zoo.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from diffusers.guiders import AdaptiveProjectedGuidance, AutoGuidance, ClassifierFreeGuidance
+
+from models.denoiser import Prediction
+from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.guidance import GuidanceOptions, make_guidance
+from models.registry import blurred_exact_denoiser
+from models.samplers import get_sampler
+
+F64 = torch.float64
+STEPS = 25
+BATCH = 4
+TOL = 1e-10
+DATA = ["digits", "gmm2d"]
+
+
+@pytest.fixture(scope="module")
+def exact_models(schedule):
+    """``{data: (exact denoiser, blurred exact denoiser as autoguidance's weak model)}``."""
+    return {"digits": (exact_digits_denoiser(schedule), blurred_exact_denoiser("digits", schedule)),
+            "gmm2d": (exact_gmm2d_denoiser(schedule), blurred_exact_denoiser("gmm2d", schedule))}
+
+
+class DiffusersGuided:
+    """A diffusers guider behind our denoiser signature, driven as in diffusers' modular pipelines
+    (``modular_pipelines/stable_diffusion_xl/denoise.py``): per step ``set_state(step, n, t)``, then
+    ``prepare_inputs`` splits the inputs into the batches the guider wants (one, conditional, when it
+    is switched off at this step; APG also resets its momentum buffer there at step 0), the model
+    fills each batch's ``noise_pred``, and ``guider(batches).pred`` combines them.
+
+    The model inputs are ``{"model": (cond model, uncond model), "y": (y, None)}``: CFG and APG
+    get the same denoiser with and without labels. AutoGuidance's weak model is, in diffusers, the
+    main transformer with layers skipped by hooks that ``prepare_models`` installs; our models are
+    not transformers, so its batches get ``(main, weak)`` as the model and the same labels, and
+    ``prepare_models`` (hooks only) is not called for it: everything else runs as in diffusers.
+
+    ``layout`` reshapes our (B, D) predictions into what the guider sees (e.g. (B, 1, D) for a
+    latent-like tensor); its reductions run over all non-batch dimensions either way.
+    """
+
+    def __init__(self, guider, denoiser, num_inference_steps: int, weak=None, layout=None) -> None:
+        self.guider, self.denoiser, self.weak, self.n = guider, denoiser, weak, num_inference_steps
+        self.schedule, self.num_classes = denoiser.schedule, denoiser.num_classes
+        self.layout = layout
+        self.step = 0
+        self.enabled_steps: list[int] = []  # steps at which the guider asked for two predictions
+
+    def predict(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> Prediction:
+        g = self.guider
+        g.set_state(step=self.step, num_inference_steps=self.n, timestep=t[0])
+        auto = isinstance(g, AutoGuidance)
+        inputs = {"model": (self.denoiser, self.weak), "y": (y, y)} if auto else \
+            {"model": (self.denoiser, self.denoiser), "y": (y, None)}
+        batches = g.prepare_inputs(inputs)
+        if len(batches) == 2:
+            self.enabled_steps.append(self.step)
+        for batch in batches:
+            if not auto:
+                g.prepare_models(self.denoiser)
+            pred = batch.model(x_t, t, batch.y)
+            batch.noise_pred = pred if self.layout is None else pred.reshape(self.layout(pred.shape))
+            if not auto:
+                g.cleanup_models(self.denoiser)
+        out = g(batches).pred.reshape(x_t.shape)
+        self.step += 1
+        return Prediction(x0=out)
+
+    def __call__(self, x_t, t, y):
+        return self.predict(x_t, t, y).x0
+
+
+def _sample(guided, data: str, sampler: str, seed: int = 0):
+    """A float64 trajectory of ``STEPS`` steps for a batch of ``BATCH`` with mixed labels."""
+    dim = 64 if data == "digits" else 2
+    g = torch.Generator().manual_seed(seed)
+    x_T = torch.randn(BATCH, dim, generator=g, dtype=F64)
+    y = torch.tensor([3, 1, 4, 9]) % guided.num_classes
+    options = {"eta": 0.0} if sampler == "ddim" else {}
+    traj = get_sampler(sampler)(guided, x_T, guided.schedule.timesteps(STEPS), y, generator=g, **options)
+    if isinstance(guided, DiffusersGuided):
+        assert guided.step == STEPS  # one guider call per step
+    return traj
+
+
+def _same(ours, theirs, what: str) -> float:
+    """Every step's guided x0 prediction and state agree to ``TOL``; returns the largest difference."""
+    assert ours.x0_hat.shape == theirs.x0_hat.shape == (STEPS, BATCH, ours.x.shape[-1])
+    for k in range(STEPS):
+        np.testing.assert_allclose(theirs.x0_hat[k], ours.x0_hat[k], atol=TOL, rtol=0,
+                                   err_msg=f"{what}: x0 at step {k}")
+    np.testing.assert_allclose(theirs.x, ours.x, atol=TOL, rtol=0, err_msg=f"{what}: x_t")
+    diff = float(max(np.abs(theirs.x0_hat - ours.x0_hat).max(), np.abs(theirs.x - ours.x).max()))
+    print(f"{what}: max |diffusers - ours| = {diff:.2e}")
+    return diff
+
+
+def _guides(traj, at_least: float = 1e-3) -> None:
+    """The guidance really moved the prediction away from the conditional one (the test can fail)."""
+    assert np.abs(traj.x0_hat - traj.x0_cond).max() > at_least
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("original", [False, True])
+@pytest.mark.parametrize("gamma", [3.0, 0.5])
+def test_cfg_matches_diffusers_classifier_free_guidance(exact_models, data, sampler, original, gamma):
+    """``ClassifierFreeGuidance(s)`` is our cfg with gamma = s (native) or gamma = s + 1 (original)."""
+    den, _ = exact_models[data]
+    ours = _sample(make_guidance("cfg", den, gamma), data, sampler)
+    _guides(ours)
+    guider = ClassifierFreeGuidance(guidance_scale=gamma - 1.0 if original else gamma,
+                                    use_original_formulation=original)
+    theirs_guided = DiffusersGuided(guider, den, STEPS)
+    _same(ours, _sample(theirs_guided, data, sampler), f"cfg {data} {sampler} original={original} gamma={gamma}")
+    assert theirs_guided.enabled_steps == list(range(STEPS))
+
+
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("original", [False, True])
+@pytest.mark.parametrize("phi", [0.3, 0.7, 1.0])
+def test_rescale_matches_diffusers_guidance_rescale(exact_models, data, original, phi):
+    """``ClassifierFreeGuidance(s, guidance_rescale=phi)`` is our rescale with the same phi.
+
+    diffusers takes the standard deviations over all non-batch dimensions, ours over dim 1 of a
+    (B, D) tensor: the guider is fed (B, 1, D) tensors (a one-channel latent), whose non-batch
+    dimensions hold exactly our D numbers per sample, so both reductions agree."""
+    den, _ = exact_models[data]
+    gamma = 4.0
+    sampler = "ddim" if original else "ddpm"
+    ours = _sample(make_guidance("rescale", den, gamma, options=GuidanceOptions(rescale_phi=phi)), data, sampler)
+    plain = ours.x0_uncond + gamma * (ours.x0_cond - ours.x0_uncond)
+    assert np.abs(ours.x0_hat - plain).max() > 1e-3  # the rescale really acts
+    guider = ClassifierFreeGuidance(guidance_scale=gamma - 1.0 if original else gamma, guidance_rescale=phi,
+                                    use_original_formulation=original)
+    theirs = _sample(DiffusersGuided(guider, den, STEPS, layout=lambda s: (s[0], 1, s[1])), data, sampler)
+    _same(ours, theirs, f"rescale {data} {sampler} original={original} phi={phi}")
+
+
+# (eta, r, beta): r = inf is no clipping, beta = 0 no momentum. r is in units of the median
+# |D_c - D_u| along these trajectories (about 2.3 for digits, 0.1 for gmm2d), so that clipping acts
+# on some steps and not on others.
+APG_SETTINGS = [(0.0, math.inf, 0.0), (0.3, 1.0, 0.0), (0.0, math.inf, 0.5), (0.2, 0.9, -0.5), (1.0, 1.2, 0.3)]
+
+
+def _apg_r(data: str, r: float) -> float:
+    return r * (2.3 if data == "digits" else 0.1)
+
+
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("eta,r,beta", APG_SETTINGS)
+def test_apg_matches_diffusers_adaptive_projected_guidance(exact_models, data, eta, r, beta):
+    """``AdaptiveProjectedGuidance(s, eta=eta, adaptive_projected_guidance_rescale=r,
+    adaptive_projected_guidance_momentum=beta, use_original_formulation=True)`` is our apg with
+    gamma = s + 1, across a whole trajectory (the momentum buffers evolve step by step on their
+    own trajectories). The same guider object then samples a second time from another x_T: its
+    buffer must be reset at step 0 (``prepare_inputs``), as our fresh wrapper's is."""
+    den, _ = exact_models[data]
+    gamma, sampler = 4.0, "ddpm"
+    r = _apg_r(data, r)
+
+    def ours_apg(r=r, beta=beta):
+        return make_guidance("apg", den, gamma, options=GuidanceOptions(apg_eta=eta, apg_r=r, apg_beta=beta))
+
+    ours = _sample(ours_apg(), data, sampler)
+    _guides(ours)
+    # The settings under test change the trajectory, so a guider ignoring them would fail.
+    if math.isfinite(r):
+        assert np.abs(_sample(ours_apg(r=math.inf), data, sampler).x0_hat - ours.x0_hat).max() > 1e-3
+    if beta != 0.0:
+        assert np.abs(_sample(ours_apg(beta=0.0), data, sampler).x0_hat - ours.x0_hat).max() > 1e-3
+
+    guider = AdaptiveProjectedGuidance(guidance_scale=gamma - 1.0, eta=eta,
+                                       adaptive_projected_guidance_rescale=r if math.isfinite(r) else 0.0,
+                                       adaptive_projected_guidance_momentum=beta if beta != 0.0 else None,
+                                       use_original_formulation=True)
+    what = f"apg {data} eta={eta} r={r:.3g} beta={beta}"
+    _same(ours, _sample(DiffusersGuided(guider, den, STEPS), data, sampler), what)
+    # Second run, same guider, another seed: only a reset buffer matches a fresh wrapper.
+    again = _sample(DiffusersGuided(guider, den, STEPS), data, sampler, seed=1)
+    _same(_sample(ours_apg(), data, sampler, seed=1), again, what + " (guider reused)")
+
+
+@pytest.mark.parametrize("data", DATA)
+def test_apg_native_formulation_is_not_the_papers(exact_models, data):
+    """Why the APG comparison uses ``use_original_formulation=True``: diffusers' native APG,
+    ``uncond + s (orth + eta par)``, equals our apg at gamma = s only where APG is CFG (eta = 1, no
+    clipping, no momentum); with eta = 0 it is a different method (it drops D_c - D_u's parallel
+    part but starts from D_u), and our apg (the paper's ``D_c + (gamma - 1) (orth + eta par)``) must
+    not match it."""
+    den, _ = exact_models[data]
+    gamma, sampler = 4.0, "ddim"
+
+    def pair(eta):
+        ours = _sample(make_guidance("apg", den, gamma, options=GuidanceOptions(apg_eta=eta)), data, sampler)
+        guider = AdaptiveProjectedGuidance(guidance_scale=gamma, eta=eta, adaptive_projected_guidance_rescale=0.0)
+        return ours, _sample(DiffusersGuided(guider, den, STEPS), data, sampler)
+
+    _same(*pair(1.0), f"apg native {data} eta=1")
+    ours, theirs = pair(0.0)
+    assert np.abs(ours.x0_hat[0] - theirs.x0_hat[0]).max() > 1e-3
+
+
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("original", [False, True])
+@pytest.mark.parametrize("start,stop", [(0.2, 0.6), (0.0, 0.5), (0.44, 1.0), (0.1, 0.92)])
+def test_interval_matches_diffusers_start_stop(exact_models, data, original, start, stop):
+    """``ClassifierFreeGuidance(start, stop)`` guides the steps ``int(start n) <= k < int(stop n)``;
+    our interval guidance guides the steps whose sigma lies in [lo, hi]. Sigma falls step by step,
+    so the steps diffusers enables are those with sigma between the sigmas of the first and the last
+    of them: lo and hi are taken halfway to the neighbouring steps' sigmas (0 and 2 sigma_max at the
+    ends), and the two must then guide the same steps and give the same predictions."""
+    den, _ = exact_models[data]
+    gamma, sampler = 3.0, "ddpm"
+    guider = ClassifierFreeGuidance(guidance_scale=gamma - 1.0 if original else gamma,
+                                    use_original_formulation=original, start=start, stop=stop)
+    # The steps the guider itself enables (its own rule, read back through set_state).
+    enabled = []
+    for k in range(STEPS):
+        guider.set_state(step=k, num_inference_steps=STEPS, timestep=None)
+        if guider._is_cfg_enabled():
+            enabled.append(k)
+    assert enabled == list(range(enabled[0], enabled[-1] + 1)) and 0 < len(enabled) < STEPS
+    sigma = den.schedule.sigma(den.schedule.timesteps(STEPS))  # descending
+    first, last = enabled[0], enabled[-1]
+    hi = 2 * sigma[0] if first == 0 else (sigma[first - 1] + sigma[first]) / 2
+    lo = 0.0 if last == STEPS - 1 else (sigma[last] + sigma[last + 1]) / 2
+
+    assert [k for k in range(STEPS) if lo <= sigma[k] <= hi] == enabled
+
+    ours = _sample(make_guidance("interval", den, gamma, options=GuidanceOptions(interval=(lo, hi))), data, sampler)
+    _guides(ours)
+    # (On the last few digits steps the exact D_c and D_u coincide, so guidance moves nothing there.)
+    theirs_guided = DiffusersGuided(guider, den, STEPS)
+    theirs = _sample(theirs_guided, data, sampler)
+    assert theirs_guided.enabled_steps == enabled
+    _same(ours, theirs, f"interval {data} original={original} start={start} stop={stop} sigma in [{lo:.4g}, {hi:.4g}]")
+
+
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+@pytest.mark.parametrize("original", [False, True])
+def test_autoguidance_matches_diffusers_auto_guidance(exact_models, data, sampler, original):
+    """``AutoGuidance(s)`` combines ``pred_cond`` (main model) and ``pred_uncond`` (its weak model,
+    both conditional on y) exactly as CFG does: ``weak + s (main - weak)`` natively, so s = our gamma
+    (``main + s (main - weak)`` in the original formulation, s = gamma - 1). Its weak model is built
+    by layer-skip hooks on a transformer, which the exact models are not: the guider is constructed
+    with a layer to skip (never hooked) and given the blurred exact model's prediction as its
+    ``pred_uncond`` batch (see ``DiffusersGuided``), the weak model ``models.registry`` gives
+    autoguidance for the exact models."""
+    den, weak = exact_models[data]
+    gamma = 2.5
+    ours = _sample(make_guidance("autoguidance", den, gamma, weak=weak), data, sampler)
+    _guides(ours)
+    assert np.abs(ours.x0_cond - ours.x0_uncond).max() > 1e-3  # the weak model really is weaker
+    guider = AutoGuidance(guidance_scale=gamma - 1.0 if original else gamma, auto_guidance_layers=[0], dropout=1.0,
+                          use_original_formulation=original)
+    theirs = _sample(DiffusersGuided(guider, den, STEPS, weak=weak), data, sampler)
+    _same(ours, theirs, f"autoguidance {data} {sampler} original={original}")
