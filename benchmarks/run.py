@@ -76,9 +76,13 @@ def bench_gif(repeats: int, kind: str = "trajectory") -> tuple[float, float, int
 
 
 def bench_rerun(page: str, widget: str, values: list, repeats: int) -> float:
-    """Median AppTest rerun time after setting ``widget`` on ``page`` to each of ``values``."""
+    """Median AppTest rerun time after setting ``widget`` on ``page`` to each of ``values``, the
+    caches emptied first (an earlier page's runs must not serve this one's)."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    st.cache_data.clear()
+    st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     if page:
@@ -250,8 +254,8 @@ def section_rerun(args) -> list[tuple]:
     trivial = bench_trivial(r)
     gammas = [round(1.5 + 0.5 * i, 1) for i in range(r)]
     rows = []
-    for page in PAGES:
-        t = bench_rerun(page, "gamma", gammas, r)
+    for page, widget in GAMMA_PAGES:
+        t = bench_rerun(page, widget, gammas, r)
         rows.append(("rerun", f"page rerun after a gamma change: `{page}`", f"{1000 * t:.0f} ms",
                      f"trivial page {1000 * trivial:.0f} ms", f"{t / trivial:.2f}x", "≤ 2x",
                      verdict(t / trivial <= 2.0, f"{t / trivial / 2.0:.2f}x the target")))
@@ -371,7 +375,10 @@ def verdict(met: bool, miss: str) -> str:
 
 
 PAGES = ["pages/classifier_guidance.py", "pages/classifier_free_guidance.py"]
-STEP_PAGES = ["pages/sampling.py", *PAGES]
+#: every page with a γ slider, and its key (the side-by-side page's left column)
+GAMMA_PAGES = [(p, "gamma") for p in PAGES] + [("pages/guidance_zoo.py", "zoo_gamma"),
+                                               ("pages/side_by_side.py", "sbs_left_gamma")]
+STEP_PAGES = ["pages/sampling.py", *PAGES, "pages/guidance_zoo.py"]
 
 if __name__ == "__main__":
     sys.exit(main())

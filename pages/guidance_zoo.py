@@ -5,7 +5,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory
+from viz.cache import cached_trajectory, final_digits_png
 from viz.lecture import construction_kind
 from viz.ui import (POST, current, export_command, leaves_data_warning, model_for, play_toggle, run_key, show_view,
                     step_scrubber, stop_unless_finite)
@@ -111,9 +111,21 @@ with left:
     st.subheader(f"One step of {METHODS[method]}, {what}")
     show_view(kind, key, s.projection, k, play, filename=f"{method}.gif", key="zoo_gif")
 with right:
-    st.subheader("Every sample's path")
-    show_view("paths", key, "pca_data", step, play, filename=f"{method}-paths.gif", key="zoo_paths_gif")
-    st.caption("The same run: all eight samples from the sidebar's seed, on the data set's two main PCA axes. "
-               "Compare methods at the same γ and seed, or use the Side by side page.")
+    if s.data == "digits":
+        # Plain CFG from the same noise: at the same scale, or (for CFG itself) at γ = 1, conditional.
+        other_gamma = 1.0 if method == "cfg" else gamma
+        other = run_key(s, "cfg", other_gamma, model=model, sampler=sampler)
+        st.subheader("The eight final samples")
+        st.image(final_digits_png((key, other)), width="stretch", output_format="PNG")
+        st.caption(f"Top: {METHODS[method]}, {what}. Bottom: plain CFG, γ = {other_gamma:g}"
+                   f"{' (conditional sampling)' if other_gamma == 1 else ''}, from the same noise. A vermilion frame "
+                   "marks a sample that left the data's range. Saturated, blotchy digits at large γ are what "
+                   "rescale and APG were made to avoid.")
+    paths = st.toggle("Show every sample's path", value=s.data != "digits", key=f"zoo_paths_{s.data}",
+                      help="the paths of all eight samples on the data set's two main PCA axes (one more figure "
+                           "to draw at each change)")
+    if paths:
+        st.subheader("Every sample's path")
+        show_view("paths", key, "pca_data", step, play, filename=f"{method}-paths.gif", key="zoo_paths_gif")
 with st.expander("The same GIF from the command line"):
     st.code(export_command(s, kind, method, gamma, s.label, model, zoo=zoo, sampler=sampler), language="bash")

@@ -210,3 +210,16 @@ def tilted_png(model: str, sampler: str, guidance: str, gammas: tuple[float, ...
     what = f"{batch} samples of class {names[label]}, {model} model, {guidance} guidance, {sampler}, {steps} steps"
     with DRAWING:
         return _figure_png(tilted_figure(points, label, shown_t, names[label], what))
+
+
+# ----------------------------------------------------------------------------- the zoo page
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def final_digits_png(run_keys: tuple[tuple, ...]) -> bytes:
+    """PNG of the final samples of each run (digits), one row per run (``viz.mosaic``), those
+    that left the data's range framed: numpy only, a few milliseconds."""
+    from viz.geometry import data_range, outside_range
+    from viz.mosaic import digit_rows, png
+
+    trajs = [cached_trajectory(*key) for key in run_keys]
+    return png(digit_rows([t.samples for t in trajs], outside=[outside_range(t.samples, data_range(t)) for t in trajs]))

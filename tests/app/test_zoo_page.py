@@ -53,6 +53,7 @@ def sample_calls(monkeypatch):
         return real(spec, *args, **kwargs)
 
     monkeypatch.setattr(viz.cache, "run", counting)
+    viz.cache.cached_trajectory.clear()  # runs cached by earlier tests would not be sampled again
     return calls
 
 
@@ -66,21 +67,30 @@ def test_every_method_runs_and_draws(data):
         assert metric(at, "timestep t").isdigit()
 
 
+def test_digits_show_final_samples_and_paths_on_demand(sample_calls):
+    at = choose(zoo_app(), "rescale")
+    assert len(at.get("image")) == 2  # the construction and the final samples against plain CFG
+    assert {(c.guidance, c.gamma) for c in sample_calls} >= {("rescale", 3.0), ("cfg", 3.0)}
+    at.toggle(key="zoo_paths_digits").set_value(True).run()
+    assert len(at.get("image")) == 3 and not at.error
+
+
 def test_settings_reach_the_sampler(sample_calls):
     at = choose(zoo_app(), "rescale")
     at.slider(key="zoo_phi").set_value(0.25).run()
-    assert sample_calls[-1].guidance == "rescale" and sample_calls[-1].rescale_phi == 0.25
+    assert [c.rescale_phi for c in sample_calls if c.guidance == "rescale"][-1] == 0.25
     assert "--rescale-phi 0.25" in at.code[0].value
     choose(at, "apg")
     at.slider(key="zoo_apg_eta").set_value(0.5)
     at.select_slider(key="zoo_apg_r").set_value(2.0)
     at.slider(key="zoo_apg_beta").set_value(-0.5).run()
-    spec = sample_calls[-1]
+    spec = [c for c in sample_calls if c.guidance == "apg"][-1]
     assert (spec.guidance, spec.apg_eta, spec.apg_r, spec.apg_beta) == ("apg", 0.5, 2.0, -0.5)
     assert "--apg-eta 0.5 --apg-r 2 --apg-beta -0.5" in at.code[0].value
     choose(at, "interval")
     at.select_slider(key="zoo_interval").set_value((1.0, 20.0)).run()
-    assert (sample_calls[-1].interval_lo, sample_calls[-1].interval_hi) == (1.0, 20.0)
+    spec = [c for c in sample_calls if c.guidance == "interval"][-1]
+    assert (spec.interval_lo, spec.interval_hi) == (1.0, 20.0)
     assert "--interval 1,20" in at.code[0].value
 
 
@@ -88,7 +98,7 @@ def test_cfgpp_samples_with_ddim_and_lambda(sample_calls):
     at = choose(zoo_app(), "cfgpp")
     assert at.selectbox(key="sampler").value == "ddpm"  # the sidebar keeps its own choice
     at.slider(key="zoo_lambda").set_value(0.35).run()
-    spec = sample_calls[-1]
+    spec = [c for c in sample_calls if c.guidance == "cfgpp"][-1]
     assert (spec.guidance, spec.sampler, spec.cfgpp_lambda) == ("cfgpp", "ddim", 0.35)
     assert any("DDIM" in i.value for i in at.info)
     assert "--sampler ddim" in at.code[0].value and "--cfgpp-lambda 0.35" in at.code[0].value
