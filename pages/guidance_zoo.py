@@ -116,11 +116,12 @@ with right:
         other_gamma = 1.0 if method == "cfg" else gamma
         other = run_key(s, "cfg", other_gamma, model=model, sampler=sampler)
         st.subheader("The eight final samples")
-        st.image(final_digits_png((key, other)), width="stretch", output_format="PNG")
-        st.caption(f"Top: {METHODS[method]}, {what}. Bottom: plain CFG, γ = {other_gamma:g}"
-                   f"{' (conditional sampling)' if other_gamma == 1 else ''}, from the same noise. A vermilion frame "
-                   "marks a sample that left the data's range. Saturated, blotchy digits at large γ are what "
-                   "rescale and APG were made to avoid.")
+        st.markdown(f"**{METHODS[method]}**, {what}")
+        st.image(final_digits_png(key), width="stretch", output_format="PNG")
+        st.markdown(f"**Plain CFG**, γ = {other_gamma:g}{' (conditional sampling)' if other_gamma == 1 else ''}")
+        st.image(final_digits_png(other), width="stretch", output_format="PNG")
+        st.caption("Both from the same noise. A vermilion frame marks a sample that left the data's range. "
+                   "Saturated, blotchy digits at large γ are what rescale and APG were made to avoid.")
     paths = st.toggle("Show every sample's path", value=s.data != "digits", key=f"zoo_paths_{s.data}",
                       help="the paths of all eight samples on the data set's two main PCA axes (one more figure "
                            "to draw at each change)")

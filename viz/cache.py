@@ -215,11 +215,13 @@ def tilted_png(model: str, sampler: str, guidance: str, gammas: tuple[float, ...
 # ----------------------------------------------------------------------------- the zoo page
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def final_digits_png(run_keys: tuple[tuple, ...]) -> bytes:
-    """PNG of the final samples of each run (digits), one row per run (``viz.mosaic``), those
+def final_digits_png(run_key: tuple, per_row: int = 4) -> bytes:
+    """PNG of the final samples of a digits run, ``per_row`` to a row (``viz.mosaic``), those
     that left the data's range framed: numpy only, a few milliseconds."""
     from viz.geometry import data_range, outside_range
     from viz.mosaic import digit_rows, png
 
-    trajs = [cached_trajectory(*key) for key in run_keys]
-    return png(digit_rows([t.samples for t in trajs], outside=[outside_range(t.samples, data_range(t)) for t in trajs]))
+    traj = cached_trajectory(*run_key)
+    x, out = traj.samples, outside_range(traj.samples, data_range(traj))
+    rows = range(0, len(x), per_row)
+    return png(digit_rows([x[i: i + per_row] for i in rows], outside=[out[i: i + per_row] for i in rows]))

@@ -69,10 +69,10 @@ def test_every_method_runs_and_draws(data):
 
 def test_digits_show_final_samples_and_paths_on_demand(sample_calls):
     at = choose(zoo_app(), "rescale")
-    assert len(at.get("image")) == 2  # the construction and the final samples against plain CFG
+    assert len(at.get("image")) == 3  # the construction, the final samples and plain CFG's
     assert {(c.guidance, c.gamma) for c in sample_calls} >= {("rescale", 3.0), ("cfg", 3.0)}
     at.toggle(key="zoo_paths_digits").set_value(True).run()
-    assert len(at.get("image")) == 3 and not at.error
+    assert len(at.get("image")) == 4 and not at.error
 
 
 def test_settings_reach_the_sampler(sample_calls):
