@@ -13,7 +13,7 @@ from models.data import DATA_NAMES
 from models.guidance import GUIDANCE_NAMES, GuidanceOptions, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES, get_sampler
-from models.trajectory import META_NAMES, Trajectory
+from models.trajectory import Trajectory, meta_names
 
 MAX_GAMMA = 100.0
 MAX_BATCH = 4096
@@ -103,5 +103,6 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
     options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
     traj = get_sampler(spec.sampler)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
                                      generator=generator, **options)
-    traj.meta = {k: v for k, v in asdict(spec).items() if k in META_NAMES}
+    recorded = meta_names(spec.guidance)  # a zoo method's own settings too (inf is kept: np.savez scalars)
+    traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded}
     return traj

@@ -10,6 +10,16 @@ import numpy as np
 
 PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
 META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
+#: the settings a zoo method (``models.zoo``) records beside ``META_NAMES``: only the method's own
+ZOO_META_NAMES = {"rescale": ("rescale_phi",), "apg": ("apg_eta", "apg_r", "apg_beta"),
+                  "interval": ("interval_lo", "interval_hi"), "autoguidance": (), "cfgpp": ("cfgpp_lambda",)}
+
+
+def meta_names(guidance: str) -> tuple[str, ...]:
+    """The ``meta`` keys a run of ``guidance`` records: ``META_NAMES`` and its zoo settings, if any."""
+    return META_NAMES + ZOO_META_NAMES.get(guidance, ())
+
+
 ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
 
 
@@ -31,7 +41,7 @@ class Trajectory:
     x0_uncond: Optional[np.ndarray] = None  # (S, B, D)
     x0_cond: Optional[np.ndarray] = None  # (S, B, D)
     classifier_shift: Optional[np.ndarray] = None  # (S, B, D), x0-space shift at gamma = 1
-    meta: dict = field(default_factory=dict)  # gamma, sampler, guidance, model, data, seed
+    meta: dict = field(default_factory=dict)  # META_NAMES, and a zoo method's settings (ZOO_META_NAMES)
 
     @property
     def steps(self) -> int:
