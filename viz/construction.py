@@ -24,7 +24,7 @@ from viz.drawing import (DensityShading, ScaleBar, add_headline, add_legend, add
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, noise_scales,
                           outside_range, step_vectors)
 from viz.projection import Projection, identity_projection, plane_projection
-from viz.style import FONT_SIZE, new_figure
+from viz.style import FONT_SIZE, UNDERLAYS, new_figure
 
 PREDICTIONS = ("x0_hat", "x0_uncond", "x0_cond", "guided", "x0")  # points that should look like data
 
@@ -64,6 +64,8 @@ class ConstructionView(Animated):
     #: a pinned point slides back toward this other point (so the arrow between them keeps its direction)
     pin_from: dict[str, str] = {}
     max_ratio = 15.0  # ... farther than this many spans of the other points from their centre
+    #: the share of the axes' height kept free of points at the bottom (the scale bar, or an inset)
+    bottom_free = 0.12
 
     def __init__(self, traj: Trajectory, projection: Projection | str, sample: int, *, segments: Sequence[Segment],
                  markers: Sequence[str], legend: Sequence[str], legend_labels: Optional[dict[str, str]] = None,
@@ -90,7 +92,7 @@ class ConstructionView(Animated):
         self.headline = f"{suptitle}  ·  {self.view_name}"
         gmm = mixture_for(traj, dim)
         self.density = DensityShading(ax, gmm) if gmm is not None and fixed is not None and fixed.kind == "identity" else None
-        self.arrows = {s.gid: vector_arrow(ax, s.style, gid=s.gid, zorder=2.5 if s.style == "diff_scaled" else 3)
+        self.arrows = {s.gid: vector_arrow(ax, s.style, gid=s.gid, zorder=UNDERLAYS.get(s.style, 3))
                        for s in self.segments}
         self.points = {name: point_marker(ax, name, zorder=4.5 if name == "x_t" else 4) for name in self.markers}
         self.rings, self.pins = ring_marker(ax, "outside"), ring_marker(ax, "offscale")
@@ -102,12 +104,14 @@ class ConstructionView(Animated):
             names.append("outside")
         if any(p[3].any() for p in self._positions):
             names.append("offscale")
-        self.legend = add_legend(legend_ax, named_entries(names, legend_labels))
+        # More than 12 entries (the zoo's longest legends with both rings) are set closer together.
+        self.legend = add_legend(legend_ax, named_entries(names, legend_labels), 0.7 if len(names) <= 12 else 0.4)
         add_note(fig, self.note)
         freeze_layout(fig)
         self.aspect = box_aspect(ax)
         self.zoom_axes, self.moving = (ax,), []
         self.limits = None
+        self.add_extras()
         self.update(0)
         self._cache_background()
 
@@ -116,6 +120,10 @@ class ConstructionView(Animated):
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """Every point of the construction at one step, by name, in data space (D,)."""
         raise NotImplementedError
+
+    def add_extras(self) -> None:
+        """Subclass hook: add artists (e.g. an inset in ``self.ax``) once the layout is frozen,
+        before the first frame is drawn; ``update`` moves them."""
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -170,7 +178,7 @@ class ConstructionView(Animated):
         """Move every arrow and point to step ``k`` and zoom onto it."""
         k = int(np.clip(k, 0, self.num_frames - 1))
         names, pts, outside, far = self._positions[k]
-        limits = fit_limits(pts[~far], self.aspect)
+        limits = fit_limits(pts[~far], self.aspect, bottom=self.bottom_free)
         shown, pinned = pts.copy(), far
         if far.any():  # slide each far point back toward its anchor, onto the edge of the view
             anchors = np.stack([pts[names.index(self.pin_from.get(n, "x_t"))] for n in np.array(names)[far]])

@@ -8,6 +8,8 @@ Figure kinds (each in a small module of its own):
 * ``trajectory`` the whole path with its predictions and, for digits, the images (``viz.step_diagrams``);
 * ``classifier`` one step of classifier guidance (``viz.guidance_diagrams``);
 * ``cfg``        one step of classifier-free guidance (``viz.guidance_diagrams``);
+* ``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``: one step of each method of the
+  guidance zoo, drawn as its own construction (``viz.zoo_diagrams``);
 * ``paths``      the paths of every sample of a run (``viz.animate.PathAnimation``);
 * the still ``gamma_overlay_figure``: one seed at several guidance scales.
 
@@ -29,6 +31,8 @@ from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, gamma_o
 from viz.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
 from viz.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
 from viz.step_diagrams import StepDiagram, TrajectoryDiagram, step_figure
+from viz.zoo_diagrams import (APGDiagram, AutoguidanceDiagram, CFGPlusPlusDiagram, IntervalDiagram, RescaleDiagram,
+                              ZOO_VIEWS)
 
 ViewProjection = Projection | str
 
@@ -82,12 +86,19 @@ def _cfg(traj, projection, sample, seed, background):
     return CFGDiagram(traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
 
 
+def _zoo(method: str):
+    """The builder of the construction view of zoo method ``method`` (``viz.zoo_diagrams.ZOO_VIEWS``)."""
+    def build(traj, projection, sample, seed, background):
+        return ZOO_VIEWS[method](traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+    return build
+
+
 Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
 
 #: kind -> builder ``(traj, projection name, sample, seed, background) -> Animated``
 ANIMATIONS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
-    "classifier": _classifier, "cfg": _cfg,
+    "classifier": _classifier, "cfg": _cfg, **{method: _zoo(method) for method in ZOO_VIEWS},
 }
 #: kind -> one line for a menu
 ANIMATION_DESCRIPTIONS: dict[str, str] = {
@@ -97,6 +108,11 @@ ANIMATION_DESCRIPTIONS: dict[str, str] = {
     "trajectory": "one sample's whole path, its predictions and (digits) its images",
     "classifier": "one step of classifier guidance (needs guidance classifier or universal)",
     "cfg": "one step of classifier-free guidance (needs guidance cfg)",
+    "rescale": "one step of CFG rescale: the CFG point scaled toward the origin (needs guidance rescale)",
+    "apg": "one step of APG: the guidance split along and across the conditional prediction (needs guidance apg)",
+    "interval": "one step of guidance in an interval of σ: on or off at this step (needs guidance interval)",
+    "autoguidance": "one step of autoguidance: from the weak model past the main one (needs guidance autoguidance)",
+    "cfgpp": "one step of CFG++: interpolate by λ, re-noise with the unconditional noise (needs guidance cfgpp)",
 }
 
 
@@ -119,6 +135,7 @@ def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample:
     return ANIMATIONS[kind](traj, projection, sample, int(seed), background)
 
 
-__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "CFGDiagram", "ClassifierGuidanceDiagram", "NoisingAnimation",
-           "StepDiagram", "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo",
-           "make_animation", "noising_figure", "run_projection", "shared_pca", "step_figure"]
+__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "APGDiagram", "AutoguidanceDiagram", "CFGDiagram", "CFGPlusPlusDiagram",
+           "ClassifierGuidanceDiagram", "IntervalDiagram", "NoisingAnimation", "RescaleDiagram", "StepDiagram",
+           "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo", "make_animation",
+           "noising_figure", "run_projection", "shared_pca", "step_figure"]

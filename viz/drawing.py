@@ -23,7 +23,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from models.data import GaussianMixture2D, make_gmm2d
 from models.trajectory import Trajectory
-from viz.style import ARROW_HEAD, COLORS, FONT_SIZE, LABELS, LEGEND_SIZE, NOTE_SIZE, POINTS, VECTORS
+from viz.style import ARROW_HEAD, COLORS, FONT_SIZE, HOLLOW_POINTS, LABELS, LEGEND_SIZE, NOTE_SIZE, POINTS, VECTORS
 
 Limits = tuple[tuple[float, float], tuple[float, float]]
 
@@ -93,9 +93,12 @@ def arrow_ends(arrow: FancyArrowPatch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def point_marker(ax: Optional[Axes], name: str, zorder: float = 4, **overrides) -> Line2D:
-    """A one-point ``Line2D`` with the marker of point ``name`` (``viz.style.POINTS``); its gid is ``name``."""
+    """A one-point ``Line2D`` with the marker of point ``name`` (``viz.style.POINTS``); its gid is ``name``.
+    A point of ``HOLLOW_POINTS`` (where something would have been) is an outline in its colour."""
     marker, size, color = POINTS[name]
     kw = dict(ls="", marker=marker, ms=size, color=COLORS[color], mec="white", mew=1.2, zorder=zorder, gid=name)
+    if name in HOLLOW_POINTS:
+        kw.update(mfc="white", mec=COLORS[color], mew=2.0)
     kw.update(overrides)
     line = Line2D([], [], **kw)
     if ax is not None:
@@ -159,7 +162,8 @@ def legend_handle(name: str):
     """The legend proxy of a named vector or point (a prediction's dashed line carries its diamond)."""
     if name in VECTORS and VECTORS[name]["head"]:
         return vector_arrow(None, name)
-    point_of = {"prediction": "x0_hat", "to_uncond": "x0_uncond", "to_cond": "x0_cond", "to_guided": "guided"}
+    point_of = {"prediction": "x0_hat", "to_uncond": "x0_uncond", "to_cond": "x0_cond", "to_guided": "guided",
+                "ray": "origin"}
     if name in point_of:
         st = VECTORS[name]
         dash = Line2D([], [], color=COLORS[st["color"]], ls=st["ls"], lw=st["lw"])
@@ -178,11 +182,12 @@ def legend_handle(name: str):
     raise ValueError(f"no legend handle for {name!r}")
 
 
-def add_legend(where: Figure | Axes, entries: Sequence[tuple[object, str]]) -> Legend:
+def add_legend(where: Figure | Axes, entries: Sequence[tuple[object, str]], labelspacing: float = 0.7) -> Legend:
     """The legend from ``(handle, label)`` pairs, outside the action: in its own axes cell (made
-    by ``diagram_grid``) at the top left, or outside the right edge of a figure."""
+    by ``diagram_grid``) at the top left, or outside the right edge of a figure. A long legend may
+    pass a smaller ``labelspacing`` (in font sizes) to keep clear of the note below it."""
     handles, labels = zip(*entries)
-    kw = dict(fontsize=LEGEND_SIZE, frameon=False, handlelength=2.6, handleheight=1.2, labelspacing=0.7,
+    kw = dict(fontsize=LEGEND_SIZE, frameon=False, handlelength=2.6, handleheight=1.2, labelspacing=labelspacing,
               handler_map={FancyArrowPatch: _ArrowLegendHandler(), tuple: HandlerTuple(ndivide=1)})
     if isinstance(where, Axes):
         where.set_axis_off()

@@ -23,11 +23,14 @@ from models.trajectory import Trajectory
 from viz.projection import PROJECTION_NAMES
 
 # The view names, without importing matplotlib before argument parsing.
-FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "cfg")
+FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "cfg", "rescale", "apg", "interval", "autoguidance",
+                "cfgpp")
 ANIMATION_DESCRIPTIONS = {
     "paths": "every sample's path", "noising": "a photograph noised step by step",
     "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
     "classifier": "classifier guidance step", "cfg": "classifier-free guidance step",
+    "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
+    "autoguidance": "autoguidance step", "cfgpp": "CFG++ step (each needs its own --guidance)",
 }
 
 PROG = "python -m viz.export"

@@ -66,18 +66,29 @@ SLIDES: tuple[Slide, ...] = (
 
 def construction_kind(traj: Trajectory) -> str:
     """The view that draws how ``traj``'s guidance built its prediction: ``classifier`` where the run
-    recorded a classifier direction, ``cfg`` where it recorded both predictions, else ``step``."""
+    recorded a classifier direction; where it recorded both predictions, the zoo method's own view
+    (``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``) for a run of that method that
+    records its settings, else ``cfg``; else ``step``."""
+    from models.guidance import ZOO_GUIDANCE
+    from models.trajectory import ZOO_META_NAMES
+
     if traj.classifier_shift is not None and traj.x0_uncond is not None:
         return "classifier"
     if traj.x0_cond is not None and traj.x0_uncond is not None:
+        method = traj.meta.get("guidance")
+        if method in ZOO_GUIDANCE and all(k in traj.meta for k in ZOO_META_NAMES[method]):
+            return str(method)
         return "cfg"
     return "step"
 
 
 def view_applies(kind: str, traj: Trajectory) -> bool:
-    """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: the guidance
-    views need the parts their construction is made of; every other view draws any run."""
-    if kind in ("classifier", "cfg"):
+    """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: each guidance
+    view (classifier, cfg and the zoo's) draws the runs whose construction it is
+    (``construction_kind``); every other view draws any run."""
+    from models.guidance import ZOO_GUIDANCE
+
+    if kind in ("classifier", "cfg") or kind in ZOO_GUIDANCE:
         return construction_kind(traj) == kind
     return True
 

@@ -5,9 +5,10 @@ join by themselves), one run is sampled and every view of ``viz.diagrams.ANIMATI
 to it is written as ``DIR/<data>-<guidance>-<view>.gif``; the photograph's noising, which depends on
 neither, once as ``DIR/noising.gif``. A view applies when the run recorded what it draws
 (``viz.lecture.view_applies``: the classifier view needs a classifier direction, the CFG view both
-predictions). Each file is byte for byte what ``python -m viz.export --figure VIEW`` writes with the
-same settings. A method that cannot run with these settings (missing weights, a sampler it does not
-support and no fallback) is named on stderr and the exit status is 1; bad options exit with 2.
+predictions; each zoo method gets its own construction view instead of the CFG one). Each file is
+byte for byte what ``python -m viz.export --figure VIEW`` writes with the same settings. A method
+that cannot run with these settings (missing weights, a sampler it does not support and no
+fallback) is named on stderr and the exit status is 1; bad options exit with 2.
 
     python -m viz.lecture_gifs --out out/gifs                  # both data sets, every method
     python -m viz.lecture_gifs --out gifs --data gmm2d --guidance cfg,classifier --steps 25
@@ -33,7 +34,8 @@ PROG = "python -m viz.lecture_gifs"
 #: the projection each view is exported in: the exact plane of each step for the one-step views
 #: (true lengths and angles), the run's PCA for whole paths
 PROJECTIONS = {"paths": "pca", "noising": "pca", "step": "plane", "trajectory": "pca", "classifier": "plane",
-               "cfg": "plane"}
+               "cfg": "plane", "rescale": "plane", "apg": "plane", "interval": "plane", "autoguidance": "plane",
+               "cfgpp": "plane"}
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
 
 

@@ -34,6 +34,12 @@ COLORS = {
     "outside": "#C00000",    # ring around a point outside the data range
     "density": "#9A9A9A",    # contours / shading of the data density
     "diff_band": "#F0C7A6",  # the gamma-scaled difference: "diff" at 35 % over white, drawn under it
+    # The guidance zoo (viz.zoo_diagrams): the operations each method adds to the CFG construction.
+    "origin": "#333333",     # the origin 0 of data space, and dotted lines through it
+    "rescale": "#009E73",    # CFG rescale: the CFG prediction scaled toward / away from the origin
+    "apg_par": "#009E73",    # APG: the part of the guidance along D_c (down-weighted by eta)
+    "apg_orth": "#0072B2",   # APG: the part of the guidance orthogonal to D_c
+    "renoise": "#0072B2",    # CFG++: where re-noising with eps_uncond moves the step's end
 }
 LABELS = {
     "x_t": r"$x_t$", "x_next": r"$x_{t-1}$", "x0": r"$x_0$ (final sample)", "x0_hat": r"$\hat{x}_0$",
@@ -43,14 +49,20 @@ LABELS = {
     "diff_scaled": "γ × classifier direction", "cfg_diff": "cond. − uncond.",
     "cfg_diff_scaled": "γ × (cond. − uncond.)", "outside": "outside data range",
     "offscale": "off-scale (pinned to edge)", "x0_hat_path": r"$\hat{x}_0$ so far", "x_t_path": r"path of $x_t$",
+    "origin": "origin 0", "ray": "line through the origin", "x_cfg": "CFG would go here",
+    "rescale": "× std(cond.) / std(CFG)", "apg_par": "parallel part (× η)", "apg_orth": "orthogonal part",
+    "x_ddim": r"with $\hat{\epsilon}_\lambda$: lands here",
+    "renoise": r"$\hat{\epsilon}_u$ in place of $\hat{\epsilon}_\lambda$",
 }
 
 # Marker of every named point: (marker, size in points, colour key). Predictions are diamonds.
 POINTS = {
     "x_T": ("s", 8, "x_t"), "x_t": ("o", 10, "x_t"), "x_next": ("o", 9, "x_next"), "x0": ("*", 17, "x0"),
     "x0_hat": ("D", 9, "x0_hat"), "x0_uncond": ("D", 9, "x0_uncond"), "x0_cond": ("D", 9, "x0_cond"),
-    "guided": ("D", 10, "guided"),
+    "guided": ("D", 10, "guided"), "origin": ("P", 11, "origin"), "x_cfg": ("D", 10, "guided"),
+    "x_ddim": ("o", 10, "x_next"),
 }
+HOLLOW_POINTS = ("x_cfg", "x_ddim")  # "would be here" markers: drawn hollow, in their colour
 
 # Arrow style of every named vector: colour key, line style, width, head, alpha.
 # Lines from x_t to a prediction have no head (they end on the prediction's diamond).
@@ -63,7 +75,13 @@ VECTORS = {
     "noise": dict(color="noise", ls=":", lw=2.6, head=True, alpha=1.0),
     "diff": dict(color="diff", ls="-", lw=2.6, head=True, alpha=1.0),
     "diff_scaled": dict(color="diff_band", ls="-", lw=7.0, head=True, alpha=1.0),
+    "ray": dict(color="origin", ls=":", lw=1.6, head=False, alpha=1.0),
+    "rescale": dict(color="rescale", ls="-", lw=2.6, head=True, alpha=1.0),
+    "apg_par": dict(color="apg_par", ls="-", lw=2.6, head=True, alpha=1.0),
+    "apg_orth": dict(color="apg_orth", ls="-", lw=2.6, head=True, alpha=1.0),
+    "renoise": dict(color="renoise", ls="-", lw=2.2, head=True, alpha=1.0),
 }
+UNDERLAYS = {"diff_scaled": 2.5, "ray": 2.2}  # z-order of vectors drawn under the others (default 3)
 ARROW_HEAD = 20  # mutation scale of arrow heads, in points
 GAMMA_CMAP = "viridis"
 FONT_SIZE = 13

@@ -49,6 +49,26 @@ def test_make_gifs_writes_every_view_that_applies_once(tmp_path, capsys):
     assert "wrote 12 GIFs" in capsys.readouterr().err
 
 
+def test_make_gifs_draws_each_zoo_method_with_its_own_view(tmp_path, capsys):
+    zoo = "rescale,apg,interval,autoguidance,cfgpp"
+    assert main(["--out", str(tmp_path), *SMALL, "--guidance", zoo, "--figures", "cfg," + zoo]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(f"gmm2d-{m}-{m}.gif" for m in zoo.split(","))  # never the CFG view, never another's
+    assert "wrote 5 GIFs" in capsys.readouterr().err
+
+
+def test_export_command_draws_a_zoo_view(tmp_path):
+    from viz.export import main as export_main
+
+    out = tmp_path / "apg.gif"
+    assert export_main(["--data", "gmm2d", "--model", "exact", "--guidance", "apg", "--apg-eta", "0.5", "--steps", "3",
+                        "--batch", "2", "--projection", "plane", "--figure", "apg", "--frames", "3", "--out", str(out)]) == 0
+    spec = SampleSpec(data="gmm2d", model="exact", sampler="ddpm", guidance="apg", gamma=3.0, label=0, steps=3,
+                      batch=2, apg_eta=0.5)
+    _, gif = export(spec, "apg", "plane", tmp_path / "again.gif", device="cpu", frames=3)
+    assert out.read_bytes() == gif
+
+
 def test_make_gifs_bytes_equal_the_export_command(tmp_path):
     assert main(["--out", str(tmp_path), *SMALL, "--guidance", "cfg", "--figures", "cfg", "--gamma", "2.5"]) == 0
     spec = SampleSpec(data="gmm2d", model="exact", sampler="ddpm", guidance="cfg", gamma=2.5, label=0, steps=3,
