@@ -32,6 +32,15 @@ CLI_CASES = [
     (["--data", "gmm2d", "--guidance", "cfg", "--gamma", "100", "--steps", "1000", "--sampler", "euler", "--figure", "paths",
       "--frames", "5"], 5),
     (["--data", "gmm2d", "--guidance", "universal", "--gamma", "100", "--steps", "1", "--figure", "noising", "--frames", "3"], 3),
+    # the guidance zoo, each in its own construction view
+    (["--guidance", "rescale", "--gamma", "100", "--rescale-phi", "1", "--steps", "1", "--figure", "rescale",
+      "--projection", "plane"], 1),
+    (["--guidance", "apg", "--gamma", "100", "--apg-beta", "-0.9", "--apg-r", "0.01", "--steps", "1000", "--figure", "apg",
+      "--frames", "5"], 5),
+    (["--guidance", "interval", "--gamma", "-100", "--interval", "0,inf", "--steps", "2", "--figure", "interval"], 2),
+    (["--guidance", "autoguidance", "--gamma", "100", "--steps", "1", "--figure", "autoguidance", "--model", "exact"], 1),
+    (["--data", "gmm2d", "--guidance", "cfgpp", "--cfgpp-lambda", "1", "--sampler", "ddim", "--steps", "1000",
+      "--figure", "cfgpp", "--frames", "5"], 5),
 ]
 
 
@@ -42,7 +51,7 @@ def test_export_at_the_ends_of_every_range(tmp_path, capsys, options, frames):
                                                  "--npz", str(npz)], capsys)
     assert code == 0, err
     with np.load(npz, allow_pickle=False) as z:
-        floats = {k: z[k] for k in z.files if z[k].dtype.kind == "f"}
+        floats = {k: z[k] for k in z.files if z[k].dtype.kind == "f" and z[k].ndim}  # arrays, not settings (apg r = inf)
     assert floats and all(np.isfinite(a).all() for a in floats.values()), [k for k, a in floats.items() if not np.isfinite(a).all()]
     assert gif_frame_count(gif.read_bytes()) == frames
 
@@ -106,6 +115,43 @@ def test_pages_at_the_ends_of_every_slider(page, data, model, steps, gamma, kind
         assert not warnings, warnings
     if steps == 1 and data == "digits":
         assert outside > 0  # one step at γ = 10 overshoots: the warning is really shown somewhere
+
+
+ZOO_CASES = [(m, "digits", 1) for m in ("cfg", "rescale", "apg", "interval", "autoguidance", "cfgpp")] + [
+    ("apg", "gmm2d", 1000), ("interval", "gmm2d", 1000)]
+
+
+@pytest.mark.parametrize("method, data, steps", ZOO_CASES)
+def test_zoo_page_at_the_ends_of_its_sliders(method, data, steps):
+    """The zoo page at γ = 10 (λ = 1 for CFG++), with each method's settings at their ends."""
+    at = _page("pages/guidance_zoo.py", data=data, model="neural", steps=steps)
+    at.selectbox(key="zoo_method").set_value(method).run()
+    if method == "cfgpp":
+        at.slider(key="zoo_lambda").set_value(1.0)
+    else:
+        at.slider(key="zoo_gamma").set_value(10.0)
+    if method == "rescale":
+        at.slider(key="zoo_phi").set_value(1.0)
+    if method == "apg":
+        at.slider(key="zoo_apg_eta").set_value(1.0)
+        at.select_slider(key="zoo_apg_r").set_value(0.25)
+        at.slider(key="zoo_apg_beta").set_value(-0.9)
+    if method == "interval":
+        at.select_slider(key="zoo_interval").set_value((0.0, math.inf))
+    at.run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    _numbers_are_finite(at)
+    assert len(at.get("image")) >= 2
+    zoo = {"cfg": (), "autoguidance": (), "rescale": (("rescale_phi", 1.0),), "cfgpp": (("cfgpp_lambda", 1.0),),
+           "apg": (("apg_beta", -0.9), ("apg_eta", 1.0), ("apg_r", 0.25)),
+           "interval": (("interval_hi", math.inf), ("interval_lo", 0.0))}[method]
+    key = (data, "neural", "ddim" if method == "cfgpp" else "ddpm", method, 1.0 if method == "cfgpp" else 10.0, 0,
+           steps, 0, 8, 0.0) + ((zoo,) if zoo else ())
+    traj = viz.cache.cached_trajectory(*key)  # what the page drew (viz.ui.run_key's layout)
+    outside = int(outside_range(traj.samples, data_range(traj)).sum())
+    warned = [w.value for w in at.warning if "leave the data's range" in w.value]
+    assert warned == ([f"{outside} of 8 samples leave the data's range: guidance this strong overshoots the data."]
+                      if outside else [])
 
 
 @pytest.fixture
