@@ -104,7 +104,7 @@ def _png(pixels: np.ndarray) -> bytes:
 def _figure_png(fig) -> bytes:
     """PNG bytes of a Figure (call holding ``DRAWING``); the figure is dropped after."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # fast: noise barely compresses anyway
     return buf.getvalue()
 
 
