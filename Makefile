@@ -40,4 +40,6 @@ readme-media: $(BIN)/.installed
 	$(EXPORT) --data digits --model neural --guidance classifier --gamma 3 --label 7 --projection plane --figure classifier --out assets/readme/classifier.gif
 	$(EXPORT) --data digits --model neural --guidance none --label -1 --projection pca --figure trajectory --out assets/readme/trajectory.gif
 	$(EXPORT) --data gmm2d --model neural --guidance cfg --gamma 3 --label 1 --projection pca --figure paths --out assets/readme/gmm2d-paths.gif
+	$(EXPORT) --data digits --model neural --guidance apg --gamma 5 --apg-eta 0 --label 7 --projection plane --figure apg --out assets/readme/apg.gif
+	$(EXPORT) --data digits --model neural --guidance rescale --gamma 5 --rescale-phi 0.7 --label 7 --projection plane --figure rescale --out assets/readme/rescale.gif
 	$(BIN)/python -m tools.screenshots --out assets/readme
