@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from models.trajectory import Trajectory
-from viz.drawing import freeze_layout
+from viz.drawing import far_out, freeze_layout
 from viz.gif import encode_gif
 from viz.projection import Projection
 from viz.style import COLORS, FONT_SIZE, LABELS, new_figure, style_axes
@@ -100,7 +100,11 @@ class Animated:
 
 
 class PathAnimation(Animated):
-    """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step."""
+    """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step.
+
+    The view holds every path and every prediction within ``max_ratio`` path-spans of their centre."""
+
+    max_ratio = 1.0
 
     def __init__(self, traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
                  title: str = "", fig: Optional[Figure] = None) -> None:
@@ -113,7 +117,14 @@ class PathAnimation(Animated):
         if background is not None:
             bg = projection(background)
             ax.scatter(bg[:, 0], bg[:, 1], s=4, c=COLORS["data"], lw=0, label="data", zorder=0)
-        xlim, ylim = square_limits(np.concatenate([self.xs.reshape(-1, 2), self.x0s.reshape(-1, 2)]))
+        # The paths decide the view; a prediction thrown far out (classifier guidance at high noise can put
+        # one 20 path-spans away) would shrink every path to a dot, so those stay off-view: their links run
+        # to the edge in their true direction, and the frame counts them.
+        core, preds = self.xs.reshape(-1, 2), self.x0s.reshape(-1, 2)
+        near = preds[~far_out(core, preds, self.max_ratio)] if len(preds) else preds
+        xlim, ylim = square_limits(np.concatenate([core, near]))
+        self.beyond = [int(n) for n in ((self.x0s[..., 0] < xlim[0]) | (self.x0s[..., 0] > xlim[1]) |
+                                        (self.x0s[..., 1] < ylim[0]) | (self.x0s[..., 1] > ylim[1])).sum(1)]
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
         ax.set_title(title, fontsize=FONT_SIZE)
@@ -145,7 +156,9 @@ class PathAnimation(Animated):
             seg = np.stack([self.xs[k], pred, np.full_like(pred, np.nan)], 1).reshape(-1, 2)
             self.links.set_data(seg[:, 0], seg[:, 1])
             t = int(self.traj.timesteps[k])
-            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}   t = {t}")
+            beyond = self.beyond[k]
+            far = f"\n{beyond} prediction{'s' if beyond > 1 else ''} beyond the view" if beyond else ""
+            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}   t = {t}{far}")
         else:
             self.pred.set_offsets(np.empty((0, 2)))
             self.links.set_data([], [])
