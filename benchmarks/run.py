@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +74,9 @@ def bench_gif(repeats: int, kind: str = "trajectory") -> tuple[float, float, int
     return median_time(ours, repeats), median_time(baseline, repeats), size["bytes"]
 
 
-def bench_rerun(page: str, widget: str, values: list, repeats: int) -> float:
-    """Median AppTest rerun time after setting ``widget`` on ``page`` to each of ``values``, the
-    caches emptied first (an earlier page's runs must not serve this one's)."""
+def _page_apptest(page: str):
+    """An AppTest of the app on ``page``, run once, with the caches emptied first (an earlier page's
+    runs must not serve this one's)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -87,6 +86,12 @@ def bench_rerun(page: str, widget: str, values: list, repeats: int) -> float:
     at.run()
     if page:
         at.switch_page(page).run()
+    return at
+
+
+def bench_rerun(page: str, widget: str, values: list, repeats: int) -> float:
+    """Median AppTest rerun time after setting ``widget`` on ``page`` to each of ``values``."""
+    at = _page_apptest(page)
     times = []
     for v in values[:repeats]:
         t0 = time.perf_counter()
@@ -99,16 +104,10 @@ def bench_rerun(page: str, widget: str, values: list, repeats: int) -> float:
 
 def bench_rerun_paired(page: str, widget: str, values: list, repeats: int) -> tuple[float, float]:
     """Median AppTest rerun times (page, trivial page) with the two interleaved, move for move,
-    so that a change in the machine's load hits both alike (caches emptied first, as in ``bench_rerun``)."""
-    import streamlit as st
+    so that a change in the machine's load hits both alike."""
     from streamlit.testing.v1 import AppTest
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    if page:
-        at.switch_page(page).run()
+    at = _page_apptest(page)
     trivial = AppTest.from_file(str(ROOT / "benchmarks" / "trivial_app.py"), default_timeout=60)
     trivial.run()
     times: tuple[list, list] = ([], [])

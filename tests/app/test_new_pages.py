@@ -33,20 +33,6 @@ def image_urls(at: AppTest) -> list[str]:
 
 
 @pytest.fixture
-def sample_calls(monkeypatch):
-    """The specs of every trajectory the pages sample through viz.cache."""
-    calls = []
-    real = models.pipeline.run
-
-    def counting(spec, *args, **kwargs):
-        calls.append(spec)
-        return real(spec, *args, **kwargs)
-
-    monkeypatch.setattr(viz.cache, "run", counting)
-    return calls
-
-
-@pytest.fixture
 def evaluations(monkeypatch):
     """The guidance of every call of models.evaluate.evaluate (the trade-off page's cache is emptied first)."""
     calls = []

@@ -9,27 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import models.pipeline
-import viz.cache
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["pages/sampling.py", "pages/classifier_guidance.py", "pages/classifier_free_guidance.py",
          "pages/high_dimensions.py"]
 GUIDANCE_PAGES = ["pages/classifier_guidance.py", "pages/classifier_free_guidance.py"]
-
-
-@pytest.fixture
-def sample_calls(monkeypatch):
-    """Count calls of the sampler pipeline made by the pages."""
-    calls = []
-    real = models.pipeline.run
-
-    def counting(spec, *args, **kwargs):
-        calls.append(spec)
-        return real(spec, *args, **kwargs)
-
-    monkeypatch.setattr(viz.cache, "run", counting)
-    return calls
 
 
 def app(model: str = "exact", steps: int = 12, page: str | None = None) -> AppTest:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import models.pipeline
 import viz.cache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,21 +39,6 @@ def metric(at: AppTest, start: str) -> str:
     found = [m.value for m in at.metric if m.label.startswith(start)]
     assert len(found) == 1, [m.label for m in at.metric]
     return found[0]
-
-
-@pytest.fixture
-def sample_calls(monkeypatch):
-    """The specs of every trajectory the page samples through viz.cache."""
-    calls = []
-    real = models.pipeline.run
-
-    def counting(spec, *args, **kwargs):
-        calls.append(spec)
-        return real(spec, *args, **kwargs)
-
-    monkeypatch.setattr(viz.cache, "run", counting)
-    viz.cache.cached_trajectory.clear()  # runs cached by earlier tests would not be sampled again
-    return calls
 
 
 @pytest.mark.parametrize("data", ["digits", "gmm2d"])
