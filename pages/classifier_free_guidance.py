@@ -4,10 +4,8 @@ import numpy as np
 import streamlit as st
 
 from viz.cache import cached_trajectory
-from viz.ui import (POST, current, export_command, leaves_data_warning, model_for, play_toggle, run_key, show_overlay,
-                   show_view, step_scrubber, stop_unless_finite)
-
-OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
+from viz.ui import (POST, current, leaves_data_warning, model_for, play_toggle, run_key, step_and_overlay, step_scrubber,
+                   stop_unless_finite)
 
 s = current()
 st.title("Classifier-free guidance")
@@ -36,15 +34,6 @@ c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖x̂₀ᶜ − x̂₀ᵘ‖", f"{diff:.3f}")
 c3.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{gamma * diff:.3f}")
 leaves_data_warning(traj, "extrapolating this far overshoots the data (saturated, over-sharpened images).")
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.subheader(f"One step at γ = {gamma:g}")
-    show_view("cfg", key, s.projection, k, play, filename="cfg.gif")
-with right:
-    st.subheader("One seed, γ = 0, 1, 3 and 7")
-    gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-    show_overlay(tuple(run_key(s, "cfg", g, model=model) for g in gammas), gammas, s.projection)
-    st.caption("Same starting noise, same model: only γ differs. The extrapolated predictions send the "
-               "paths apart, and the final samples become more typical of the class as γ grows.")
-with st.expander("The same GIF from the command line"):
-    st.code(export_command(s, "cfg", "cfg", gamma, s.label, model), language="bash")
+step_and_overlay(s, "cfg", "cfg", gamma, model, k, play, filename="cfg.gif",
+                 caption="Same starting noise, same model: only γ differs. The extrapolated predictions send the "
+                         "paths apart, and the final samples become more typical of the class as γ grows.")

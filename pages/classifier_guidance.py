@@ -4,10 +4,8 @@ import numpy as np
 import streamlit as st
 
 from viz.cache import cached_trajectory
-from viz.ui import (POST, current, export_command, leaves_data_warning, model_for, play_toggle, run_key, show_overlay,
-                   show_view, step_scrubber, stop_unless_finite)
-
-OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
+from viz.ui import (POST, current, leaves_data_warning, model_for, play_toggle, run_key, step_and_overlay, step_scrubber,
+                   stop_unless_finite)
 
 s = current()
 st.title("Classifier guidance")
@@ -41,14 +39,6 @@ c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖model direction‖", f"{np.linalg.norm(traj.x0_uncond[k, 0] - traj.x[k, 0]):.3f}")
 c3.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classifier_shift[k, 0]):.3f}")
 leaves_data_warning(traj, "the classifier is pushing them toward inputs it scores highly but that look like no training image.")
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.subheader(f"One step at γ = {gamma:g}")
-    show_view("classifier", key, s.projection, k, play, filename="classifier-guidance.gif")
-with right:
-    st.subheader("One seed, γ = 0, 1, 3 and 7")
-    gammas = OVERLAY_GAMMAS  # fixed, so moving the slider does not redraw this figure
-    show_overlay(tuple(run_key(s, kind, g, model=model) for g in gammas), gammas, s.projection)
-    st.caption("Each small change to the prediction changes the next prediction too: the paths drift apart step by step.")
-with st.expander("The same GIF from the command line"):
-    st.code(export_command(s, "classifier", kind, gamma, s.label, model), language="bash")
+step_and_overlay(s, "classifier", kind, gamma, model, k, play, filename="classifier-guidance.gif",
+                 caption="Each small change to the prediction changes the next prediction too: the paths drift "
+                         "apart step by step.")

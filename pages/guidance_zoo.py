@@ -7,6 +7,7 @@ import streamlit as st
 
 from viz.cache import cached_trajectory, final_digits_png
 from viz.lecture import construction_kind
+from viz.zoo_diagrams import sigma_of
 from viz.ui import (POST, current, export_command, leaves_data_warning, model_for, play_toggle, run_key, show_view,
                     step_scrubber, stop_unless_finite)
 
@@ -91,7 +92,7 @@ play = play_toggle()
 k = min(step, traj.steps - 1)
 d_u, d_c, guided = traj.x0_uncond[k, 0], traj.x0_cond[k, 0], traj.x0_hat[k, 0]
 cfg_point = d_u + gamma * (d_c - d_u)
-sigma = math.sqrt((1 - traj.alphas_cumprod[int(traj.timesteps[k])]) / traj.alphas_cumprod[int(traj.timesteps[k])])
+sigma = sigma_of(traj, k)
 c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("noise level σ", f"{sigma:.3g}")

@@ -19,10 +19,10 @@ from PIL import Image
 from models.data import load_dataset
 from models.pipeline import SampleSpec, run
 from models.registry import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
-from models.trajectory import Trajectory
+from models.trajectory import ZOO_META_NAMES, Trajectory
 
-#: the zoo settings a page may pass to ``cached_trajectory`` (fields of ``SampleSpec``)
-ZOO_FIELDS = ("rescale_phi", "apg_eta", "apg_r", "apg_beta", "interval_lo", "interval_hi", "cfgpp_lambda")
+#: the zoo settings a page may pass to ``cached_trajectory`` (fields of ``SampleSpec``, each method's own)
+ZOO_FIELDS = tuple(name for names in ZOO_META_NAMES.values() for name in names)
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
 

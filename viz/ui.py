@@ -119,12 +119,11 @@ def run_key(s: Settings, guidance: str, gamma: float, label: int | None = None, 
 
 
 def zoo_flags(zoo: dict[str, float]) -> str:
-    """The command-line flags (``models.cli.add_zoo_options``) that give these zoo settings."""
-    flags = []
-    for name, flag in (("rescale_phi", "--rescale-phi"), ("apg_eta", "--apg-eta"), ("apg_r", "--apg-r"),
-                       ("apg_beta", "--apg-beta"), ("cfgpp_lambda", "--cfgpp-lambda")):
-        if name in zoo:
-            flags.append(f"{flag} {float(zoo[name]):g}")
+    """The command-line flags (``models.cli.add_zoo_options``) that give these zoo settings: each
+    field's flag is its name with dashes (``apg_r`` -> ``--apg-r``), but the interval's two ends
+    are one ``--interval LO,HI``."""
+    flags = [f"--{name.replace('_', '-')} {float(value):g}" for name, value in zoo.items()
+             if name not in ("interval_lo", "interval_hi")]
     if "interval_lo" in zoo or "interval_hi" in zoo:
         from models.guidance import GuidanceOptions
 
@@ -194,3 +193,22 @@ def show_overlay(run_keys: tuple[tuple, ...], gammas: tuple[float, ...], project
         st.image(overlay_png(run_keys, gammas, projection), width="stretch", output_format="PNG")
     except ValueError as e:
         st.error(f"This figure cannot be drawn: {e}")
+
+
+def step_and_overlay(s: Settings, view: str, guidance: str, gamma: float, model: str, k: int, play: bool, *,
+                     filename: str, caption: str) -> None:
+    """The two guidance pages' figures: one step of ``view`` at ``gamma`` (left), the paths of one
+    seed at the lecture's fixed γ values (right: moving the slider does not redraw it), and the
+    command line that writes the step's GIF."""
+    from viz.lecture import OVERLAY_GAMMAS
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader(f"One step at γ = {gamma:g}")
+        show_view(view, run_key(s, guidance, gamma, model=model), s.projection, k, play, filename=filename)
+    with right:
+        st.subheader(f"One seed, γ = {', '.join(f'{g:g}' for g in OVERLAY_GAMMAS[:-1])} and {OVERLAY_GAMMAS[-1]:g}")
+        show_overlay(tuple(run_key(s, guidance, g, model=model) for g in OVERLAY_GAMMAS), OVERLAY_GAMMAS, s.projection)
+        st.caption(caption)
+    with st.expander("The same GIF from the command line"):
+        st.code(export_command(s, view, guidance, gamma, s.label, model), language="bash")
