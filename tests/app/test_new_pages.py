@@ -2,7 +2,6 @@
 through the whole deck, the trade-off curves are measured for the chosen method, and the two
 columns of the side-by-side page do not affect each other."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,20 +9,14 @@ from streamlit.testing.v1 import AppTest
 import models.evaluate
 import models.pipeline
 import viz.cache
+from tests.apptest import open_page
 from viz.lecture import SLIDES
 
-ROOT = Path(__file__).resolve().parents[2]
 NEW_PAGES = ["pages/tradeoff.py", "pages/side_by_side.py", "pages/lecture.py"]
 
 
 def app(page: str, model: str = "exact", steps: int = 12, data: str = "digits") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page(page).run()
-    at.selectbox(key="data").set_value(data)
-    at.selectbox(key="model").set_value(model)
-    at.slider(key="steps").set_value(steps)
-    at.run()
+    at = open_page(page, data=data, model=model, steps=steps)
     assert not at.exception, at.exception
     return at
 

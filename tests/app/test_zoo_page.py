@@ -4,26 +4,19 @@ command line it prints writes the very GIF its download button gives."""
 
 import math
 import shlex
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import viz.cache
+from tests.apptest import open_page
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/guidance_zoo.py"
 METHODS = ["cfg", "rescale", "apg", "interval", "autoguidance", "cfgpp"]
 
 
 def zoo_app(model: str = "exact", steps: int = 8, data: str = "digits") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page(PAGE).run()
-    at.selectbox(key="data").set_value(data)
-    at.selectbox(key="model").set_value(model)
-    at.slider(key="steps").set_value(steps)
-    at.run()
+    at = open_page(PAGE, data=data, model=model, steps=steps)
     assert not at.exception, at.exception
     return at
 

@@ -15,7 +15,8 @@ import models.pipeline
 import viz.cache
 import viz.export
 from models.trajectory import Trajectory
-from tests.robustness.conftest import ROOT, assert_one_line_error, call_main
+from tests.apptest import open_page
+from tests.robustness.conftest import assert_one_line_error, call_main
 from viz.geometry import data_range, outside_range
 from viz.gif import gif_frame_count
 
@@ -69,13 +70,7 @@ def test_a_diverging_run_is_refused_in_one_line_not_drawn(tmp_path, capsys):
 
 def _page(page: str, *, data: str = "digits", model: str = "neural", steps: int = 25, gamma: float | None = None,
           kind: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.run()
-    at.switch_page(page).run()
-    at.selectbox(key="data").set_value(data)
-    at.selectbox(key="model").set_value(model)
-    at.slider(key="steps").set_value(steps)
-    at.run()
+    at = open_page(page, data=data, model=model, steps=steps, timeout=300)
     if kind:
         at.radio(key="cg_kind").set_value(kind).run()
     if gamma is not None:

@@ -6,17 +6,15 @@ working; every odd-but-valid image is shown; a seeded fuzz of damaged files only
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 import tomllib
-import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.images import header_only_png, image_bytes
 from tests.robustness.conftest import ROOT
 from viz.noising import image_from_upload
 
@@ -24,43 +22,29 @@ RNG = np.random.default_rng(0)
 PHOTO = Image.fromarray(RNG.integers(0, 255, (90, 120, 3), dtype=np.uint8))
 
 
-def _save(image: Image.Image, fmt: str = "PNG", **kw) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format=fmt, **kw)
-    return buf.getvalue()
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG whose header declares ``width x height`` pixels and that holds almost no data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b"")
-
-
 def _bomb() -> bytes:
-    return _save(Image.new("1", (20_000, 20_000)))  # 400 megapixels in a few kB
+    return image_bytes(Image.new("1", (20_000, 20_000)))  # 400 megapixels in a few kB
 
 
 def _bad_crc() -> bytes:
-    data = bytearray(_save(PHOTO))
+    data = bytearray(image_bytes(PHOTO))
     data[40] ^= 0xFF  # inside the first IDAT chunk: its checksum no longer matches
     return bytes(data)
 
 
 def _animated_gif() -> bytes:
     frames = [Image.new("RGB", (40, 30), c) for c in ("red", "green", "blue")]
-    return _save(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
 
 
 def _exif_rotated_jpeg() -> bytes:
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90 degrees
-    return _save(PHOTO, "JPEG", exif=exif)
+    return image_bytes(PHOTO, "JPEG", exif=exif)
 
 
 def _float_tiff(value: float) -> bytes:
-    return _save(Image.fromarray(np.full((20, 30), value, np.float32), mode="F"), "TIFF")
+    return image_bytes(Image.fromarray(np.full((20, 30), value, np.float32), mode="F"), "TIFF")
 
 
 # (file name, bytes, what the page must say: a phrase of the error, or None for a picture)
@@ -71,29 +55,29 @@ BAD = [
     ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "not an image"),
     ("archive.png", b"PK\x03\x04" + bytes(200), "not an image"),
     ("document.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "not an image"),
-    ("truncated.jpg", _save(PHOTO, "JPEG")[:700], "truncated or corrupt"),
-    ("truncated.png", _save(PHOTO)[:300], "truncated or corrupt"),
+    ("truncated.jpg", image_bytes(PHOTO, "JPEG")[:700], "truncated or corrupt"),
+    ("truncated.png", image_bytes(PHOTO)[:300], "truncated or corrupt"),
     ("bad-checksum.png", _bad_crc(), "truncated or corrupt|not an image"),
     ("bomb.png", _bomb(), "too large"),
-    ("declares-20000x20000.png", _png_header(20_000, 20_000), "too large|megapixels"),
-    ("declares-7000x7000.png", _png_header(7_000, 7_000), "megapixels"),
+    ("declares-20000x20000.png", header_only_png(20_000, 20_000), "too large|megapixels"),
+    ("declares-7000x7000.png", header_only_png(7_000, 7_000), "megapixels"),
     ("nan.tiff", _float_tiff(float("nan")), "non-finite"),
 ]
 GOOD = [
-    ("cmyk.jpg", _save(PHOTO.convert("CMYK"), "JPEG")),
-    ("sixteen-bit.png", _save(Image.fromarray(np.linspace(0, 65535, 40 * 50).reshape(40, 50).astype(np.uint16)))),
-    ("alpha.png", _save(PHOTO.convert("RGBA"))),
-    ("grey-alpha.png", _save(PHOTO.convert("LA"))),
-    ("palette-transparent.png", _save(PHOTO.convert("P", palette=Image.Palette.ADAPTIVE), transparency=0)),
+    ("cmyk.jpg", image_bytes(PHOTO.convert("CMYK"), "JPEG")),
+    ("sixteen-bit.png", image_bytes(Image.fromarray(np.linspace(0, 65535, 40 * 50).reshape(40, 50).astype(np.uint16)))),
+    ("alpha.png", image_bytes(PHOTO.convert("RGBA"))),
+    ("grey-alpha.png", image_bytes(PHOTO.convert("LA"))),
+    ("palette-transparent.png", image_bytes(PHOTO.convert("P", palette=Image.Palette.ADAPTIVE), transparency=0)),
     ("animated.gif", _animated_gif()),
-    ("photo.webp", _save(PHOTO, "WEBP")),
-    ("photo.bmp", _save(PHOTO, "BMP")),
-    ("photo.tiff", _save(PHOTO, "TIFF")),
+    ("photo.webp", image_bytes(PHOTO, "WEBP")),
+    ("photo.bmp", image_bytes(PHOTO, "BMP")),
+    ("photo.tiff", image_bytes(PHOTO, "TIFF")),
     ("rotated.jpg", _exif_rotated_jpeg()),
-    ("one-pixel.png", _save(Image.new("RGB", (1, 1), "orange"))),
-    ("strip-1x3000.png", _save(Image.new("RGB", (3000, 1), "teal"))),
+    ("one-pixel.png", image_bytes(Image.new("RGB", (1, 1), "orange"))),
+    ("strip-1x3000.png", image_bytes(Image.new("RGB", (3000, 1), "teal"))),
     ("float.tiff", _float_tiff(0.25)),
-    ("photo.txt", _save(PHOTO)),  # a PNG with the wrong extension: the content decides
+    ("photo.txt", image_bytes(PHOTO)),  # a PNG with the wrong extension: the content decides
 ]
 
 
@@ -143,7 +127,7 @@ def test_damaged_files_only_ever_raise_value_error():
     small = PHOTO.resize((48, 36))
     escaped, counts = [], {"decoded": 0, "refused": 0}
     for fmt, kw in FORMATS.items():
-        seed = _save(small, fmt.split("-")[0], **kw)
+        seed = image_bytes(small, fmt.split("-")[0], **kw)
         for i in range(FUZZ_PER_FORMAT):
             data = bytearray(seed)
             if i % 3 == 0:

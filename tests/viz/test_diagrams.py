@@ -6,8 +6,6 @@ Every run uses the exact model with few steps, so the whole file stays fast.
 
 import io
 import math
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -18,6 +16,7 @@ from models.guidance import ZOO_GUIDANCE
 from models.pipeline import SampleSpec, run
 from models.schedule import make_schedule
 from models.trajectory import Trajectory
+from tests.images import header_only_png, image_bytes
 from viz.diagrams import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
                           TrajectoryDiagram, gamma_overlay_figure, image_from_upload, load_photo, make_animation,
                           noising_figure, shared_pca, step_figure)
@@ -366,20 +365,6 @@ def test_noising_panels_say_t_and_snr():
 
 # ----------------------------------------------------------------------------- uploads
 
-def _png(image: Image.Image, **kw) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format=kw.pop("format", "PNG"), **kw)
-    return buf.getvalue()
-
-
-def _header_only_png(width: int, height: int) -> bytes:
-    """A PNG that declares ``width x height`` pixels in its IHDR and holds almost no data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b"")
-
-
 def _rgb_ok(arr: np.ndarray, max_side: int = 160) -> None:
     assert arr.ndim == 3 and arr.shape[2] == 3 and max(arr.shape[:2]) <= max_side
     assert arr.dtype == np.float64 and arr.min() >= -1 and arr.max() <= 1
@@ -388,33 +373,33 @@ def _rgb_ok(arr: np.ndarray, max_side: int = 160) -> None:
 def test_upload_accepts_any_mode():
     gradient = np.linspace(0, 255, 300 * 200).reshape(200, 300).astype(np.uint8)
     rgb = Image.fromarray(np.dstack([gradient, gradient[::-1], np.full_like(gradient, 90)]))
-    _rgb_ok(image_from_upload(_png(rgb)))
-    _rgb_ok(image_from_upload(_png(rgb, format="JPEG")))
+    _rgb_ok(image_from_upload(image_bytes(rgb)))
+    _rgb_ok(image_from_upload(image_bytes(rgb, "JPEG")))
     rgba = rgb.convert("RGBA")
     rgba.putalpha(0)  # fully transparent: laid on white
-    assert image_from_upload(_png(rgba)).min() == pytest.approx(1.0)
-    _rgb_ok(image_from_upload(_png(rgb.convert("CMYK"), format="JPEG")))
+    assert image_from_upload(image_bytes(rgba)).min() == pytest.approx(1.0)
+    _rgb_ok(image_from_upload(image_bytes(rgb.convert("CMYK"), "JPEG")))
     sixteen = Image.fromarray((np.linspace(0, 65535, 40 * 50).reshape(40, 50)).astype(np.uint16))
-    data = _png(sixteen)
+    data = image_bytes(sixteen)
     assert Image.open(io.BytesIO(data)).mode == "I;16"
     out = image_from_upload(data)
     _rgb_ok(out)
     assert out.max() > 0.9 and out.min() < -0.9  # 16-bit range kept, not clipped to 255
     palette = rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
-    _rgb_ok(image_from_upload(_png(palette)))
+    _rgb_ok(image_from_upload(image_bytes(palette)))
     frames = [Image.new("RGB", (30, 20), c) for c in ("red", "blue")]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
     first = image_from_upload(buf.getvalue())
     assert first.shape == (20, 30, 3) and first[0, 0, 0] > 0.9 and first[0, 0, 2] < -0.9  # red: frame 0
-    assert image_from_upload(_png(rgb), max_side=64).shape == (43, 64, 3)
+    assert image_from_upload(image_bytes(rgb), max_side=64).shape == (43, 64, 3)
 
 
 @pytest.mark.parametrize("data, match", [
     (b"", "empty"),
     (b"this is not an image at all", "not an image"),
-    (_header_only_png(20_000, 20_000), "too large|megapixels"),
-    (_header_only_png(7_000, 7_000), "megapixels"),
+    (header_only_png(20_000, 20_000), "too large|megapixels"),
+    (header_only_png(7_000, 7_000), "megapixels"),
 ])
 def test_upload_refuses_bad_or_huge_files(data, match):
     with pytest.raises(ValueError, match=match):
@@ -424,7 +409,7 @@ def test_upload_refuses_bad_or_huge_files(data, match):
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_upload_refuses_truncated_files(fmt):
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8))
-    data = _png(noise, format=fmt)
+    data = image_bytes(noise, fmt)
     with pytest.raises(ValueError, match="decoded|not an image"):
         image_from_upload(data[: len(data) // 2])
 
