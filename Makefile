@@ -6,13 +6,19 @@ PORT ?= 8501
 
 .PHONY: run test bench train readme-media clean-venv gifs
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Two stamps: `make run` installs what running needs (requirements.txt); the test, bench and
+# media targets add the test-only tools (requirements-dev.txt: pytest, diffusers, playwright).
+$(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(BIN)/.installed
@@ -21,7 +27,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run
 
-train: $(BIN)/.installed
+train: $(BIN)/.runtime
 	$(BIN)/python -m models.train
 
 clean-venv:
@@ -29,7 +35,7 @@ clean-venv:
 
 # Every lecture GIF (every view, every guidance method, both data sets) into one folder.
 GIFS ?= out/gifs
-gifs: $(BIN)/.installed
+gifs: $(BIN)/.runtime
 	$(BIN)/python -m viz.lecture_gifs --out $(GIFS)
 
 # README pictures, made by the project's own export command and screenshot tool.
