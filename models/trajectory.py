@@ -66,8 +66,11 @@ class Trajectory:
         return out
 
     def save_npz(self, path: str | Path) -> None:
-        """Write the trajectory with ``np.savez`` (readable with ``np.load(..., allow_pickle=False)``)."""
-        np.savez(path, **self.to_arrays())
+        """Write the trajectory with ``np.savez`` (readable with ``np.load(..., allow_pickle=False)``)
+        to exactly ``path``: given a name, ``np.savez`` appends ``.npz`` to one that lacks it
+        (``out.npz.tmp`` became ``out.npz.tmp.npz``), given an open file it writes where it is told."""
+        with open(path, "wb") as f:
+            np.savez(f, **self.to_arrays())
 
     @classmethod
     def load_npz(cls, path: str | Path) -> "Trajectory":
