@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
+from models.settings import GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
+
 
 class OneLineParser(argparse.ArgumentParser):
     """``ArgumentParser`` whose errors are a single line (``prog: error: ...``), exit status 2."""
@@ -122,50 +124,69 @@ def float_in(lo: float, hi: float, *, low_open: bool = False):
     return parse
 
 
-def positive_or_inf(text: str) -> float:
-    """argparse type: a positive number, or ``inf``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or inf)") from None
-    if math.isnan(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number or inf")
-    return value
+def setting_type(setting: Setting):
+    """argparse type of one declared setting (``models.settings``): a number in its range."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not setting.valid(value):
+            what = setting.range_text()
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a finite number' if what == 'any finite number' else 'in ' + what}")
+        return value
+
+    parse.__name__ = f"number in {setting.range_text()}"
+    return parse
 
 
-def sigma_interval(text: str) -> tuple[float, float]:
-    """argparse type: ``LO,HI`` noise levels (sigma), 0 <= LO <= HI."""
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"{text!r} is not LO,HI (two numbers, e.g. 0.3,5)")
-    lo, hi = (finite_float(p.strip()) if p.strip() != "inf" else math.inf for p in parts)
-    if not 0 <= lo <= hi:
-        raise argparse.ArgumentTypeError(f"{text!r} must satisfy 0 <= LO <= HI")
-    return lo, hi
+def group_type(group: str):
+    """argparse type of a group of settings given as one flag, ``--interval LO,HI``."""
+
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            return parse_group(group, text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = f"{group} {','.join(n.rsplit('_', 1)[-1].upper() for n in GROUPS[group])}"
+    return parse
+
+
+def add_setting(parser, setting: Setting, **kwargs) -> None:
+    """Add the flag of one declared setting (type, default and help from its declaration)."""
+    parser.add_argument(setting.flag, type=setting_type(setting), default=setting.default,
+                        help=kwargs.pop("help", setting.help_text()), **kwargs)
 
 
 def add_zoo_options(parser: argparse.ArgumentParser) -> None:
-    """The settings of the guidance zoo (models.zoo), shared by the command lines."""
-    from models.guidance import GuidanceOptions
-
-    d = GuidanceOptions()
+    """The settings of the guidance zoo (``models.settings``), shared by the command lines: one
+    flag per setting, one per group (``--interval LO,HI``)."""
     g = parser.add_argument_group("guidance zoo settings (used by the guidance that names them)")
-    g.add_argument("--rescale-phi", type=finite_float, default=d.rescale_phi,
-                   help=f"rescale: mix of rescaled and plain CFG, 0..1 (arXiv 2305.08891; default: {d.rescale_phi})")
-    g.add_argument("--apg-eta", type=finite_float, default=d.apg_eta,
-                   help=f"apg: weight of the part parallel to the conditional prediction (arXiv 2410.02416; default: {d.apg_eta})")
-    g.add_argument("--apg-r", type=positive_or_inf, default=d.apg_r,
-                   help="apg: clip the guidance difference to this norm; inf turns clipping off (default: inf)")
-    g.add_argument("--apg-beta", type=finite_float, default=d.apg_beta,
-                   help=f"apg: momentum across steps, in (-1, 1) (default: {d.apg_beta})")
-    g.add_argument("--interval", type=sigma_interval, default=d.interval, metavar="LO,HI",
-                   help=f"interval: guide only for noise levels sigma in [LO, HI] (arXiv 2404.07724; default: "
-                        f"{d.interval[0]:g},{d.interval[1]:g})")
-    g.add_argument("--cfgpp-lambda", type=finite_float, default=d.cfgpp_lambda,
-                   help=f"cfgpp: lambda in [0, 1], used instead of --gamma (arXiv 2406.08070; default: {d.cfgpp_lambda})")
+    done = set()
+    for setting in ZOO_SETTINGS:
+        if setting.group is None:
+            add_setting(g, setting)
+        elif setting.group not in done:
+            done.add(setting.group)
+            names = GROUPS[setting.group]
+            ends = tuple(SETTINGS[n].default for n in names)
+            ends_named = [n.rsplit("_", 1)[-1].upper() for n in names]
+            first, last = SETTINGS[names[0]], SETTINGS[names[-1]]
+            order = " <= ".join((f"{first.lo:g}", *ends_named))
+            inf = f" ({ends_named[-1]} may be inf)" if last.valid(math.inf) else ""
+            g.add_argument(setting.flag, type=group_type(setting.group), default=ends, metavar=",".join(ends_named),
+                           help=f"{setting.help} {order}{inf}; {setting.paper} "
+                                f"(default: {','.join(f'{v:g}' for v in ends)})")
 
 
 def zoo_settings(args: argparse.Namespace) -> dict:
-    """``SampleSpec`` keyword arguments from the options of ``add_zoo_options``."""
-    return dict(rescale_phi=args.rescale_phi, apg_eta=args.apg_eta, apg_r=args.apg_r, apg_beta=args.apg_beta,
-                interval_lo=args.interval[0], interval_hi=args.interval[1], cfgpp_lambda=args.cfgpp_lambda)
+    """``SampleSpec`` keyword arguments (setting name -> value) from the options of ``add_zoo_options``."""
+    out = {}
+    for setting in ZOO_SETTINGS:
+        if setting.group is None:
+            out[setting.name] = getattr(args, setting.name)
+        else:
+            out[setting.name] = getattr(args, setting.group)[GROUPS[setting.group].index(setting.name)]
+    return out

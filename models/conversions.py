@@ -15,6 +15,11 @@ import torch
 Array = TypeVar("Array", torch.Tensor, np.ndarray)
 
 
+def x0_eps_to_xt(x0: Array, eps: Array, a, s) -> Array:
+    """The forward (noising) process: ``x_t = a * x0 + s * eps``."""
+    return a * x0 + s * eps
+
+
 def eps_to_x0(x_t: Array, eps: Array, a, s) -> Array:
     """``x0 = (x_t - s * eps) / a``."""
     return (x_t - s * eps) / a

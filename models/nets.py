@@ -18,6 +18,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from models.conversions import v_to_x0
 from models.denoiser import scales
 from models.schedule import Schedule, make_schedule
 
@@ -79,7 +80,7 @@ class NeuralDenoiser(nn.Module):
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
         """x0 prediction (B, D): ``x0 = a x_t - s v``."""
         a, s = scales(self.schedule, t, x_t)
-        return a * x_t - s * self.v(x_t, t, y)
+        return v_to_x0(x_t, self.v(x_t, t, y), a, s)
 
     def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
         """``(D_u, D_c)`` from one batched forward pass."""

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Optional
 
 import numpy as np
 import torch
 
-from models.data import DATA_NAMES
-from models.guidance import GUIDANCE_NAMES, GuidanceOptions, make_guidance
+from models.data import DATA_NAMES, num_classes
+from models.guidance import GUIDANCE_NAMES, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES, get_sampler
+from models.schedule import TRAINING_STEPS
+from models.settings import ETA, GAMMA, SETTINGS, ZOO_NAMES, check_values
 from models.trajectory import Trajectory, meta_names
 
-MAX_GAMMA = 100.0
 MAX_BATCH = 4096
 
 
@@ -27,28 +27,26 @@ class SampleSpec:
     model: str = "neural"
     sampler: str = "ddpm"
     guidance: str = "cfg"
-    gamma: float = 3.0
+    gamma: float = GAMMA.default
     label: int = 0  # class of every sample; -1 = unconditional (guidance 'none' only)
     steps: int = 100
     seed: int = 0
     batch: int = 8
-    eta: float = 0.0  # DDIM only
-    # Settings of the zoo methods (see models.guidance.GuidanceOptions for their meaning).
-    rescale_phi: float = 0.7
-    apg_eta: float = 0.0
-    apg_r: float = math.inf
-    apg_beta: float = 0.0
-    interval_lo: float = 0.3
-    interval_hi: float = 5.0
-    cfgpp_lambda: float = 0.6
+    eta: float = ETA.default  # DDIM only
+    # The zoo methods' settings, declared (range, meaning, paper) in models.settings; each method reads its own.
+    rescale_phi: float = SETTINGS["rescale_phi"].default
+    apg_eta: float = SETTINGS["apg_eta"].default
+    apg_r: float = SETTINGS["apg_r"].default
+    apg_beta: float = SETTINGS["apg_beta"].default
+    interval_lo: float = SETTINGS["interval_lo"].default
+    interval_hi: float = SETTINGS["interval_hi"].default
+    cfgpp_lambda: float = SETTINGS["cfgpp_lambda"].default
 
-    def guidance_options(self) -> GuidanceOptions:
-        """The zoo settings as ``models.guidance.GuidanceOptions``."""
-        return GuidanceOptions(rescale_phi=self.rescale_phi, apg_eta=self.apg_eta, apg_r=self.apg_r,
-                               apg_beta=self.apg_beta, interval=(self.interval_lo, self.interval_hi),
-                               cfgpp_lambda=self.cfgpp_lambda)
+    def settings(self) -> dict[str, float]:
+        """The zoo methods' settings (``models.settings.ZOO_NAMES``) by name."""
+        return {name: getattr(self, name) for name in ZOO_NAMES}
 
-    def validate(self, num_classes: Optional[int] = None) -> "SampleSpec":
+    def validate(self) -> "SampleSpec":
         """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
         for value, valid, what in ((self.data, DATA_NAMES, "data set"), (self.model, MODEL_NAMES, "model"),
                                    (self.sampler, SAMPLER_NAMES, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
@@ -62,20 +60,18 @@ class SampleSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{name} must be a number, got {value!r}")
-        if not math.isfinite(self.gamma) or abs(self.gamma) > MAX_GAMMA:
-            raise ValueError(f"gamma must be a finite number in [-{MAX_GAMMA:g}, {MAX_GAMMA:g}], got {self.gamma}")
-        if not 1 <= self.steps <= 1000:
-            raise ValueError(f"steps must be an integer in 1..1000, got {self.steps}")
+        GAMMA.check(self.gamma)
+        if not 1 <= self.steps <= TRAINING_STEPS:
+            raise ValueError(f"steps must be an integer in 1..{TRAINING_STEPS}, got {self.steps}")
         if not 1 <= self.batch <= MAX_BATCH:
             raise ValueError(f"batch must be an integer in 1..{MAX_BATCH}, got {self.batch}")
         if not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
-        if not (math.isfinite(self.eta) and 0 <= self.eta <= 1):
-            raise ValueError(f"eta must be a number in [0, 1], got {self.eta}")
-        self.guidance_options()  # checks the zoo settings
+        ETA.check(self.eta)
+        check_values(self.settings())
         if self.guidance == "cfgpp" and self.sampler != "ddim":
             raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
-        classes = num_classes if num_classes is not None else (10 if self.data == "digits" else 3)
+        classes = num_classes(self.data)
         if self.label == -1 and self.guidance != "none":
             raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")
         if not -1 <= self.label < classes:
@@ -93,7 +89,7 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
     dev = bundle.device
     guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,
-                           options=spec.guidance_options())
+                           settings=spec.settings())
     generator = torch.Generator().manual_seed(spec.seed)
     x_T = torch.randn((spec.batch, bundle.dataset.dim), generator=generator, dtype=torch.float32).to(dev)
     if labels is not None:
@@ -103,6 +99,7 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
     options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
     traj = get_sampler(spec.sampler)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
                                      generator=generator, **options)
-    recorded = meta_names(spec.guidance)  # a zoo method's own settings too (inf is kept: np.savez scalars)
+    recorded = meta_names(spec.guidance)  # a zoo method's own settings too, not gamma where they replace it
+    # (inf is kept: np.savez scalars)
     traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded}
     return traj

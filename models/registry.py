@@ -18,8 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from models.data import DATA_NAMES, Dataset, load_dataset
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.data import DATA_NAMES, Dataset, load_dataset, make_gmm2d
+from models.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
 from models.nets import NETWORKS
 from models.schedule import Schedule, make_schedule
 
@@ -168,9 +168,6 @@ WEAK_BLUR = {"digits": 0.5, "gmm2d": 0.25}  # std of the Gaussian that widens ea
 
 def blurred_exact_denoiser(data: str, schedule: Schedule, device: torch.device | str = "cpu"):
     """The exact denoiser of the data convolved with N(0, WEAK_BLUR^2 I): a weaker model of the same kind."""
-    from models.data import make_gmm2d
-    from models.exact import ExactMixtureDenoiser
-
     if data == "digits":
         d = load_dataset("digits")
         n = len(d.x)

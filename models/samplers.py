@@ -25,7 +25,9 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from models.conversions import x0_to_eps
 from models.denoiser import Prediction, predict
+from models.settings import ETA
 from models.trajectory import PART_NAMES, Trajectory
 
 SAMPLER_NAMES = ("ddpm", "ddim", "euler", "heun", "dpmpp2m")
@@ -133,8 +135,7 @@ def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
     ``sigma = eta sqrt((1 - abar_prev) / (1 - abar)) sqrt(1 - abar / abar_prev)`` and
     ``x_prev = sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps_hat + sigma z``.
     """
-    if not (math.isfinite(eta) and eta >= 0):
-        raise ValueError(f"eta must be a finite number >= 0, got {eta}")
+    ETA.check(eta)
     sch = denoiser.schedule
     x, rec = x_T, _Recorder(x_T)
     for _, t, t_prev in _pairs(timesteps):
@@ -142,7 +143,7 @@ def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
         pred = predict(denoiser, x, _tvec(t, x), y)
         # CFG++ (arXiv 2406.08070) re-noises along another prediction's noise estimate.
         renoise = pred.x0 if pred.x0_renoise is None else pred.x0_renoise
-        eps_hat = (x - math.sqrt(abar) * renoise) / math.sqrt(1 - abar)
+        eps_hat = x0_to_eps(x, renoise, math.sqrt(abar), math.sqrt(1 - abar))
         sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar)) * math.sqrt(1 - abar / abar_prev)
         # 1. Deterministic part: predicted x0 re-noised to the next level along eps_hat.
         x_next = math.sqrt(abar_prev) * pred.x0 + math.sqrt(max(1 - abar_prev - sigma**2, 0.0)) * eps_hat
@@ -163,13 +164,13 @@ def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
         x_ve = x / a
         pred = predict(denoiser, x, _tvec(t, x), y)
         # Euler step.
-        d = (x_ve - pred.x0) / sigma
+        d = x0_to_eps(x_ve, pred.x0, 1.0, sigma)  # the VE noise estimate (a = 1, s = sigma)
         # At sigma_next = 0 the step lands exactly on the prediction; computing it as a
         # difference of two numbers of size sigma_T * |x_T| would lose float32 precision.
         x_ve_next = pred.x0 if sigma_next == 0 else x_ve + (sigma_next - sigma) * d
         # 2nd order correction (Heun), skipped on the step to sigma = 0.
         if heun and sigma_next > 0:
-            d2 = (x_ve_next - predict(denoiser, a_next * x_ve_next, _tvec(t_prev, x), y).x0) / sigma_next
+            d2 = x0_to_eps(x_ve_next, predict(denoiser, a_next * x_ve_next, _tvec(t_prev, x), y).x0, 1.0, sigma_next)
             x_ve_next = x_ve + (sigma_next - sigma) * (d + d2) / 2
         x = a_next * x_ve_next
         rec.add(pred, None, x)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SCHEDULE_KINDS = ("linear", "cosine")
+#: the length T of every schedule the models use (so the most sampling steps a run can take)
+TRAINING_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -62,18 +64,18 @@ def _freeze(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def linear_betas(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
+def linear_betas(T: int = TRAINING_STEPS, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
     """DDPM's linear betas (arXiv 2006.11239, section 4)."""
     return np.linspace(beta_start, beta_end, T, dtype=np.float64)
 
 
-def cosine_betas(T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
+def cosine_betas(T: int = TRAINING_STEPS, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
     """Improved-DDPM cosine schedule (arXiv 2102.09672, eq. 17), betas clipped at ``max_beta``."""
     f = lambda u: math.cos((u + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
     return np.array([min(1 - f((i + 1) / T) / f(i / T), max_beta) for i in range(T)], dtype=np.float64)
 
 
-def make_schedule(kind: str = "linear", T: int = 1000) -> Schedule:
+def make_schedule(kind: str = "linear", T: int = TRAINING_STEPS) -> Schedule:
     """Build and validate a schedule; ``kind`` is one of ``SCHEDULE_KINDS``."""
     if kind == "linear":
         betas = linear_betas(T)

@@ -91,7 +91,9 @@ class Setting:
     def help_text(self) -> str:
         """The command line's ``--help`` text: help, range, paper and default."""
         paper = f"; {self.paper}" if self.paper else ""
-        return f"{self.help} Range {self.range_text()}{paper} (default: {self.default:g})"
+        what = self.range_text()
+        what = "Any finite number" if what == "any finite number" else f"Range {what}"
+        return f"{self.help} {what}{paper} (default: {self.default:g})"
 
 
 # --------------------------------------------------------------------------------------------- general

@@ -24,9 +24,12 @@ import argparse
 import copy
 import json
 import math
+import multiprocessing as mp
 import os
+import queue as queue_mod
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -34,8 +37,10 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from models.cli import OneLineParser, fail, float_in, int_range, writable_folder
+from models.conversions import x0_eps_to_v, x0_eps_to_xt
 from models.data import DATA_NAMES, load_digits_dataset, make_gmm2d
 from models.nets import NETWORKS
 from models.registry import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
@@ -132,7 +137,7 @@ def noised(x0: torch.Tensor, abar: torch.Tensor, generator: torch.Generator,
         t = torch.randint(len(abar), (x0.shape[0],), generator=generator).to(x0.device)
     eps = torch.randn(x0.shape, generator=generator).to(x0.device)
     a, s = abar[t].sqrt()[:, None], (1 - abar[t]).sqrt()[:, None]
-    return t, a * x0 + s * eps, a, s, eps
+    return t, x0_eps_to_xt(x0, eps, a, s), a, s, eps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +205,7 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
             t, x_t, a, s, eps = noised(x0, abar, generator)
             drop = (torch.rand(len(y), generator=generator) < recipe.label_dropout).to(y.device)
             y = torch.where(drop, torch.full_like(y, C), y)  # the null label
-            return ((net.v(x_t, t, y) - (a * eps - s * x0)) ** 2).mean()
+            return ((net.v(x_t, t, y) - x0_eps_to_v(x0, eps, a, s)) ** 2).mean()
     elif role == "noisy_classifier":
         def loss_fn(step: int) -> torch.Tensor:
             x0, y = source.batch(recipe.batch, generator, rng, split="train")
@@ -335,8 +340,6 @@ def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_sc
     thread per process is much faster than several threads that fight over the cores. Every network
     is seeded on its own, so the schedule of the workers does not change the weights.
     """
-    from tqdm import tqdm
-
     out.mkdir(parents=True, exist_ok=True)
     jobs = sorted(((d, r) for d in datasets for r in ROLES), key=job_cost, reverse=True)
     cores = cpu_threads()
@@ -365,9 +368,6 @@ def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_sc
 def _train_in_workers(jobs, out: Path, seed: int, steps_scale: float, workers: int, threads: int,
                       report: Callable[[str, int, float], None]) -> dict:
     """Run ``_worker_job`` for every job in a pool of spawned processes, relaying their progress."""
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     ctx = mp.get_context("spawn")  # a clean interpreter: no inherited torch thread pools
     progress_queue = ctx.Queue()
     results = {}
@@ -391,8 +391,6 @@ def _train_in_workers(jobs, out: Path, seed: int, steps_scale: float, workers: i
 
 def _drain(progress_queue, report: Callable[[str, int, float], None]) -> None:
     """Pass every progress report waiting in the queue to ``report``."""
-    import queue as queue_mod
-
     while True:
         try:
             report(*progress_queue.get_nowait())

@@ -8,16 +8,17 @@ from typing import Optional
 
 import numpy as np
 
+from models.settings import replaced_by, settings_for
+
 PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
 META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
-#: the settings a zoo method (``models.zoo``) records beside ``META_NAMES``: only the method's own
-ZOO_META_NAMES = {"rescale": ("rescale_phi",), "apg": ("apg_eta", "apg_r", "apg_beta"),
-                  "interval": ("interval_lo", "interval_hi"), "autoguidance": (), "cfgpp": ("cfgpp_lambda",)}
 
 
 def meta_names(guidance: str) -> tuple[str, ...]:
-    """The ``meta`` keys a run of ``guidance`` records: ``META_NAMES`` and its zoo settings, if any."""
-    return META_NAMES + ZOO_META_NAMES.get(guidance, ())
+    """The ``meta`` keys a run of ``guidance`` records: ``META_NAMES`` but those its own settings
+    replace (CFG++'s lambda replaces gamma), then its own settings (``models.settings``), if any."""
+    replaced = replaced_by(guidance)
+    return tuple(n for n in META_NAMES if n not in replaced) + tuple(s.name for s in settings_for(guidance))
 
 
 ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
@@ -41,7 +42,7 @@ class Trajectory:
     x0_uncond: Optional[np.ndarray] = None  # (S, B, D)
     x0_cond: Optional[np.ndarray] = None  # (S, B, D)
     classifier_shift: Optional[np.ndarray] = None  # (S, B, D), x0-space shift at gamma = 1
-    meta: dict = field(default_factory=dict)  # META_NAMES, and a zoo method's settings (ZOO_META_NAMES)
+    meta: dict = field(default_factory=dict)  # meta_names(guidance): META_NAMES and a zoo method's settings
 
     @property
     def steps(self) -> int:

@@ -1,8 +1,9 @@
 """The guidance zoo: newer guidance methods, each a geometric operation on the same few vectors.
 
-Settings are checked once, by ``models.guidance.GuidanceOptions``; build these through
-``models.guidance.make_guidance``. Every wrapper keeps the denoiser's signature and reports its parts (``models.denoiser.Prediction``),
-like the wrappers of ``models.guidance``. D_u and D_c are the unconditional and conditional
+Settings are declared and checked once, in ``models.settings``; build these through
+``models.guidance.make_guidance``, which finds each by the name it registers. Every wrapper
+keeps the denoiser's signature and reports its parts (``models.denoiser.Prediction``), like the
+wrappers of ``models.guidance``. D_u and D_c are the unconditional and conditional
 x0 predictions, gamma the guidance scale (gamma = 1 is conditional sampling).
 
 * ``rescale``: CFG rescale (Lin et al., arXiv 2305.08891, section 3.4):
@@ -27,7 +28,7 @@ from typing import Optional
 import torch
 
 from models.denoiser import Prediction
-from models.guidance import _Guided, _need_labels, unconditional_and_conditional
+from models.guidance_base import Guided, need_labels, register, unconditional_and_conditional
 
 
 def _std(x: torch.Tensor) -> torch.Tensor:
@@ -35,7 +36,8 @@ def _std(x: torch.Tensor) -> torch.Tensor:
     return x.std(dim=1, keepdim=True)
 
 
-class RescaledCFG(_Guided):
+@register("rescale", zoo=True)
+class RescaledCFG(Guided):
     """CFG rescale (arXiv 2305.08891): CFG, then pulled back toward the conditional prediction's spread."""
 
     def __init__(self, denoiser, gamma: float, phi: float = 0.7) -> None:
@@ -43,13 +45,14 @@ class RescaledCFG(_Guided):
         self.phi = float(phi)
 
     def predict(self, x_t, t, y):
-        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, _need_labels(y, "rescale"))
+        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, "rescale"))
         x_cfg = d_u + self.gamma * (d_c - d_u)
         x_r = x_cfg * _std(d_c) / _std(x_cfg).clamp_min(torch.finfo(x_cfg.dtype).tiny)
         return Prediction(x0=self.phi * x_r + (1 - self.phi) * x_cfg, x0_uncond=d_u, x0_cond=d_c)
 
 
-class AdaptiveProjectedGuidance(_Guided):
+@register("apg", zoo=True)
+class AdaptiveProjectedGuidance(Guided):
     """APG (arXiv 2410.02416, Algorithm 1), in x0 space. With eta = 1, r = inf and beta = 0 it is CFG.
 
     The momentum buffer lives in the wrapper: make a new wrapper for each sampling run.
@@ -61,7 +64,7 @@ class AdaptiveProjectedGuidance(_Guided):
         self._momentum: Optional[torch.Tensor] = None
 
     def predict(self, x_t, t, y):
-        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, _need_labels(y, "apg"))
+        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, "apg"))
         delta = d_c - d_u  # (B, D)
         # 1. Momentum: m <- delta + beta m.
         if self.beta != 0.0:
@@ -79,7 +82,8 @@ class AdaptiveProjectedGuidance(_Guided):
         return Prediction(x0=x0, x0_uncond=d_u, x0_cond=d_c)
 
 
-class IntervalGuidance(_Guided):
+@register("interval", zoo=True)
+class IntervalGuidance(Guided):
     """CFG only while the noise level sigma lies in [lo, hi] (arXiv 2404.07724); D_c outside."""
 
     def __init__(self, denoiser, gamma: float, lo: float, hi: float) -> None:
@@ -87,14 +91,15 @@ class IntervalGuidance(_Guided):
         self.lo, self.hi = float(lo), float(hi)
 
     def predict(self, x_t, t, y):
-        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, _need_labels(y, "interval"))
+        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, "interval"))
         sigma = torch.as_tensor(self.schedule.sigma(t.detach().cpu().numpy()), device=x_t.device)
         inside = ((sigma >= self.lo) & (sigma <= self.hi)).to(x_t.dtype).reshape(-1, 1)  # (B, 1)
         gamma = 1.0 + inside * (self.gamma - 1.0)
         return Prediction(x0=d_u + gamma * (d_c - d_u), x0_uncond=d_u, x0_cond=d_c)
 
 
-class AutoGuidance(_Guided):
+@register("autoguidance", zoo=True)
+class AutoGuidance(Guided):
     """``x0' = D_weak + gamma (D_main - D_weak)`` (arXiv 2406.02507), both conditional on y.
 
     Parts: ``x0_uncond`` holds the weak model's prediction and ``x0_cond`` the main model's,
@@ -107,21 +112,29 @@ class AutoGuidance(_Guided):
             raise ValueError("autoguidance needs a weak model of the same kind")
         self.weak = weak
 
+    @classmethod
+    def build(cls, denoiser, gamma, settings, *, weak=None, **resources):
+        """Needs the weaker model ``weak``."""
+        return cls(denoiser, weak, gamma)
+
     def predict(self, x_t, t, y):
-        y = _need_labels(y, "autoguidance")
+        y = need_labels(y, "autoguidance")
         d_main, d_weak = self.denoiser(x_t, t, y), self.weak(x_t, t, y)
         return Prediction(x0=d_weak + self.gamma * (d_main - d_weak), x0_uncond=d_weak, x0_cond=d_main)
 
 
-class CFGPlusPlus(_Guided):
+@register("cfgpp", zoo=True)
+class CFGPlusPlus(Guided):
     """CFG++ (arXiv 2406.08070): predict ``D_lambda = D_u + lambda (D_c - D_u)``, re-noise with eps_u.
 
-    ``gamma`` here is CFG++'s lambda, in [0, 1]. Only the DDIM sampler uses ``x0_renoise``.
+    ``lam`` is CFG++'s lambda, in [0, 1] (``models.settings``: ``cfgpp_lambda``); it replaces gamma,
+    which stays None. Only the DDIM sampler uses ``x0_renoise``.
     """
 
     def __init__(self, denoiser, lam: float) -> None:
-        super().__init__(denoiser, lam)
+        super().__init__(denoiser, None)
+        self.lam = float(lam)
 
     def predict(self, x_t, t, y):
-        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, _need_labels(y, "cfgpp"))
-        return Prediction(x0=d_u + self.gamma * (d_c - d_u), x0_uncond=d_u, x0_cond=d_c, x0_renoise=d_u)
+        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, "cfgpp"))
+        return Prediction(x0=d_u + self.lam * (d_c - d_u), x0_uncond=d_u, x0_cond=d_c, x0_renoise=d_u)

@@ -21,7 +21,7 @@ from matplotlib.legend_handler import HandlerPatch, HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from models.data import GaussianMixture2D, make_gmm2d
+from models.data import GaussianMixture2D, make_gmm2d, mixture_density
 from models.trajectory import Trajectory
 from viz.style import ARROW_HEAD, COLORS, FONT_SIZE, HOLLOW_POINTS, LABELS, LEGEND_SIZE, NOTE_SIZE, POINTS, VECTORS
 
@@ -385,16 +385,6 @@ def pin_inside(points: np.ndarray, limits: Limits, inset: float = 0.07,
 def mixture_for(traj: Trajectory, dim: int) -> Optional[GaussianMixture2D]:
     """The analytic mixture behind a gmm2d run (its density can be drawn), else None."""
     return make_gmm2d() if traj.meta.get("data") == "gmm2d" and dim == 2 else None
-
-
-def mixture_density(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar: float = 1.0) -> np.ndarray:
-    """Noisy marginal ``p_t(x) = sum_k w_k N(x; a mu_k, (a^2 r_k^2 + s^2) I)`` on a grid, with
-    ``a = sqrt(abar)``, ``s = sqrt(1 - abar)`` (VP form, arXiv 2006.11239); abar = 1 is the data."""
-    a2, s2 = abar, 1.0 - abar
-    var = a2 * gmm.stds**2 + s2  # (K,)
-    mu = np.sqrt(a2) * gmm.means  # (K, 2)
-    d2 = (xx[..., None] - mu[:, 0]) ** 2 + (yy[..., None] - mu[:, 1]) ** 2
-    return (gmm.weights * np.exp(-d2 / (2 * var)) / (2 * np.pi * var)).sum(-1)
 
 
 def draw_density_contours(ax: Axes, gmm: GaussianMixture2D, limits: Limits, abar: float = 1.0, n: int = 160) -> None:

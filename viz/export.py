@@ -13,12 +13,15 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from models.cli import OneLineParser, add_zoo_options, fail, finite_float, int_range, writable_file, zoo_settings
+from models.cli import (OneLineParser, add_setting, add_zoo_options, fail, finite_float, int_range, writable_file,
+                        zoo_settings)
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.samplers import SAMPLER_NAMES
+from models.schedule import TRAINING_STEPS
+from models.settings import ETA, GAMMA
 from models.trajectory import Trajectory
 from viz.projection import PROJECTION_NAMES
 
@@ -44,12 +47,13 @@ def build_parser() -> OneLineParser:
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="exact closed-form or trained network (default: neural)")
     p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm", help="sampling algorithm (default: ddpm)")
     p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance method (default: cfg)")
-    p.add_argument("--gamma", type=finite_float, default=3.0, help="guidance scale; 0 = unconditional, 1 = conditional (default: 3)")
+    add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
-    p.add_argument("--steps", type=int_range(1, 1000), default=100, help="sampling steps, 1..1000 (default: 100)")
+    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
+                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="number of trajectories (default: 8)")
-    p.add_argument("--eta", type=finite_float, default=0.0, help="DDIM noise level in [0, 1] (default: 0)")
+    add_setting(p, ETA)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
                    "projection, or the exact plane of each step (default: pca)")
     p.add_argument("--figure", choices=FIGURE_KINDS, default="paths",

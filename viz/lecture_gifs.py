@@ -22,12 +22,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from models.cli import OneLineParser, fail, finite_float, int_range
+from models.cli import OneLineParser, add_setting, fail, finite_float, int_range
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES
+from models.schedule import TRAINING_STEPS
+from models.settings import GAMMA
 from viz.export import FIGURE_KINDS
 
 PROG = "python -m viz.lecture_gifs"
@@ -70,9 +72,10 @@ def build_parser() -> OneLineParser:
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
     p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm",
                    help="sampler; a method that does not support it uses the first one that it does (default: ddpm)")
-    p.add_argument("--gamma", type=finite_float, default=3.0, help="guidance scale (default: 3)")
+    add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class guided toward; guidance 'none' samples unconditionally (default: 0)")
-    p.add_argument("--steps", type=int_range(1, 1000), default=50, help="sampling steps, 1..1000 (default: 50)")
+    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=50,
+                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 50)")
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="trajectories per run (default: 8)")
     p.add_argument("--frames", type=int_range(2, 1001), default=101, help="at most this many frames per GIF (default: 101)")

@@ -26,7 +26,7 @@ Where part of a construction is too small to read (the 2-D mixture's predictions
 CFG++'s step), an inset at the bottom left of the frame magnifies it, 2 to 50 times.
 
 Each view refuses (``ValueError``) a run of another guidance method, and a run whose meta lacks its
-method's settings (``models.trajectory.ZOO_META_NAMES``).
+method's settings (``models.guidance.ZOO_META_NAMES``).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("
 def check_method(traj: Trajectory, method: str) -> dict[str, float]:
     """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
     guidance method, one without both predictions, or one that does not record the settings."""
-    from models.trajectory import ZOO_META_NAMES
+    from models.guidance import ZOO_META_NAMES
 
     title = ZOO_TITLES[method]
     used = traj.meta.get("guidance")

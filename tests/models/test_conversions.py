@@ -36,6 +36,7 @@ def _close(actual, expected, rtol=RTOL, atol=ATOL):
 @pytest.mark.parametrize("lib", ["numpy", "torch"])
 def test_eps_x0_round_trip(lib):
     x0, eps, a, s, x_t, *_ = _setup(lib)
+    _close(cv.x0_eps_to_xt(x0, eps, a, s), x_t)  # the forward process x_t = a x0 + s eps
     _close(cv.eps_to_x0(x_t, eps, a, s), x0)  # x0 = (x_t - s eps) / a
     _close(cv.x0_to_eps(x_t, x0, a, s), eps)  # eps = (x_t - a x0) / s
     _close(cv.x0_to_eps(x_t, cv.eps_to_x0(x_t, eps, a, s), a, s), eps)

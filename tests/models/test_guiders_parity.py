@@ -35,7 +35,7 @@ from diffusers.guiders import AdaptiveProjectedGuidance, AutoGuidance, Classifie
 
 from models.denoiser import Prediction
 from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
-from models.guidance import GuidanceOptions, make_guidance
+from models.guidance import make_guidance
 from models.registry import blurred_exact_denoiser
 from models.samplers import get_sampler
 
@@ -159,7 +159,7 @@ def test_rescale_matches_diffusers_guidance_rescale(exact_models, data, original
     den, _ = exact_models[data]
     gamma = 4.0
     sampler = "ddim" if original else "ddpm"
-    ours = _sample(make_guidance("rescale", den, gamma, options=GuidanceOptions(rescale_phi=phi)), data, sampler)
+    ours = _sample(make_guidance("rescale", den, gamma, settings=dict(rescale_phi=phi)), data, sampler)
     plain = ours.x0_uncond + gamma * (ours.x0_cond - ours.x0_uncond)
     assert np.abs(ours.x0_hat - plain).max() > 1e-3  # the rescale really acts
     guider = ClassifierFreeGuidance(guidance_scale=gamma - 1.0 if original else gamma, guidance_rescale=phi,
@@ -191,7 +191,7 @@ def test_apg_matches_diffusers_adaptive_projected_guidance(exact_models, data, e
     r = _apg_r(data, r)
 
     def ours_apg(r=r, beta=beta):
-        return make_guidance("apg", den, gamma, options=GuidanceOptions(apg_eta=eta, apg_r=r, apg_beta=beta))
+        return make_guidance("apg", den, gamma, settings=dict(apg_eta=eta, apg_r=r, apg_beta=beta))
 
     ours = _sample(ours_apg(), data, sampler)
     _guides(ours)
@@ -223,7 +223,7 @@ def test_apg_native_formulation_is_not_the_papers(exact_models, data):
     gamma, sampler = 4.0, "ddim"
 
     def pair(eta):
-        ours = _sample(make_guidance("apg", den, gamma, options=GuidanceOptions(apg_eta=eta)), data, sampler)
+        ours = _sample(make_guidance("apg", den, gamma, settings=dict(apg_eta=eta)), data, sampler)
         guider = AdaptiveProjectedGuidance(guidance_scale=gamma, eta=eta, adaptive_projected_guidance_rescale=0.0)
         return ours, _sample(DiffusersGuided(guider, den, STEPS), data, sampler)
 
@@ -259,7 +259,7 @@ def test_interval_matches_diffusers_start_stop(exact_models, data, original, sta
 
     assert [k for k in range(STEPS) if lo <= sigma[k] <= hi] == enabled
 
-    ours = _sample(make_guidance("interval", den, gamma, options=GuidanceOptions(interval=(lo, hi))), data, sampler)
+    ours = _sample(make_guidance("interval", den, gamma, settings=dict(interval_lo=lo, interval_hi=hi)), data, sampler)
     _guides(ours)
     # (On the last few digits steps the exact D_c and D_u coincide, so guidance moves nothing there.)
     theirs_guided = DiffusersGuided(guider, den, STEPS)

@@ -10,10 +10,11 @@ from diffusers.guiders.adaptive_projected_guidance import MomentumBuffer, normal
 from diffusers.guiders.guider_utils import rescale_noise_cfg
 
 from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
-from models.guidance import GuidanceOptions, make_guidance
+from models.guidance import make_guidance
 from models.pipeline import SampleSpec, run
 from models.registry import load_bundle
 from models.samplers import get_sampler
+from models.settings import check_values
 
 F64 = torch.float64
 
@@ -41,23 +42,23 @@ def _same(a, b, tol=1e-10):
 def test_reductions_to_cfg(digits, schedule, sampler, gamma):
     cfg = _trajectory(make_guidance("cfg", digits, gamma), schedule, sampler)
     reductions = {
-        "rescale": GuidanceOptions(rescale_phi=0.0),  # arXiv 2305.08891: phi = 0 is CFG
-        "apg": GuidanceOptions(apg_eta=1.0, apg_r=math.inf, apg_beta=0.0),  # arXiv 2410.02416
-        "interval": GuidanceOptions(interval=(0.0, 1e9)),  # an interval holding every step
+        "rescale": dict(rescale_phi=0.0),  # arXiv 2305.08891: phi = 0 is CFG
+        "apg": dict(apg_eta=1.0, apg_r=math.inf, apg_beta=0.0),  # arXiv 2410.02416
+        "interval": dict(interval_lo=0.0, interval_hi=1e9),  # an interval holding every step
     }
-    for name, options in reductions.items():
-        _same(_trajectory(make_guidance(name, digits, gamma, options=options), schedule, sampler), cfg)
+    for name, settings in reductions.items():
+        _same(_trajectory(make_guidance(name, digits, gamma, settings=settings), schedule, sampler), cfg)
 
 
 def test_interval_outside_every_step_is_conditional_sampling(digits, schedule):
     cond = _trajectory(make_guidance("none", digits), schedule)
-    guided = make_guidance("interval", digits, 5.0, options=GuidanceOptions(interval=(1e6, 2e6)))
+    guided = make_guidance("interval", digits, 5.0, settings=dict(interval_lo=1e6, interval_hi=2e6))
     _same(_trajectory(guided, schedule), cond)
 
 
 def test_interval_guides_exactly_the_steps_inside(digits, schedule):
     lo, hi = 0.5, 3.0
-    traj = _trajectory(make_guidance("interval", digits, 4.0, options=GuidanceOptions(interval=(lo, hi))), schedule)
+    traj = _trajectory(make_guidance("interval", digits, 4.0, settings=dict(interval_lo=lo, interval_hi=hi)), schedule)
     sigma = schedule.sigma(traj.timesteps)
     inside = (sigma >= lo) & (sigma <= hi)
     assert inside.any() and (~inside).any()
@@ -84,7 +85,7 @@ def test_rescale_matches_diffusers(digits, schedule):
     x = torch.randn(5, 64, dtype=F64, generator=torch.Generator().manual_seed(1))
     t, y = torch.full((5,), 400), torch.arange(5)
     for phi in (0.0, 0.3, 0.7, 1.0):
-        ours = make_guidance("rescale", digits, 4.0, options=GuidanceOptions(rescale_phi=phi)).predict(x, t, y)
+        ours = make_guidance("rescale", digits, 4.0, settings=dict(rescale_phi=phi)).predict(x, t, y)
         x_cfg = ours.x0_uncond + 4.0 * (ours.x0_cond - ours.x0_uncond)
         torch.testing.assert_close(ours.x0, rescale_noise_cfg(x_cfg, ours.x0_cond, phi), atol=1e-12, rtol=0)
 
@@ -94,8 +95,8 @@ def test_apg_matches_diffusers_over_a_trajectory(digits, schedule, eta, r, beta)
     """diffusers' ``normalized_guidance`` with ``use_original_formulation=True`` is
     ``D_c + scale * (orth + eta * par)``: our gamma is its scale + 1 (MATH.md)."""
     gamma = 4.0
-    options = GuidanceOptions(apg_eta=eta, apg_r=r, apg_beta=beta)
-    traj = _trajectory(make_guidance("apg", digits, gamma, options=options), schedule, steps=10)
+    settings = dict(apg_eta=eta, apg_r=r, apg_beta=beta)
+    traj = _trajectory(make_guidance("apg", digits, gamma, settings=settings), schedule, steps=10)
     buffer = MomentumBuffer(beta) if beta != 0.0 else None
     for k in range(traj.steps):
         ref = normalized_guidance(torch.from_numpy(traj.x0_cond[k]), torch.from_numpy(traj.x0_uncond[k]), gamma - 1.0,
@@ -107,7 +108,7 @@ def test_apg_matches_diffusers_over_a_trajectory(digits, schedule, eta, r, beta)
 def test_cfgpp_step_follows_the_paper(digits, schedule):
     """CFG++ (arXiv 2406.08070), DDIM form: x_prev = sqrt(abar_prev) D_lambda + sqrt(1 - abar_prev) eps_u."""
     lam = 0.6
-    traj = _trajectory(make_guidance("cfgpp", digits, options=GuidanceOptions(cfgpp_lambda=lam)), schedule, "ddim")
+    traj = _trajectory(make_guidance("cfgpp", digits, settings=dict(cfgpp_lambda=lam)), schedule, "ddim")
     for k in range(traj.steps - 1):
         abar, abar_prev = schedule.abar(traj.timesteps[k]), schedule.abar(traj.timesteps[k + 1])
         d_lam = traj.x0_uncond[k] + lam * (traj.x0_cond[k] - traj.x0_uncond[k])
@@ -118,7 +119,7 @@ def test_cfgpp_step_follows_the_paper(digits, schedule):
 
 
 def test_cfgpp_with_lambda_one_differs_from_cfg_only_by_the_renoising(digits, schedule):
-    plus = _trajectory(make_guidance("cfgpp", digits, options=GuidanceOptions(cfgpp_lambda=1.0)), schedule, "ddim")
+    plus = _trajectory(make_guidance("cfgpp", digits, settings=dict(cfgpp_lambda=1.0)), schedule, "ddim")
     cond = _trajectory(make_guidance("cfg", digits, 1.0), schedule, "ddim")
     np.testing.assert_allclose(plus.x0_hat[0], cond.x0_hat[0], atol=1e-12)  # same first prediction
     assert not np.allclose(plus.x[1], cond.x[1])  # re-noised along eps_u, not eps_c
@@ -126,17 +127,16 @@ def test_cfgpp_with_lambda_one_differs_from_cfg_only_by_the_renoising(digits, sc
 
 @pytest.mark.parametrize("settings,match", [
     (dict(rescale_phi=1.5), "phi"), (dict(apg_r=-1.0), "apg r"), (dict(apg_r=math.nan), "apg r"),
-    (dict(apg_beta=1.0), "beta"), (dict(apg_eta=math.inf), "apg eta"), (dict(interval=(3.0, 1.0)), "interval"),
+    (dict(apg_beta=1.0), "beta"), (dict(apg_eta=math.inf), "apg eta"), (dict(interval_lo=3.0, interval_hi=1.0), "interval"),
     (dict(cfgpp_lambda=2.0), "lambda"),
 ])
-def test_bad_zoo_settings_raise_value_error(settings, match):
+def test_bad_zoo_settings_raise_value_error(digits, settings, match):
     with pytest.raises(ValueError, match=match):
-        GuidanceOptions(**settings)
-    spec_settings = {("interval_lo" if k == "interval" else k): (v[0] if k == "interval" else v) for k, v in settings.items()}
-    if "interval_lo" in spec_settings:
-        spec_settings["interval_hi"] = settings["interval"][1]
+        check_values(settings)
     with pytest.raises(ValueError, match=match):
-        SampleSpec(model="exact", **spec_settings).validate()
+        make_guidance(next(iter(settings)).split("_")[0], digits, 2.0, settings=settings)
+    with pytest.raises(ValueError, match=match):
+        SampleSpec(model="exact", **settings).validate()
 
 
 def test_cfgpp_needs_ddim_and_autoguidance_needs_a_weak_model(digits):

@@ -1,0 +1,61 @@
+"""The guidance registry (models.guidance_base): methods are found by name, and a new method is one
+class and one registration."""
+
+import pytest
+import torch
+
+from models.denoiser import Prediction
+from models.exact import exact_gmm2d_denoiser
+from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, make_guidance
+from models.guidance_base import REGISTRY, Guided, need_labels, register, unconditional_and_conditional
+
+
+def test_every_method_is_registered_once_in_the_order_the_command_lines_list():
+    assert GUIDANCE_NAMES == ("none", "cfg", "classifier", "universal", "rescale", "apg", "interval", "autoguidance",
+                              "cfgpp")
+    assert set(REGISTRY) == set(GUIDANCE_NAMES) and ZOO_GUIDANCE == GUIDANCE_NAMES[4:]
+    for name, cls in REGISTRY.items():
+        assert cls.name == name and issubclass(cls, Guided) and cls.zoo == (name in ZOO_GUIDANCE)
+
+
+def test_a_new_method_is_one_class_and_one_registration(schedule):
+    den = exact_gmm2d_denoiser(schedule)
+
+    @register("halfway_for_test")
+    class Halfway(Guided):
+        def predict(self, x_t, t, y):
+            d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, self.name))
+            return Prediction(x0=d_u + 0.5 * self.gamma * (d_c - d_u), x0_uncond=d_u, x0_cond=d_c)
+
+    try:
+        x, t, y = torch.randn(4, 2, dtype=torch.float64), torch.full((4,), 300), torch.tensor([0, 1, 2, 0])
+        ours = make_guidance("halfway_for_test", den, 4.0).predict(x, t, y)
+        cfg = make_guidance("cfg", den, 2.0).predict(x, t, y)
+        torch.testing.assert_close(ours.x0, cfg.x0, rtol=0, atol=1e-12)
+        with pytest.raises(ValueError, match="registered twice"):
+            register("halfway_for_test")(Halfway)
+        with pytest.raises(ValueError, match="needs class labels"):
+            make_guidance("halfway_for_test", den, 4.0)(x, t, None)
+    finally:
+        del REGISTRY["halfway_for_test"]
+    with pytest.raises(ValueError, match="unknown guidance 'halfway_for_test'"):
+        make_guidance("halfway_for_test", den, 4.0)
+
+
+def test_methods_that_need_more_say_so(schedule):
+    den = exact_gmm2d_denoiser(schedule)
+    for name, need in (("classifier", "noise-aware classifier"), ("universal", "clean classifier"),
+                       ("autoguidance", "weak model")):
+        with pytest.raises(ValueError, match=need):
+            make_guidance(name, den, 2.0)
+
+
+def test_cfgpp_reads_its_lambda_not_gamma(schedule):
+    den = exact_gmm2d_denoiser(schedule)
+    x, t, y = torch.randn(3, 2, dtype=torch.float64), torch.full((3,), 500), torch.tensor([0, 1, 2])
+    a = make_guidance("cfgpp", den, 3.0, settings={"cfgpp_lambda": 0.25})
+    b = make_guidance("cfgpp", den, -7.0, settings={"cfgpp_lambda": 0.25})
+    assert a.gamma is None and a.lam == 0.25
+    torch.testing.assert_close(a.predict(x, t, y).x0, b.predict(x, t, y).x0, rtol=0, atol=0)
+    torch.testing.assert_close(a.predict(x, t, y).x0, make_guidance("cfg", den, 0.25).predict(x, t, y).x0,
+                               rtol=0, atol=1e-12)

@@ -1,0 +1,120 @@
+"""Each setting declared once (models.settings): the spec's fields, the command-line flags, the .npz
+meta names and the checks all follow the declaration."""
+
+import dataclasses
+import math
+
+import pytest
+
+import models.evaluate
+import viz.export
+from models.cli import zoo_settings
+from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, ZOO_META_NAMES
+from models.pipeline import SampleSpec
+from models.settings import (ETA, GAMMA, GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, Setting, check_values, defaults,
+                             parse_group, replaced_by, settings_for, zoo_flags)
+from models.trajectory import META_NAMES, meta_names
+
+
+def _flags(parser) -> set[str]:
+    return {s for a in parser._actions for s in a.option_strings}
+
+
+def test_the_spec_has_one_field_per_setting_with_its_default():
+    fields = {f.name: f.default for f in dataclasses.fields(SampleSpec)}
+    for s in SETTINGS.values():
+        assert s.name in fields and fields[s.name] == s.default
+    spec_zoo = [name for name in fields if name in ZOO_NAMES]
+    assert tuple(spec_zoo) == ZOO_NAMES == tuple(SampleSpec().settings())
+
+
+def test_the_command_lines_have_one_flag_per_setting_or_group():
+    zoo_flags_expected = {s.flag for s in ZOO_SETTINGS}
+    assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda"}
+    for parser in (viz.export.build_parser(), models.evaluate.build_parser()):
+        assert zoo_flags_expected | {ETA.flag} <= _flags(parser)
+    assert GAMMA.flag in _flags(viz.export.build_parser())
+    defaults_parsed = zoo_settings(viz.export.build_parser().parse_args(["--out", "/dev/null"]))
+    assert defaults_parsed == defaults()
+
+
+def test_meta_names_are_the_general_names_and_the_methods_own_settings():
+    assert set(ZOO_GUIDANCE) == {s.method for s in ZOO_SETTINGS} | {"autoguidance"}
+    for method in GUIDANCE_NAMES:
+        own = tuple(s.name for s in settings_for(method))
+        assert ZOO_META_NAMES.get(method, ()) == own
+        general = tuple(n for n in META_NAMES if not (method == "cfgpp" and n == "gamma"))
+        assert meta_names(method) == general + own
+    assert replaced_by("cfgpp") == ("gamma",) and all(replaced_by(m) == () for m in GUIDANCE_NAMES if m != "cfgpp")
+    assert "gamma" in META_NAMES and all(n in {f.name for f in dataclasses.fields(SampleSpec)} for n in META_NAMES)
+
+
+def test_every_declaration_is_complete():
+    for s in SETTINGS.values():
+        assert s.label and s.help.endswith(".") and s.paper.startswith("arXiv ")
+        assert (s.slider is None) != (s.choices is None)
+        values = s.slider[:2] if s.slider else s.choices
+        assert all(s.valid(v) for v in (s.default, *values))
+        if s.slider:
+            lo, hi, step = s.slider
+            assert lo < hi and 0 < step <= hi - lo
+    assert GAMMA.slider == (0.0, 10.0, 0.5) and GAMMA.default == 3.0 and (GAMMA.lo, GAMMA.hi) == (-100.0, 100.0)
+    assert GROUPS == {"interval": ("interval_lo", "interval_hi")}
+
+
+@pytest.mark.parametrize("name, good, bad", [
+    ("gamma", [-100, 0, 100], [100.5, -101, math.inf, math.nan]),
+    ("eta", [0, 1], [-0.1, 1.01, math.nan]),
+    ("rescale_phi", [0, 0.7, 1], [-0.1, 1.5, math.inf]),
+    ("apg_eta", [-1e300, 0, 1e300], [math.inf, -math.inf, math.nan]),
+    ("apg_r", [1e-9, 2, math.inf], [0, -1, math.nan]),
+    ("apg_beta", [-0.99, 0, 0.99], [-1, 1, math.nan]),
+    ("interval_lo", [0, 5], [-1, math.inf, math.nan]),
+    ("interval_hi", [0, 5, math.inf], [-1, math.nan]),
+    ("cfgpp_lambda", [0, 0.6, 1], [-0.5, 2, math.nan]),
+])
+def test_checks_follow_the_declared_ranges(name, good, bad):
+    s = SETTINGS[name]
+    for v in good:
+        assert s.check(v) == float(v)
+    for v in bad:
+        with pytest.raises(ValueError, match=name.replace("_", " ")):
+            s.check(v)
+    with pytest.raises(ValueError):
+        s.check(True)  # a bool is no number
+
+
+def test_groups_are_checked_together():
+    assert check_values({"interval_lo": 0.0, "interval_hi": math.inf}) == {"interval_lo": 0.0, "interval_hi": math.inf}
+    with pytest.raises(ValueError, match="interval"):
+        check_values({"interval_lo": 3.0, "interval_hi": 1.0})
+    with pytest.raises(ValueError, match="interval"):
+        check_values({"interval_lo": 6.0})  # above the default hi of 5
+    with pytest.raises(ValueError, match="unknown settings"):
+        check_values({"apg_gamma": 1.0})
+    assert parse_group("interval", "0.3, inf") == (0.3, math.inf)
+    for text in ("", "1", "1,2,3", "a,b", "nan,1", "-1,2", "5,1", "inf,inf"):
+        with pytest.raises(ValueError):
+            parse_group("interval", text)
+
+
+@pytest.mark.parametrize("values", [{"rescale_phi": 0.25}, {"apg_eta": 1.0, "apg_r": math.inf, "apg_beta": -0.9},
+                                    {"interval_lo": 0.0, "interval_hi": math.inf}, {"interval_hi": 2.0},
+                                    {"cfgpp_lambda": 1.0}])
+def test_zoo_flags_give_back_the_same_settings(values):
+    argv = zoo_flags(values).split() + ["--out", "/dev/null"]
+    parsed = zoo_settings(viz.export.build_parser().parse_args(argv))
+    assert {k: parsed[k] for k in values} == values
+    assert all(parsed[k] == v for k, v in defaults().items() if k not in values)
+
+
+def test_zoo_flags_spell_each_flag_once():
+    assert zoo_flags({"apg_eta": 0.5, "apg_r": math.inf}) == "--apg-eta 0.5 --apg-r inf"
+    assert zoo_flags({"interval_lo": 0.3, "interval_hi": 5.0, "rescale_phi": 1.0}) == "--rescale-phi 1 --interval 0.3,5"
+
+
+def test_a_setting_outside_its_own_range_cannot_be_declared():
+    with pytest.raises(ValueError, match="outside"):
+        Setting("x", None, 2.0, 0.0, 1.0, "x", "x.", slider=(0.0, 1.0, 0.1))
+    with pytest.raises(TypeError):
+        Setting("x", None, 0.5, 0.0, 1.0, "x", "x.")  # neither slider nor choices
