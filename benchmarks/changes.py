@@ -224,11 +224,11 @@ def saved_figures(repeats: int) -> dict:
 
 def first_run_preload(repeats: int) -> dict:
     """A fresh process's first run of app.py (imports included, AppTest): the heavy imports with the
-    garbage collector running (before: ``viz.preload`` stubbed out) or paused and frozen (after)."""
+    garbage collector running (before: ``ui.preload`` stubbed out) or paused and frozen (after)."""
     code = """
 import sys, time, types
 if {stub}:
-    sys.modules["viz.preload"] = types.ModuleType("viz.preload")
+    sys.modules["ui.preload"] = types.ModuleType("ui.preload")
 t0 = time.perf_counter()
 from streamlit.testing.v1 import AppTest
 import streamlit.logger; streamlit.logger.set_log_level("error")
@@ -308,7 +308,7 @@ def main() -> int:
                     rows.append(_row("one mathtext parser shared by every figure",
                                      f"build the `{kind}` view and draw a frame", m[f"{kind}_before"], m[f"{kind}_after"]))
                 p = first_run_preload(max(3, r // 2))
-                rows.append(_row("heavy imports once, garbage collector paused, then frozen (`viz.preload`)",
+                rows.append(_row("heavy imports once, garbage collector paused, then frozen (`ui.preload`)",
                                  "fresh process: imports and first run of the app (AppTest)", p["before"], p["after"]))
                 f = saved_figures(max(3, r // 2))
                 same = "same bytes" if f["same_bytes"] else "**bytes differ**"

@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory
-from viz.ui import (POST, current, leaves_data_warning, model_for, play_toggle, run_key, step_and_overlay, step_scrubber,
-                   stop_unless_finite)
+from ui.runs import run_spec
+from ui.sidebar import POST, current
+from ui.views import gamma_slider, leaves_data_warning, model_for, prepare_run, step_and_overlay
 
 s = current()
 st.title("Classifier-free guidance")
@@ -20,20 +20,16 @@ that difference: $\\;\\hat{{x}}_0^{{\\gamma}} = \\hat{{x}}_0^{{u}} + \\gamma\\,(
 prediction. (The paper writes the weight as $1 + w$, so γ = 1 + w.) See [the post]({POST}).
 """
 )
-gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
-model = model_for(s, "cfg")
-key = run_key(s, "cfg", gamma, model=model)
-traj = cached_trajectory(*key)
-stop_unless_finite(traj)
-step = step_scrubber(traj.steps)
-play = play_toggle()
-k = min(step, traj.steps - 1)
+gamma = gamma_slider()
+spec = run_spec(s, "cfg", gamma, model=model_for(s, "cfg"))
+run = prepare_run(spec)
+traj, k = run.traj, run.k
 diff = np.linalg.norm(traj.x0_cond[k, 0] - traj.x0_uncond[k, 0])
 c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖x̂₀ᶜ − x̂₀ᵘ‖", f"{diff:.3f}")
 c3.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{gamma * diff:.3f}")
 leaves_data_warning(traj, "extrapolating this far overshoots the data (saturated, over-sharpened images).")
-step_and_overlay(s, "cfg", "cfg", gamma, model, k, play, filename="cfg.gif",
+step_and_overlay(spec, "cfg", s.projection, k, run.play, filename="cfg.gif",
                  caption="Same starting noise, same model: only γ differs. The extrapolated predictions send the "
                          "paths apart, and the final samples become more typical of the class as γ grows.")

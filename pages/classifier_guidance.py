@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory
-from viz.ui import (POST, current, leaves_data_warning, model_for, play_toggle, run_key, step_and_overlay, step_scrubber,
-                   stop_unless_finite)
+from ui.runs import run_spec
+from ui.sidebar import POST, current
+from ui.views import gamma_slider, leaves_data_warning, model_for, prepare_run, step_and_overlay
 
 s = current()
 st.title("Classifier guidance")
@@ -26,19 +26,15 @@ $\\hat{{x}}_0$ and differentiates through the denoiser. See [the post]({POST}).
 kind = st.radio("Classifier", ("classifier", "universal"), horizontal=True, key="cg_kind",
                 format_func={"classifier": "noise-aware classifier p(y | xₜ)",
                              "universal": "clean classifier on x̂₀ (universal)"}.get)
-gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, 3.0, 0.5, key="gamma"))
-model = model_for(s, kind)
-key = run_key(s, kind, gamma, model=model)
-traj = cached_trajectory(*key)
-stop_unless_finite(traj)
-step = step_scrubber(traj.steps)
-play = play_toggle()
-k = min(step, traj.steps - 1)
+gamma = gamma_slider()
+spec = run_spec(s, kind, gamma, model=model_for(s, kind))
+run = prepare_run(spec)
+traj, k = run.traj, run.k
 c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
 c2.metric("‖model direction‖", f"{np.linalg.norm(traj.x0_uncond[k, 0] - traj.x[k, 0]):.3f}")
 c3.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classifier_shift[k, 0]):.3f}")
 leaves_data_warning(traj, "the classifier is pushing them toward inputs it scores highly but that look like no training image.")
-step_and_overlay(s, "classifier", kind, gamma, model, k, play, filename="classifier-guidance.gif",
+step_and_overlay(spec, "classifier", s.projection, k, run.play, filename="classifier-guidance.gif",
                  caption="Each small change to the prediction changes the next prediction too: the paths drift "
                          "apart step by step.")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from viz.cache import highdim_facts, highdim_png
-from viz.ui import current
+from ui.cache import highdim_facts, highdim_png
+from ui.sidebar import current
 
 st.title("Why the 2-D pictures mislead")
 st.markdown(

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from viz.lecture import LECTURE_GAMMA, SLIDES, slide_picture
-from viz.ui import current, model_for, play_toggle, run_key
+from ui.lecture import slide_picture, slide_spec
+from ui.sidebar import current
+from ui.views import model_for, play_toggle
+from viz.lecture import SLIDES
 
 POSITION = "lecture_slide"
 LARGE_TYPE = """
@@ -34,12 +36,10 @@ forward.button("Next ▶", key="lecture_next", on_click=move, args=(1,), disable
 with st.container(key="lecture"):
     st.title(slide.title)
     st.markdown(slide.text)
-    model = model_for(s, slide.guidance)
-    key = run_key(s, slide.guidance, LECTURE_GAMMA if slide.guidance != "none" else 1.0,
-                  label=-1 if slide.guidance == "none" else s.label, model=model)
+    spec = slide_spec(s, slide, model_for(s, slide.guidance))
     _, middle, _ = st.columns([1, 6, 1])
     try:
-        middle.image(slide_picture(slide, key, s.projection, play), width="stretch",
+        middle.image(slide_picture(slide, spec, s.projection, play), width="stretch",
                      output_format="GIF" if play and slide.figure != "overlay" else "PNG")
     except ValueError as e:
         middle.error(f"This figure cannot be drawn: {e}")

@@ -3,8 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from viz.cache import cached_trajectory, noising_png
-from viz.ui import POST, current, export_command, model_for, play_toggle, run_key, show_view, step_scrubber, stop_unless_finite
+from ui.cache import noising_png
+from ui.runs import export_command, run_spec
+from ui.sidebar import POST, current
+from ui.views import command_expander, model_for, prepare_run, show_view
+from viz.projection import for_whole_paths
 
 s = current()
 st.title("How a diffusion model samples")
@@ -42,14 +45,9 @@ except ValueError as e:
 st.header("Sampling, one step at a time")
 conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
                           help="off: unconditional sampling (no label)")
-model = model_for(s, "none")
-label = s.label if conditional else -1
-key = run_key(s, "none", 1.0, label=label, model=model)
-traj = cached_trajectory(*key)
-stop_unless_finite(traj)
-step = step_scrubber(traj.steps)
-play = play_toggle()
-k = min(step, traj.steps - 1)
+spec = run_spec(s, "none", 1.0, label=s.label if conditional else -1, model=model_for(s, "none"))
+run = prepare_run(spec)
+traj, k, play = run.traj, run.k, run.play
 move = np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0])
 c1, c2, c3 = st.columns(3)
 c1.metric("timestep t", int(traj.timesteps[k]))
@@ -61,12 +59,10 @@ with left:
     build = st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), index=2, horizontal=True, key="build")
     stages = {"prediction": ("prediction",), "+ small step": ("prediction", "step"),
               "+ fresh noise": ("prediction", "step", "noise")}[build]
-    show_view("step", key, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
+    show_view("step", spec, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
 with right:
     st.subheader("5 · The whole trajectory")
-    show_view("trajectory", key, "pca" if s.projection == "plane" else s.projection, step, play,
-              filename="trajectory.gif")
+    show_view("trajectory", spec, for_whole_paths(s.projection), run.step, play, filename="trajectory.gif")
     st.caption("The path of xₜ with the prediction x̂₀ of every step: early predictions are blurry "
                "averages of many possible results, late ones a single sharp sample.")
-with st.expander("The same GIFs from the command line"):
-    st.code(export_command(s, "trajectory", "none", 1.0, label, model), language="bash")
+command_expander(export_command(spec, "trajectory", for_whole_paths(s.projection)), "The same GIFs from the command line")

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from viz.cache import cached_trajectory
+from ui.cache import cached_trajectory
+from ui.runs import run_spec
+from ui.sidebar import current
+from ui.views import gamma_slider, model_for, play_toggle, show_view, step_scrubber
 from viz.lecture import construction_kind
-from viz.ui import current, model_for, play_toggle, run_key, show_view, step_scrubber
 
 GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")
 SIDES = (("left", "cfg", 1.0), ("right", "cfg", 5.0))  # (name, default method, default γ)
@@ -25,16 +27,15 @@ play = play_toggle()
 for column, (side, method, gamma) in zip(st.columns(2, gap="large"), SIDES):
     with column:
         guidance = st.selectbox("Guidance method", GUIDED, index=GUIDED.index(method), key=f"sbs_{side}_guidance")
-        gamma = float(st.slider("Guidance scale γ", 0.0, 10.0, gamma, 0.5, key=f"sbs_{side}_gamma"))
-        model = model_for(s, guidance)
-        key = run_key(s, guidance, gamma, model=model)
+        gamma = gamma_slider(f"sbs_{side}_gamma", gamma)
+        spec = run_spec(s, guidance, gamma, model=model_for(s, guidance))
         try:
-            traj = cached_trajectory(*key)
+            traj = cached_trajectory(spec)
         except ValueError as e:
             st.error(f"This run cannot be sampled: {e}")
             continue
         kind = construction_kind(traj) if view == "construction" else "paths"
         projection = s.projection if view == "construction" else "pca_data"
         st.subheader(f"{guidance}, γ = {gamma:g}")
-        show_view(kind, key, projection, min(step, traj.steps - 1) if view == "construction" else step, play,
+        show_view(kind, spec, projection, min(step, traj.steps - 1) if view == "construction" else step, play,
                   filename=f"{side}-{guidance}-{kind}.gif", key=f"sbs_{side}_gif")

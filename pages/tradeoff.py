@@ -2,19 +2,19 @@
 
 import streamlit as st
 
-from models.data import load_dataset
 from models.guidance import GUIDANCE_NAMES
-from models.registry import WeightsError
-from viz.cache import cached_trajectory, curves_png, evaluation_row, tilted_png
-from viz.tradeoff import (CLEAN, DEFAULT_GAMMAS, METRIC_HELP, TILT_GAMMAS, blob_shares, data_reference,
-                          describe_blobs, findings, points_at)
-from viz.ui import current, model_for
+from models.tilt import CLEAN
+from models.tradeoff import DEFAULT_GAMMAS
+from ui.cache import curves_png, tilted_png
+from ui.runs import Sweep, evaluate_command
+from ui.sidebar import current
+from ui.tradeoff import blob_summary, ignores_gamma, measure, show_findings, tilt_specs
+from ui.views import model_for
+from viz.tradeoff import METRIC_HELP
 
 GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")  # every method with a scale γ
 SAMPLE_CHOICES = (100, 200, 500, 1000, 2000)
 NOISE_LEVELS = (CLEAN, 50, 150, 300, 500, 700)
-TILT_BATCH = 400
-VERDICTS = {"agrees": "✅ agrees", "partly": "◐ partly", "differs": "✗ differs", "note": "ℹ️ the toy only"}
 
 s = current()
 st.title("The guidance trade-off")
@@ -40,29 +40,16 @@ guidance = left.selectbox("Guidance method", GUIDED, key="tradeoff_guidance")
 samples = int(right.select_slider("Samples per γ", SAMPLE_CHOICES, value=SAMPLE_CHOICES[0], key="tradeoff_samples",
                                   help="more samples give smoother curves and take longer (about linearly)"))
 model = model_for(s, guidance)
-settings = (s.data, model, s.sampler, s.steps, guidance)
-
-bar = st.progress(0.0)
-rows = []
-try:
-    for i, g in enumerate(DEFAULT_GAMMAS):
-        bar.progress(i / len(DEFAULT_GAMMAS), text=f"Sampling and measuring γ = {g:g} ({i + 1} of {len(DEFAULT_GAMMAS)})…")
-        rows.append(evaluation_row(*settings, g, samples, s.seed))
-except (ValueError, WeightsError) as e:
-    bar.empty()
-    st.error(f"This method cannot be evaluated with these settings: {e}")
-    st.stop()
-bar.empty()
-
-st.image(curves_png(*settings, DEFAULT_GAMMAS, samples, s.seed), width="stretch", output_format="PNG")
+sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed)
+rows = measure(sweep, DEFAULT_GAMMAS)
+st.image(curves_png(sweep, DEFAULT_GAMMAS), width="stretch", output_format="PNG")
 st.caption(f"{samples} samples per γ; sampling took {sum(r['seconds'] for r in rows):.1f} s in all. "
            "Dashed: the training data's own score, what a perfect sampler would reach.")
-if all(r[m] == rows[0][m] for r in rows for m in ("accuracy", "diversity", "nearest_train")):
+if ignores_gamma(rows):
     st.info(f"Every γ gives the same samples: {guidance} does not use the scale γ (it has its own setting).")
 
 st.subheader("Where the toy agrees with the papers, and where it does not")
-for f in findings(rows, data_reference(s.data)):
-    st.markdown(f"**{VERDICTS.get(f.verdict, f.verdict)} · {f.claim}.** {f.evidence}")
+show_findings(rows, s.data)
 st.markdown(
     """
 Why a toy can differ: an 8x8 digit or a 2-D point is easy to get right, so accuracy is near its
@@ -75,9 +62,7 @@ images; Saharia et al., arXiv 2205.11487).
 with st.expander("The numbers"):
     st.dataframe([{k: r[k] for k in ("gamma", "accuracy", "diversity", "nearest_train", "finite", "seconds")}
                   for r in rows], hide_index=True)
-    st.code(f"python -m models.evaluate --data {s.data} --model {model} --sampler {s.sampler} --steps {s.steps} "
-            f"--guidance {guidance} --gammas {','.join(f'{g:g}' for g in DEFAULT_GAMMAS)} --samples {samples} "
-            f"--seed {s.seed}", language="bash")
+    st.code(evaluate_command(sweep, DEFAULT_GAMMAS), language="bash")
 
 st.header("What guidance aims at")
 if s.data != "gmm2d":
@@ -99,10 +84,7 @@ is applied at every noise level, and those tilts do not add up to the tilt of th
 t = int(st.select_slider("Noise level", NOISE_LEVELS, value=CLEAN, key="tradeoff_t",
                          format_func=lambda v: "clean data" if v == CLEAN else f"t = {v}",
                          help="the dots at a noise level are the canvases x_t of the sampler's step nearest to it"))
-label = s.label
-st.image(tilted_png(model, s.sampler, guidance, TILT_GAMMAS, label, s.steps, s.seed, t, TILT_BATCH), width="stretch",
-         output_format="PNG")
+specs = tilt_specs(s, guidance, model)
+st.image(tilted_png(specs, t), width="stretch", output_format="PNG")
 if t == CLEAN:
-    top = TILT_GAMMAS[-1]
-    final = points_at(cached_trajectory("gmm2d", model, s.sampler, guidance, top, label, s.steps, s.seed, TILT_BATCH), t)[0]
-    st.markdown(describe_blobs(blob_shares(final, label, top), top, load_dataset("gmm2d").class_names[label]))
+    st.markdown(blob_summary(specs[-1]))

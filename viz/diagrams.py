@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from models.data import DATA_NAMES
+from models.data import DATA_NAMES, load_dataset
 from models.trajectory import Trajectory
 from viz.animate import Animated, PathAnimation
 from viz.geometry import check_finite, check_sample
@@ -34,31 +34,33 @@ from viz.step_diagrams import StepDiagram, TrajectoryDiagram, step_figure
 from viz.zoo_diagrams import (APGDiagram, AutoguidanceDiagram, CFGPlusPlusDiagram, IntervalDiagram, RescaleDiagram,
                               ZOO_VIEWS)
 
-ViewProjection = Projection | str
+EACH_STEP = "plane"  # what the one-step views take for the exact plane of each step (``viz.construction``)
 
 
-def run_projection(kind: str, traj: Trajectory, seed: int = 0, sample: int = 0, per_step: bool = False) -> ViewProjection:
-    """The projection called ``kind`` for a run: ``"pca"`` fitted on its x and x0_hat, ``"random"``
-    (seeded; its note quotes the distance distortion), or ``"plane"``: kept as the string for the
-    one-step views (``per_step``: the exact plane of each step), else the fixed plane through the
-    sample's x_T, its final x_0 and its mid-way prediction."""
+def run_projection(kind: str, traj: Trajectory, seed: int = 0, sample: int = 0) -> Projection:
+    """The fixed projection called ``kind`` for a whole run: ``"pca"`` fitted on its x and x0_hat,
+    ``"pca_data"`` fitted on its data set, ``"random"`` (seeded; its note quotes the distance
+    distortion), or ``"plane"``: the fixed plane through the sample's x_T, its final x_0 and its
+    mid-way prediction. Raises ``ValueError`` for an unknown kind or a run without its data set."""
     dim = traj.x.shape[-1]
     points = np.concatenate([traj.x.reshape(-1, dim), traj.x0_hat.reshape(-1, dim)])
     if kind == "pca":
         return pca_projection(points)
     if kind == "pca_data":
-        from models.data import load_dataset
-
         if traj.meta.get("data") not in DATA_NAMES:
             raise ValueError("the data-set PCA needs a run that records its data set (meta['data'])")
         return pca_projection(load_dataset(str(traj.meta["data"])).x)
     if kind == "random":
         return random_projection(dim, seed, reference=points)
     if kind == "plane":
-        if per_step:
-            return "plane"
         return plane_projection(traj.x[0, sample], traj.x[-1, sample], traj.x0_hat[traj.steps // 2, sample])
     raise ValueError(f"unknown projection {kind!r}; valid: {', '.join(PROJECTION_NAMES)}")
+
+
+def _one_step(kind: str, traj: Trajectory, seed: int, sample: int) -> Projection | str:
+    """What a one-step view is drawn in: for ``"plane"`` the exact plane of each step (the views
+    take the name ``EACH_STEP`` for it), else the run's fixed ``run_projection``."""
+    return EACH_STEP if kind == "plane" else run_projection(kind, traj, seed, sample)
 
 
 def _paths(traj, projection, sample, seed, background):
@@ -71,7 +73,7 @@ def _noising(traj, projection, sample, seed, background):
 
 
 def _step(traj, projection, sample, seed, background):
-    return StepDiagram(traj, run_projection(projection, traj, seed, sample, per_step=True), sample)
+    return StepDiagram(traj, _one_step(projection, traj, seed, sample), sample)
 
 
 def _trajectory(traj, projection, sample, seed, background):
@@ -79,17 +81,17 @@ def _trajectory(traj, projection, sample, seed, background):
 
 
 def _classifier(traj, projection, sample, seed, background):
-    return ClassifierGuidanceDiagram(traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+    return ClassifierGuidanceDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
 def _cfg(traj, projection, sample, seed, background):
-    return CFGDiagram(traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+    return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
 def _zoo(method: str):
     """The builder of the construction view of zoo method ``method`` (``viz.zoo_diagrams.ZOO_VIEWS``)."""
     def build(traj, projection, sample, seed, background):
-        return ZOO_VIEWS[method](traj, sample, run_projection(projection, traj, seed, sample, per_step=True))
+        return ZOO_VIEWS[method](traj, sample, _one_step(projection, traj, seed, sample))
     return build
 
 
@@ -117,25 +119,31 @@ ANIMATION_DESCRIPTIONS: dict[str, str] = {
 
 
 def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample: int = 0, seed: int = 0,
-                   background: Optional[np.ndarray] = None) -> Animated:
+                   background: Optional[np.ndarray] = None, stages: Optional[tuple[str, ...]] = None) -> Animated:
     """The animated view ``kind`` (a key of ``ANIMATIONS``) of ``traj``.
 
     ``projection`` is ``"pca"``, ``"random"`` (seeded with ``seed``) or ``"plane"`` (the exact
-    plane of each step for the one-step views); ``background`` is data drawn under paths.
-    Raises ``ValueError`` listing the kinds for an unknown one, and for non-finite data.
+    plane of each step for the one-step views); ``background`` is data drawn under paths;
+    ``stages`` builds the ``step`` view up part by part (``viz.step_diagrams.STAGES``; all by default).
+    Raises ``ValueError`` listing the kinds for an unknown one, for stages of another view, and for
+    non-finite data.
     """
     if kind not in ANIMATIONS:
         raise ValueError(f"unknown figure kind {kind!r}; valid: {', '.join(ANIMATIONS)}")
+    if stages is not None and kind != "step":
+        raise ValueError(f"only the step view is built up in stages, not {kind!r}")
     if projection not in PROJECTION_NAMES:
         raise ValueError(f"unknown projection {projection!r}; valid: {', '.join(PROJECTION_NAMES)}")
     check_finite(traj)
     sample = check_sample(traj, sample)
     if background is not None and not np.isfinite(np.asarray(background, np.float64)).all():
         raise ValueError("the background points have non-finite values (NaN or inf)")
+    if stages is not None:
+        return StepDiagram(traj, _one_step(projection, traj, int(seed), sample), sample, stages)
     return ANIMATIONS[kind](traj, projection, sample, int(seed), background)
 
 
-__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "APGDiagram", "AutoguidanceDiagram", "CFGDiagram", "CFGPlusPlusDiagram",
+__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "EACH_STEP", "APGDiagram", "AutoguidanceDiagram", "CFGDiagram", "CFGPlusPlusDiagram",
            "ClassifierGuidanceDiagram", "IntervalDiagram", "NoisingAnimation", "RescaleDiagram", "StepDiagram",
            "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo", "make_animation",
            "noising_figure", "run_projection", "shared_pca", "step_figure"]

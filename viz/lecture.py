@@ -3,8 +3,8 @@
 ``SLIDES`` follows Dieleman's "The geometry of diffusion guidance": forward noising, the model's
 prediction, the small step, the fresh noise, the whole trajectory, classifier guidance,
 classifier-free guidance and several guidance scales. Each slide names the view of
-``viz.diagrams`` it shows and the guidance its run uses; ``slide_picture`` draws it through the
-app's caches (``viz.cache``), so a slide costs what the same view costs on its page.
+``viz.diagrams`` it shows and the guidance its run uses; ``ui.lecture.slide_picture`` draws it
+through the app's caches. ``construction_kind`` and ``view_applies`` say which views a run can draw.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from models.settings import settings_for
 from models.trajectory import Trajectory
 from viz.step_diagrams import STAGES
+from viz.zoo_diagrams import ZOO_VIEWS
 
 LECTURE_GAMMA = 3.0  # the guidance scale of the one-step guidance slides
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
@@ -68,15 +70,12 @@ def construction_kind(traj: Trajectory) -> str:
     """The view that draws how ``traj``'s guidance built its prediction: ``classifier`` where the run
     recorded a classifier direction; where it recorded both predictions, the zoo method's own view
     (``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``) for a run of that method that
-    records its settings, else ``cfg``; else ``step``."""
-    from models.guidance import ZOO_GUIDANCE
-    from models.trajectory import ZOO_META_NAMES
-
+    records its settings (``models.settings.settings_for``), else ``cfg``; else ``step``."""
     if traj.classifier_shift is not None and traj.x0_uncond is not None:
         return "classifier"
     if traj.x0_cond is not None and traj.x0_uncond is not None:
         method = traj.meta.get("guidance")
-        if method in ZOO_GUIDANCE and all(k in traj.meta for k in ZOO_META_NAMES[method]):
+        if method in ZOO_VIEWS and all(setting.name in traj.meta for setting in settings_for(str(method))):
             return str(method)
         return "cfg"
     return "step"
@@ -86,27 +85,6 @@ def view_applies(kind: str, traj: Trajectory) -> bool:
     """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: each guidance
     view (classifier, cfg and the zoo's) draws the runs whose construction it is
     (``construction_kind``); every other view draws any run."""
-    from models.guidance import ZOO_GUIDANCE
-
-    if kind in ("classifier", "cfg") or kind in ZOO_GUIDANCE:
+    if kind in ("classifier", "cfg") or kind in ZOO_VIEWS:
         return construction_kind(traj) == kind
     return True
-
-
-def slide_picture(slide: Slide, run_key: tuple, projection: str, play: bool = False) -> bytes:
-    """PNG (or, when ``play``, GIF) bytes of ``slide`` for the run ``run_key`` (the arguments of
-    ``viz.cache.cached_trajectory``; for ``"overlay"`` its gamma is replaced by each of ``OVERLAY_GAMMAS``)."""
-    from viz.cache import cached_trajectory, noising_png, overlay_png, view_frame, view_gif
-
-    if slide.figure == "noising" and not play:
-        return noising_png(None, int(run_key[7]))
-    if slide.figure == "overlay":  # a still: the paths of every gamma at once
-        keys = tuple(run_key[:4] + (g,) + run_key[5:] for g in OVERLAY_GAMMAS)
-        return overlay_png(keys, OVERLAY_GAMMAS, "pca" if projection == "plane" else projection)
-    if slide.figure == "trajectory" and projection == "plane":
-        projection = "pca"  # the exact plane changes every step; a whole path needs one view
-    if play:
-        return view_gif(slide.figure, run_key, projection)
-    steps = cached_trajectory(*run_key).steps
-    step = steps if slide.figure == "trajectory" else steps // 2
-    return view_frame(slide.figure, run_key, projection, 0, step, slide.stages)

@@ -18,6 +18,13 @@ import numpy as np
 PROJECTION_NAMES = ("pca", "pca_data", "random", "plane")
 
 
+def for_whole_paths(projection: str) -> str:
+    """The projection the app draws whole paths in (the trajectory view, the several-gamma overlay)
+    when ``projection`` is chosen: the exact plane of each step is a different plane at every
+    step, so whole paths fall back to the run's PCA; every other projection is kept."""
+    return "pca" if projection == "plane" else projection
+
+
 @dataclass(frozen=True)
 class Projection:
     """An affine map ``p -> (p - origin) @ basis.T`` from D dimensions to 2."""

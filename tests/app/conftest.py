@@ -3,12 +3,12 @@
 import pytest
 
 import models.pipeline
-import viz.cache
+import ui.cache
 
 
 @pytest.fixture
 def sample_calls(monkeypatch):
-    """The specs of every trajectory the pages sample through ``viz.cache`` (its cache emptied first:
+    """The specs of every trajectory the pages sample through ``ui.cache`` (its cache emptied first:
     runs cached by earlier tests would not be sampled again)."""
     calls = []
     real = models.pipeline.run
@@ -17,6 +17,6 @@ def sample_calls(monkeypatch):
         calls.append(spec)
         return real(spec, *args, **kwargs)
 
-    monkeypatch.setattr(viz.cache, "run", counting)
-    viz.cache.cached_trajectory.clear()
+    monkeypatch.setattr(ui.cache, "run", counting)
+    ui.cache.cached_trajectory.clear()
     return calls

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import models.evaluate
 import models.pipeline
-import viz.cache
+import ui.cache
 from tests.apptest import open_page
 from viz.lecture import SLIDES
 
@@ -35,9 +35,9 @@ def evaluations(monkeypatch):
         calls.append(guidance)
         return real(data, model, sampler, steps, guidance, *args, **kwargs)
 
-    monkeypatch.setattr(models.evaluate, "evaluate", recording)
-    viz.cache.evaluation_row.clear()
-    viz.cache.curves_png.clear()
+    monkeypatch.setattr(models.evaluate, "evaluate", recording)  # ui.cache looks it up at call time
+    ui.cache.evaluation_row.clear()
+    ui.cache.curves_png.clear()
     return calls
 
 

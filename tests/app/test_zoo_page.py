@@ -8,7 +8,9 @@ import shlex
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import viz.cache
+import ui.cache
+from models.pipeline import SampleSpec
+from ui.runs import Settings, run_spec
 from tests.apptest import open_page
 
 PAGE = "pages/guidance_zoo.py"
@@ -108,11 +110,11 @@ def test_printed_command_writes_the_downloaded_gif(tmp_path):
     argv[argv.index("--out") + 1] = str(tmp_path / "cli.gif")
     assert main(argv) == 0
     kind = argv[argv.index("--figure") + 1]
-    zoo = (("apg_beta", 0.0), ("apg_eta", 0.3), ("apg_r", 1.0))
-    key = ("digits", "exact", "ddpm", "apg", 3.0, 0, 5, 0, 8, 0.0, zoo)  # viz.ui.run_key with zoo settings
-    assert viz.cache.view_gif(kind, key, "pca", 0) == (tmp_path / "cli.gif").read_bytes()
+    spec = SampleSpec(data="digits", model="exact", sampler="ddpm", guidance="apg", gamma=3.0, label=0, steps=5, seed=0,
+                      batch=8, apg_eta=0.3, apg_r=1.0, apg_beta=0.0)  # the page's run
+    assert ui.cache.view_gif(kind, spec, "pca", 0) == (tmp_path / "cli.gif").read_bytes()
 
 
 def test_unknown_zoo_setting_is_refused():
     with pytest.raises(ValueError, match="unknown zoo settings"):
-        viz.cache.cached_trajectory("digits", "exact", "ddpm", "apg", 3.0, 0, 5, 0, 8, 0.0, (("apg_gamma", 1.0),))
+        run_spec(Settings("digits", "exact", "ddpm", 5, 0, 0, "pca"), "apg", 3.0, zoo={"apg_gamma": 1.0})

@@ -12,8 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import models.pipeline
-import viz.cache
+import ui.cache
 import viz.export
+from models.pipeline import SampleSpec
+from models.settings import GAMMA
 from models.trajectory import Trajectory
 from tests.apptest import open_page
 from tests.robustness.conftest import assert_one_line_error, call_main
@@ -101,7 +103,8 @@ def test_pages_at_the_ends_of_every_slider(page, data, model, steps, gamma, kind
     if gamma is None:
         return
     guidance = "cfg" if kind is None else kind
-    traj = viz.cache.cached_trajectory(data, model, "ddpm", guidance, gamma, 0, steps, 0, 8, 0.0)  # what the page drew
+    traj = ui.cache.cached_trajectory(SampleSpec(data=data, model=model, sampler="ddpm", guidance=guidance, gamma=gamma,
+                                                 label=0, steps=steps, seed=0, batch=8))  # what the page drew
     outside = int(outside_range(traj.samples, data_range(traj)).sum())
     warnings = [w.value for w in at.warning if "leave the data's range" in w.value]
     if outside:
@@ -137,12 +140,12 @@ def test_zoo_page_at_the_ends_of_its_sliders(method, data, steps):
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     _numbers_are_finite(at)
     assert len(at.get("image")) >= 2
-    zoo = {"cfg": (), "autoguidance": (), "rescale": (("rescale_phi", 1.0),), "cfgpp": (("cfgpp_lambda", 1.0),),
-           "apg": (("apg_beta", -0.9), ("apg_eta", 1.0), ("apg_r", 0.25)),
-           "interval": (("interval_hi", math.inf), ("interval_lo", 0.0))}[method]
-    key = (data, "neural", "ddim" if method == "cfgpp" else "ddpm", method, 1.0 if method == "cfgpp" else 10.0, 0,
-           steps, 0, 8, 0.0) + ((zoo,) if zoo else ())
-    traj = viz.cache.cached_trajectory(*key)  # what the page drew (viz.ui.run_key's layout)
+    zoo = {"cfg": {}, "autoguidance": {}, "rescale": {"rescale_phi": 1.0}, "cfgpp": {"cfgpp_lambda": 1.0},
+           "apg": {"apg_beta": -0.9, "apg_eta": 1.0, "apg_r": 0.25},
+           "interval": {"interval_hi": math.inf, "interval_lo": 0.0}}[method]
+    spec = SampleSpec(data=data, model="neural", sampler="ddim" if method == "cfgpp" else "ddpm", guidance=method,
+                      gamma=GAMMA.default if method == "cfgpp" else 10.0, label=0, steps=steps, seed=0, batch=8, **zoo)
+    traj = ui.cache.cached_trajectory(spec)  # what the page drew (CFG++ reads its λ, not γ: γ keeps its default)
     outside = int(outside_range(traj.samples, data_range(traj)).sum())
     warned = [w.value for w in at.warning if "leave the data's range" in w.value]
     assert warned == ([f"{outside} of 8 samples leave the data's range: guidance this strong overshoots the data."]
@@ -161,12 +164,12 @@ def diverging(monkeypatch):
             traj.x[-1, 0, 0] = np.nan
         return traj
 
-    monkeypatch.setattr(viz.cache, "run", run)
-    viz.cache.cached_trajectory.clear()
-    viz.cache.overlay_png.clear()
+    monkeypatch.setattr(ui.cache, "run", run)
+    ui.cache.cached_trajectory.clear()
+    ui.cache.overlay_png.clear()
     yield
-    viz.cache.cached_trajectory.clear()
-    viz.cache.overlay_png.clear()
+    ui.cache.cached_trajectory.clear()
+    ui.cache.overlay_png.clear()
 
 
 @pytest.mark.parametrize("page", ["pages/classifier_free_guidance.py", "pages/classifier_guidance.py"])

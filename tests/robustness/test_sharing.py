@@ -49,7 +49,7 @@ _PAGES_IN_A_FRESH_PROCESS = r"""
 import gc, json, sys
 from matplotlib.figure import Figure
 from streamlit.testing.v1 import AppTest
-import viz.cache
+import ui.cache
 
 pages = ["pages/sampling.py", "pages/classifier_guidance.py", "pages/classifier_free_guidance.py",
          "pages/high_dimensions.py"]
@@ -69,7 +69,7 @@ for page in pages[1:]:
         errors += [str(e.value) for e in at.exception]
 gc.collect()
 alive_with_views = sum(isinstance(o, Figure) for o in gc.get_objects())
-viz.cache._shared_view.clear()  # the views sessions share on purpose (each holds its figure)
+ui.cache._shared_view.clear()  # the views sessions share on purpose (each holds its figure)
 gc.collect()
 alive = sum(isinstance(o, Figure) for o in gc.get_objects())
 print(json.dumps({"errors": errors, "pyplot": "matplotlib.pyplot" in sys.modules,
@@ -100,7 +100,7 @@ def test_models_are_loaded_once_and_never_changed_by_the_pages():
     from streamlit.testing.v1 import AppTest
 
     from models.registry import assets_dir
-    from viz.cache import cached_bundle
+    from ui.cache import cached_bundle
 
     folder = str(assets_dir())
     bundle = cached_bundle("digits", "neural", ("classifier",), folder)

@@ -154,8 +154,8 @@ def test_evaluate_fails_in_one_line_naming_the_file(assets_copy, capsys, monkeyp
 
 @pytest.mark.parametrize("case", BREAKS)
 def test_app_cache_falls_back_to_the_exact_model(assets_copy, monkeypatch, case):
-    """What the pages call (viz.cache.usable_model): the exact model and a message naming the file."""
-    from viz.cache import usable_model
+    """What the pages call (ui.cache.usable_model): the exact model and a message naming the file."""
+    from ui.cache import usable_model
 
     broken = _break(assets_copy, case)
     monkeypatch.setenv(ASSETS_ENV, str(assets_copy))

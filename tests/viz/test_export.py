@@ -91,14 +91,13 @@ def test_missing_or_corrupt_weights_name_the_file_and_the_fix(tmp_path, content)
 def test_page_download_equals_command_line_bytes(tmp_path, kind, guidance, projection):
     """The app's download button and `python -m viz.export` give the same GIF for the same settings."""
     from models.pipeline import SampleSpec
-    from viz.cache import GIF_FPS, GIF_FRAMES, view_gif
+    from ui.cache import GIF_FPS, GIF_FRAMES, view_gif
     from viz.export import export
 
     label = 3 if guidance != "none" else -1
-    key = ("digits", "exact", "ddpm", guidance, 2.5, label, 6, 4, 8, 0.0)  # viz.ui.run_key's layout
-    page_bytes = view_gif(kind, key, projection, 0)
     spec = SampleSpec(data="digits", model="exact", sampler="ddpm", guidance=guidance, gamma=2.5, label=label,
                       steps=6, seed=4, batch=8)
+    page_bytes = view_gif(kind, spec, projection, 0)  # the page's download: cached on the same spec
     _, cli_bytes = export(spec, kind, projection, tmp_path / "x.gif", device="cpu", frames=GIF_FRAMES, fps=GIF_FPS)
     assert page_bytes == cli_bytes == (tmp_path / "x.gif").read_bytes()
     assert gif_frame_count(cli_bytes) == (7 if kind == "trajectory" else 6)  # S + 1 path frames, S one-step frames

@@ -16,9 +16,8 @@ try:
     import matplotlib.figure  # noqa: F401
     import torch  # noqa: F401
 
-    import viz.cache  # noqa: F401  (the models, samplers and Streamlit caches)
-    import viz.diagrams  # noqa: F401  (every view)
-    import viz.ui  # noqa: F401
+    import ui.cache  # noqa: F401  (the models, samplers, every view and the Streamlit caches)
+    import ui.views  # noqa: F401
 finally:
     gc.enable()
 gc.collect()  # the imports' own cyclic garbage (a few thousand objects), so that none of it is frozen

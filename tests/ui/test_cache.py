@@ -1,0 +1,101 @@
+"""ui.cache: runs cached on their named spec (every field counts, equal specs share an entry), and
+each cached picture equal to the figure drawn directly from the same run."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import models.pipeline
+import ui.cache
+from models.data import load_dataset
+from ui.cache import GIF_FPS, GIF_FRAMES
+from ui.runs import Settings, run_spec, with_gammas
+from viz.diagrams import gamma_overlay_figure, make_animation, shared_pca
+from viz.geometry import data_range, outside_range
+from viz.mosaic import digit_rows
+from viz.mosaic import png as mosaic_png
+from viz.step_diagrams import StepDiagram
+
+S = Settings(data="gmm2d", model="exact", sampler="ddpm", steps=4, seed=1, label=1, projection="pca")
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """The specs sampled by ``ui.cache.cached_trajectory`` (its cache emptied first)."""
+    calls = []
+    real = models.pipeline.run
+
+    def counting(spec, *args, **kwargs):
+        calls.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(ui.cache, "run", counting)
+    ui.cache.cached_trajectory.clear()
+    yield calls
+    ui.cache.cached_trajectory.clear()
+
+
+def test_specs_differing_only_in_a_zoo_setting_are_two_cached_runs(runs):
+    apg = run_spec(S, "apg", 5.0, zoo={"apg_eta": 0.0})
+    other = replace(apg, apg_eta=1.0)
+    a, b = ui.cache.cached_trajectory(apg), ui.cache.cached_trajectory(other)
+    assert runs == [apg, other]
+    assert not np.array_equal(a.x, b.x)  # a different run, not the first one served again
+    assert (a.meta["apg_eta"], b.meta["apg_eta"]) == (0.0, 1.0)
+    for name, value in (("apg_r", 2.0), ("apg_beta", -0.5), ("seed", 2), ("label", 0), ("gamma", 4.0)):
+        ui.cache.cached_trajectory(replace(apg, **{name: value}))
+        assert runs[-1] == replace(apg, **{name: value}), name
+    assert len(runs) == 7
+
+
+def test_an_equal_spec_is_served_from_the_cache(runs):
+    first = ui.cache.cached_trajectory(run_spec(S, "cfg", 3, zoo={"rescale_phi": 1}))
+    again = ui.cache.cached_trajectory(run_spec(S, "cfg", 3.0, zoo={"rescale_phi": 1.0}))  # built anew, equal
+    assert len(runs) == 1 and np.array_equal(first.x, again.x)
+
+
+def test_a_bad_spec_is_refused_with_one_sentence():
+    with pytest.raises(ValueError, match="cfgpp"):
+        ui.cache.cached_trajectory(run_spec(S, "cfgpp", 3.0))  # CFG++ is defined for DDIM only
+
+
+@pytest.mark.parametrize("kind, projection", [("cfg", "plane"), ("paths", "pca_data"), ("trajectory", "random")])
+def test_view_gif_and_frames_are_the_direct_views(kind, projection):
+    spec = run_spec(S, "cfg", 2.0)
+    traj = models.pipeline.run(spec)
+    direct = make_animation(kind, traj, projection, seed=spec.seed, background=load_dataset(spec.data).x)
+    assert ui.cache.view_gif(kind, spec, projection) == direct.gif(GIF_FRAMES, GIF_FPS)
+    last = direct.num_frames - 1
+    frame = ui.cache.view_frame(kind, spec, projection, 0, 10**6)  # clamped to the last frame
+    assert frame == ui.cache._png(direct.frame(last))
+
+
+def test_a_step_frame_builds_up_in_stages():
+    spec = run_spec(S, "none", 1.0, label=-1)
+    traj = models.pipeline.run(spec)
+    for stages in (("prediction",), ("prediction", "step")):
+        direct = StepDiagram(traj, "plane", 0, stages)
+        assert ui.cache.view_frame("step", spec, "plane", 0, 2, stages) == ui.cache._png(direct.frame(2))
+    with pytest.raises(ValueError, match="only the step view"):
+        ui.cache.view_frame("cfg", run_spec(S, "cfg", 2.0), "plane", 0, 2, ("prediction",))
+
+
+def test_overlay_is_one_shared_pca_also_for_the_plane():
+    spec = run_spec(S, "cfg", 5.0)
+    specs = with_gammas(spec, (0.0, 1.0, 3.0))
+    trajs = {s.gamma: models.pipeline.run(s) for s in specs}
+    with ui.cache.DRAWING:
+        direct = ui.cache.figure_png(gamma_overlay_figure(trajs, shared_pca(trajs), background=load_dataset("gmm2d").x))
+    assert ui.cache.overlay_png(specs, "pca") == direct
+    assert ui.cache.overlay_png(specs, "plane") == direct  # whole paths fall back to the PCA
+
+
+def test_final_digits_frame_the_samples_that_left_the_data():
+    spec = run_spec(replace(S, data="digits", steps=1), "cfg", 10.0)
+    png = ui.cache.final_digits_png(spec)
+    assert png.startswith(b"\x89PNG")
+    traj = models.pipeline.run(spec)
+    out = outside_range(traj.samples, data_range(traj))
+    assert out.any()  # one step at γ = 10 overshoots
+    assert png == mosaic_png(digit_rows([traj.samples[:4], traj.samples[4:]], outside=[out[:4], out[4:]]))

@@ -1,0 +1,85 @@
+"""ui.views: the one-call run preamble (sample, refuse what cannot be drawn, scrubber, play) and
+the γ slider as ``models.settings.GAMMA`` declares it, each in a small script under AppTest
+(a script function imports what it uses itself: AppTest runs its body as a page)."""
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import models.pipeline
+import ui.cache
+from models.settings import GAMMA
+
+
+def preamble_script():
+    import streamlit as st
+
+    from ui.runs import Settings, run_spec
+    from ui.views import prepare_run
+
+    s = Settings("gmm2d", "exact", st.session_state.get("sampler_choice", "ddpm"), st.session_state.get("n", 6), 0, 1,
+                 "pca")
+    run = prepare_run(run_spec(s, st.session_state.get("method", "cfg"), 2.0))
+    st.write(f"steps={run.traj.steps} step={run.step} k={run.k} play={run.play}")
+
+
+def shown(at: AppTest) -> str:
+    return at.markdown[-1].value
+
+
+def test_prepare_run_starts_half_way_and_clamps_the_step():
+    at = AppTest.from_function(preamble_script, default_timeout=120)
+    at.run()
+    assert not at.exception and shown(at) == "steps=6 step=3 k=3 play=False"
+    at.slider(key="step").set_value(6).run()  # the final sample: one-step views show the last step
+    assert shown(at) == "steps=6 step=6 k=5 play=False"
+    at.session_state["n"] = 4
+    at.run()  # fewer steps: the scrubber is pulled back to the end
+    assert shown(at) == "steps=4 step=4 k=3 play=False" and at.slider(key="step").max == 4
+    at.toggle(key="play").set_value(True).run()
+    assert shown(at).endswith("play=True")
+
+
+def test_a_run_that_cannot_be_sampled_stops_with_one_message():
+    at = AppTest.from_function(preamble_script, default_timeout=120)
+    at.session_state["method"] = "cfgpp"  # defined for DDIM only
+    at.run()
+    assert not at.exception and len(at.error) == 1 and "cannot be sampled" in at.error[0].value
+    assert not at.markdown and not at.slider  # nothing after the message
+
+
+def test_a_diverged_run_is_refused_before_any_widget(monkeypatch):
+    real = models.pipeline.run
+
+    def diverging(spec, *args, **kwargs):
+        traj = real(spec, *args, **kwargs)
+        traj.x0_hat = np.full_like(traj.x0_hat, np.nan)
+        return traj
+
+    monkeypatch.setattr(ui.cache, "run", diverging)
+    ui.cache.cached_trajectory.clear()
+    try:
+        at = AppTest.from_function(preamble_script, default_timeout=120)
+        at.run()
+    finally:
+        ui.cache.cached_trajectory.clear()
+    assert not at.exception and len(at.error) == 1 and "diverged (NaN or inf in x0_hat)" in at.error[0].value
+    assert not at.slider
+
+
+def gamma_script():
+    import streamlit as st
+
+    from ui.views import gamma_slider
+
+    st.write(gamma_slider())
+    left, right = st.columns(2)
+    gamma_slider("other", 5.0, where=right)
+
+
+def test_the_gamma_slider_is_declared_once():
+    at = AppTest.from_function(gamma_script, default_timeout=60)
+    at.run()
+    lo, hi, step = GAMMA.slider
+    for slider, default in ((at.slider(key="gamma"), GAMMA.default), (at.slider(key="other"), 5.0)):
+        assert (slider.label, slider.min, slider.max, slider.step, slider.value) == (GAMMA.label, lo, hi, step, default)
+        assert GAMMA.paper in slider.help

@@ -1,0 +1,104 @@
+"""The runs the pages ask for, as named specs, and the command lines that repeat them (no Streamlit).
+
+A page turns the sidebar's ``Settings`` and its own widgets into a ``models.pipeline.SampleSpec``
+(``run_spec``): frozen and hashable, it is the key of every cache in ``ui.cache`` and is read by
+name everywhere (``spec.seed``, ``dataclasses.replace(spec, gamma=g)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from models.pipeline import SampleSpec
+from models.settings import GAMMA, ZOO_NAMES, replaced_by, settings_for, zoo_flags
+from models.trajectory import ARRAY_NAMES, Trajectory
+from viz.geometry import data_range, outside_range
+
+BATCH = 8  # trajectories per run on the pages; the one-sample views follow sample 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar decides."""
+
+    data: str
+    model: str
+    sampler: str
+    steps: int
+    seed: int
+    label: int
+    projection: str
+
+
+def run_spec(s: Settings, guidance: str, gamma: float, *, label: Optional[int] = None, model: Optional[str] = None,
+             sampler: Optional[str] = None, zoo: Optional[Mapping[str, float]] = None, batch: int = BATCH) -> SampleSpec:
+    """The run of the sidebar's settings ``s`` with ``guidance`` at scale ``gamma``: ``label``,
+    ``model`` and ``sampler`` override the sidebar's, ``zoo`` sets zoo settings by ``SampleSpec``
+    field name (the others keep their defaults). Raises ``ValueError`` for an unknown zoo setting.
+
+    Numbers are normalised (``float`` gamma and zoo settings, ``int`` label), so that two equal
+    specs are also one cache entry (Streamlit hashes ``3`` and ``3.0`` differently)."""
+    zoo = dict(zoo or {})
+    unknown = set(zoo) - set(ZOO_NAMES)
+    if unknown:
+        raise ValueError(f"unknown zoo settings {sorted(unknown)}; valid: {', '.join(ZOO_NAMES)}")
+    return SampleSpec(data=s.data, model=model or s.model, sampler=sampler or s.sampler, guidance=guidance,
+                      gamma=float(gamma), label=s.label if label is None else int(label), steps=int(s.steps),
+                      seed=int(s.seed), batch=int(batch), eta=0.0, **{k: float(v) for k, v in zoo.items()})
+
+
+def with_gammas(spec: SampleSpec, gammas: Sequence[float]) -> tuple[SampleSpec, ...]:
+    """The same run at each of ``gammas`` (same seed, same everything else)."""
+    return tuple(replace(spec, gamma=float(g)) for g in gammas)
+
+
+def zoo_values(spec: SampleSpec) -> dict[str, float]:
+    """The zoo settings that ``spec``'s guidance method reads (``models.settings.settings_for``), by name."""
+    return {setting.name: getattr(spec, setting.name) for setting in settings_for(spec.guidance)}
+
+
+def export_command(spec: SampleSpec, kind: str, projection: str) -> str:
+    """The ``python -m viz.export`` command line that writes view ``kind`` of ``spec`` as the
+    page's GIF download (byte for byte)."""
+    zoo = zoo_values(spec)
+    extra = f" {zoo_flags(zoo)}" if zoo else ""
+    gamma = "" if GAMMA.name in replaced_by(spec.guidance) else f" --gamma {spec.gamma:g}"  # CFG++ reads its λ instead
+    return (f"python -m viz.export --data {spec.data} --model {spec.model} --sampler {spec.sampler} "
+            f"--guidance {spec.guidance}{gamma} --label {spec.label} --steps {spec.steps} "
+            f"--seed {spec.seed} --batch {spec.batch}{extra} --projection {projection} --figure {kind} --out {kind}.gif")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The settings of a trade-off measurement (``models.evaluate.evaluate``) but its gammas:
+    ``samples`` samples, spread over every class, from one seed."""
+
+    data: str
+    model: str
+    sampler: str
+    steps: int
+    guidance: str
+    samples: int
+    seed: int
+
+
+def evaluate_command(sweep: Sweep, gammas: Sequence[float]) -> str:
+    """The ``python -m models.evaluate`` command line that measures the same rows."""
+    return (f"python -m models.evaluate --data {sweep.data} --model {sweep.model} --sampler {sweep.sampler} "
+            f"--steps {sweep.steps} --guidance {sweep.guidance} --gammas {','.join(f'{g:g}' for g in gammas)} "
+            f"--samples {sweep.samples} --seed {sweep.seed}")
+
+
+def non_finite_parts(traj: Trajectory) -> list[str]:
+    """Names of the trajectory's float arrays that hold NaN or inf (empty when all is finite)."""
+    arrays = {name: getattr(traj, name) for name in ARRAY_NAMES if getattr(traj, name) is not None}
+    return [name for name, a in arrays.items() if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all()]
+
+
+def samples_off_data(traj: Trajectory) -> np.ndarray:
+    """(B,) bool: the final samples that left the data's range (``viz.geometry.outside_range``);
+    a sample that is not finite has left it too."""
+    return outside_range(traj.samples, data_range(traj)) | ~np.isfinite(traj.samples).all(axis=-1)

@@ -1,0 +1,149 @@
+"""The guidance zoo page's controls and pictures: each method's sliders derived from its declared
+settings (``models.settings``), its numbers at one step, and its final digits beside plain CFG's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from models.pipeline import SampleSpec
+from models.settings import GAMMA, GROUPS, SETTINGS, Setting, settings_for
+from models.trajectory import Trajectory
+from ui.cache import final_digits_png
+from ui.runs import Settings, run_spec
+from ui.views import gamma_slider
+from viz.zoo_diagrams import sigma_of
+
+METHODS = {
+    "cfg": "CFG (the reference)",
+    "rescale": "CFG rescale",
+    "apg": "Adaptive projected guidance (APG)",
+    "interval": "Guidance in a limited interval",
+    "autoguidance": "Autoguidance",
+    "cfgpp": "CFG++",
+}
+ABOUT = {
+    "cfg": "Start at the unconditional prediction $D_u$ and go γ times the difference $D_c - D_u$ "
+           "(Ho & Salimans, arXiv 2207.12598). Every method below changes one part of this construction.",
+    "rescale": "Large γ inflates the spread of the guided prediction, and images over-saturate. CFG rescale "
+               "(Lin et al., arXiv 2305.08891) scales the CFG prediction, toward or away from the origin, until "
+               "its standard deviation matches the conditional prediction's, then mixes that with plain CFG by φ "
+               "(φ = 0 is CFG).",
+    "apg": "APG (Sadat et al., arXiv 2410.02416) splits the guidance difference into a part along the conditional "
+           "prediction $D_c$ (which mostly raises contrast and saturation) and a part orthogonal to it (which "
+           "mostly adds detail), and keeps only η of the parallel part. Optionally the difference is clipped to a "
+           "norm r and averaged over steps with momentum β (the paper uses negative β). η = 1 with no clipping and "
+           "no momentum is CFG.",
+    "interval": "Kynkäänniemi et al. (arXiv 2404.07724) found guidance harmful at the highest noise levels (it "
+                "collapses diversity) and useless at the lowest, so they guide only while the noise level σ lies in "
+                "an interval, and sample plainly conditionally elsewhere.",
+    "autoguidance": "Karras et al. (arXiv 2406.02507) replace the unconditional prediction by the conditional "
+                    "prediction of a weaker model of the same kind, and extrapolate away from its mistakes: "
+                    "$D_{weak} + γ (D_{main} - D_{weak})$. Here the weak network is a smaller, shorter-trained MLP "
+                    "(`assets/`); the exact model's weak twin is the exact denoiser of blurred data.",
+    "cfgpp": "CFG++ (Chung et al., arXiv 2406.08070) interpolates instead of extrapolating, with λ in [0, 1], "
+             "and takes the DDIM step's re-noising direction from the unconditional noise estimate instead of the "
+             "guided one. It is defined for DDIM, so this page samples it with DDIM whatever the sidebar says.",
+}
+#: widget keys that predate the declaration (pages and tests know them); the others are ``zoo_<name or group>``
+WIDGET_KEYS = {"rescale_phi": "zoo_phi", "cfgpp_lambda": "zoo_lambda"}
+SAMPLERS = {"cfgpp": "ddim"}  # methods defined for one sampler only
+
+
+@dataclass(frozen=True)
+class ZooChoice:
+    """What the zoo page's sliders decided: the run and its scale as the page writes it (``γ = 3``, ``λ = 0.6``)."""
+
+    spec: SampleSpec
+    scale: float  # γ, or the setting the method reads instead of it (CFG++'s λ)
+    scale_text: str
+
+
+def widget_key(name: str) -> str:
+    """The widget key of a setting (or of a group of settings, e.g. ``interval``)."""
+    return WIDGET_KEYS.get(name, f"zoo_{name}")
+
+
+def _help(setting: Setting) -> str:
+    return f"{setting.help} ({setting.paper})" if setting.paper else setting.help
+
+
+def setting_widget(setting: Setting, where) -> float:
+    """One setting's slider (``slider``) or select slider (``choices``), as declared."""
+    if setting.choices is not None:
+        return float(where.select_slider(setting.label, setting.choices, value=setting.default,
+                                         key=widget_key(setting.name), format_func=setting.format, help=_help(setting)))
+    lo, hi, step = setting.slider
+    return float(where.slider(setting.label, lo, hi, setting.default, step, key=widget_key(setting.name),
+                              help=_help(setting)))
+
+
+def group_widget(group: str, where) -> dict[str, float]:
+    """One range slider for a group of settings (the interval's two ends), over the last end's choices."""
+    lo, hi = (SETTINGS[name] for name in GROUPS[group])
+    values = where.select_slider(hi.label, hi.choices, value=(lo.default, hi.default), key=widget_key(group),
+                                 format_func=hi.format, help=_help(hi))
+    return {lo.name: float(values[0]), hi.name: float(values[1])}
+
+
+def zoo_controls(s: Settings, method: str, model: str) -> ZooChoice:
+    """Draw ``method``'s sliders in three columns: the scale first (γ, or the setting the method
+    reads instead, CFG++'s λ), then its own settings (``models.settings.settings_for``) in the other
+    two; return the run they describe (with the method's sampler where it has only one)."""
+    cols = st.columns(3)
+    own = settings_for(method)
+    scale = next((x for x in own if x.replaces == GAMMA.name), None)
+    values: dict[str, float] = {}
+    if scale is None:
+        gamma = value = gamma_slider("zoo_gamma", where=cols[0])
+        text = f"γ = {gamma:g}"
+    else:
+        gamma, value = GAMMA.default, setting_widget(scale, cols[0])  # gamma is not read: its default
+        values[scale.name] = value
+        text = f"{scale.label.split()[0]} = {value:g}"
+    drawn: list[str] = []
+    for setting in (x for x in own if x is not scale):
+        if setting.group in drawn:
+            continue
+        where = cols[1 + len(drawn) % 2]
+        drawn.append(setting.group or setting.name)
+        values.update(group_widget(setting.group, where) if setting.group else {setting.name: setting_widget(setting, where)})
+    sampler = SAMPLERS.get(method, s.sampler)
+    if sampler != s.sampler:
+        st.info(f"{METHODS[method]} is sampled with {sampler.upper()} (η = 0) here; the sidebar's sampler "
+                f"({s.sampler}) is used by the other methods.")
+    return ZooChoice(run_spec(s, method, gamma, model=model, sampler=sampler, zoo=values), value, text)
+
+
+def show_numbers(traj: Trajectory, k: int, choice: ZooChoice) -> None:
+    """Timestep, noise level and how far the method's prediction lies from plain CFG's at step ``k``."""
+    method, gamma = choice.spec.guidance, choice.scale
+    d_u, d_c, guided = traj.x0_uncond[k, 0], traj.x0_cond[k, 0], traj.x0_hat[k, 0]
+    cfg_point = d_u + gamma * (d_c - d_u)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("timestep t", int(traj.timesteps[k]))
+    c2.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
+    if method == "cfg":
+        c3.metric("‖γ (D_c − D_u)‖", f"{np.linalg.norm(cfg_point - d_u):.3f}")
+    elif method == "cfgpp":
+        c3.metric("‖λ (D_c − D_u)‖", f"{np.linalg.norm(guided - d_u):.3f}")
+    else:
+        c3.metric("‖x̂₀ − plain CFG's x̂₀‖", f"{np.linalg.norm(guided - cfg_point):.3f}",
+                  help="how far this method's prediction lies from what CFG would predict from the same two predictions")
+
+
+def show_final_digits(s: Settings, choice: ZooChoice) -> None:
+    """The method's eight final digits above plain CFG's from the same noise: at the same scale,
+    or (for CFG itself) at γ = 1, conditional sampling."""
+    spec = choice.spec
+    other_gamma = 1.0 if spec.guidance == "cfg" else choice.scale
+    other = run_spec(s, "cfg", other_gamma, model=spec.model, sampler=spec.sampler)
+    st.subheader("The eight final samples")
+    st.markdown(f"**{METHODS[spec.guidance]}**, {choice.scale_text}")
+    st.image(final_digits_png(spec), width="stretch", output_format="PNG")
+    st.markdown(f"**Plain CFG**, γ = {other_gamma:g}{' (conditional sampling)' if other_gamma == 1 else ''}")
+    st.image(final_digits_png(other), width="stretch", output_format="PNG")
+    st.caption("Both from the same noise. A vermilion frame marks a sample that left the data's range. "
+               "Saturated, blotchy digits at large γ are what rescale and APG were made to avoid.")
