@@ -103,13 +103,6 @@ def test_points_at_picks_the_nearest_step():
     assert t == int(traj.timesteps[2]) and np.array_equal(mid, traj.x[2])
 
 
-def test_mixture_density_is_a_density_at_every_noise_level():
-    xx, yy = grid(((-6.0, 6.0), (-6.0, 6.0)), 400)
-    for t in (CLEAN, 0, 300, 999):
-        dens = mixture_density(GMM, xx, yy, float(SCHEDULE.abar(t)))
-        assert dens.min() >= 0 and dens.sum() * cell_area(xx, yy) == pytest.approx(1.0, abs=1e-6)
-
-
 @pytest.mark.parametrize("t", [CLEAN, 150])
 def test_tilt_view_holds_each_gammas_numbers(t):
     points = {3.0: exact_class_samples(2, 100, seed=1), 0.0: exact_class_samples(2, 100, seed=2)}

@@ -344,3 +344,19 @@ def test_euler_and_heun_on_the_closed_form_ode(schedule):
         assert 1.6 < err["euler", steps] / err["euler", 2 * steps] < 2.2
         assert 3.6 < err["heun", steps] / err["heun", 2 * steps] < 4.4
         assert err["heun", steps] < err["euler", steps] / 5
+
+
+def test_get_sampler_lists_valid_names():
+    for name in SAMPLER_NAMES:
+        assert callable(get_sampler(name))
+    with pytest.raises(ValueError) as err:
+        get_sampler("euler_a")
+    for name in SAMPLER_NAMES:
+        assert name in str(err.value)
+
+
+@pytest.mark.parametrize("eta", [-0.1, 1.5, float("nan"), float("inf")])
+def test_ddim_eta_outside_the_declared_range_raises(schedule, gmm, eta):
+    x_T = torch.zeros(2, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="eta"):
+        sample_ddim(gmm, x_T, schedule.timesteps(3), None, generator=torch.Generator().manual_seed(0), eta=eta)
