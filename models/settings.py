@@ -38,6 +38,7 @@ class Setting:
     choices: Optional[tuple[float, ...]] = None  # ... or the values of a select_slider
     group: Optional[str] = None  # settings that share one flag (--GROUP LO,HI), e.g. the interval's two ends
     replaces: Optional[str] = None  # a general setting the method reads this one instead of (CFG++'s λ: gamma)
+    inf_text: str = "∞"  # how a page shows the value inf (APG's r: "off")
 
     def __post_init__(self) -> None:
         if (self.slider is None) == (self.choices is None):
@@ -83,10 +84,8 @@ class Setting:
         return float(value)
 
     def format(self, value: float) -> str:
-        """How a page shows a value: ``inf`` as ``∞`` (APG's r: ``off``)."""
-        if math.isinf(value):
-            return "off" if self.name == "apg_r" else "∞"
-        return f"{value:g}"
+        """How a page shows a value: ``inf`` as ``inf_text``, others as ``%g``."""
+        return self.inf_text if math.isinf(value) else f"{value:g}"
 
     def help_text(self) -> str:
         """The command line's ``--help`` text: help, range, paper and default."""
@@ -121,7 +120,7 @@ ZOO_SETTINGS = (
             "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(0.0, 1.0, 0.1)),
     Setting("apg_r", "apg", math.inf, 0.0, math.inf, "r (clip the difference to this norm)",
             "APG: clip the guidance difference to this norm; inf turns clipping off.", "arXiv 2410.02416",
-            lo_open=True, choices=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf)),
+            lo_open=True, choices=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf), inf_text="off"),
     Setting("apg_beta", "apg", 0.0, -1.0, 1.0, "β (momentum across steps)",
             "APG: momentum of the guidance difference across steps (the paper uses negative values).",
             "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),

@@ -108,6 +108,11 @@ def test_zoo_flags_give_back_the_same_settings(values):
     assert all(parsed[k] == v for k, v in defaults().items() if k not in values)
 
 
+def test_pages_show_inf_as_declared():
+    assert SETTINGS["apg_r"].format(math.inf) == "off" and SETTINGS["interval_hi"].format(math.inf) == "∞"
+    assert SETTINGS["apg_r"].format(0.25) == "0.25"
+
+
 def test_zoo_flags_spell_each_flag_once():
     assert zoo_flags({"apg_eta": 0.5, "apg_r": math.inf}) == "--apg-eta 0.5 --apg-r inf"
     assert zoo_flags({"interval_lo": 0.3, "interval_hi": 5.0, "rescale_phi": 1.0}) == "--rescale-phi 1 --interval 0.3,5"
