@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 import ui.cache
 from models.pipeline import SampleSpec
-from ui.runs import Settings, run_spec
 from tests.apptest import open_page
+from ui.runs import Settings, run_spec
+from viz.export import main
 
 PAGE = "pages/guidance_zoo.py"
 METHODS = ["cfg", "rescale", "apg", "interval", "autoguidance", "cfgpp"]
@@ -99,8 +100,6 @@ def test_the_papers_identities_in_the_pages_numbers():
 
 def test_printed_command_writes_the_downloaded_gif(tmp_path):
     """The command in the page's expander, run as printed, writes the GIF the download button gives."""
-    from viz.export import main
-
     at = choose(zoo_app(steps=5), "apg")
     at.slider(key="zoo_apg_eta").set_value(0.3)
     at.select_slider(key="zoo_apg_r").set_value(1.0).run()

@@ -1,5 +1,6 @@
 """The app in a real browser: every page loads without an exception or error, shows images, the
-guidance pages rerun when the γ slider moves, and the lecture's Next button turns the slide.
+pages' icons are drawn, the guidance pages rerun when the γ slider moves, and the lecture's Next
+button turns the slide.
 Screenshots go to tests/browser/screenshots/ (git-ignored).
 
 Starts ``streamlit run app.py`` itself on a free port and drives Debian's Chromium (/usr/bin/chromium,
@@ -71,6 +72,13 @@ def test_every_page_in_the_browser(server, page):
         link = browser.nav_link(page, app_page)
         assert link.count() == 1, f"no sidebar link {app_page.title!r}: {links.all_inner_texts()}"
         assert urlparse(link.get_attribute("href")).path == "/" + app_page.path
+    # Each link's icon is a glyph of Streamlit's bundled Material Symbols font (an emoji showed as an
+    # empty box in Debian's Chromium); a name the font lacks would show as its text, many ems wide.
+    icons = page.evaluate("""async () => { await document.fonts.ready;
+        return [...document.querySelectorAll('[data-testid="stSidebarNav"] a [data-testid="stIconMaterial"]')]
+            .map(e => [e.textContent, e.getBoundingClientRect().width / parseFloat(getComputedStyle(e).fontSize)]); }""")
+    assert len(icons) == len(browser.PAGES), icons
+    assert all(0.5 <= ems <= 1.5 for _, ems in icons), f"icons not drawn as one glyph each: {icons}"
 
     for app_page in others:
         browser.click_nav(page, app_page, PAGE_S)

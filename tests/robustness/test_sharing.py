@@ -12,8 +12,11 @@ import subprocess
 import sys
 
 import torch
+from streamlit.testing.v1 import AppTest
 
+from models.registry import assets_dir
 from tests.robustness.conftest import ROOT
+from ui.cache import cached_bundle
 
 APP_CODE = ["app.py", "pages", "viz", "models"]
 
@@ -97,11 +100,6 @@ def _fingerprint(module: torch.nn.Module) -> str:
 
 
 def test_models_are_loaded_once_and_never_changed_by_the_pages():
-    from streamlit.testing.v1 import AppTest
-
-    from models.registry import assets_dir
-    from ui.cache import cached_bundle
-
     folder = str(assets_dir())
     bundle = cached_bundle("digits", "neural", ("classifier",), folder)
     nets = {"denoiser": bundle.denoiser, "classifier": bundle.log_prob}

@@ -12,6 +12,7 @@ import models.evaluate
 import viz.export
 from models.pipeline import SampleSpec, run
 from models.settings import GAMMA, ZOO_NAMES, settings_for
+from ui.cache import GIF_FPS, GIF_FRAMES
 from ui.runs import (BATCH, Settings, Sweep, evaluate_command, export_command, non_finite_parts, run_spec,
                      samples_off_data, with_gammas, zoo_values)
 
@@ -85,8 +86,6 @@ CASES = [
 def test_the_printed_export_command_samples_the_very_same_spec(kind, projection, spec, monkeypatch):
     """The command, run as printed, builds the page's spec and view, at the page's GIF frames and fps:
     so it writes the page's GIF byte for byte (tests/viz/test_export.py compares the bytes)."""
-    from ui.cache import GIF_FPS, GIF_FRAMES
-
     assert _parsed_by_export(export_command(spec, kind, projection), monkeypatch) == \
         (spec, kind, projection, GIF_FRAMES, GIF_FPS)
 

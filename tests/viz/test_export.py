@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.pipeline import SampleSpec
 from models.trajectory import Trajectory
-from viz.export import main
+from ui.cache import GIF_FPS, GIF_FRAMES, view_gif
+from viz.export import export, main
 from viz.gif import gif_frame_count
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,10 +92,6 @@ def test_missing_or_corrupt_weights_name_the_file_and_the_fix(tmp_path, content)
                                                       ("classifier", "classifier", "random")])
 def test_page_download_equals_command_line_bytes(tmp_path, kind, guidance, projection):
     """The app's download button and `python -m viz.export` give the same GIF for the same settings."""
-    from models.pipeline import SampleSpec
-    from ui.cache import GIF_FPS, GIF_FRAMES, view_gif
-    from viz.export import export
-
     label = 3 if guidance != "none" else -1
     spec = SampleSpec(data="digits", model="exact", sampler="ddpm", guidance=guidance, gamma=2.5, label=label,
                       steps=6, seed=4, batch=8)

@@ -7,6 +7,7 @@ from models.pipeline import SampleSpec, run
 from models.registry import ASSETS_ENV
 from viz.diagrams import ANIMATIONS
 from viz.export import export
+from viz.export import main as export_main
 from viz.lecture import SLIDES, construction_kind, view_applies
 from viz.lecture_gifs import main
 
@@ -58,8 +59,6 @@ def test_make_gifs_draws_each_zoo_method_with_its_own_view(tmp_path, capsys):
 
 
 def test_export_command_draws_a_zoo_view(tmp_path):
-    from viz.export import main as export_main
-
     out = tmp_path / "apg.gif"
     assert export_main(["--data", "gmm2d", "--model", "exact", "--guidance", "apg", "--apg-eta", "0.5", "--steps", "3",
                         "--batch", "2", "--projection", "plane", "--figure", "apg", "--frames", "3", "--out", str(out)]) == 0
