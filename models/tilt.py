@@ -6,12 +6,12 @@ exact class posterior (``models.exact``). gamma = 0 gives ``p_t(x)``, gamma = 1 
 2105.05233, Sec. 4; Ho & Salimans, arXiv 2207.12598, Sec. 3). Timestep ``t = -1`` (``CLEAN``) is
 the clean data (``Schedule.abar``).
 
-Numbers only (numpy and torch): ``viz.tradeoff.tilted_figure`` draws a ``TiltView``.
+Numbers only (numpy and torch): ``viz.tradeoff.tilted_figure`` draws a ``TiltView``
+(``models.tilt_view``, re-exported here, holds no torch, so the figure does not load it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Optional
 
 import numpy as np
@@ -20,11 +20,8 @@ import torch
 from models.data import GaussianMixture2D, make_gmm2d, mixture_density
 from models.exact import exact_gmm2d_denoiser
 from models.schedule import Schedule, make_schedule
+from models.tilt_view import CLEAN, Blob, Limits, TiltPanel, TiltView
 from models.trajectory import Trajectory
-
-CLEAN = -1  # the timestep index of the clean data (abar = 1)
-
-Limits = tuple[tuple[float, float], tuple[float, float]]
 
 
 def _check_tilt(label: int, gamma: float, t: int, gmm: GaussianMixture2D, schedule: Schedule) -> None:
@@ -127,16 +124,6 @@ def points_at(traj: Trajectory, t: int) -> tuple[np.ndarray, int]:
     return traj.x[i], int(traj.timesteps[i])
 
 
-@dataclass(frozen=True)
-class Blob:
-    """One mixture component of the guided class at noise level t: where it sits, the share of the
-    sampler's points nearest to it and the share of the tilted density's mass nearest to it."""
-
-    centre: np.ndarray  # (2,)
-    points: float
-    density: float
-
-
 def blob_shares(points: np.ndarray, label: int, gamma: float, t: int = CLEAN, n: int = 200,
                 gmm: Optional[GaussianMixture2D] = None, schedule: Optional[Schedule] = None) -> list[Blob]:
     """For each component of class ``label``: the share of ``points`` (N, 2) and of the tilted
@@ -160,35 +147,6 @@ def blob_shares(points: np.ndarray, label: int, gamma: float, t: int = CLEAN, n:
 
 
 # ----------------------------------------------------------------------------- one view's numbers
-
-@dataclass(frozen=True)
-class TiltPanel:
-    """One gamma of a ``TiltView``: the sampler's points (N, 2), the tilted density on the view's
-    grid, the level of its densest 90 %, the share of points inside it, and (blobs apart) the blobs."""
-
-    gamma: float
-    points: np.ndarray
-    density: np.ndarray
-    level: float
-    share: float
-    blobs: tuple[Blob, ...]
-
-
-@dataclass(frozen=True)
-class TiltView:
-    """What ``viz.tradeoff.tilted_figure`` draws: the grid over ``limits``, the untilted density
-    ``base`` on it, and one ``TiltPanel`` per gamma (ascending). ``separated``: the blobs are still
-    apart at t, so their shares mean something."""
-
-    label: int
-    t: int
-    limits: Limits
-    xx: np.ndarray
-    yy: np.ndarray
-    base: np.ndarray
-    separated: bool
-    panels: tuple[TiltPanel, ...]
-
 
 def tilt_view(points: Mapping[float, np.ndarray], label: int, t: int = CLEAN, gmm: Optional[GaussianMixture2D] = None,
               schedule: Optional[Schedule] = None, mass: float = 0.9, n: int = 220) -> TiltView:

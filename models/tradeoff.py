@@ -21,8 +21,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from models.data import load_dataset
-from models.evaluate import accuracy, diversity
-from models.tilt import Blob
+from models.metrics import accuracy, diversity
+from models.tilt_view import Blob
 
 #: the guidance scales the trade-off page sweeps, and those it draws the tilted density at
 DEFAULT_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0)

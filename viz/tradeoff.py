@@ -19,8 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from models.evaluate import METRIC_NAMES
-from models.tilt import CLEAN, TiltView
+from models.metrics import METRIC_NAMES
+from models.tilt_view import CLEAN, TiltView
 from viz.drawing import add_headline, add_note
 from viz.style import COLORS, FONT_SIZE, LEGEND_SIZE, new_figure, style_axes
 
@@ -42,7 +42,7 @@ def _column(rows: Sequence[Mapping], name: str) -> np.ndarray:
 
 
 def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, float]] = None, title: str = "") -> Figure:
-    """One panel per metric (``models.evaluate.METRIC_NAMES``), each with one line (gid = the
+    """One panel per metric (``models.metrics.METRIC_NAMES``), each with one line (gid = the
     metric's name) of the metric against gamma; the data set's own score (``reference``) as a
     dashed line and gamma = 1 (plain conditional sampling) as a dotted one."""
     if not rows:

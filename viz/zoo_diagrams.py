@@ -26,7 +26,7 @@ Where part of a construction is too small to read (the 2-D mixture's predictions
 CFG++'s step), an inset at the bottom left of the frame magnifies it, 2 to 50 times.
 
 Each view refuses (``ValueError``) a run of another guidance method, and a run whose meta lacks its
-method's settings (``models.guidance.ZOO_META_NAMES``).
+method's settings (``models.settings.settings_for``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Optional
 
 import numpy as np
 
+from models.settings import settings_for
 from models.trajectory import Trajectory
 from viz.construction import ConstructionView, Segment, step_title
 from viz.drawing import fit_limits, plain_axes, point_marker, set_point, set_vector, vector_arrow
@@ -58,20 +59,19 @@ _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("
 def check_method(traj: Trajectory, method: str) -> dict[str, float]:
     """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
     guidance method, one without both predictions, or one that does not record the settings."""
-    from models.guidance import ZOO_META_NAMES
-
     title = ZOO_TITLES[method]
+    names = tuple(s.name for s in settings_for(method))
     used = traj.meta.get("guidance")
     if used != method:
         raise ValueError(f"the {title} view ({method!r}) draws runs with guidance {method!r}; this run used {used!r}")
     if traj.x0_uncond is None or traj.x0_cond is None:
         raise ValueError(f"the {title} view needs both predictions of every step (x0_uncond, x0_cond); "
                          f"this run does not record them")
-    missing = [k for k in ZOO_META_NAMES[method] if k not in traj.meta]
+    missing = [k for k in names if k not in traj.meta]
     if missing:
         raise ValueError(f"the {title} view needs the run's {', '.join(missing)} in its meta (a run saved before "
                          f"they were recorded): sample it again")
-    return {k: float(traj.meta[k]) for k in ZOO_META_NAMES[method]}
+    return {k: float(traj.meta[k]) for k in names}
 
 
 def check_rebuilt(traj: Trajectory, rebuilt: np.ndarray, what: str, steps: Optional[np.ndarray] = None) -> None:

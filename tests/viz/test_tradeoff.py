@@ -4,7 +4,7 @@ The numbers they draw are tested in tests/models/test_tilt.py and test_tradeoff.
 import numpy as np
 import pytest
 
-from models.evaluate import METRIC_NAMES
+from models.metrics import METRIC_NAMES
 from models.tilt import CLEAN, tilt_view
 from tests.models.test_tilt import exact_class_samples
 from tests.models.test_tradeoff import rows
