@@ -11,8 +11,9 @@ the figures draw. Plain numpy and torch: nothing here imports matplotlib or Stre
 * ``guidance_base``, ``guidance``, ``zoo``: guidance methods, each a class registered by name
   (``guidance_base.register``) and built by ``guidance.make_guidance``.
 * ``samplers``, ``trajectory``, ``pipeline``: sampling, the recorded run, one call from a spec to a run.
-* ``evaluate``, ``tradeoff``, ``tilt``, ``highdim``: measurements (accuracy, diversity, the tilted
-  density, high-dimension facts) that ``viz`` draws and the pages show.
+* ``metrics``, ``evaluate``, ``tradeoff``, ``tilt``, ``tilt_view``, ``highdim``: measurements (accuracy,
+  diversity, the tilted density, high-dimension facts) that ``viz`` draws and the pages show; the
+  records a figure imports (``metrics.METRIC_NAMES``, ``tilt_view``) hold no torch.
 * ``cli``, ``train``: command-line plumbing and the training of the shipped networks.
 
 Adding a guidance method: one class derived from ``guidance_base.Guided`` with ``@register(name)``
