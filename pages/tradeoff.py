@@ -8,7 +8,7 @@ from models.tradeoff import DEFAULT_GAMMAS
 from ui.cache import curves_png, tilted_png
 from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
-from ui.tradeoff import blob_summary, ignores_gamma, measure, show_findings, tilt_specs
+from ui.tradeoff import blob_summary, ignores_gamma, measure, show_findings, show_numbers, tilt_specs
 from ui.views import model_for
 from viz.tradeoff import METRIC_HELP
 
@@ -59,10 +59,7 @@ every model here overshoots, as large image models also do at high guidance weig
 images; Saharia et al., arXiv 2205.11487).
 """
 )
-with st.expander("The numbers"):
-    st.dataframe([{k: r[k] for k in ("gamma", "accuracy", "diversity", "nearest_train", "finite", "seconds")}
-                  for r in rows], hide_index=True)
-    st.code(evaluate_command(sweep, DEFAULT_GAMMAS), language="bash")
+show_numbers(rows, evaluate_command(sweep, DEFAULT_GAMMAS))
 
 st.header("What guidance aims at")
 if s.data != "gmm2d":

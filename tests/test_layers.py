@@ -95,3 +95,9 @@ def test_importing_every_figure_module_loads_neither_torch_nor_streamlit():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[-2] == "[]"
+
+
+def test_every_page_is_a_short_description_of_its_ui():
+    """A page is widgets, a call or two and display: the logic lives in ui/ (issue 10: under 90 lines)."""
+    lengths = {p.name: len(p.read_text().splitlines()) for p in sorted((ROOT / "pages").glob("*.py"))}
+    assert len(lengths) >= 8 and all(n < 90 for n in lengths.values()), lengths

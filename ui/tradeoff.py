@@ -46,6 +46,14 @@ def show_findings(rows: Sequence[Mapping], data: str) -> None:
         st.markdown(f"**{VERDICTS.get(f.verdict, f.verdict)} · {f.claim}.** {f.evidence}")
 
 
+def show_numbers(rows: Sequence[Mapping], command: str) -> None:
+    """The measured rows as a table, and the command line that measures them, folded away."""
+    with st.expander("The numbers"):
+        st.dataframe([{k: r[k] for k in ("gamma", "accuracy", "diversity", "nearest_train", "finite", "seconds")}
+                      for r in rows], hide_index=True)
+        st.code(command, language="bash")
+
+
 def tilt_specs(s: Settings, guidance: str, model: str) -> tuple[SampleSpec, ...]:
     """The runs drawn on the tilted density: ``TILT_BATCH`` samples of the sidebar's class at each
     of ``TILT_GAMMAS``."""

@@ -17,13 +17,14 @@ S = Settings("gmm2d", "exact", "ddpm", 4, 2, 1, "pca")
 def measure_script():
     import streamlit as st
 
-    from ui.runs import Sweep
-    from ui.tradeoff import measure, show_findings
+    from ui.runs import Sweep, evaluate_command
+    from ui.tradeoff import measure, show_findings, show_numbers
 
     sweep = Sweep("gmm2d", "exact", "ddpm", 3, "cfg", st.session_state.get("samples", 20), 0)
     rows = measure(sweep, (0.0, 1.0, 3.0))
     st.session_state["rows"] = rows
     show_findings(rows, "gmm2d")
+    show_numbers(rows, evaluate_command(sweep, (0.0, 1.0, 3.0)))
 
 
 def test_measure_gives_one_row_per_gamma_and_the_findings():
@@ -35,6 +36,10 @@ def test_measure_gives_one_row_per_gamma_and_the_findings():
     assert [r["gamma"] for r in rows] == [0.0, 1.0, 3.0] and all(r["samples"] == 20 for r in rows)
     assert len(at.markdown) >= 3 and all(m.value.startswith("**") for m in at.markdown)  # one verdict per claim
     assert not at.get("progress")  # the progress bar is gone once the rows are in
+    table = at.dataframe[0].value
+    assert list(table["gamma"]) == [0.0, 1.0, 3.0] and list(table.columns)[:4] == ["gamma", "accuracy", "diversity",
+                                                                                   "nearest_train"]
+    assert at.code[0].value.startswith("python -m models.evaluate --data gmm2d --model exact")
 
 
 def test_settings_that_cannot_be_evaluated_stop_with_one_message():
