@@ -11,6 +11,9 @@ the figures draw. Plain numpy and torch: nothing here imports matplotlib or Stre
 * ``guidance_base``, ``guidance``, ``zoo``: guidance methods, each a class registered by name
   (``guidance_base.register``) and built by ``guidance.make_guidance``.
 * ``samplers``, ``trajectory``, ``pipeline``: sampling, the recorded run, one call from a spec to a run.
+* ``corrector``: Langevin corrector steps on the guided score after each sampler step (the samplers'
+  ``corrector=``); ``tilted``: exact draws of the tilted target ``p0(x) p0(y | x)^gamma`` on gmm2d
+  (``sampler = "tilted"``), component shares and ``tilted_tv`` with its Monte Carlo error.
 * ``metrics``, ``evaluate``, ``tradeoff``, ``tilt``, ``tilt_view``, ``highdim``: measurements (accuracy,
   diversity, the tilted density, high-dimension facts) that ``viz`` draws and the pages show; the
   records a figure imports (``metrics.METRIC_NAMES``, ``tilt_view``) hold no torch.

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from models.settings import GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
+from models.settings import CORRECTOR_SNR, CORRECTOR_STEPS, GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -128,6 +128,14 @@ def setting_type(setting: Setting):
     """argparse type of one declared setting (``models.settings``): a number in its range."""
 
     def parse(text: str) -> float:
+        if setting.integer:
+            try:
+                value = int(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+            if not setting.valid(value):
+                raise argparse.ArgumentTypeError(f"{value} is outside {setting.range_text()}")
+            return value
         try:
             value = float(text)
         except ValueError:
@@ -137,7 +145,7 @@ def setting_type(setting: Setting):
             raise argparse.ArgumentTypeError(f"{text!r} is not {'a finite number' if what == 'any finite number' else 'in ' + what}")
         return value
 
-    parse.__name__ = f"number in {setting.range_text()}"
+    parse.__name__ = f"{'integer' if setting.integer else 'number'} in {setting.range_text()}"
     return parse
 
 
@@ -190,3 +198,16 @@ def zoo_settings(args: argparse.Namespace) -> dict:
         else:
             out[setting.name] = getattr(args, setting.group)[GROUPS[setting.group].index(setting.name)]
     return out
+
+
+def add_corrector_options(parser: argparse.ArgumentParser) -> None:
+    """``--corrector-steps K`` and ``--corrector-snr R`` (declared in ``models.settings``), shared by
+    the command lines."""
+    g = parser.add_argument_group("predictor-corrector (Langevin steps on the guided score after each sampler step)")
+    add_setting(g, CORRECTOR_STEPS)
+    add_setting(g, CORRECTOR_SNR)
+
+
+def corrector_settings(args: argparse.Namespace) -> dict:
+    """``SampleSpec`` keyword arguments from the options of ``add_corrector_options``."""
+    return {s.name: getattr(args, s.name) for s in (CORRECTOR_STEPS, CORRECTOR_SNR)}

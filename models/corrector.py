@@ -40,34 +40,31 @@ Noise is drawn in float32 on the CPU from the sampler's ``generator`` (``models.
 standard_normal``), after the predictor's draw of the same step: same seed, same trajectory;
 ``steps = 0`` draws nothing and changes nothing, bit for bit.
 
-Integration (phase 1 of issue 12). ``Corrector`` is the sampler-level hook,
-``corrector(denoiser, x, t, y, generator) -> x``. ``models.samplers`` has no hook yet, so
-``predictor_corrector`` runs its own loop for ``ddpm`` and ``ddim`` with their exact update
-(bit-identical to ``models.samplers`` at ``steps = 0``, which the tests check). Phase 2 must: add
-``corrector: Optional[Corrector] = None`` to every sampler in ``models.samplers`` and call
-``x = corrector(denoiser, x, t_prev, y, generator)`` after each step with ``t_prev >= 0``, before
-recording; then make ``predictor_corrector`` call the sampler with it and delete the loops below.
+The samplers take it as ``corrector=`` (``models.samplers``): after each step that lands on a noise
+level t >= 0, ``x = corrector(denoiser, x, t, y, generator)``; ``with_corrector`` binds one to a
+sampler. ``SampleSpec.corrector_steps`` / ``corrector_snr`` (declared in ``models.settings``, the
+flags ``--corrector-steps`` and ``--corrector-snr``) reach it through ``models.pipeline.run``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 
 from models.conversions import x0_to_score
 from models.denoiser import predict, scales
-from models.samplers import _one_thread_for_small_batches, _pairs, _Recorder, _tvec, standard_normal
+from models.samplers import _tvec, standard_normal
+from models.settings import CORRECTOR_SNR, CORRECTOR_STEPS
 from models.trajectory import Trajectory
 
 STEP_RULES = ("snr", "fixed")
-DEFAULT_SNR = 0.16  # Song et al. (arXiv 2011.13456), Appendix G: snr = 0.16 for their VP models
+DEFAULT_SNR = CORRECTOR_SNR.default  # Song et al. (arXiv 2011.13456): snr = 0.16 for their VP models
 DEFAULT_FRACTION = 0.05
-MAX_STEPS = 100
-PC_SAMPLERS = ("ddpm", "ddim")  # predictor_corrector's own loops (phase 1); every sampler after phase 2
 
 
 @dataclass(frozen=True)
@@ -77,18 +74,19 @@ class Corrector:
     ``rule`` picks the step size: ``snr`` (``eps = 2 alpha_t (snr |z| / |g|)^2``) or ``fixed``
     (``eps = fraction * s_t^2``). ``steps = 0`` is no corrector at all."""
 
-    steps: int = 0
+    steps: int = CORRECTOR_STEPS.default
     snr: float = DEFAULT_SNR
     rule: str = "snr"
     fraction: float = DEFAULT_FRACTION
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) or not 0 <= self.steps <= MAX_STEPS:
-            raise ValueError(f"corrector steps must be an integer in 0..{MAX_STEPS}, got {self.steps!r}")
+        # The declared ranges (models.settings) check steps and snr; one sentence each.
+        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)):
+            raise ValueError(f"corrector steps must be an integer in {CORRECTOR_STEPS.range_text()}, got {self.steps!r}")
+        CORRECTOR_STEPS.check(self.steps)
+        CORRECTOR_SNR.check(self.snr)
         if self.rule not in STEP_RULES:
             raise ValueError(f"unknown corrector step rule {self.rule!r}; valid: {', '.join(STEP_RULES)}")
-        if isinstance(self.snr, bool) or not (isinstance(self.snr, (int, float)) and math.isfinite(self.snr) and self.snr > 0):
-            raise ValueError(f"corrector snr must be a finite number > 0, got {self.snr!r}")
         if isinstance(self.fraction, bool) or not (isinstance(self.fraction, (int, float))
                                                    and math.isfinite(self.fraction) and self.fraction > 0):
             raise ValueError(f"corrector fraction must be a finite number > 0, got {self.fraction!r}")
@@ -134,44 +132,9 @@ def snr_step_size(score: torch.Tensor, z: torch.Tensor, snr: float, alpha: float
     return 2.0 * alpha * (snr * z_norm / g_norm) ** 2
 
 
-# ----------------------------------------------------------------------------- phase 1: own loops
-
-@_one_thread_for_small_batches
-@torch.no_grad()
-def predictor_corrector(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                        generator: torch.Generator, corrector: Corrector, sampler: str = "ddpm",
-                        eta: float = 0.0) -> Trajectory:
-    """Sample with ``sampler`` (``ddpm`` or ``ddim``) as the predictor and ``corrector`` after each
-    step that does not land on clean data. The trajectory's ``x[i + 1]`` is the corrected state the
-    next step starts from; ``noise[i]`` is the predictor's draw only (the corrector's are not kept);
-    ``x0_hat[i]`` and its parts are the predictor's prediction at ``x[i]``. With ``corrector.steps
-    = 0`` the result is bit-identical to ``models.samplers``' sampler."""
-    if sampler not in PC_SAMPLERS:
-        raise ValueError(f"the corrector runs with the samplers {', '.join(PC_SAMPLERS)} for now, got {sampler!r}")
-    if not (math.isfinite(eta) and 0 <= eta <= 1):
-        raise ValueError(f"eta must be a number in [0, 1], got {eta}")
-    sch = denoiser.schedule
-    x, rec = x_T, _Recorder(x_T)
-    for _, t, t_prev in _pairs(timesteps):
-        abar, abar_prev = float(sch.abar(t)), float(sch.abar(t_prev))
-        pred = predict(denoiser, x, _tvec(t, x), y)
-        if sampler == "ddpm":
-            # Predictor: ancestral DDPM (arXiv 2006.11239), as models.samplers.sample_ddpm.
-            beta = 1.0 - abar / abar_prev
-            mean = (math.sqrt(abar_prev) * beta / (1 - abar)) * pred.x0 \
-                + (math.sqrt(abar / abar_prev) * (1 - abar_prev) / (1 - abar)) * x
-            z = standard_normal(x.shape, generator, x) if t_prev >= 0 else None
-            x = mean if z is None else mean + math.sqrt((1 - abar_prev) / (1 - abar) * beta) * z
-        else:
-            # Predictor: DDIM (arXiv 2010.02502), as models.samplers.sample_ddim.
-            renoise = pred.x0 if pred.x0_renoise is None else pred.x0_renoise
-            eps_hat = (x - math.sqrt(abar) * renoise) / math.sqrt(1 - abar)
-            sigma = eta * math.sqrt((1 - abar_prev) / (1 - abar)) * math.sqrt(1 - abar / abar_prev)
-            x_next = math.sqrt(abar_prev) * pred.x0 + math.sqrt(max(1 - abar_prev - sigma**2, 0.0)) * eps_hat
-            z = standard_normal(x.shape, generator, x) if sigma > 0 else None
-            x = x_next if z is None else x_next + sigma * z
-        # Corrector: Langevin on the guided score at the new level (none on the clean data).
-        if t_prev >= 0 and corrector.steps > 0:
-            x = corrector(denoiser, x, t_prev, y, generator)
-        rec.add(pred, z, x)
-    return rec.finish(denoiser, timesteps, y)
+def with_corrector(sampler: Callable[..., Trajectory], corrector: Optional[Corrector]) -> Callable[..., Trajectory]:
+    """``sampler`` (one of ``models.samplers.SAMPLERS``) with ``corrector`` after each of its steps;
+    the sampler itself when ``corrector`` is None or takes no steps."""
+    if corrector is None or corrector.steps == 0:
+        return sampler
+    return functools.partial(sampler, corrector=corrector)

@@ -1,4 +1,13 @@
-"""One call from settings to a Trajectory: validate, load, guide, sample."""
+"""One call from settings to a Trajectory: validate, load, guide, sample.
+
+Besides the samplers of ``models.samplers``, ``sampler = "tilted"`` returns exact draws of the
+density guidance aims at, ``p0(x) p0(y | x)^gamma``, as a one-step trajectory (``models.tilted``):
+only on gmm2d with the exact model (the analytic mixture's target; the digits' empirical
+distribution and the networks have none we can draw), for gamma >= 0 and the guidance methods that
+aim at it (cfg, classifier, universal), without a corrector; ``steps`` is ignored (recorded as 1).
+``corrector_steps > 0`` adds Langevin corrector steps on the guided score after each sampler step
+(``models.corrector``).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +17,24 @@ from typing import Optional
 import numpy as np
 import torch
 
+from models.corrector import Corrector, with_corrector
 from models.data import DATA_NAMES, num_classes
 from models.guidance import GUIDANCE_NAMES, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES, get_sampler
 from models.schedule import TRAINING_STEPS
-from models.settings import ETA, GAMMA, SETTINGS, ZOO_NAMES, check_values
+from models.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SETTINGS, ZOO_NAMES, check_values
+from models.tilted import check_exact_target, tilted_trajectory
 from models.trajectory import Trajectory, meta_names
 
 MAX_BATCH = 4096
+TILTED = "tilted"  # exact draws of the tilted target (models.tilted), not a sampler of models.samplers
+RUN_SAMPLERS = SAMPLER_NAMES + (TILTED,)  # what SampleSpec.sampler and the command lines accept
+TILTED_GUIDANCE = ("cfg", "classifier", "universal")  # the methods that aim at p0(x) p0(y | x)^gamma
+CORRECTOR_META = ("corrector_steps", "corrector_snr")  # recorded when the corrector runs
+#: the command lines' word on --sampler tilted
+TILTED_HELP = ("tilted: exact draws of p0(x) p0(y|x)^gamma, what guidance aims at, as one step "
+               "(gmm2d with --model exact, gamma >= 0, guidance cfg, classifier or universal)")
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,9 @@ class SampleSpec:
     interval_lo: float = SETTINGS["interval_lo"].default
     interval_hi: float = SETTINGS["interval_hi"].default
     cfgpp_lambda: float = SETTINGS["cfgpp_lambda"].default
+    # Langevin corrector steps after each sampler step, and their step size (models.corrector).
+    corrector_steps: int = CORRECTOR_STEPS.default
+    corrector_snr: float = CORRECTOR_SNR.default
 
     def settings(self) -> dict[str, float]:
         """The zoo methods' settings (``models.settings.ZOO_NAMES``) by name."""
@@ -49,14 +70,14 @@ class SampleSpec:
     def validate(self) -> "SampleSpec":
         """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
         for value, valid, what in ((self.data, DATA_NAMES, "data set"), (self.model, MODEL_NAMES, "model"),
-                                   (self.sampler, SAMPLER_NAMES, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
+                                   (self.sampler, RUN_SAMPLERS, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
             if value not in valid:
                 raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
-        for name in ("steps", "batch", "seed", "label"):
+        for name in ("steps", "batch", "seed", "label", "corrector_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
-        for name in ("gamma", "eta"):
+        for name in ("gamma", "eta", "corrector_snr"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{name} must be a number, got {value!r}")
@@ -68,6 +89,8 @@ class SampleSpec:
         if not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
         ETA.check(self.eta)
+        CORRECTOR_STEPS.check(self.corrector_steps)
+        CORRECTOR_SNR.check(self.corrector_snr)
         check_values(self.settings())
         if self.guidance == "cfgpp" and self.sampler != "ddim":
             raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
@@ -76,7 +99,24 @@ class SampleSpec:
             raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")
         if not -1 <= self.label < classes:
             raise ValueError(f"label must be in 0..{classes - 1} (or -1 for unconditional), got {self.label}")
+        if self.sampler == TILTED:
+            self._validate_tilted()
         return self
+
+    def _validate_tilted(self) -> None:
+        """The tilted sampler's own conditions (module docstring), one sentence each."""
+        check_exact_target(self.data)
+        if self.model != "exact":
+            raise ValueError(f"sampler 'tilted' draws the analytic mixture's exact target, not the {self.model} "
+                             "model's (whose tilted density is unknown); use model 'exact'")
+        if self.guidance not in TILTED_GUIDANCE:
+            raise ValueError(f"sampler 'tilted' draws p0(x) p0(y | x)^gamma, what {', '.join(TILTED_GUIDANCE)} aim at; "
+                             f"guidance {self.guidance!r} has no such target")
+        if self.gamma < 0:
+            raise ValueError(f"sampler 'tilted' needs gamma >= 0 (for gamma < 0 the target is not a bounded "
+                             f"reweighting of the data), got {self.gamma:g}")
+        if self.corrector_steps:
+            raise ValueError("sampler 'tilted' draws exact samples; corrector steps do not apply (use 0)")
 
 
 def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | torch.device = "auto",
@@ -96,10 +136,16 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
         y = torch.as_tensor(np.asarray(labels, np.int64), device=dev)
     else:
         y = None if spec.label == -1 else torch.full((spec.batch,), spec.label, dtype=torch.long, device=dev)
-    options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
-    traj = get_sampler(spec.sampler)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
-                                     generator=generator, **options)
     recorded = meta_names(spec.guidance)  # a zoo method's own settings too, not gamma where they replace it
     # (inf is kept: np.savez scalars)
+    if spec.sampler == TILTED:
+        traj = tilted_trajectory(y.cpu().numpy(), spec.gamma, spec.seed, bundle.schedule.alphas_cumprod, data=spec.data)
+        traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded} | {"steps": traj.steps}
+        return traj
+    options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
+    corrector = Corrector(steps=spec.corrector_steps, snr=spec.corrector_snr) if spec.corrector_steps else None
+    traj = with_corrector(get_sampler(spec.sampler), corrector)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
+                                                                generator=generator, **options)
+    recorded += CORRECTOR_META if corrector is not None else ()
     traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded}
     return traj

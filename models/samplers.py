@@ -1,11 +1,16 @@
 """Samplers: one pure function each, one shared signature, every step recorded.
 
-``sampler(denoiser, x_T, timesteps, y, *, generator, **options) -> Trajectory``
+``sampler(denoiser, x_T, timesteps, y, *, generator, corrector=None, **options) -> Trajectory``
 
 ``denoiser`` is a plain denoiser or a guidance wrapper (see ``models.denoiser``);
 ``timesteps`` is a descending integer array (``Schedule.timesteps``), the step after the
 last one lands on clean data (abar = 1). Fresh noise is drawn in float32 on the CPU from
 ``generator`` (same seed, same trajectory on every device) and only where a step adds it.
+
+``corrector`` (``models.corrector.Corrector``, or any ``(denoiser, x, t, y, generator) -> x``) runs
+after each step that lands on a noise level ``t >= 0`` (not on the clean data), before the step is
+recorded: ``x[i + 1]`` is the corrected state the next step starts from; ``noise[i]`` stays the
+sampler's own draw. ``None`` (the default) changes nothing.
 
 Symbols: ``abar`` = alphas_cumprod at the current t, ``abar_prev`` at the next (less noisy)
 timestep, ``a = sqrt(abar)``, ``s = sqrt(1 - abar)``, ``sigma = s / a`` (VE noise level).
@@ -96,6 +101,18 @@ def _pairs(timesteps: np.ndarray):
     return [(i, t, ts[i + 1] if i + 1 < len(ts) else -1) for i, t in enumerate(ts)]
 
 
+#: a corrector: ``(denoiser, x, t, y, generator) -> x`` at timestep ``t >= 0`` (``models.corrector``)
+Corrector = Callable[..., torch.Tensor]
+
+
+def _correct(corrector: Optional[Corrector], denoiser, x: torch.Tensor, t_prev: int, y, generator) -> torch.Tensor:
+    """``x`` after the corrector at the level the step landed on; unchanged without a corrector or
+    on the clean data (``t_prev < 0``), where no score exists."""
+    if corrector is None or t_prev < 0:
+        return x
+    return corrector(denoiser, x, t_prev, y, generator)
+
+
 def _tvec(t: int, x: torch.Tensor) -> torch.Tensor:
     return torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
 
@@ -103,7 +120,7 @@ def _tvec(t: int, x: torch.Tensor) -> torch.Tensor:
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                generator: torch.Generator) -> Trajectory:
+                generator: torch.Generator, corrector: Optional[Corrector] = None) -> Trajectory:
     """Ancestral DDPM sampling (Ho et al., arXiv 2006.11239, eq. 6-7), "fixed small" variance.
 
     With ``beta' = 1 - abar / abar_prev``, the posterior q(x_prev | x_t, x0) has
@@ -122,6 +139,7 @@ def sample_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
         # 2. Fresh noise, except on the step that lands on clean data.
         z = standard_normal(x.shape, generator, x) if t_prev >= 0 else None
         x = mean if z is None else mean + math.sqrt((1 - abar_prev) / (1 - abar) * beta) * z
+        x = _correct(corrector, denoiser, x, t_prev, y, generator)
         rec.add(pred, z, x)
     return rec.finish(denoiser, timesteps, y)
 
@@ -129,7 +147,7 @@ def sample_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                generator: torch.Generator, eta: float = 0.0) -> Trajectory:
+                generator: torch.Generator, eta: float = 0.0, corrector: Optional[Corrector] = None) -> Trajectory:
     """DDIM (Song et al., arXiv 2010.02502, eq. 12); ``eta = 0`` is deterministic, ``eta = 1`` DDPM-like.
 
     ``sigma = eta sqrt((1 - abar_prev) / (1 - abar)) sqrt(1 - abar / abar_prev)`` and
@@ -150,11 +168,12 @@ def sample_ddim(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[
         # 2. Fresh noise when eta > 0.
         z = standard_normal(x.shape, generator, x) if sigma > 0 else None
         x = x_next if z is None else x_next + sigma * z
+        x = _correct(corrector, denoiser, x, t_prev, y, generator)
         rec.add(pred, z, x)
     return rec.finish(denoiser, timesteps, y)
 
 
-def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
+def _euler_like(denoiser, x_T, timesteps, y, heun: bool, generator, corrector) -> Trajectory:
     """Probability-flow ODE in VE space (Karras et al., arXiv 2206.00364, Algorithm 1)."""
     sch = denoiser.schedule
     x, rec = x_T, _Recorder(x_T)
@@ -172,7 +191,7 @@ def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
         if heun and sigma_next > 0:
             d2 = x0_to_eps(x_ve_next, predict(denoiser, a_next * x_ve_next, _tvec(t_prev, x), y).x0, 1.0, sigma_next)
             x_ve_next = x_ve + (sigma_next - sigma) * (d + d2) / 2
-        x = a_next * x_ve_next
+        x = _correct(corrector, denoiser, a_next * x_ve_next, t_prev, y, generator)
         rec.add(pred, None, x)
     return rec.finish(denoiser, timesteps, y)
 
@@ -180,30 +199,31 @@ def _euler_like(denoiser, x_T, timesteps, y, heun: bool) -> Trajectory:
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_euler(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                 generator: torch.Generator) -> Trajectory:
+                 generator: torch.Generator, corrector: Optional[Corrector] = None) -> Trajectory:
     """Euler on the probability-flow ODE: ``d = (x - D) / sigma``, ``x <- x + (sigma_next - sigma) d``
-    (arXiv 2206.00364). Deterministic; ``generator`` is unused but kept for the shared signature."""
-    return _euler_like(denoiser, x_T, timesteps, y, heun=False)
+    (arXiv 2206.00364). Deterministic; ``generator`` feeds only a corrector's noise."""
+    return _euler_like(denoiser, x_T, timesteps, y, False, generator, corrector)
 
 
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_heun(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                generator: torch.Generator) -> Trajectory:
+                generator: torch.Generator, corrector: Optional[Corrector] = None) -> Trajectory:
     """Heun's 2nd-order method on the probability-flow ODE (arXiv 2206.00364, Algorithm 1);
     Euler on the last step. Records the first of the two predictions of each step."""
-    return _euler_like(denoiser, x_T, timesteps, y, heun=True)
+    return _euler_like(denoiser, x_T, timesteps, y, True, generator, corrector)
 
 
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_dpmpp2m(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
-                   generator: torch.Generator) -> Trajectory:
+                   generator: torch.Generator, corrector: Optional[Corrector] = None) -> Trajectory:
     """DPM-Solver++(2M) (Lu et al., arXiv 2211.01095, Algorithm 2), data-prediction form.
 
     ``lambda = log(a / s)``, ``h = lambda_next - lambda``, ``r0 = h_prev / h``,
     ``D = m0 + (m0 - m1) / (2 r0)`` and ``x_next = (s_next / s) x - a_next (exp(-h) - 1) D``.
-    The first step and the step to sigma = 0 are first order (DDIM with eta = 0).
+    The first step and the step to sigma = 0 are first order (DDIM with eta = 0). With a corrector,
+    the next step starts from the corrected state and keeps the predictions taken before it.
     """
     sch = denoiser.schedule
     lam = lambda t: math.log(float(sch.a(t)) / float(sch.s(t)))  # noqa: E731
@@ -219,7 +239,7 @@ def sample_dpmpp2m(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Option
         else:
             h = lam(t_prev) - lam(t)
             d = m0 if m_prev is None else m0 + (m0 - m_prev) * (h / h_prev) / 2
-            x = (s_next / s) * x - a_next * math.expm1(-h) * d
+            x = _correct(corrector, denoiser, (s_next / s) * x - a_next * math.expm1(-h) * d, t_prev, y, generator)
             h_prev = h
         m_prev = m0
         rec.add(pred, None, x)

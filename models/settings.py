@@ -39,6 +39,7 @@ class Setting:
     group: Optional[str] = None  # settings that share one flag (--GROUP LO,HI), e.g. the interval's two ends
     replaces: Optional[str] = None  # a general setting the method reads this one instead of (CFG++'s λ: gamma)
     inf_text: str = "∞"  # how a page shows the value inf (APG's r: "off")
+    integer: bool = False  # only whole numbers are valid (a count, e.g. corrector steps)
 
     def __post_init__(self) -> None:
         if (self.slider is None) == (self.choices is None):
@@ -70,18 +71,20 @@ class Setting:
             value = float(value)
         except (TypeError, ValueError):
             return False
-        if math.isnan(value):
+        if math.isnan(value) or (self.integer and value != round(value)):
             return False
         above = self.lo < value if self.lo_open else self.lo <= value
         below = value < self.hi if self.hi_open else value <= self.hi
         return above and below
 
     def check(self, value) -> float:
-        """``value`` as a float, or ``ValueError`` with one sentence naming the setting and its range."""
+        """``value`` as a float (an int for an ``integer`` setting), or ``ValueError`` with one sentence
+        naming the setting and its range."""
         if isinstance(value, bool) or not self.valid(value):
             what = "a finite number" if self.range_text() == "any finite number" else f"a number in {self.range_text()}"
-            raise ValueError(f"{self.words} must be {what}, got {value!r}")
-        return float(value)
+            raise ValueError(f"{self.words} must be {'an integer' if self.integer else what}"
+                             f"{' in ' + self.range_text() if self.integer else ''}, got {value!r}")
+        return int(round(float(value))) if self.integer else float(value)
 
     def format(self, value: float) -> str:
         """How a page shows a value: ``inf`` as ``inf_text``, others as ``%g``."""
@@ -106,6 +109,17 @@ GAMMA = Setting("gamma", None, 3.0, -100.0, 100.0, "Guidance scale γ",
 ETA = Setting("eta", None, 0.0, 0.0, 1.0, "DDIM η (0 = deterministic)",
               "DDIM noise level: 0 is deterministic, 1 adds as much fresh noise as DDPM.",
               "arXiv 2010.02502", slider=(0.0, 1.0, 0.1))
+
+#: Langevin corrector steps on the guided score after each sampler step (models.corrector)
+CORRECTOR_STEPS = Setting("corrector_steps", None, 0, 0, 100, "Corrector steps K",
+                          "Langevin corrector steps on the guided score after each sampler step "
+                          "(predictor-corrector sampling); 0 turns the corrector off.",
+                          "arXiv 2011.13456", slider=(0, 10, 1), integer=True)
+#: the corrector's step size, by Song et al.'s signal-to-noise rule (models.corrector)
+CORRECTOR_SNR = Setting("corrector_snr", None, 0.16, 0.0, 1.0, "Corrector signal-to-noise ratio r",
+                        "Corrector step size eps = 2 (1 - beta_t) (r |z| / |g|)^2, with |z| and |g| the batch's mean "
+                        "noise and guided-score norms (Algorithm 5 of the paper, whose value is 0.16).",
+                        "arXiv 2011.13456", lo_open=True, hi_open=True, slider=(0.02, 0.5, 0.02))
 
 # --------------------------------------------------------------------------------------------- the zoo
 
@@ -136,7 +150,7 @@ ZOO_SETTINGS = (
 )
 
 #: every setting by name
-SETTINGS: dict[str, Setting] = {s.name: s for s in (GAMMA, ETA, *ZOO_SETTINGS)}
+SETTINGS: dict[str, Setting] = {s.name: s for s in (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR, *ZOO_SETTINGS)}
 #: the names of the zoo methods' settings, in declaration order (the SampleSpec fields after eta)
 ZOO_NAMES = tuple(s.name for s in ZOO_SETTINGS)
 #: group -> the names of its settings (lo first), sharing one flag ``--GROUP LO,HI``
@@ -206,5 +220,5 @@ def zoo_flags(values: Mapping[str, float]) -> str:
             flags.append(f"--{group.replace('_', '-')} {ends}")
     return " ".join(flags)
 
-__all__ = ["ETA", "GAMMA", "GROUPS", "SETTINGS", "SIGMA_CHOICES", "Setting", "ZOO_NAMES", "ZOO_SETTINGS",
+__all__ = ["CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "GAMMA", "GROUPS", "SETTINGS", "SIGMA_CHOICES", "Setting", "ZOO_NAMES", "ZOO_SETTINGS",
            "check_values", "defaults", "parse_group", "replaced_by", "settings_for", "zoo_flags"]

@@ -55,6 +55,7 @@ from typing import Optional
 import numpy as np
 
 from models.data import DATA_NAMES, GaussianMixture2D, make_gmm2d
+from models.trajectory import Trajectory
 
 #: data sets whose tilted density is known in closed form (the analytic mixture). The digits are
 #: an empirical distribution of 1,797 points: there ``p0(y | x)`` is 0 or 1 at every training image,
@@ -144,14 +145,47 @@ def component_shares(points: np.ndarray, gmm: Optional[GaussianMixture2D] = None
 
 # ----------------------------------------------------------------------------- exact draws
 
+def class_rng(seed: int, label: int) -> np.random.Generator:
+    """The random stream of class ``label``'s exact draws under ``seed`` (independent per class)."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0, int(label))))
+
+
+def noise_rng(seed: int) -> np.random.Generator:
+    """The random stream of ``tilted_trajectory``'s x_T noise under ``seed`` (apart from the draws')."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(1,)))
+
+
+def _label_array(labels, gmm: GaussianMixture2D) -> np.ndarray:
+    y = np.atleast_1d(np.asarray(labels))
+    if y.ndim != 1 or len(y) == 0 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be one class or a 1-D array of classes, got {labels!r}")
+    if not ((0 <= y) & (y < gmm.num_classes)).all():
+        raise ValueError(f"every label must be a class in 0..{gmm.num_classes - 1}, got {sorted(set(y.tolist()))}")
+    return y.astype(np.int64)
+
+
+def tilted_draws(labels: np.ndarray, gamma: float, seed: int, *, data: str = "gmm2d",
+                 gmm: Optional[GaussianMixture2D] = None) -> np.ndarray:
+    """Exact draws (N, 2), draw i from the tilted density of class ``labels[i]`` (N,): the samples of
+    class c are ``tilted_sample(n_c, c, gamma, seed)`` in the order their labels come."""
+    check_exact_target(data)
+    g = gmm or make_gmm2d()
+    y = _label_array(labels, g)
+    out = np.empty((len(y), 2))
+    for c in np.unique(y):
+        mine = y == c
+        out[mine] = tilted_sample(int(mine.sum()), int(c), gamma, seed, data=data, gmm=g)
+    return out
+
+
 def tilted_sample(n: int, label: int, gamma: float, seed: int, *, data: str = "gmm2d",
                   gmm: Optional[GaussianMixture2D] = None) -> np.ndarray:
     """``n`` exact draws (n, 2) of ``p0(x) p0(y = label | x)^gamma`` on ``data`` (gmm2d only).
 
     Rejection from the mixture: draw ``x ~ p0`` and keep it when ``U < p0(y | x)^gamma`` (U uniform),
-    in rounds of ``CHUNK`` draws from ``numpy.random.default_rng(seed)``; the first ``n`` kept points
-    are returned, so the same seed gives the same points, and ``n`` draws are the first ``n`` of any
-    larger request. Raises ``ValueError`` for gamma < 0, a data set without an exact target, a bad
+    in rounds of ``CHUNK`` draws from the class's own stream of ``seed`` (``class_rng``); the first
+    ``n`` kept points are returned, so the same seed gives the same points, ``n`` draws are the first
+    ``n`` of any larger request, and the classes' draws are independent of each other. Raises ``ValueError`` for gamma < 0, a data set without an exact target, a bad
     label or ``n``, or an acceptance rate too low to finish (never for the default mixture).
     """
     check_exact_target(data)
@@ -161,7 +195,7 @@ def tilted_sample(n: int, label: int, gamma: float, seed: int, *, data: str = "g
         raise ValueError(f"n must be an integer in 1..{MAX_SAMPLES}, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
+    rng = class_rng(int(seed), label)
     kept: list[np.ndarray] = []
     have = drawn = 0
     while have < n:
@@ -176,6 +210,25 @@ def tilted_sample(n: int, label: int, gamma: float, seed: int, *, data: str = "g
         kept.append(x[keep])
         have += int(keep.sum())
     return np.concatenate(kept)[:n]
+
+
+def tilted_trajectory(labels, gamma: float, seed: int, alphas_cumprod: np.ndarray, *,
+                      data: str = "gmm2d") -> Trajectory:
+    """The exact draws as a ``Trajectory`` of one step, what ``--sampler tilted`` returns.
+
+    ``x[1]`` (the samples) and ``x0_hat[0]`` are ``tilted_draws(labels, gamma, seed)``; ``x[0]`` is
+    an x_T drawn given them by the forward process, ``sqrt(abar_T) x0 + sqrt(1 - abar_T) eps`` with
+    ``eps`` from ``noise_rng(seed)`` (so the one step runs from noise to the exact draw); ``noise`` is
+    zero and ``timesteps`` is ``[T - 1]``. Labels: one class or an (N,) array."""
+    abar = np.asarray(alphas_cumprod, np.float64)
+    g = make_gmm2d()
+    check_exact_target(data)
+    y = _label_array(labels, g)
+    x0 = tilted_draws(y, gamma, seed, data=data)  # (N, 2)
+    eps = noise_rng(seed).standard_normal(x0.shape)
+    x_T = math.sqrt(abar[-1]) * x0 + math.sqrt(1.0 - abar[-1]) * eps
+    return Trajectory(timesteps=np.array([len(abar) - 1], np.int64), alphas_cumprod=abar, x=np.stack([x_T, x0]),
+                      x0_hat=x0[None], noise=np.zeros((1, *x0.shape)), labels=y)
 
 
 # ----------------------------------------------------------------------------- the target's shares
@@ -272,17 +325,28 @@ def normaliser(label: int, gamma: float, gmm: Optional[GaussianMixture2D] = None
 
 # ----------------------------------------------------------------------------- distance and its error
 
+def batch_target_shares(labels, gamma: float, gmm: Optional[GaussianMixture2D] = None) -> np.ndarray:
+    """The expected component shares (K,) of exact draws for a batch whose samples carry ``labels``
+    (one class, or an (N,) array): ``sum_c (n_c / N) target_shares(c, gamma)``. Each component
+    belongs to one class, so the TV against it is about the label-weighted mean of the per-class TVs."""
+    g = gmm or make_gmm2d()
+    y = _label_array(labels, g)
+    counts = np.bincount(y, minlength=g.num_classes) / len(y)
+    return sum(counts[c] * target_shares(int(c), gamma, gmm) for c in np.flatnonzero(counts))
+
+
 def _tv(shares: np.ndarray, target: np.ndarray) -> float:
     """``1/2 (sum_k |p_k - q_k| + off)`` where ``off = 1 - sum_k p_k`` is the non-finite share."""
     off = max(0.0, 1.0 - float(shares.sum()))
     return 0.5 * (float(np.abs(shares - target).sum()) + off)
 
 
-def tilted_tv(samples: np.ndarray, label: int, gamma: float, gmm: Optional[GaussianMixture2D] = None) -> float:
+def tilted_tv(samples: np.ndarray, label, gamma: float, gmm: Optional[GaussianMixture2D] = None) -> float:
     """Total variation distance between the component shares of ``samples`` (N, 2) and the exact
-    target's at ``gamma`` (``target_shares``), in [0, 1]. Non-finite samples sit in no component and
-    count fully toward the distance. Its Monte Carlo error: ``tilted_tv_report``."""
-    return _tv(component_shares(samples, gmm), target_shares(label, gamma, gmm))
+    target's at ``gamma`` (``target_shares``; ``batch_target_shares`` when ``label`` is an (N,) array
+    of the samples' classes), in [0, 1]. Non-finite samples sit in no component and count fully
+    toward the distance. Its Monte Carlo error: ``tilted_tv_report``."""
+    return _tv(component_shares(samples, gmm), batch_target_shares(label, gamma, gmm))
 
 
 def expected_tv(target: np.ndarray, n: int) -> float:
@@ -331,15 +395,17 @@ class TiltedTV:
     target: np.ndarray  # (K,)
 
 
-def tilted_tv_report(samples: np.ndarray, label: int, gamma: float,
+def tilted_tv_report(samples: np.ndarray, label, gamma: float,
                      gmm: Optional[GaussianMixture2D] = None) -> TiltedTV:
     """``tilted_tv`` of ``samples`` (N, 2), its Monte Carlo error and the exact-draw floor.
 
     ``se`` comes from ``BOOTSTRAP`` multinomial resamples (fixed seed: the same samples give the same
-    report) of the samples' shares, the non-finite share as one more cell."""
+    report) of the samples' shares, the non-finite share as one more cell. For a batch of several
+    classes (``label`` an (N,) array) both treat the batch as one multinomial, which slightly
+    overstates them (its classes' counts are fixed)."""
     g = gmm or make_gmm2d()
     shares = component_shares(samples, g)
-    target = target_shares(label, gamma, gmm)
+    target = batch_target_shares(label, gamma, gmm)
     n = int(np.asarray(samples).reshape(-1, 2).shape[0])
     cells = np.append(shares, max(0.0, 1.0 - shares.sum()))
     cells = cells / cells.sum()

@@ -13,13 +13,12 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from models.cli import (OneLineParser, add_setting, add_zoo_options, fail, finite_float, int_range, writable_file,
-                        zoo_settings)
+from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
+                        finite_float, int_range, writable_file, zoo_settings)
 from models.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
-from models.pipeline import MAX_BATCH, SampleSpec, run
+from models.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
-from models.samplers import SAMPLER_NAMES
 from models.schedule import TRAINING_STEPS
 from models.settings import ETA, GAMMA
 from models.trajectory import Trajectory
@@ -36,6 +35,9 @@ ANIMATION_DESCRIPTIONS = {
     "autoguidance": "autoguidance step", "cfgpp": "CFG++ step (each needs its own --guidance)",
 }
 
+#: the views a --sampler tilted run has: exact draws record no guidance parts to construct
+TILTED_FIGURES = ("paths", "noising", "step", "trajectory")
+
 PROG = "python -m viz.export"
 
 
@@ -45,7 +47,7 @@ def build_parser() -> OneLineParser:
                       "(and optionally the raw arrays as .npz).")
     p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="exact closed-form or trained network (default: neural)")
-    p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm", help="sampling algorithm (default: ddpm)")
+    p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampling algorithm; {TILTED_HELP} (default: ddpm)")
     p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance method (default: cfg)")
     add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
@@ -66,6 +68,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--out", type=writable_file, required=True, help="GIF file to write")
     p.add_argument("--npz", type=writable_file, default=None, help="also save the trajectory arrays here")
     add_zoo_options(p)
+    add_corrector_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
     return p
 
@@ -95,11 +98,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,
                       gamma=args.gamma, label=args.label, steps=args.steps, seed=args.seed,
-                      batch=args.batch, eta=args.eta, **zoo_settings(args))
+                      batch=args.batch, eta=args.eta, **zoo_settings(args), **corrector_settings(args))
     try:
         spec.validate()
         if not 0 < args.fps <= 50:
             raise ValueError(f"fps must be in (0, 50], got {args.fps:g}")
+        if spec.sampler == TILTED and args.figure not in TILTED_FIGURES:
+            raise ValueError(f"figure {args.figure!r} draws a guidance construction, which exact tilted draws do not "
+                             f"record; use one of {', '.join(TILTED_FIGURES)}")
         if not 0 <= args.sample < spec.batch:
             raise ValueError(f"sample must be in 0..{spec.batch - 1} (one of the batch), got {args.sample}")
         traj, gif = export(spec, args.figure, args.projection, args.out, args.npz, args.device, args.frames,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.corrector import DEFAULT_SNR, Corrector, guided_score, predictor_corrector, snr_step_size
+from models.corrector import DEFAULT_SNR, Corrector, guided_score, snr_step_size, with_corrector
 from models.exact import ExactMixtureDenoiser, exact_gmm2d_denoiser
 from models.guidance import make_guidance
-from models.samplers import sample_ddim, sample_ddpm
+from models.samplers import SAMPLERS, sample_ddpm, standard_normal
 
 MU = np.array([0.3, -0.2])
 R = 0.4  # the single Gaussian's std
@@ -35,24 +35,55 @@ def _start(schedule, t: int, n: int, seed: int, dtype=torch.float64) -> tuple[to
 
 # --- K = 0 is no corrector at all -------------------------------------------------------------
 
-@pytest.mark.parametrize("sampler, eta", [("ddpm", 0.0), ("ddim", 0.0), ("ddim", 0.5)])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_zero_steps_is_bit_identical_to_the_sampler(schedule, sampler, eta, dtype):
-    den = make_guidance("cfg", exact_gmm2d_denoiser(schedule), 3.0)
-    ts = schedule.timesteps(25)
+def _run(den, schedule, name, steps=25, corrector=None, wrap=False, dtype=torch.float32, **options):
     y = torch.tensor([0, 1, 2, 1, 1, 0, 2, 2, 1, 0])
+    gen = torch.Generator().manual_seed(7)
+    x_T = torch.randn((len(y), 2), generator=gen, dtype=torch.float32).to(dtype)
+    sampler = with_corrector(SAMPLERS[name], corrector) if wrap else SAMPLERS[name]
+    kwargs = {} if wrap or corrector is None else {"corrector": corrector}
+    return sampler(den, x_T, schedule.timesteps(steps), y, generator=gen, **kwargs, **options)
 
-    def x_T_and_gen():
-        gen = torch.Generator().manual_seed(7)
-        return torch.randn((len(y), 2), generator=gen, dtype=torch.float32).to(dtype), gen
 
-    x_T, gen = x_T_and_gen()
-    plain = (sample_ddpm(den, x_T, ts, y, generator=gen) if sampler == "ddpm"
-             else sample_ddim(den, x_T, ts, y, generator=gen, eta=eta))
-    x_T, gen = x_T_and_gen()
-    pc = predictor_corrector(den, x_T, ts, y, generator=gen, corrector=Corrector(steps=0), sampler=sampler, eta=eta)
-    for name in ("x", "x0_hat", "noise", "x0_uncond", "x0_cond", "labels", "timesteps"):
-        np.testing.assert_array_equal(getattr(pc, name), getattr(plain, name), err_msg=name)
+@pytest.mark.parametrize("name, options", [("ddpm", {}), ("ddim", {}), ("ddim", {"eta": 0.5}), ("euler", {}),
+                                           ("heun", {}), ("dpmpp2m", {})])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_zero_steps_is_bit_identical_to_the_sampler(schedule, name, options, dtype):
+    den = make_guidance("cfg", exact_gmm2d_denoiser(schedule), 3.0)
+    plain = _run(den, schedule, name, dtype=dtype, **options)
+    for pc in (_run(den, schedule, name, corrector=Corrector(steps=0), dtype=dtype, **options),
+               _run(den, schedule, name, corrector=Corrector(steps=0), wrap=True, dtype=dtype, **options)):
+        for field in ("x", "x0_hat", "noise", "x0_uncond", "x0_cond", "labels", "timesteps"):
+            np.testing.assert_array_equal(getattr(pc, field), getattr(plain, field), err_msg=field)
+    assert with_corrector(SAMPLERS[name], Corrector(steps=0)) is SAMPLERS[name]
+
+
+def test_the_corrector_runs_after_the_step_on_the_new_level(schedule):
+    # Two DDPM steps by hand: predictor (its noise first), K corrector steps at the level it landed
+    # on (their noise after), then the last step to the clean data with no corrector after it.
+    den = make_guidance("cfg", exact_gmm2d_denoiser(schedule), 3.0)
+    c = Corrector(steps=3)
+    y = torch.full((5,), 1)
+    ts = schedule.timesteps(2)  # [999, 499]
+    gen = torch.Generator().manual_seed(11)
+    x_T = torch.randn((5, 2), generator=gen, dtype=torch.float64)
+    traj = sample_ddpm(den, x_T, ts, y, generator=gen, corrector=c)
+
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn((5, 2), generator=gen, dtype=torch.float64)
+    t, t_prev = int(ts[0]), int(ts[1])
+    abar, abar_prev = float(schedule.abar(t)), float(schedule.abar(t_prev))
+    beta = 1 - abar / abar_prev
+    x0 = den(x, torch.full((5,), t), y)
+    mean = math.sqrt(abar_prev) * beta / (1 - abar) * x0 + math.sqrt(abar / abar_prev) * (1 - abar_prev) / (1 - abar) * x
+    x = mean + math.sqrt((1 - abar_prev) / (1 - abar) * beta) * standard_normal((5, 2), gen, x)
+    for _ in range(3):
+        g = guided_score(den, x, t_prev, y)
+        z = standard_normal((5, 2), gen, x)
+        eps = snr_step_size(g, z, DEFAULT_SNR, 1 - float(schedule.betas[t_prev]))
+        x = x + eps * g + math.sqrt(2 * eps) * z
+    np.testing.assert_array_equal(traj.x[1], x.numpy())
+    x_last = den(x, torch.full((5,), t_prev), y)  # the last DDPM step lands on the prediction
+    np.testing.assert_allclose(traj.x[2], x_last.numpy(), rtol=1e-12, atol=1e-12)
 
 
 # --- the guided score ------------------------------------------------------------------------
@@ -144,28 +175,24 @@ def test_corrector_pulls_a_wrong_start_toward_the_density(schedule, gaussian, co
 
 # --- the predictor-corrector loop -------------------------------------------------------------
 
-def test_corrected_run_is_deterministic_and_differs_from_the_plain_one(schedule):
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_corrected_run_is_deterministic_and_differs_from_the_plain_one(schedule, name):
     den = make_guidance("cfg", exact_gmm2d_denoiser(schedule), 3.0)
-    ts = schedule.timesteps(10)
-    y = torch.full((6,), 1)
-
-    def run(k):
-        gen = torch.Generator().manual_seed(4)
-        x_T = torch.randn((6, 2), generator=gen)
-        return predictor_corrector(den, x_T, ts, y, generator=gen, corrector=Corrector(steps=k))
-
-    a, b = run(2), run(2)
+    a = _run(den, schedule, name, steps=10, corrector=Corrector(steps=2))
+    b = _run(den, schedule, name, steps=10, corrector=Corrector(steps=2), wrap=True)
     np.testing.assert_array_equal(a.x, b.x)
-    assert not np.array_equal(a.x[1:], run(0).x[1:])
-    assert np.isfinite(a.x).all() and a.x.shape == (11, 6, 2)
+    assert not np.array_equal(a.x[1:], _run(den, schedule, name, steps=10).x[1:])
+    assert np.isfinite(a.x).all() and a.x.shape == (11, 10, 2)
     # The recorded prediction at step i is the one taken at x[i], the corrected state.
-    pred = den(torch.as_tensor(a.x[3]), torch.full((6,), int(ts[3])), y).numpy()
-    np.testing.assert_allclose(a.x0_hat[3], pred, rtol=1e-6, atol=1e-6)
+    y = torch.as_tensor(a.labels)
+    pred = den(torch.as_tensor(a.x[3]), torch.full((10,), int(a.timesteps[3])), y).numpy()
+    np.testing.assert_allclose(a.x0_hat[3], pred, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(steps=-1), "corrector steps"), (dict(steps=1.5), "corrector steps"), (dict(steps=True), "corrector steps"),
-    (dict(rule="mala"), "unknown corrector step rule"), (dict(snr=0.0), "snr"), (dict(snr=float("inf")), "snr"),
+    (dict(steps=2.0), "corrector steps must be an integer"), (dict(steps=101), "corrector steps"),
+    (dict(rule="mala"), "unknown corrector step rule"), (dict(snr=0.0), "snr"), (dict(snr=float("inf")), "snr"), (dict(snr=1.0), "snr"),
     (dict(fraction=-1.0), "fraction"),
 ])
 def test_bad_settings_raise_one_clear_error(kwargs, message):
@@ -173,9 +200,6 @@ def test_bad_settings_raise_one_clear_error(kwargs, message):
         Corrector(**kwargs)
 
 
-def test_no_correction_on_clean_data_and_only_for_known_samplers(schedule, gaussian):
+def test_no_correction_on_clean_data(gaussian):
     with pytest.raises(ValueError, match="t >= 0"):
         Corrector(steps=1)(gaussian, torch.zeros(2, 2), -1, None, torch.Generator())
-    with pytest.raises(ValueError, match="ddpm, ddim"):
-        predictor_corrector(gaussian, torch.zeros(2, 2), schedule.timesteps(3), None, generator=torch.Generator(),
-                            corrector=Corrector(steps=1), sampler="heun")

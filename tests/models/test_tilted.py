@@ -14,9 +14,10 @@ from models.data import GaussianMixture2D, make_gmm2d
 from models.exact import exact_gmm2d_denoiser
 from models.guidance import make_guidance
 from models.samplers import sample_ddpm
-from models.tilted import (TILTED_DATA, assign_components, check_exact_target, class_log_posterior,
-                           component_shares, exact_tv_quantile, expected_tv, normaliser, responsibilities,
-                           target_shares, tilted_sample, tilted_tv, tilted_tv_report)
+from models.tilted import (TILTED_DATA, assign_components, batch_target_shares, check_exact_target,
+                           class_log_posterior, component_shares, exact_tv_quantile, expected_tv, noise_rng, normaliser,
+                           responsibilities, target_shares, tilted_draws, tilted_sample, tilted_trajectory, tilted_tv,
+                           tilted_tv_report)
 
 GAMMAS = (0.0, 1.0, 3.0, 7.0)
 B = 1  # class B, the class the issue measures
@@ -144,8 +145,39 @@ def test_tilted_sampler_is_deterministic_and_prefix_stable():
     assert a.shape == (500, 2) and a.dtype == np.float64
 
 
-def test_gamma_zero_ignores_the_label():
-    np.testing.assert_array_equal(tilted_sample(300, 0, 0.0, seed=1), tilted_sample(300, 2, 0.0, seed=1))
+def test_classes_draw_from_independent_streams():
+    # Each class has its own stream of the seed: at gamma = 0 (the same target) two classes' draws
+    # differ, and a batch of several classes is each class's own draws, in label order.
+    assert not np.array_equal(tilted_sample(300, 0, 0.0, seed=1), tilted_sample(300, 2, 0.0, seed=1))
+    labels = np.array([2, 0, 2, 1, 2, 0])
+    x = tilted_draws(labels, 3.0, seed=6)
+    for c in range(3):
+        np.testing.assert_array_equal(x[labels == c], tilted_sample(int((labels == c).sum()), c, 3.0, seed=6))
+    with pytest.raises(ValueError, match="every label must be a class"):
+        tilted_draws(np.array([0, 3]), 1.0, seed=0)
+
+
+def test_batch_target_is_the_label_weighted_mix():
+    labels = np.array([0, 1, 1, 2, 1, 1])
+    q = batch_target_shares(labels, 3.0)
+    np.testing.assert_allclose(q, (target_shares(0, 3.0) + 4 * target_shares(1, 3.0) + target_shares(2, 3.0)) / 6)
+    np.testing.assert_array_equal(batch_target_shares(1, 3.0), target_shares(1, 3.0))
+    # Exact draws of a mixed batch score the floor too.
+    n = 3000
+    mixed = np.arange(n) % 3
+    assert tilted_tv(tilted_draws(mixed, 7.0, seed=4), mixed, 7.0) <= exact_tv_quantile(
+        batch_target_shares(mixed, 7.0), n, 0.99)
+
+
+def test_tilted_trajectory_runs_from_noise_to_the_draws(schedule):
+    traj = tilted_trajectory(np.array([1, 1, 0]), 2.0, 5, schedule.alphas_cumprod)
+    np.testing.assert_array_equal(traj.samples, tilted_draws(np.array([1, 1, 0]), 2.0, 5))
+    abar = schedule.alphas_cumprod[-1]
+    eps = (traj.x[0] - np.sqrt(abar) * traj.samples) / np.sqrt(1 - abar)
+    np.testing.assert_allclose(eps, noise_rng(5).standard_normal((3, 2)), rtol=1e-12)
+    assert traj.timesteps.tolist() == [schedule.T - 1] and traj.labels.tolist() == [1, 1, 0]
+    with pytest.raises(ValueError, match="no exact tilted target"):
+        tilted_trajectory(np.array([1]), 2.0, 5, schedule.alphas_cumprod, data="digits")
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -32,11 +32,13 @@ ZOO = {
     "--interval": ["", "1", "1,2,3", "a,b", "nan,1", "-1,2", "5,1"],
     "--cfgpp-lambda": NOT_A_NUMBER + NOT_FINITE + ["-0.5", "2"],
 }
+CORRECTOR = {"--corrector-steps": NOT_AN_INTEGER + ["-1", "101"],
+             "--corrector-snr": NOT_A_NUMBER + NOT_FINITE + ["0", "-0.1", "1", "2"]}
 COMMON = {"--device": ["tpu", "CPU", ""] + NO_GPU, "--data": ["mnist", "", "DIGITS"], "--model": ["huge", ""],
           "--sampler": ["foo", "DDPM"], "--guidance": ["magic", ""], "--seed": NOT_AN_INTEGER + ["-1", str(2**63)]}
 
 EXPORT = {
-    **COMMON, **ZOO,
+    **COMMON, **ZOO, **CORRECTOR,
     "--gamma": NOT_A_NUMBER + NOT_FINITE + ["100.5", "-101", "1e6"],
     "--label": NOT_AN_INTEGER + ["10", "-2", "99999999999999999999"],
     "--steps": NOT_AN_INTEGER + ["0", "-1", "1001"],
@@ -49,7 +51,7 @@ EXPORT = {
     "--fps": NOT_A_NUMBER + NOT_FINITE + ["0", "-2", "51"],
 }
 EVALUATE = {
-    **COMMON, **ZOO,
+    **COMMON, **ZOO, **CORRECTOR,
     "--steps": NOT_AN_INTEGER + ["0", "-1", "1001"],
     "--gammas": ["", "a", "1,,2", "1,nan", "inf", "101", "0,-1e9", "1;2"],
     "--samples": NOT_AN_INTEGER + ["1", "0", "4097"],
