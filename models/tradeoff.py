@@ -2,9 +2,10 @@
 checked against measured rows of ``models.evaluate.evaluate``.
 
 * ``data_reference``: the metrics of the data set itself, what a perfect sampler would score.
-* ``findings``: from plain conditional sampling (gamma = 1) upward, quality should rise and
-  diversity fall (Dhariwal & Nichol, arXiv 2105.05233; Ho & Salimans, arXiv 2207.12598); each claim
-  gets a verdict and the numbers behind it, in words.
+* ``findings``: as the guidance scale grows, quality should rise and diversity fall (Dhariwal &
+  Nichol, arXiv 2105.05233; Ho & Salimans, arXiv 2207.12598); each claim gets a verdict and the
+  numbers behind it, in words, read off the curve the page plots (``trend``: rises, falls, peaks,
+  dips or flat, over the whole sweep from gamma = 0).
 * ``describe_blobs``: the sampler's share of each blob of a class against the tilted density's
   (``models.tilt.blob_shares``), in one sentence.
 
@@ -56,67 +57,180 @@ class Finding:
     evidence: str
 
 
-def _row_near(rows: Sequence[Mapping], gamma: float) -> Mapping:
-    return min(rows, key=lambda r: abs(float(r["gamma"]) - gamma))
-
-
 def _fmt(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.3g}"
 
 
+@dataclass(frozen=True)
+class Trend:
+    """The shape of one plotted curve, read the way its chart is read: from the first gamma to the last.
+
+    ``shape`` is ``"rises"``, ``"falls"``, ``"peaks"`` (rises to its highest point, then falls),
+    ``"dips"`` (falls to its lowest point, then rises) or ``"flat"`` (no change larger than ``tol``,
+    the noise a curve of this many samples is allowed). ``turn`` is the index of the point the
+    sentence names: the peak or the low, or, for a curve that rises or falls, where it stops
+    (the highest or lowest point)."""
+
+    shape: str
+    gammas: tuple[float, ...]
+    values: tuple[float, ...]
+    turn: int
+    tol: float
+
+    def at(self, i: int) -> str:
+        """``"0.93 at γ = 3"``: the value of point ``i`` and its gamma."""
+        return f"{_fmt(self.values[i])} at γ = {self.gammas[i]:g}"
+
+    @property
+    def first(self) -> str:
+        return self.at(0)
+
+    @property
+    def last(self) -> str:
+        return self.at(len(self.values) - 1)
+
+    @property
+    def lowest(self) -> float:
+        return min(self.values)
+
+    @property
+    def highest(self) -> float:
+        return max(self.values)
+
+
+def trend(gammas: Sequence[float], values: Sequence[float], tol: float) -> Trend:
+    """The shape of the curve ``values`` over ``gammas`` (points that are not finite are left out,
+    as the chart leaves them out): ``Trend``. A change counts only when it is larger than ``tol``.
+    Raises ``ValueError`` for mismatched lengths or no finite point."""
+    g, v = np.asarray(gammas, np.float64), np.asarray(values, np.float64)
+    if g.shape != v.shape or g.ndim != 1:
+        raise ValueError(f"give one value per gamma, got {g.shape} gammas and {v.shape} values")
+    order = np.argsort(g, kind="stable")
+    g, v = g[order], v[order]
+    ok = np.isfinite(v) & np.isfinite(g)
+    g, v = g[ok], v[ok]
+    if not len(v):
+        raise ValueError("no finite value to describe")
+    hi, lo = int(np.argmax(v)), int(np.argmin(v))
+    rise_to_peak, fall_after_peak = v[hi] - v[0], v[hi] - v[hi:].min()
+    fall_to_low, rise_after_low = v[0] - v[lo], v[lo:].max() - v[lo]
+    peak = min(rise_to_peak, fall_after_peak)  # how clearly the curve turns down after rising
+    dip = min(fall_to_low, rise_after_low)  # ... turns up after falling
+    if v.max() - v.min() <= tol:
+        shape, turn = "flat", 0
+    elif max(peak, dip) > tol:
+        shape, turn = ("peaks", hi) if peak >= dip else ("dips", lo)
+    elif rise_to_peak > tol:
+        shape, turn = "rises", hi
+    else:
+        shape, turn = "falls", lo
+    return Trend(shape, tuple(float(x) for x in g), tuple(float(x) for x in v), turn, float(tol))
+
+
+def accuracy_tolerance(rows: Sequence[Mapping]) -> float:
+    """The change in accuracy that counts: two standard errors of the difference of two rows (the
+    binomial error of ``samples`` per gamma, the largest of the rows, times √2), and never under 0.03."""
+    se = [np.sqrt(max(float(r["accuracy"]) * (1 - float(r["accuracy"])), 0.0) / float(r.get("samples") or 1))
+          for r in rows if np.isfinite(float(r["accuracy"]))]
+    return max(0.03, 2 * np.sqrt(2) * max(se, default=0.0))
+
+
+#: the change in diversity that counts, as a share of its typical value (sampling noise of ~10
+#: samples per class measured a few per cent)
+DIVERSITY_TOLERANCE = 0.05
+
+
+def _after(t: Trend, lowest: bool) -> int:
+    """The index of the lowest (or highest) point after the turn."""
+    tail = np.asarray(t.values[t.turn:])
+    return t.turn + int(np.argmin(tail) if lowest else np.argmax(tail))
+
+
+def _holds(t: Trend) -> str:
+    """", and stays near it up to γ = 10 (0.91)" where the curve stops before its last point."""
+    end = len(t.values) - 1
+    return "" if t.turn == end else f", and stays near it up to γ = {t.gammas[end]:g} ({_fmt(t.values[end])})"
+
+
+def _span(t: Trend) -> str:
+    """A flat curve in words: "0.5 at γ = 0 and 0.51 at γ = 10, between 0.48 and 0.52 in all"."""
+    lo, hi = _fmt(t.lowest), _fmt(t.highest)
+    where = f"{t.first} and {t.last}" if len(t.values) > 1 else t.first
+    return where + ("" if lo == hi else f", between {lo} and {hi} in all")
+
+
+def quality_finding(t: Trend) -> tuple[str, str]:
+    """Verdict and sentence for the claim that quality (here: accuracy) rises with the guidance scale."""
+    end = len(t.values) - 1
+    if t.shape == "flat":
+        if t.lowest >= 0.98:
+            return "partly", (f"Accuracy is at its ceiling at every γ ({_span(t)}): there is nothing left for guidance "
+                              "to raise.")
+        return "differs", (f"Accuracy does not change with γ: {_span(t)} (changes under {t.tol:.2f} are within the "
+                           "sampling noise).")
+    if t.shape == "rises":
+        return "agrees", f"Accuracy rises from {t.first} to {t.at(t.turn)}{_holds(t)}."
+    if t.shape == "peaks":
+        low = _after(t, lowest=True)
+        then = "" if low == end else f", and is {t.last}"
+        return "partly", (f"Accuracy rises from {t.first} to a peak of {t.at(t.turn)}, then drops to {t.at(low)}{then}: "
+                          "pushed too hard, samples overshoot their class.")
+    if t.shape == "falls":
+        return "differs", f"Accuracy falls from {t.first} to {t.at(t.turn)}{_holds(t)}."
+    return "differs", f"Accuracy falls from {t.first} to {t.at(t.turn)}, then recovers to {t.at(_after(t, lowest=False))}."
+
+
+def diversity_finding(t: Trend) -> tuple[str, str]:
+    """Verdict and sentence for the claim that diversity (recall) falls as the guidance scale grows."""
+    end = len(t.values) - 1
+    if t.shape == "flat":
+        return "differs", f"Diversity does not change with γ: {_span(t)}."
+    if t.shape == "falls":
+        change = 100 * (t.values[t.turn] / t.values[0] - 1) if t.values[0] else float("nan")
+        return "agrees", f"Diversity falls from {t.first} to {t.at(t.turn)} ({change:+.0f} %){_holds(t)}."
+    if t.shape == "dips":
+        return "partly", f"Diversity falls from {t.first} to {t.at(t.turn)}, then rises again to {t.at(_after(t, lowest=False))}."
+    if t.shape == "peaks":
+        return "partly", f"Diversity first rises, from {t.first} to {t.at(t.turn)}, and only then falls, to {t.at(_after(t, lowest=True))}."
+    return "differs", f"Diversity does not fall: it rises from {t.first} to {t.at(t.turn)}{_holds(t)}."
+
+
 def findings(rows: Sequence[Mapping], reference: Mapping[str, float]) -> list[Finding]:
     """Check the trade-off Dhariwal & Nichol (arXiv 2105.05233) and Ho & Salimans (arXiv
-    2207.12598) report against ``rows`` (``models.evaluate.evaluate``): from plain conditional
-    sampling (gamma = 1) upward, quality should rise and diversity fall. Also says whether the
-    samples copy the training set or leave it, which the papers do not measure."""
+    2207.12598) report against ``rows`` (``models.evaluate.evaluate``): as the guidance scale grows,
+    quality should rise and diversity fall. Each sentence describes the curve the page plots, over
+    the whole sweep (from its first gamma, usually 0, to its extreme and past it: ``trend``), with
+    changes within the sampling noise called no change. Also says whether the samples copy the
+    training set or leave it, which the papers do not measure."""
     if not rows:
         raise ValueError("give at least one row of models.evaluate.evaluate")
     rows = sorted(rows, key=lambda r: float(r["gamma"]))
-    first, last = rows[0], rows[-1]
-    cond = _row_near(rows, 1.0)
-    g1, glast = float(cond["gamma"]), float(last["gamma"])
-    upper = [r for r in rows if float(r["gamma"]) >= g1]
+    gammas = [float(r["gamma"]) for r in rows]
     out = []
 
     # Quality: accuracy stands in for precision / Inception score (is each sample clearly its class?).
-    a = {k: float(r["accuracy"]) for k, r in (("first", first), ("cond", cond), ("last", last))}
-    peak = max(upper, key=lambda r: float(r["accuracy"]))
-    apeak, gpeak = float(peak["accuracy"]), float(peak["gamma"])
-    dip = min((r for r in upper if float(r["gamma"]) >= gpeak), key=lambda r: float(r["accuracy"]))
-    adip, gdip = float(dip["accuracy"]), float(dip["gamma"])
-    start = (f"From γ = {float(first['gamma']):g} to γ = {g1:g} accuracy goes from {a['first']:.2f} to {a['cond']:.2f}. "
-             if first is not cond else "")
-    falls = adip < apeak - 0.05
-    if falls:
-        then = "" if gdip == glast else f", and is {a['last']:.2f} at γ = {glast:g}"
-        verdict, text = "partly", (f"It peaks at {apeak:.2f} at γ = {gpeak:g}, then drops to {adip:.2f} at "
-                                   f"γ = {gdip:g}{then}: pushed too hard, samples overshoot their class.")
-    elif a["cond"] >= 0.98:
-        verdict, text = "agrees", (f"At γ = {g1:g} it is already {a['cond']:.2f}, at its ceiling, and it never drops "
-                                   f"below {min(float(r['accuracy']) for r in upper):.2f} up to γ = {glast:g}.")
-    elif apeak - a["cond"] >= 0.03:
-        verdict, text = "agrees", f"It rises further, to {a['last']:.2f} at γ = {glast:g}."
-    else:
-        verdict, text = "differs", f"It does not rise past γ = {g1:g}: {a['cond']:.2f} there, {a['last']:.2f} at γ = {glast:g}."
-    out.append(Finding("Quality (precision, Inception score) rises with the guidance scale", verdict, start + text))
+    acc = trend(gammas, [float(r["accuracy"]) for r in rows], accuracy_tolerance(rows))
+    verdict, text = quality_finding(acc)
+    out.append(Finding("Quality (precision, Inception score) rises with the guidance scale", verdict, text))
 
     # Diversity stands in for recall.
-    d1, dlast = float(cond["diversity"]), float(last["diversity"])
-    low = min(upper, key=lambda r: float(r["diversity"]))
-    dmin, gmin = float(low["diversity"]), float(low["gamma"])
+    values = [float(r["diversity"]) for r in rows]
+    typical = float(np.nanmedian(np.abs(values))) if np.isfinite(values).any() else 0.0
     n_at = {float(r["gamma"]): float(r["nearest_train"]) for r in rows}
-    leaves = n_at[glast] > max(1.5 * n_at[gmin], 1.2 * reference["nearest_train"])
-    strays = (f" Samples that land in another class count toward it too (accuracy drops to {adip:.2f})."
-              if falls else "")
-    away = (f" The samples spread away from the data instead: their distance to the nearest training point grows "
-            f"from {_fmt(n_at[gmin])} to {_fmt(n_at[glast])}." if leaves else "")
-    if dlast <= 0.97 * d1 and dlast <= 1.05 * dmin:
-        verdict, text = "agrees", f"Diversity falls from {_fmt(d1)} at γ = {g1:g} to {_fmt(dlast)} at γ = {glast:g} ({100 * (dlast / d1 - 1):+.0f} %)."
-    elif dmin <= 0.97 * d1:
-        verdict, text = "partly", (f"Diversity falls from {_fmt(d1)} at γ = {g1:g} to {_fmt(dmin)} at γ = {gmin:g}, "
-                                   f"then rises again to {_fmt(dlast)} at γ = {glast:g}." + away + strays)
+    glast = gammas[-1]
+    if np.isfinite(values).any():
+        div = trend(gammas, values, DIVERSITY_TOLERANCE * typical)
+        verdict, text = diversity_finding(div)
+        glow = div.gammas[int(np.argmin(div.values))]
+        if div.shape in ("dips", "rises", "flat") and n_at[glast] > max(1.5 * n_at[glow], 1.2 * reference["nearest_train"]):
+            text += (f" The samples spread away from the data instead: their distance to the nearest training point "
+                     f"grows from {_fmt(n_at[glow])} at γ = {glow:g} to {_fmt(n_at[glast])} at γ = {glast:g}.")
+        if div.shape == "dips" and acc.shape == "peaks":
+            low = _after(acc, lowest=True)
+            text += (f" Samples that land in another class count toward it too (accuracy drops to "
+                     f"{_fmt(acc.values[low])} at γ = {acc.gammas[low]:g}).")
     else:
-        verdict, text = "differs", f"Diversity does not fall: {_fmt(d1)} at γ = {g1:g}, {_fmt(dlast)} at γ = {glast:g}." + away + strays
+        verdict, text = "differs", "Diversity could not be measured: no γ left two finite samples of a class."
     out.append(Finding("Diversity (recall) falls as the guidance scale grows", verdict,
                        text + f" The training data's own diversity is {_fmt(reference['diversity'])}."))
 
@@ -149,4 +263,5 @@ def describe_blobs(blobs: Sequence[Blob], gamma: float, class_name: str) -> str:
             f"gives them {aim}: {verdict}.")
 
 
-__all__ = ["DEFAULT_GAMMAS", "Finding", "TILT_GAMMAS", "data_reference", "describe_blobs", "findings"]
+__all__ = ["DEFAULT_GAMMAS", "DIVERSITY_TOLERANCE", "Finding", "TILT_GAMMAS", "Trend", "accuracy_tolerance", "data_reference",
+           "describe_blobs", "diversity_finding", "findings", "quality_finding", "trend"]
