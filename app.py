@@ -23,6 +23,7 @@ pages = [
     st.Page("pages/guidance_zoo.py", title="Guidance zoo", icon=":material/pets:"),
     st.Page("pages/high_dimensions.py", title="High dimensions", icon=":material/square_foot:"),
     st.Page("pages/tradeoff.py", title="Guidance trade-off", icon=":material/balance:"),
+    st.Page("pages/guidance_field.py", title="Guidance field", icon=":material/air:"),
     st.Page("pages/side_by_side.py", title="Side by side", icon=":material/compare:"),
     st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
 ]

@@ -8,7 +8,8 @@ density on a finer grid; and the sinks and basins of both fields. ``field_series
 of an animation, from the noisiest level to the cleanest.
 
 Each evaluation builds a fresh guidance wrapper, so nothing a wrapper keeps from call to call (APG's
-momentum) passes between evaluations; every row is its own point. Float64 on the CPU, deterministic.
+momentum) passes between evaluations; every row is its own point. CFG-Zero*'s zeroed first steps count
+a run's levels, so the field shows it past them (``RUN_SETTINGS``). Float64 on the CPU, deterministic.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from models.field_view import (BASIN_GRID, FIELD_DATA, VIEW_HALF, FieldSpec, Gui
                                to_quantity)
 from models.guidance import GUIDANCE_NAMES, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle
+from models.settings import SETTINGS
+
+#: settings that count a run's steps, not a property of one noise level, held neutral in the field:
+#: CFG-Zero* zeroes its output at the first levels a wrapper meets, and a fresh wrapper's first
+#: evaluation would always be one of them (the field shows CFG-Zero* past its zeroed first steps)
+RUN_SETTINGS = {"cfgzero_zero_steps": 0}
 
 # ----------------------------------------------------------------------------- models
 
@@ -57,9 +64,11 @@ def guided_x0(bundle: ModelBundle, guidance: str, gamma: float, settings: Mappin
     """The guided x0 prediction (N, 2) float64 at points ``x`` (N, 2), timestep ``t``, class ``label``.
 
     A fresh wrapper per call: nothing a wrapper keeps (APG's momentum) passes from one call to the next,
-    and each row is its own point."""
+    and each row is its own point. Settings that belong to a run rather than to a noise level
+    (``RUN_SETTINGS``) are held at their neutral value."""
+    settings = {**dict(settings), **{k: v for k, v in RUN_SETTINGS.items() if k in SETTINGS}}
     wrapper = make_guidance(guidance, bundle.denoiser, gamma, log_prob=bundle.log_prob,
-                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak, settings=dict(settings))
+                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak, settings=settings)
     xt = torch.as_tensor(np.asarray(x, np.float64).reshape(-1, 2))
     tt = torch.full((len(xt),), int(t), dtype=torch.long)
     y = torch.full((len(xt),), int(label), dtype=torch.long)

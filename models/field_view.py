@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -62,6 +62,9 @@ VIEW_HALF = float(np.max(np.linalg.norm(make_gmm2d().means, axis=1)) + 0.85)
 MAX_GRID = 128
 REACH = 3.2  # the basins' box holds every component of p_t out to this many of its standard deviations
 BASIN_GRID = 64  # points a side of the grid the basins are found on
+#: the animation over t: frames (noise levels) and frames per second, the defaults of
+#: ``python -m viz.export --figure field`` and the page's GIF (same settings, same bytes)
+FIELD_GIF_FRAMES, FIELD_GIF_FPS = 40, 4.0
 
 
 def check_data(data: str) -> None:
@@ -391,3 +394,37 @@ def describe_basins(f: GuidedField, class_name: str) -> str:
     return (f"At σ = {_sigma(f.sigma)} the guided field has {len(main)} sinks; the tilted density's mass splits "
             f"{shares} between their basins (class {class_name}).")
 
+
+
+def describe_series(fields: Sequence[GuidedField], class_name: str) -> str:
+    """What the guided basins do from the noisiest level to the cleanest (``fields`` noisiest first,
+    each with basins), in one or two sentences computed from their numbers: down to which level the
+    guided field has a single sink, down to which level its largest basin still holds more than half
+    of the tilted density, and how the mass splits at the cleanest level."""
+    if not fields or any(f.basins is None for f in fields):
+        raise ValueError("give fields computed with their basins, noisiest first")
+    counts = [len(f.basins.main(0.01)) for f in fields]
+    largest = [float(f.basins.share.max()) for f in fields]
+    last = fields[-1]
+    final = ", ".join(f"{100 * last.basins.share[k]:.0f} %" for k in last.basins.main(0.01))
+    scale = f"{'λ' if fields[0].spec.tilt_gamma != fields[0].spec.gamma else 'γ'} = {fields[0].spec.tilt_gamma:g}"
+
+    def level(i: int) -> str:
+        return f"t = {fields[i].spec.t} (σ = {_sigma(fields[i].sigma)})"
+
+    if all(c == 1 for c in counts):
+        return (f"At {scale} the guided field has one sink at every noise level shown: all of the tilted density "
+                f"drains to one point, down to {level(len(fields) - 1)}.")
+    single = next(i for i, c in enumerate(counts) if c > 1) - 1  # the last level with one sink (-1: none)
+    start = (f"At {scale} the guided field has a single sink from the noisiest level down to {level(single)}; "
+             f"its basins split below that" if single >= 0 else f"At {scale} the guided field has several sinks "
+             f"from the noisiest level on")
+    majority = [i for i, p in enumerate(largest) if p > 0.5]
+    if len(majority) == len(fields):
+        middle = ", and one basin keeps more than half of the tilted density at every level"
+    elif majority and majority[-1] > single:
+        middle = f", but the largest basin keeps more than half of the tilted density down to {level(majority[-1])}"
+    else:
+        middle = ""
+    return (f"{start}{middle}. At {level(len(fields) - 1)} the tilted density (class {class_name}) splits {final} "
+            f"between the basins.")

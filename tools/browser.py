@@ -47,6 +47,7 @@ PAGES = (
     AppPage("guidance_zoo", "guidance_zoo", "Guidance zoo", has_gamma=True),
     AppPage("high_dimensions", "high_dimensions", "High dimensions"),
     AppPage("tradeoff", "tradeoff", "Guidance trade-off"),
+    AppPage("guidance_field", "guidance_field", "Guidance field"),
     AppPage("side_by_side", "side_by_side", "Side by side", has_gamma=True),
     AppPage("lecture", "lecture", "Lecture"),
 )

@@ -20,7 +20,8 @@ from models.guidance import GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.schedule import TRAINING_STEPS
-from models.settings import ETA, GAMMA
+from models.field_view import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
+from models.settings import ETA, GAMMA, settings_for
 from models.trajectory import Trajectory
 from viz.projection import PROJECTION_NAMES
 
@@ -33,10 +34,14 @@ ANIMATION_DESCRIPTIONS = {
     "classifier": "classifier guidance step", "cfg": "classifier-free guidance step",
     "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
     "autoguidance": "autoguidance step", "cfgpp": "CFG++ step (each needs its own --guidance)",
+    "field": "the guidance field of gmm2d from the noisiest level to the clean data (no sampling: --model, --guidance, "
+             "--gamma, --label and the method's own settings choose it)",
 }
 
 #: the views a --sampler tilted run has: exact draws record no guidance parts to construct
 TILTED_FIGURES = ("paths", "noising", "step", "trajectory")
+
+FIELD_FIGURE = "field"  # not a view of a run: the guidance field over t (models.field), nothing sampled
 
 PROG = "python -m viz.export"
 
@@ -58,13 +63,15 @@ def build_parser() -> OneLineParser:
     add_setting(p, ETA)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
                    "projection, or the exact plane of each step (default: pca)")
-    p.add_argument("--figure", choices=FIGURE_KINDS, default="paths",
+    p.add_argument("--figure", choices=FIGURE_KINDS + (FIELD_FIGURE,), default="paths",
                    help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in ANIMATION_DESCRIPTIONS.items())
                    + " (default: paths)")
     p.add_argument("--sample", type=int_range(0, MAX_BATCH - 1), default=0,
                    help="which trajectory of the batch the one-sample views follow (default: 0)")
-    p.add_argument("--frames", type=int_range(2, 1001), default=101, help="at most this many GIF frames (default: 101)")
-    p.add_argument("--fps", type=finite_float, default=10.0, help="GIF frames per second (default: 10)")
+    p.add_argument("--frames", type=int_range(2, 1001), default=None,
+                   help=f"at most this many GIF frames (default: 101; --figure field: {FIELD_GIF_FRAMES} noise levels)")
+    p.add_argument("--fps", type=finite_float, default=None,
+                   help=f"GIF frames per second (default: 10; --figure field: {FIELD_GIF_FPS:g})")
     p.add_argument("--out", type=writable_file, required=True, help="GIF file to write")
     p.add_argument("--npz", type=writable_file, default=None, help="also save the trajectory arrays here")
     add_zoo_options(p)
@@ -93,9 +100,47 @@ def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device
     return traj, gif
 
 
+def export_field(spec: FieldSpec, out, frames: int = FIELD_GIF_FRAMES, fps: float = FIELD_GIF_FPS) -> bytes:
+    """Write the GIF of the guidance field of ``spec`` at ``frames`` noise levels, noisiest first
+    (``models.field.field_series``, ``viz.field.FieldAnimation``), and return it: the bytes of the
+    guidance-field page's animation for the same settings."""
+    from models.field import field_series  # after argument parsing, like viz.diagrams above (torch, matplotlib)
+    from viz.field import FieldAnimation
+
+    gif = FieldAnimation(field_series(spec, frames)).gif(frames, fps)
+    with open(out, "wb") as f:
+        f.write(gif)
+    return gif
+
+
+def field_main(args) -> int:
+    """``--figure field``: nothing is sampled; the model, the method with its scale and own settings,
+    and the class choose the field. Bad input ends with one line and exit status 2."""
+    try:
+        check_data(args.data)
+        if args.npz is not None:
+            raise ValueError("--npz saves a sampled run's arrays, and --figure field samples nothing: leave --npz out")
+        if not 0 < args.fps <= 50:
+            raise ValueError(f"fps must be in (0, 50], got {args.fps:g}")
+        own = {s.name for s in settings_for(args.guidance)}
+        settings = tuple(sorted((k, v) for k, v in zoo_settings(args).items() if k in own))
+        spec = FieldSpec(model=args.model, guidance=args.guidance, gamma=args.gamma, label=args.label,
+                         settings=settings).validate()
+        gif = export_field(spec, args.out, args.frames, args.fps)
+    except (ValueError, WeightsError, OSError) as e:
+        fail(PROG, e)
+    print(f"wrote {args.out} ({len(gif) / 1e6:.2f} MB, the field at {args.frames} noise levels)", file=sys.stderr)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    field = args.figure == FIELD_FIGURE
+    args.frames = args.frames if args.frames is not None else (FIELD_GIF_FRAMES if field else 101)
+    args.fps = args.fps if args.fps is not None else (FIELD_GIF_FPS if field else 10.0)
+    if field:
+        return field_main(args)
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,
                       gamma=args.gamma, label=args.label, steps=args.steps, seed=args.seed,
                       batch=args.batch, eta=args.eta, **zoo_settings(args), **corrector_settings(args))

@@ -1,0 +1,115 @@
+"""The guidance-field page's controls and pictures: ``models.field`` numbers drawn by ``viz.field``,
+cached on a ``models.field_view.FieldSpec`` (frozen: two specs that differ in any setting are two
+entries). The animation over t is byte for byte what ``python -m viz.export --figure field`` writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import streamlit as st
+
+from models.data import load_dataset
+from models.field import compute_field, field_series
+from models.field_view import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins, describe_series
+from models.guidance import GUIDANCE_NAMES
+from models.schedule import make_schedule
+from models.settings import GAMMA, settings_for, zoo_flags
+from ui.cache import DRAWING, figure_png, usable_model
+from ui.runs import Settings
+from ui.views import gamma_slider
+from ui.zoo import group_widget, setting_widget
+from viz.field import FieldAnimation, field_figure, method_title, sigma_text
+
+METHODS = tuple(g for g in GUIDANCE_NAMES if g != "none")  # every method with a scale (or its own λ)
+#: the noise levels of the slider, noisiest first: denser where the guided basins split (t 200..0)
+LEVELS = (999, 800, 600, 500, 400, 300, 250, 200, 175, 150, 125, 100, 75, 50, 25, 10, 0)
+DEFAULT_GAMMA, DEFAULT_T = 7.0, 150  # where the issue's observation lives (class B's outer blob)
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """What the page's controls decided: the field, the model's fall-back warning (None if the
+    sidebar's model is used) and the scale as the page writes it (``γ = 7``, ``λ = 0.6``)."""
+
+    spec: FieldSpec
+    warning: Optional[str]
+    scale_text: str
+
+
+def why_not(data: str) -> str:
+    """Why the field is not drawn for ``data`` (a data set other than gmm2d)."""
+    return (f"The guidance field is drawn on gmm2d, the 2-D mixture: there every point of the plane is a possible "
+            f"canvas, and the density guidance aims at is known exactly. {data} lives in "
+            f"{load_dataset(data).dim} dimensions, where a field over a grid cannot be drawn. "
+            "Choose gmm2d in the sidebar.")
+
+
+def level_text(t: int) -> str:
+    """``t = 150 · σ = 0.52`` for the noise-level slider."""
+    return f"t = {t} · σ = {sigma_text(float(make_schedule('linear').sigma(int(t))))}"
+
+
+def field_controls(s: Settings) -> FieldChoice:
+    """The method, its scale (γ, or the setting that replaces it) and its own settings in three
+    columns, then the noise level; return the field they describe for the sidebar's model and class."""
+    method = st.selectbox("Guidance method", METHODS, index=METHODS.index("cfg"), key="field_method",
+                          format_func=lambda m: method_title(FieldSpec(guidance=m)).split(",")[0])
+    cols = st.columns(3)
+    own = settings_for(method)
+    scale = next((x for x in own if x.replaces == GAMMA.name), None)
+    values: dict[str, float] = {}
+    if scale is None:
+        gamma = gamma_slider("field_gamma", default=DEFAULT_GAMMA, where=cols[0])
+        text = f"γ = {gamma:g}"
+    else:
+        gamma, values[scale.name] = GAMMA.default, setting_widget(scale, cols[0])
+        text = f"{scale.label.split()[0]} = {values[scale.name]:g}"
+    drawn: list[str] = []
+    for setting in (x for x in own if x is not scale):
+        if (setting.group or setting.name) in drawn:
+            continue
+        where = cols[1 + len(drawn) % 2]
+        drawn.append(setting.group or setting.name)
+        values.update(group_widget(setting.group, where) if setting.group else {setting.name: setting_widget(setting, where)})
+    t = int(st.select_slider("Noise level", LEVELS, value=DEFAULT_T, key="field_t", format_func=level_text,
+                             help="the timestep whose field is drawn: 999 is pure noise, 0 the last sampling step"))
+    model, warning = usable_model("gmm2d", s.model, method)
+    spec = FieldSpec(model=model, guidance=method, gamma=gamma, label=s.label, t=t, settings=tuple(sorted(values.items())))
+    return FieldChoice(spec, warning, text)
+
+
+@st.cache_data(max_entries=128, show_spinner="Following the field…")
+def field_picture(spec: FieldSpec) -> tuple[bytes, str]:
+    """PNG of the field figure of ``spec`` and the sentence its basins' numbers give."""
+    f = compute_field(spec)
+    name = load_dataset("gmm2d").class_names[spec.label]
+    with DRAWING:
+        return figure_png(field_figure(f)), describe_basins(f, name)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the field at every noise level and drawing the animation…")
+def field_animation(spec: FieldSpec) -> tuple[bytes, str]:
+    """The GIF of the field over t (``FIELD_GIF_FRAMES`` levels, noisiest first; ``spec.t`` is not
+    read) and the sentence the levels' basins give (``describe_series``)."""
+    fields = field_series(spec, FIELD_GIF_FRAMES)
+    name = load_dataset("gmm2d").class_names[spec.label]
+    with DRAWING:
+        gif = FieldAnimation(fields).gif(FIELD_GIF_FRAMES, FIELD_GIF_FPS)
+    return gif, describe_series(fields, name)
+
+
+def animation_over_t(spec: FieldSpec) -> tuple[bytes, str]:
+    """``field_animation`` of ``spec``, one cache entry whatever the slider's t."""
+    return field_animation(replace(spec, t=DEFAULT_T))
+
+
+def field_command(spec: FieldSpec) -> str:
+    """The command line that writes the page's GIF (the same bytes)."""
+    replaced = any(x.replaces == GAMMA.name for x in settings_for(spec.guidance))
+    parts = ["python -m viz.export --data gmm2d", f"--model {spec.model}", f"--guidance {spec.guidance}"]
+    if not replaced:
+        parts.append(f"--gamma {spec.gamma:g}")
+    parts.append(f"--label {spec.label}")
+    flags = zoo_flags(dict(spec.settings)) if spec.settings else ""
+    return " ".join(parts + ([flags] if flags else []) + ["--figure field --out field.gif"])
