@@ -32,7 +32,7 @@ from tqdm import tqdm
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         int_range, zoo_settings)
 from models.data import DATA_NAMES
-from models.guidance import GUIDANCE_NAMES
+from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
 from models.metrics import accuracy, diversity, nearest_train, reference_classifier
 from models.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
@@ -139,7 +139,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampler; {TILTED_HELP} (default: ddpm)")
     p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
                    help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
-    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance (default: cfg)")
+    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
     p.add_argument("--gammas", type=_gammas_option, default=[0.0, 1.0, 3.0], help="comma-separated guidance scales (default: 0,1,3)")
     p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
                    help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "

@@ -1,7 +1,9 @@
 """Guidance as wrappers that keep the denoiser's signature and report the parts they combined.
 
 All guidance here acts in x0 (denoiser) space, with ``gamma`` the guidance scale:
-gamma = 0 is unconditional sampling and gamma = 1 conditional sampling.
+gamma = 0 is unconditional sampling and gamma = 1 conditional sampling. (Of the zoo's methods,
+cfgzero and mambo act on the velocity prediction and tcfg on the noise prediction, as their papers
+define them: ``GUIDANCE_SPACES``.)
 
 * ``cfg``: classifier-free guidance (Ho & Salimans, arXiv 2207.12598),
   ``x0' = D_u + gamma * (D_c - D_u)``. The paper writes ``(1 + w)``: our gamma is ``1 + w``.
@@ -22,9 +24,9 @@ from typing import Mapping, Optional
 
 import torch
 
-from models import zoo  # registers the zoo methods (rescale, apg, interval, autoguidance, cfgpp)
+from models import zoo  # registers the zoo methods (rescale, apg, interval, autoguidance, cfgpp, cfgzero, tcfg, ...)
 from models.denoiser import Prediction, scales
-from models.guidance_base import (REGISTRY, CleanLogProbFn, Guided, LogProbFn, need_labels, register,
+from models.guidance_base import (REGISTRY, SPACES, CleanLogProbFn, Guided, LogProbFn, need_labels, register,
                                   unconditional_and_conditional)
 from models.settings import check_values, defaults, settings_for
 
@@ -123,6 +125,24 @@ BASIC_GUIDANCE = tuple(name for name in GUIDANCE_NAMES if not REGISTRY[name].zoo
 ZOO_GUIDANCE = tuple(name for name in GUIDANCE_NAMES if REGISTRY[name].zoo)
 #: the settings a zoo method records beside the general meta names (models.trajectory.meta_names)
 ZOO_META_NAMES = {name: tuple(s.name for s in settings_for(name)) for name in ZOO_GUIDANCE}
+#: guidance name -> the prediction space its combination acts in (``guidance_base.SPACES``)
+GUIDANCE_SPACES = {name: REGISTRY[name].space for name in GUIDANCE_NAMES}
+
+
+def _guidance_help() -> str:
+    """The command lines' ``--guidance`` help: which methods act on which prediction."""
+    others = {}
+    for name, space in GUIDANCE_SPACES.items():
+        if space != "x0":
+            others.setdefault(space, []).append(name)
+    spaces = "; ".join(f"{' and '.join(names)} on {SPACES[space]}" for space, names in others.items())
+    return (f"guidance method. Each acts on the x0 prediction but {spaces}, the spaces their papers define; "
+            "rescale rescales x0 where its paper rescales the network's own output (eps or v) "
+            "(default: cfg)")
+
+
+#: the ``--guidance`` help of the command lines
+GUIDANCE_HELP = _guidance_help()
 
 
 def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional[LogProbFn] = None,
@@ -140,5 +160,6 @@ def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional
     return REGISTRY[name].build(denoiser, gamma, values, log_prob=log_prob, clean_log_prob=clean_log_prob, weak=weak)
 
 
-__all__ = ["BASIC_GUIDANCE", "ClassifierFreeGuidance", "ClassifierGuidance", "GUIDANCE_NAMES", "Guided", "NoGuidance",
+__all__ = ["BASIC_GUIDANCE", "ClassifierFreeGuidance", "ClassifierGuidance", "GUIDANCE_HELP", "GUIDANCE_NAMES",
+           "GUIDANCE_SPACES", "Guided", "NoGuidance",
            "UniversalGuidance", "ZOO_GUIDANCE", "ZOO_META_NAMES", "make_guidance", "unconditional_and_conditional", "zoo"]

@@ -34,6 +34,9 @@ class Guided:
 
     name: str = ""  # set by ``register``
     zoo: bool = False  # one of the newer methods of models.zoo (each has its own view)
+    #: the prediction its combination acts in (a key of ``SPACES``): the result depends on it unless
+    #: the combination is affine (weights summing to 1, as CFG's), which every change of space keeps
+    space: str = "x0"
 
     def __init__(self, denoiser, gamma: Optional[float]) -> None:
         if gamma is not None:
@@ -60,6 +63,11 @@ class Guided:
         return cls(denoiser, *scale, *(settings[s.name] for s in settings_for(cls.name)))
 
 
+#: the prediction spaces a method may act in, in words (``models.conversions`` maps between them)
+SPACES = {"x0": "the clean-data prediction x0", "eps": "the noise prediction eps",
+          "v": "the velocity prediction v = sqrt(abar) eps - sqrt(1 - abar) x0"}
+
+
 #: guidance name -> its class, in registration order
 REGISTRY: dict[str, type[Guided]] = {}
 
@@ -71,6 +79,8 @@ def register(name: str, *, zoo: bool = False) -> Callable[[type[Guided]], type[G
     def add(cls: type[Guided]) -> type[Guided]:
         if name in REGISTRY:
             raise ValueError(f"guidance {name!r} is registered twice ({REGISTRY[name].__name__}, {cls.__name__})")
+        if cls.space not in SPACES:
+            raise ValueError(f"guidance {name!r} acts in an unknown space {cls.space!r}; valid: {', '.join(SPACES)}")
         cls.name, cls.zoo = name, zoo
         REGISTRY[name] = cls
         return cls
@@ -92,5 +102,5 @@ def unconditional_and_conditional(denoiser, x_t, t, y) -> tuple[torch.Tensor, to
     return denoiser(x_t, t, None), denoiser(x_t, t, y)
 
 
-__all__ = ["CleanLogProbFn", "Guided", "LogProbFn", "REGISTRY", "need_labels", "register",
+__all__ = ["CleanLogProbFn", "Guided", "LogProbFn", "REGISTRY", "SPACES", "need_labels", "register",
            "unconditional_and_conditional"]

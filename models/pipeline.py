@@ -59,6 +59,13 @@ class SampleSpec:
     interval_lo: float = SETTINGS["interval_lo"].default
     interval_hi: float = SETTINGS["interval_hi"].default
     cfgpp_lambda: float = SETTINGS["cfgpp_lambda"].default
+    cfgzero_zero_steps: int = SETTINGS["cfgzero_zero_steps"].default
+    mambo_alpha: float = SETTINGS["mambo_alpha"].default
+    apgmix_lo: float = SETTINGS["apgmix_lo"].default
+    apgmix_hi: float = SETTINGS["apgmix_hi"].default
+    apgmix_eta: float = SETTINGS["apgmix_eta"].default
+    apgmix_r: float = SETTINGS["apgmix_r"].default
+    apgmix_beta: float = SETTINGS["apgmix_beta"].default
     # Langevin corrector steps after each sampler step, and their step size (models.corrector).
     corrector_steps: int = CORRECTOR_STEPS.default
     corrector_snr: float = CORRECTOR_SNR.default

@@ -71,7 +71,7 @@ class Setting:
             value = float(value)
         except (TypeError, ValueError):
             return False
-        if math.isnan(value) or (self.integer and value != round(value)):
+        if math.isnan(value) or (self.integer and (math.isinf(value) or value != round(value))):
             return False
         above = self.lo < value if self.lo_open else self.lo <= value
         below = value < self.hi if self.hi_open else value <= self.hi
@@ -127,7 +127,9 @@ SIGMA_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0
 
 ZOO_SETTINGS = (
     Setting("rescale_phi", "rescale", 0.7, 0.0, 1.0, "φ (0 = CFG, 1 = fully rescaled)",
-            "CFG rescale: mix of the rescaled and the plain CFG prediction.", "arXiv 2305.08891",
+            "CFG rescale: mix of the rescaled and the plain CFG prediction. Here it rescales the x0 prediction; the "
+            "paper and diffusers rescale the network's own output (eps or v), which gives other numbers.",
+            "arXiv 2305.08891",
             slider=(0.0, 1.0, 0.05)),
     Setting("apg_eta", "apg", 0.0, -math.inf, math.inf, "η (weight of the parallel part)",
             "APG: weight of the part of the guidance parallel to the conditional prediction (1 keeps it, as CFG does).",
@@ -139,14 +141,44 @@ ZOO_SETTINGS = (
             "APG: momentum of the guidance difference across steps (the paper uses negative values).",
             "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
     Setting("interval_lo", "interval", 0.3, 0.0, math.inf, "Guide while σ is in",
-            "Interval: guide only for noise levels sigma from LO to HI, plain conditional elsewhere.",
+            "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
+            "plain conditional elsewhere.",
             "arXiv 2404.07724", hi_open=True, choices=SIGMA_CHOICES[:-1], group="interval"),
     Setting("interval_hi", "interval", 5.0, 0.0, math.inf, "Guide while σ is in",
-            "Interval: guide only for noise levels sigma from LO to HI, plain conditional elsewhere.",
+            "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
+            "plain conditional elsewhere.",
             "arXiv 2404.07724", choices=SIGMA_CHOICES, group="interval"),
     Setting("cfgpp_lambda", "cfgpp", 0.6, 0.0, 1.0, "λ (interpolation, 0 = unconditional, 1 = conditional)",
             "CFG++: interpolation weight between the unconditional and the conditional prediction, used instead of gamma.",
             "arXiv 2406.08070", slider=(0.0, 1.0, 0.05), replaces="gamma"),
+    # The guiders diffusers ships for any denoiser (models.zoo): CFG-Zero*, MAMBO-G, APG mixed with CFG
+    # (tangential CFG has no setting of its own). 1000 zero steps: the schedule's length (the most steps a run has).
+    Setting("cfgzero_zero_steps", "cfgzero", 1, 0, 1000, "Zero steps (v̂ = 0 at the first steps)",
+            "CFG-Zero*, on the velocity prediction v: how many of the first noise levels of a run get v = 0 (the "
+            "sample stays put, x0 = sqrt(abar) x_t); the authors' code and diffusers zero the first one.",
+            "arXiv 2503.18886", slider=(0, 10, 1), integer=True),
+    Setting("mambo_alpha", "mambo", 8.0, 0.0, math.inf, "α (damping; 0 = CFG)",
+            "MAMBO-G, on the velocity prediction v: the guidance gamma - 1 is damped by exp(-alpha |v_c - v_u| / |v_u|), "
+            "per sample; 0 is CFG (diffusers' default is 8).",
+            "arXiv 2508.03442", hi_open=True, slider=(0.0, 20.0, 0.5)),
+    Setting("apgmix_lo", "apgmix", 0.0, 0.0, math.inf, "APG (not CFG) while σ is in",
+            "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same gamma "
+            "outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
+            "arXiv 2410.02416", hi_open=True, choices=SIGMA_CHOICES[:-1], group="apgmix_window"),
+    Setting("apgmix_hi", "apgmix", 50.0, 0.0, math.inf, "APG (not CFG) while σ is in",
+            "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same gamma "
+            "outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
+            "arXiv 2410.02416", choices=SIGMA_CHOICES, group="apgmix_window"),
+    Setting("apgmix_eta", "apgmix", 0.0, -math.inf, math.inf, "η (APG's weight of the parallel part)",
+            "APG mix: inside the window, weight of the part of the guidance parallel to the conditional prediction.",
+            "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(0.0, 1.0, 0.1)),
+    Setting("apgmix_r", "apgmix", math.inf, 0.0, math.inf, "r (APG's clip of the difference)",
+            "APG mix: inside the window, clip the (momentum-averaged) guidance difference to this norm; inf turns "
+            "clipping off.", "arXiv 2410.02416", lo_open=True, choices=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf),
+            inf_text="off"),
+    Setting("apgmix_beta", "apgmix", -0.5, -1.0, 1.0, "β (momentum, also fed by the CFG steps)",
+            "APG mix: momentum of the guidance difference across steps, updated at every step, CFG's too "
+            "(diffusers' default is -0.5).", "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
 )
 
 #: every setting by name

@@ -23,6 +23,10 @@ METHODS = {
     "interval": "Guidance in a limited interval",
     "autoguidance": "Autoguidance",
     "cfgpp": "CFG++",
+    "cfgzero": "CFG-Zero*",
+    "tcfg": "Tangential CFG (TCFG)",
+    "mambo": "Magnitude-aware guidance (MAMBO-G)",
+    "apgmix": "APG in a σ window, CFG outside",
 }
 ABOUT = {
     "cfg": "Start at the unconditional prediction $D_u$ and go γ times the difference $D_c - D_u$ "
@@ -30,7 +34,9 @@ ABOUT = {
     "rescale": "Large γ inflates the spread of the guided prediction, and images over-saturate. CFG rescale "
                "(Lin et al., arXiv 2305.08891) scales the CFG prediction, toward or away from the origin, until "
                "its standard deviation matches the conditional prediction's, then mixes that with plain CFG by φ "
-               "(φ = 0 is CFG).",
+               "(φ = 0 is CFG). *Note:* here it rescales the $\\hat{x}_0$ prediction; the paper (a v-prediction "
+               "model) and diffusers' pipelines rescale the network's own output (ε or v), which gives other numbers "
+               "because the rescale is not an affine combination.",
     "apg": "APG (Sadat et al., arXiv 2410.02416) splits the guidance difference into a part along the conditional "
            "prediction $D_c$ (which mostly raises contrast and saturation) and a part orthogonal to it (which "
            "mostly adds detail), and keeps only η of the parallel part. Optionally the difference is clipped to a "
@@ -38,7 +44,8 @@ ABOUT = {
            "no momentum is CFG.",
     "interval": "Kynkäänniemi et al. (arXiv 2404.07724) found guidance harmful at the highest noise levels (it "
                 "collapses diversity) and useless at the lowest, so they guide only while the noise level σ lies in "
-                "an interval, and sample plainly conditionally elsewhere.",
+                "an interval, and sample plainly conditionally elsewhere. As in the paper the interval is half-open, "
+                "(lo, hi]: a step whose σ equals lo exactly is not guided.",
     "autoguidance": "Karras et al. (arXiv 2406.02507) replace the unconditional prediction by the conditional "
                     "prediction of a weaker model of the same kind, and extrapolate away from its mistakes: "
                     "$D_{weak} + γ (D_{main} - D_{weak})$. Here the weak network is a smaller, shorter-trained MLP "
@@ -46,6 +53,23 @@ ABOUT = {
     "cfgpp": "CFG++ (Chung et al., arXiv 2406.08070) interpolates instead of extrapolating, with λ in [0, 1], "
              "and takes the DDIM step's re-noising direction from the unconditional noise estimate instead of the "
              "guided one. It is defined for DDIM, so this page samples it with DDIM whatever the sidebar says.",
+    "cfgzero": "CFG-Zero* (Fan et al., arXiv 2503.18886) works on the **velocity** prediction $v$. Before "
+               "extrapolating it shrinks the unconditional velocity to the multiple $s^* v_u$ closest to $v_c$, "
+               "$s^* = \\langle v_c, v_u \\rangle / \\|v_u\\|^2$, then does CFG from there; and for the first steps it "
+               "outputs $v = 0$, which leaves $\\hat{x}_0 = \\sqrt{\\bar\\alpha}\\, x_t$. The figure draws the velocity "
+               "construction in $\\hat{x}_0$ units: the cross marks $v = 0$.",
+    "tcfg": "Tangential CFG (Kwon et al., arXiv 2503.18137) works on the **noise** prediction ε. It stacks "
+            "$\\epsilon_c$ and $\\epsilon_u$, keeps only the leading right-singular direction of that 2-row matrix, and replaces "
+            "$\\epsilon_u$ by its projection on it (dropping the part the authors call tangential), then does CFG. The "
+            "figure draws it in $\\hat{x}_0$ units: the cross marks ε = 0, far away while the noise is high.",
+    "mambo": "MAMBO-G (Zhu et al., arXiv 2508.03442) damps the guidance where it is large compared with the "
+             "prediction itself: γ becomes $1 + (γ - 1)\\,e^{-α r}$ with $r = \\|v_c - v_u\\| / \\|v_u\\|$ measured "
+             "on the **velocity** predictions. Early, noisy steps (large r) get almost no guidance, late ones almost "
+             "the full γ; α = 0 is CFG.",
+    "apgmix": "diffusers' `AdaptiveProjectedMixGuidance` (used by HunyuanImage-2.1) applies APG (Sadat et al., "
+              "arXiv 2410.02416) on the $\\hat{x}_0$ prediction while σ lies in a window (lo, hi], and plain CFG at "
+              "the same γ outside it; its momentum average is fed at every step, the CFG steps' too. diffusers "
+              "switches after a number of steps; here the window is in σ, so it does not depend on the step count.",
 }
 #: widget keys that predate the declaration (pages and tests know them); the others are ``zoo_<name or group>``
 WIDGET_KEYS = {"rescale_phi": "zoo_phi", "cfgpp_lambda": "zoo_lambda"}

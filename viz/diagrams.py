@@ -10,6 +10,8 @@ Figure kinds (each in a small module of its own):
 * ``cfg``        one step of classifier-free guidance (``viz.guidance_diagrams``);
 * ``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``: one step of each method of the
   guidance zoo, drawn as its own construction (``viz.zoo_diagrams``);
+* ``cfgzero``, ``tcfg``, ``mambo``, ``apgmix``: one step of each of diffusers' guiders, drawn in the
+  plane of the space it acts in (``viz.guider_diagrams``);
 * ``paths``      the paths of every sample of a run (``viz.animate.PathAnimation``);
 * the still ``gamma_overlay_figure``: one seed at several guidance scales.
 
@@ -31,6 +33,7 @@ from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, gamma_o
 from viz.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
 from viz.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
 from viz.step_diagrams import StepDiagram, TrajectoryDiagram, step_figure
+from viz.guider_diagrams import GUIDER_VIEWS
 from viz.zoo_diagrams import (APGDiagram, AutoguidanceDiagram, CFGPlusPlusDiagram, IntervalDiagram, RescaleDiagram,
                               ZOO_VIEWS)
 
@@ -88,10 +91,14 @@ def _cfg(traj, projection, sample, seed, background):
     return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
+#: zoo method -> its construction view (``viz.zoo_diagrams``, and ``viz.guider_diagrams`` for diffusers' guiders)
+METHOD_VIEWS = {**ZOO_VIEWS, **GUIDER_VIEWS}
+
+
 def _zoo(method: str):
-    """The builder of the construction view of zoo method ``method`` (``viz.zoo_diagrams.ZOO_VIEWS``)."""
+    """The builder of the construction view of zoo method ``method`` (``METHOD_VIEWS``)."""
     def build(traj, projection, sample, seed, background):
-        return ZOO_VIEWS[method](traj, sample, _one_step(projection, traj, seed, sample))
+        return METHOD_VIEWS[method](traj, sample, _one_step(projection, traj, seed, sample))
     return build
 
 
@@ -100,7 +107,7 @@ Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
 #: kind -> builder ``(traj, projection name, sample, seed, background) -> Animated``
 ANIMATIONS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
-    "classifier": _classifier, "cfg": _cfg, **{method: _zoo(method) for method in ZOO_VIEWS},
+    "classifier": _classifier, "cfg": _cfg, **{method: _zoo(method) for method in METHOD_VIEWS},
 }
 #: kind -> one line for a menu
 ANIMATION_DESCRIPTIONS: dict[str, str] = {
@@ -115,6 +122,12 @@ ANIMATION_DESCRIPTIONS: dict[str, str] = {
     "interval": "one step of guidance in an interval of σ: on or off at this step (needs guidance interval)",
     "autoguidance": "one step of autoguidance: from the weak model past the main one (needs guidance autoguidance)",
     "cfgpp": "one step of CFG++: interpolate by λ, re-noise with the unconditional noise (needs guidance cfgpp)",
+    "cfgzero": "one step of CFG-Zero*, in v: the unconditional velocity scaled by s*, zero at the first steps "
+               "(needs guidance cfgzero)",
+    "tcfg": "one step of tangential CFG, in ε: the unconditional prediction projected on the leading singular "
+            "direction (needs guidance tcfg)",
+    "mambo": "one step of MAMBO-G: CFG with γ damped by the ratio ‖v_c − v_u‖ / ‖v_u‖ (needs guidance mambo)",
+    "apgmix": "one step of APG inside a σ window, CFG outside it (needs guidance apgmix)",
 }
 
 

@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         finite_float, int_range, writable_file, zoo_settings)
 from models.data import DATA_NAMES, load_dataset
-from models.guidance import GUIDANCE_NAMES
+from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
 from models.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
 from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.schedule import TRAINING_STEPS
@@ -27,13 +27,15 @@ from viz.projection import PROJECTION_NAMES
 
 # The view names, without importing matplotlib before argument parsing.
 FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "cfg", "rescale", "apg", "interval", "autoguidance",
-                "cfgpp")
+                "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix")
 ANIMATION_DESCRIPTIONS = {
     "paths": "every sample's path", "noising": "a photograph noised step by step",
     "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
     "classifier": "classifier guidance step", "cfg": "classifier-free guidance step",
     "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
-    "autoguidance": "autoguidance step", "cfgpp": "CFG++ step (each needs its own --guidance)",
+    "autoguidance": "autoguidance step", "cfgpp": "CFG++ step", "cfgzero": "CFG-Zero* step (in v)",
+    "tcfg": "tangential CFG step (in eps)", "mambo": "MAMBO-G step (ratio in v)",
+    "apgmix": "APG-in-a-window step (each needs its own --guidance)",
     "field": "the guidance field of gmm2d from the noisiest level to the clean data (no sampling: --model, --guidance, "
              "--gamma, --label and the method's own settings choose it)",
 }
@@ -53,7 +55,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="exact closed-form or trained network (default: neural)")
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampling algorithm; {TILTED_HELP} (default: ddpm)")
-    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help="guidance method (default: cfg)")
+    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
     add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
     p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,

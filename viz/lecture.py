@@ -15,6 +15,7 @@ from typing import Optional
 from models.settings import settings_for
 from models.trajectory import Trajectory
 from viz.step_diagrams import STAGES
+from viz.guider_diagrams import GUIDER_VIEWS
 from viz.zoo_diagrams import ZOO_VIEWS
 
 LECTURE_GAMMA = 3.0  # the guidance scale of the one-step guidance slides
@@ -69,13 +70,15 @@ SLIDES: tuple[Slide, ...] = (
 def construction_kind(traj: Trajectory) -> str:
     """The view that draws how ``traj``'s guidance built its prediction: ``classifier`` where the run
     recorded a classifier direction; where it recorded both predictions, the zoo method's own view
-    (``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``) for a run of that method that
+    (``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``; ``cfgzero``, ``tcfg``, ``mambo``,
+    ``apgmix`` of ``viz.guider_diagrams``) for a run of that method that
     records its settings (``models.settings.settings_for``), else ``cfg``; else ``step``."""
     if traj.classifier_shift is not None and traj.x0_uncond is not None:
         return "classifier"
     if traj.x0_cond is not None and traj.x0_uncond is not None:
         method = traj.meta.get("guidance")
-        if method in ZOO_VIEWS and all(setting.name in traj.meta for setting in settings_for(str(method))):
+        if (method in ZOO_VIEWS or method in GUIDER_VIEWS) and all(setting.name in traj.meta
+                                                                   for setting in settings_for(str(method))):
             return str(method)
         return "cfg"
     return "step"
@@ -85,6 +88,6 @@ def view_applies(kind: str, traj: Trajectory) -> bool:
     """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: each guidance
     view (classifier, cfg and the zoo's) draws the runs whose construction it is
     (``construction_kind``); every other view draws any run."""
-    if kind in ("classifier", "cfg") or kind in ZOO_VIEWS:
+    if kind in ("classifier", "cfg") or kind in ZOO_VIEWS or kind in GUIDER_VIEWS:
         return construction_kind(traj) == kind
     return True

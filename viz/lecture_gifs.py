@@ -37,7 +37,7 @@ PROG = "python -m viz.lecture_gifs"
 #: (true lengths and angles), the run's PCA for whole paths
 PROJECTIONS = {"paths": "pca", "noising": "pca", "step": "plane", "trajectory": "pca", "classifier": "plane",
                "cfg": "plane", "rescale": "plane", "apg": "plane", "interval": "plane", "autoguidance": "plane",
-               "cfgpp": "plane"}
+               "cfgpp": "plane", "cfgzero": "plane", "tcfg": "plane", "mambo": "plane", "apgmix": "plane"}
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
 
 

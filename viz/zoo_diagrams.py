@@ -423,7 +423,7 @@ class IntervalDiagram(_CFGConstruction):
         settings = check_method(traj, "interval")
         self.lo, self.hi = settings["interval_lo"], settings["interval_hi"]
         self.sigmas_ve = np.array([sigma_of(traj, k) for k in range(traj.steps)])
-        self.inside = (self.sigmas_ve >= self.lo) & (self.sigmas_ve <= self.hi)
+        self.inside = (self.sigmas_ve > self.lo) & (self.sigmas_ve <= self.hi)  # (lo, hi], as models.zoo.in_window
         gamma = float(traj.meta["gamma"])
         d_u, d_c = _parts(traj)
         gammas = np.where(self.inside, gamma, 1.0)[:, None, None]

@@ -20,8 +20,9 @@ Conventions (read from diffusers 0.42 source):
   (0 = no clipping, our inf); ``adaptive_projected_guidance_momentum`` is our beta (None = none).
 
 Not compared here: CFG++ (``cfgpp``) has no diffusers guider; classifier and universal guidance
-have none either. diffusers' other guiders (zero-star, tangential, frequency-decoupled, PAG,
-SEG, skip-layer, ...) have no counterpart in our zoo.
+have none either. The zero-star, tangential, magnitude-aware and APG-mix guiders are compared in
+``tests/models/test_new_guiders.py`` (each in its own prediction space); frequency-decoupled, PAG,
+SEG and skip-layer guidance have no counterpart in our zoo.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ def test_interval_matches_diffusers_start_stop(exact_models, data, original, sta
     hi = 2 * sigma[0] if first == 0 else (sigma[first - 1] + sigma[first]) / 2
     lo = 0.0 if last == STEPS - 1 else (sigma[last] + sigma[last + 1]) / 2
 
-    assert [k for k in range(STEPS) if lo <= sigma[k] <= hi] == enabled
+    assert [k for k in range(STEPS) if lo < sigma[k] <= hi] == enabled  # (lo, hi], as arXiv 2404.07724
 
     ours = _sample(make_guidance("interval", den, gamma, settings=dict(interval_lo=lo, interval_hi=hi)), data, sampler)
     _guides(ours)

@@ -30,7 +30,9 @@ def test_the_spec_has_one_field_per_setting_with_its_default():
 
 def test_the_command_lines_have_one_flag_per_setting_or_group():
     zoo_flags_expected = {s.flag for s in ZOO_SETTINGS}
-    assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda"}
+    assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda",
+                                  "--cfgzero-zero-steps", "--mambo-alpha", "--apgmix-window", "--apgmix-eta",
+                                  "--apgmix-r", "--apgmix-beta"}
     for parser in (viz.export.build_parser(), models.evaluate.build_parser()):
         assert zoo_flags_expected | {ETA.flag} <= _flags(parser)
     assert GAMMA.flag in _flags(viz.export.build_parser())
@@ -39,7 +41,7 @@ def test_the_command_lines_have_one_flag_per_setting_or_group():
 
 
 def test_meta_names_are_the_general_names_and_the_methods_own_settings():
-    assert set(ZOO_GUIDANCE) == {s.method for s in ZOO_SETTINGS} | {"autoguidance"}
+    assert set(ZOO_GUIDANCE) == {s.method for s in ZOO_SETTINGS} | {"autoguidance", "tcfg"}
     for method in GUIDANCE_NAMES:
         own = tuple(s.name for s in settings_for(method))
         assert ZOO_META_NAMES.get(method, ()) == own
@@ -59,13 +61,18 @@ def test_every_declaration_is_complete():
             lo, hi, step = s.slider
             assert lo < hi and 0 < step <= hi - lo
     assert GAMMA.slider == (0.0, 10.0, 0.5) and GAMMA.default == 3.0 and (GAMMA.lo, GAMMA.hi) == (-100.0, 100.0)
-    assert GROUPS == {"interval": ("interval_lo", "interval_hi")}
+    assert GROUPS == {"interval": ("interval_lo", "interval_hi"), "apgmix_window": ("apgmix_lo", "apgmix_hi")}
 
 
 @pytest.mark.parametrize("name, good, bad", [
     ("gamma", [-100, 0, 100], [100.5, -101, math.inf, math.nan]),
     ("eta", [0, 1], [-0.1, 1.01, math.nan]),
     ("rescale_phi", [0, 0.7, 1], [-0.1, 1.5, math.inf]),
+    ("cfgzero_zero_steps", [0, 1, 1000], [-1, 0.5, 1001, math.inf, math.nan]),
+    ("mambo_alpha", [0, 8, 1e6], [-0.1, math.inf, math.nan]),
+    ("apgmix_lo", [0, 5], [-1, math.inf, math.nan]),
+    ("apgmix_hi", [0, 50, math.inf], [-1, math.nan]),
+    ("apgmix_beta", [-0.5, 0, 0.9], [-1, 1, math.nan]),
     ("apg_eta", [-1e300, 0, 1e300], [math.inf, -math.inf, math.nan]),
     ("apg_r", [1e-9, 2, math.inf], [0, -1, math.nan]),
     ("apg_beta", [-0.99, 0, 0.99], [-1, 1, math.nan]),

@@ -31,6 +31,12 @@ ZOO = {
     "--apg-beta": NOT_A_NUMBER + NOT_FINITE + ["1", "-1", "5"],
     "--interval": ["", "1", "1,2,3", "a,b", "nan,1", "-1,2", "5,1"],
     "--cfgpp-lambda": NOT_A_NUMBER + NOT_FINITE + ["-0.5", "2"],
+    "--cfgzero-zero-steps": NOT_AN_INTEGER + ["-1", "1001"],
+    "--mambo-alpha": NOT_A_NUMBER + NOT_FINITE + ["-0.5"],
+    "--apgmix-window": ["", "1", "1,2,3", "a,b", "nan,1", "-1,2", "5,1"],
+    "--apgmix-eta": NOT_A_NUMBER + NOT_FINITE,
+    "--apgmix-r": NOT_A_NUMBER + ["nan", "0", "-1"],
+    "--apgmix-beta": NOT_A_NUMBER + NOT_FINITE + ["1", "-1", "5"],
 }
 CORRECTOR = {"--corrector-steps": NOT_AN_INTEGER + ["-1", "101"],
              "--corrector-snr": NOT_A_NUMBER + NOT_FINITE + ["0", "-0.1", "1", "2"]}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from models.guidance import ZOO_GUIDANCE
+from models.guidance import ZOO_GUIDANCE as EVERY_ZOO_METHOD
 from models.pipeline import SampleSpec, run
 from models.schedule import make_schedule
 from viz.diagrams import ANIMATIONS, make_animation
@@ -22,6 +22,8 @@ from viz.gif import gif_frame_count
 from viz.lecture import construction_kind, view_applies
 from viz.zoo_diagrams import ZOO_VIEWS, apg_parts, clip_segment
 
+#: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
+ZOO_GUIDANCE = tuple(m for m in EVERY_ZOO_METHOD if m in ZOO_VIEWS)
 STEPS = 10
 SETTINGS = dict(rescale_phi=0.7, apg_eta=0.5, interval_lo=0.5, interval_hi=4.0, cfgpp_lambda=0.6)
 _RUNS: dict = {}

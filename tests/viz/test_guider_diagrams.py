@@ -1,0 +1,272 @@
+"""The construction views of diffusers' guiders (viz.guider_diagrams): each drawn in the plane of the
+space it acts in, the guided point drawn where the method put x0_hat, the construction's own facts
+(a perpendicular foot, a projection on a line, a damped scale, a window) true on the figure, and
+figures that stay readable (at most six legend entries, text of at least 14 px at 1100 px).
+
+Runs are small (10 steps, batch 2), sampled once per module.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.text import Text
+
+from models.guidance import GUIDANCE_SPACES
+from models.pipeline import SampleSpec, run
+from models.schedule import make_schedule
+from viz.diagrams import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
+from viz.drawing import arrow_ends
+from viz.export import FIGURE_KINDS
+from viz.gif import gif_frame_count
+from viz.guider_diagrams import GUIDER_SPACES, GUIDER_VIEWS, MAX_LEGEND, line_ends, space_zero
+from viz.lecture import construction_kind, view_applies
+from viz.lecture_gifs import PROJECTIONS
+
+METHODS = tuple(GUIDER_VIEWS)
+STEPS = 10
+SETTINGS = dict(cfgzero_zero_steps=2, mambo_alpha=2.0, apgmix_lo=0.0, apgmix_hi=5.0, apgmix_eta=0.2, apgmix_beta=-0.5)
+DISPLAY_WIDTH, MIN_TEXT_PX = 1100, 14
+_RUNS: dict = {}
+
+
+def spec_for(method, data="digits", model="exact", **kw):
+    base = dict(data=data, model=model, guidance=method, gamma=3.0, label=1, steps=STEPS, batch=2, seed=3,
+                sampler="ddpm", **SETTINGS)
+    base.update(kw)
+    return SampleSpec(**base)
+
+
+def sample(method, data="digits", model="exact", **kw):
+    key = (method, data, model, tuple(sorted(kw.items())))
+    if key not in _RUNS:
+        _RUNS[key] = run(spec_for(method, data, model, **kw), device="cpu")
+    return _RUNS[key]
+
+
+def arrows(view):
+    return {p.get_gid(): p for p in view.ax.patches if isinstance(p, FancyArrowPatch) and ":" not in str(p.get_gid())}
+
+
+def drawn(view, name):
+    x, y = view.points[name].get_data()
+    return np.array([x[0], y[0]], np.float64)
+
+
+def legend_texts(view):
+    return [t.get_text() for t in view.legend.get_texts()]
+
+
+CASES = [(m, model, data) for m in METHODS for model in ("exact", "neural") for data in ("digits", "gmm2d")]
+
+
+# ----------------------------------------------------------------------------- every method
+
+def test_the_views_are_registered_where_the_figure_kinds_are():
+    assert GUIDER_SPACES == {m: GUIDANCE_SPACES[m] for m in METHODS}  # the figures say the models' spaces
+    for method in METHODS:
+        assert method in ANIMATIONS and method in ANIMATION_DESCRIPTIONS and method in FIGURE_KINDS
+        assert PROJECTIONS[method] == "plane"  # python -m viz.lecture_gifs draws it in its exact plane
+        traj = sample(method, "gmm2d")
+        assert construction_kind(traj) == method
+        assert view_applies(method, traj) and not view_applies("cfg", traj)
+        assert all(view_applies(other, traj) == (other == method) for other in METHODS)
+    assert not any(view_applies(m, sample("cfgzero", "gmm2d")) for m in METHODS if m != "cfgzero")
+
+
+@pytest.mark.parametrize("method, model, data", CASES, ids=["-".join(c) for c in CASES])
+def test_the_drawn_guided_point_is_the_methods_prediction(method, model, data):
+    traj = sample(method, data, model)
+    view = make_animation(method, traj, "plane", sample=1)
+    assert ("2-D data, exact" if data == "gmm2d" else "exact plane") in view.fig.get_suptitle()
+    for k in range(STEPS):
+        view.update(k)
+        proj = view.projection_at(k)
+        np.testing.assert_allclose(drawn(view, "guided"), proj(traj.x0_hat[k, 1]), atol=1e-9)
+        np.testing.assert_allclose(arrow_ends(arrows(view)["to_guided"])[1], proj(traj.x0_hat[k, 1]), atol=1e-9)
+        np.testing.assert_allclose(drawn(view, "x_t"), proj(traj.x[k, 1]), atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_exact_plane_holds_the_construction_at_true_distances(method):
+    """Every point of the construction (the space's zero, both predictions, the constructed points)
+    keeps its true distances to the others in the exact plane of each step."""
+    traj = sample(method, "digits")
+    view = make_animation(method, traj, "plane")
+    in_plane = {"cfgzero": ("origin", "x0_uncond", "x0_cond", "su", "ray_start", "ray_end", "guided"),
+                "tcfg": ("origin", "x0_uncond", "x0_cond", "u_n", "ray_end", "guided"),
+                "mambo": ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided"),
+                "apgmix": ("origin", "x0_cond", "par_end", "ray_end", "guided")}[method]
+    for k in range(STEPS):
+        named = view.named_points(view.vectors(k))
+        proj = view.projection_at(k)
+        assert proj.kind == "plane" and proj.exact
+        pts = {n: named[n] for n in in_plane}
+        size = max(np.linalg.norm(p - pts["x0_cond"]) for p in pts.values())
+        for a in pts:
+            for b in pts:
+                true = np.linalg.norm(pts[a] - pts[b])
+                seen = np.linalg.norm(proj(pts[a]) - proj(pts[b]))
+                assert seen == pytest.approx(true, abs=1e-6 * max(size, 1.0)), (k, a, b)
+
+
+@pytest.mark.parametrize("method, data", [(m, d) for m in METHODS for d in ("digits", "gmm2d")])
+def test_legends_are_short_and_every_text_is_legible(method, data):
+    """At most six legend entries, rings included; every text at least 14 px high once the figure
+    is shown 1100 px wide (a 1920-px screen's page column)."""
+    for gamma in (3.0, 9.0):  # a strong gamma throws predictions out of the data: the rings join the legend
+        view = make_animation(method, sample(method, data, gamma=gamma), "plane")
+        assert 1 <= len(legend_texts(view)) <= MAX_LEGEND, legend_texts(view)
+        width_px = view.fig.get_figwidth() * view.fig.dpi
+        view.fig.canvas.draw()
+        texts = [t for t in view.fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        assert texts
+        for t in texts:
+            px = t.get_fontsize() * view.fig.dpi / 72 * DISPLAY_WIDTH / width_px
+            assert px >= MIN_TEXT_PX, (t.get_text(), px)
+
+
+def test_the_rings_take_the_place_of_the_least_important_entries():
+    traj = sample("cfgzero", "digits", gamma=9.0)
+    view = make_animation("cfgzero", traj, "plane")
+    texts = legend_texts(view)
+    assert "outside data range" in texts and len(texts) == MAX_LEGEND
+    assert texts[0].startswith("v = 0")  # the space's zero is kept, the step went first
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_settings_same_gif_bytes(method):
+    traj = sample(method, "gmm2d")
+    gif = make_animation(method, traj, "plane").gif(max_frames=5)
+    assert gif_frame_count(gif) == 5
+    assert make_animation(method, run(spec_for(method, "gmm2d"), device="cpu"), "plane").gif(max_frames=5) == gif
+    assert make_animation(method, traj, "pca").gif(max_frames=5) == make_animation(method, traj, "pca").gif(max_frames=5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_view_refuses_other_runs_and_runs_without_their_settings(method):
+    for other in ("cfg", *(m for m in METHODS if m != method)):
+        with pytest.raises(ValueError, match=f"draws runs with guidance '{method}'; this run used '{other}'"):
+            GUIDER_VIEWS[method](sample(other, "gmm2d"))
+    if method != "tcfg":  # tcfg has no setting of its own
+        traj = dataclasses.replace(sample(method, "gmm2d"))
+        traj.meta = {k: v for k, v in traj.meta.items() if k not in SETTINGS}
+        with pytest.raises(ValueError, match="sample it again"):
+            GUIDER_VIEWS[method](traj)
+        assert construction_kind(traj) == "cfg"
+
+
+@pytest.mark.parametrize("method, key, value", [("cfgzero", "cfgzero_zero_steps", 0), ("cfgzero", "gamma", 2.0),
+                                                ("tcfg", "gamma", 5.0), ("mambo", "mambo_alpha", 0.0),
+                                                ("apgmix", "apgmix_hi", 1e9), ("apgmix", "apgmix_beta", 0.0)])
+def test_settings_that_do_not_match_the_run_are_refused(method, key, value):
+    traj = dataclasses.replace(sample(method, "digits"))
+    traj.meta = {**traj.meta, key: value}
+    with pytest.raises(ValueError, match="not .* of its recorded parts"):
+        GUIDER_VIEWS[method](traj)
+
+
+# ----------------------------------------------------------------------------- each construction
+
+@pytest.mark.parametrize("model", ["exact", "neural"])
+def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_at_v_zero(model):
+    traj = sample("cfgzero", "digits", model)
+    view = make_animation("cfgzero", traj, "plane")
+    schedule = make_schedule()
+    for k in range(STEPS):
+        view.update(k)
+        proj = view.projection_at(k)
+        a = float(schedule.a(int(traj.timesteps[k])))
+        zero = proj(space_zero("v", np.asarray(traj.x[k, 0], np.float64), a))
+        np.testing.assert_allclose(drawn(view, "origin"), zero, atol=1e-9)
+        d_u, d_c = proj(traj.x0_uncond[k, 0]), proj(traj.x0_cond[k, 0])
+        if k < 2:  # the zero steps: x0_hat is v = 0 itself, nothing is built
+            np.testing.assert_allclose(drawn(view, "guided"), zero, atol=1e-5)
+            assert "zero step" in view.ax.get_title(loc="left")
+            assert not arrows(view)["diff_scaled"].get_visible()
+            continue
+        su = arrow_ends(arrows(view)["rescale"])[1]
+        assert np.dot(d_c - su, d_u - zero) == pytest.approx(0.0, abs=1e-6 * np.linalg.norm(d_u - zero) ** 2 + 1e-9)
+        cross = (su - zero)[0] * (d_u - zero)[1] - (su - zero)[1] * (d_u - zero)[0]  # s* u on the line 0 -> D_u
+        assert abs(cross) <= 1e-9 * max(1.0, np.linalg.norm(d_u - zero) ** 2)
+        band = arrows(view)["diff_scaled"]
+        np.testing.assert_allclose(arrow_ends(band)[0], su, atol=1e-9)
+        np.testing.assert_allclose(arrow_ends(band)[1], proj(traj.x0_hat[k, 0]), atol=1e-9)
+        assert "s* = " in view.ax.get_title(loc="left")
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_tcfg_projects_the_unconditional_prediction_on_the_singular_line(data):
+    traj = sample("tcfg", data, "neural")
+    view = make_animation("tcfg", traj, "plane")
+    for k in range(STEPS):
+        view.update(k)
+        pos = view.positions(k)
+        u_n, d_u, zero = pos["u_n"], pos["x0_uncond"], pos["origin"]
+        line = pos["ray_end"] - zero
+        assert abs(np.dot(d_u - u_n, line)) <= 1e-6 * np.linalg.norm(line) * max(np.linalg.norm(d_u - u_n), 1e-3)
+        np.testing.assert_allclose(arrow_ends(arrows(view)["rescale"])[1], u_n, atol=1e-9)  # dashes are unpinned
+        np.testing.assert_allclose(pos["guided"], u_n + 3.0 * (pos["x0_cond"] - u_n),
+                                   atol=1e-4 * max(1.0, np.abs(pos["guided"]).max()))
+
+
+def test_tcfg_pins_a_far_eps_zero_on_its_line():
+    """At high noise eps = 0 (x_t / sqrt(abar)) lies far beyond the construction: it is pinned to the
+    edge on the line it starts, so the dotted line keeps its direction."""
+    traj = sample("tcfg", "digits")
+    view = make_animation("tcfg", traj, "plane")
+    view.update(0)
+    names, _, _, far = view._positions[0]
+    assert far[names.index("origin")]
+    start, end = arrow_ends(arrows(view)["ray"])
+    u_n = view.positions(0)["u_n"]
+    cross = (end - start)[0] * (u_n - start)[1] - (end - start)[1] * (u_n - start)[0]
+    assert abs(cross) <= 1e-6 * np.linalg.norm(end - start) * np.linalg.norm(u_n - start)
+
+
+@pytest.mark.parametrize("model", ["exact", "neural"])
+def test_mambo_draws_the_damped_scale_and_plain_cfgs_point(model):
+    traj = sample("mambo", "gmm2d", model)
+    view = make_animation("mambo", traj, "plane")
+    schedule = make_schedule()
+    for k in range(STEPS):
+        view.update(k)
+        a = float(schedule.a(int(traj.timesteps[k])))
+        d_u, d_c, x_t = (np.asarray(v[k, 0], np.float64) for v in (traj.x0_uncond, traj.x0_cond, traj.x[:-1]))
+        r = np.linalg.norm(d_c - d_u) / np.linalg.norm(a * x_t - d_u)
+        scale = 1 + 2.0 * math.exp(-2.0 * r)  # gamma 3, alpha 2 (arXiv 2508.03442)
+        np.testing.assert_allclose(arrow_ends(arrows(view)["cfg_diff_scaled"])[1], d_u + scale * (d_c - d_u), atol=1e-5)
+        np.testing.assert_allclose(drawn(view, "x_cfg"), d_u + 3.0 * (d_c - d_u), atol=1e-9)
+        ray = arrows(view)["ray"]  # |v_u| in x0 units: the line from v = 0 to D_u
+        np.testing.assert_allclose(arrow_ends(ray)[0], a * x_t, atol=1e-9)
+        title = view.ax.get_title(loc="left")
+        assert f"r = {r:.2g}" in title and f"γ_eff = {scale:.3g}" in title
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_apgmix_titles_and_splits_follow_the_window(data):
+    traj = sample("apgmix", data)
+    sigma = make_schedule().sigma(traj.timesteps)
+    inside = (sigma > 0.0) & (sigma <= 5.0)
+    assert inside.any() and (~inside).any()
+    view = make_animation("apgmix", traj, "plane")
+    for k in range(STEPS):
+        view.update(k)
+        title = view.ax.get_title(loc="left")
+        assert ("in (0, 5]: APG" in title) == inside[k] and ("outside (0, 5]: CFG" in title) == (not inside[k])
+        pos = view.positions(k)
+        par = pos["par_end"] - pos["x0_cond"]
+        along = pos["x0_cond"] - pos["origin"]
+        assert abs(par[0] * along[1] - par[1] * along[0]) <= 1e-6 * max(1.0, np.linalg.norm(along) ** 2)  # parallel
+        orth = pos["guided"] - pos["par_end"]
+        assert abs(np.dot(orth, along)) <= 1e-6 * max(1.0, np.linalg.norm(along) * np.linalg.norm(orth))
+        if not inside[k]:  # CFG: the guided point is plain CFG's
+            np.testing.assert_allclose(pos["guided"], pos["x_cfg"], atol=1e-4 * max(1.0, np.abs(pos["x_cfg"]).max()))
+
+
+def test_line_ends_cover_the_points_on_both_sides():
+    zero, direction = np.zeros(2), np.array([1.0, 0.0])
+    start, end = line_ends(zero, direction, [np.array([-1.0, 3.0]), np.array([4.0, 0.0]), zero])
+    np.testing.assert_allclose([start, end], [[-1.75, 0.0], [4.75, 0.0]])

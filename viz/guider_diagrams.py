@@ -1,0 +1,506 @@
+"""The guiders diffusers ships for any denoiser (``models.zoo``: cfgzero, tcfg, mambo, apgmix), each
+drawn as its own construction, one frame per step, in the plane where it lives.
+
+Three of them combine the two predictions in another space than x0: CFG-Zero* and MAMBO-G on the
+velocity v, tangential CFG on the noise eps. Every prediction in such a space stands for one x0
+prediction, through a similarity of the whole space (``models.conversions``):
+
+    x0 = sqrt(abar) x_t - sqrt(1 - abar) v        x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
+
+a scaling about one point, the space's zero: ``sqrt(abar) x_t`` for v, ``x_t / sqrt(abar)`` for eps.
+It keeps angles, ratios of lengths and which point is the projection of which. So each view draws
+its method's construction in x0 coordinates, with the space's zero marked (+): a length from it
+is that prediction's norm, a line through it is a line through the space's origin, and the guided
+point drawn is the method's x0 prediction itself (the recorded ``x0_hat``, checked against the
+method's formula from the recorded parts when the view is built). The exact plane of each step runs
+through the space's zero, D_u and D_c, which hold the whole construction.
+
+* ``CFGZeroDiagram`` (CFG-Zero*, arXiv 2503.18886, in v): the line from v = 0 through D_u, the
+  point s* u on it nearest to D_c (s* = <v_c, v_u> / |v_u|^2: D_c - s* u is perpendicular to the
+  line), then CFG from there: ``s* u + gamma (D_c - s* u)``; at the zero steps the guided point is
+  v = 0 itself, ``sqrt(abar) x_t``.
+* ``TangentialCFGDiagram`` (TCFG, arXiv 2503.18137, in eps): the line from eps = 0 along the leading
+  right-singular vector of [eps_c; eps_u], D_u projected on it (its tangential part dropped), then CFG
+  from the projection.
+* ``MamboDiagram`` (MAMBO-G, arXiv 2508.03442, ratio in v): the CFG construction with the damped
+  scale ``1 + (gamma - 1) exp(-alpha r)``, r = |v_c - v_u| / |v_u| = |D_c - D_u| / |D_u - sqrt(abar) x_t|
+  (the line from v = 0 to D_u is |v_u| in x0 units); plain CFG's point hollow.
+* ``APGMixDiagram`` (diffusers' AdaptiveProjectedMixGuidance, APG arXiv 2410.02416, in x0): as the
+  APG view, the guidance split along and across the line through the origin and D_c, with the
+  parallel part weighted by eta inside the sigma window (lo, hi] and kept whole (CFG) outside it.
+
+Each view refuses a run of another guidance method, or one whose meta lacks its method's settings.
+Legends hold at most ``MAX_LEGEND`` entries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Optional, Sequence
+
+import numpy as np
+
+from models.settings import settings_for
+from models.trajectory import Trajectory
+from viz.construction import ConstructionView, Segment, step_title
+from viz.drawing import add_legend, named_entries
+from viz.geometry import StepVectors, noise_scales
+from viz.projection import Projection, plane_projection
+from viz.style import LABELS
+
+GUIDER_TITLES = {"cfgzero": "CFG-Zero*", "tcfg": "Tangential CFG", "mambo": "MAMBO-G (magnitude-aware guidance)",
+                 "apgmix": "APG inside a σ window, CFG outside"}
+#: the space each method combines its predictions in (as ``models.guidance.GUIDANCE_SPACES``, torch-free here)
+GUIDER_SPACES = {"cfgzero": "v", "tcfg": "eps", "mambo": "v", "apgmix": "x0"}
+#: the space's zero, as it is written on the figures
+ZERO_NAMES = {"v": "v = 0", "eps": "ε = 0", "x0": "origin 0"}
+MAX_LEGEND = 6  # entries in a view's legend, rings included
+CFGZERO_GUARD = 1e-8  # added to |v_u|^2 in s*, as models.zoo.CFGZERO_GUARD
+_STEP = [Segment("step", "step", "x_t", "mean"), Segment("noise", "noise", "mean", "x_next")]
+_PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("to_cond", "to_cond", "x_t", "x0_cond")]
+
+
+# ----------------------------------------------------------------------------- the numbers (numpy, float64)
+
+def signal_noise(traj: Trajectory, k: int) -> tuple[float, float]:
+    """``(a, s) = (sqrt(abar), sqrt(1 - abar))`` of step ``k``, as ``models.schedule.Schedule`` computes them."""
+    abar = np.float64(traj.alphas_cumprod[int(traj.timesteps[k])])
+    return float(np.sqrt(abar)), float(np.sqrt(1.0 - abar))
+
+
+def sigma_at(traj: Trajectory, k: int) -> float:
+    """The VE noise level ``s / a`` of step ``k`` (``models.schedule.Schedule.sigma``)."""
+    a, s = signal_noise(traj, k)
+    return s / a
+
+
+def space_zero(space: str, x_t: np.ndarray, a: float) -> np.ndarray:
+    """The x0 prediction that the zero of ``space`` stands for: 0 (x0), ``a x_t`` (v), ``x_t / a`` (eps)."""
+    if space == "x0":
+        return np.zeros_like(x_t)
+    return a * x_t if space == "v" else x_t / a
+
+
+def _dot(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return (p * q).sum(-1, keepdims=True)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-300)
+
+
+def cfgzero_scale(d_u: np.ndarray, d_c: np.ndarray, x_t: np.ndarray, a: float, s: float) -> np.ndarray:
+    """CFG-Zero*'s ``s* = <v_c, v_u> / (|v_u|^2 + 1e-8)`` with ``v = (a x_t - x0) / s`` (..., 1)."""
+    zero = a * x_t
+    u, c = (zero - d_u) / s, (zero - d_c) / s
+    return _dot(c, u) / (_dot(u, u) + CFGZERO_GUARD)
+
+
+def leading_direction(d_u: np.ndarray, d_c: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """The unit leading right-singular vector of the 2 x D matrix [D_c - zero; D_u - zero] (any
+    nonzero multiple of both rows, eps's included, has the same), signed so that D_u lies ahead."""
+    _, _, vh = np.linalg.svd(np.stack([d_c - zero, d_u - zero]), full_matrices=False)
+    n = vh[0]
+    return n if float(np.dot(d_u - zero, n)) >= 0 else -n
+
+
+def mambo_ratio(d_u: np.ndarray, d_c: np.ndarray, x_t: np.ndarray, a: float) -> np.ndarray:
+    """``|v_c - v_u| / |v_u| = |D_c - D_u| / |a x_t - D_u|`` (..., 1): the 1/s of v cancels."""
+    return (np.linalg.norm(d_c - d_u, axis=-1, keepdims=True)
+            / np.maximum(np.linalg.norm(a * x_t - d_u, axis=-1, keepdims=True), 1e-300))
+
+
+def mambo_scale(gamma: float, alpha: float, ratio: np.ndarray) -> np.ndarray:
+    """MAMBO-G's damped scale ``1 + (gamma - 1) exp(-alpha r)``."""
+    return 1.0 + (gamma - 1.0) * np.exp(-alpha * ratio)
+
+
+def line_ends(zero: np.ndarray, direction: np.ndarray, points: Sequence[np.ndarray],
+              margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, end)`` of the line through ``zero`` along the unit ``direction`` drawn just past
+    ``points`` (``zero`` among them where it should show) on both sides, by ``margin`` of their
+    spread along it."""
+    along = [float(np.dot(p - zero, direction)) for p in points]
+    pad = margin * max(max(along) - min(along), 1e-12)
+    return zero + (min(along) - pad) * direction, zero + (max(along) + pad) * direction
+
+
+def in_window(sigma: float, lo: float, hi: float) -> bool:
+    """Whether sigma lies in the half-open ``(lo, hi]`` (as ``models.zoo.in_window``)."""
+    return lo < sigma <= hi
+
+
+# ----------------------------------------------------------------------------- checks
+
+def check_run(traj: Trajectory, method: str) -> dict[str, float]:
+    """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
+    guidance method, one without both predictions, or one that does not record the settings."""
+    title = GUIDER_TITLES[method]
+    used = traj.meta.get("guidance")
+    if used != method:
+        raise ValueError(f"the {title} view ({method!r}) draws runs with guidance {method!r}; this run used {used!r}")
+    if traj.x0_uncond is None or traj.x0_cond is None:
+        raise ValueError(f"the {title} view needs both predictions of every step (x0_uncond, x0_cond); "
+                         f"this run does not record them")
+    names = tuple(s.name for s in settings_for(method))
+    missing = [n for n in (*names, "gamma") if n not in traj.meta]
+    if missing:
+        raise ValueError(f"the {title} view needs the run's {', '.join(missing)} in its meta (a run saved before "
+                         f"they were recorded): sample it again")
+    return {n: float(traj.meta[n]) for n in names}
+
+
+def check_rebuilt(traj: Trajectory, rebuilt: np.ndarray, what: str, scale: Optional[np.ndarray] = None) -> None:
+    """``ValueError`` unless ``rebuilt`` (S, B, D), the guided prediction recomputed in float64 from
+    the run's float32 parts and settings, equals its recorded ``x0_hat`` to float32 rounding.
+
+    ``scale`` (S, B, 1) is the size that rounding is relative to, where the method's conversions
+    magnify it (eps -> x0 divides by sqrt(abar)); by default the size of the predictions."""
+    recorded = np.asarray(traj.x0_hat, np.float64)
+    size = np.maximum(1.0, np.maximum(np.abs(recorded).max(-1, keepdims=True), np.abs(rebuilt).max(-1, keepdims=True)))
+    if scale is not None:
+        size = np.maximum(size, scale)
+    err = np.abs(rebuilt - recorded)
+    if not (err <= 1e-4 * size).all():
+        raise ValueError(f"this run's guided predictions are not {what} of its recorded parts and settings "
+                         f"(off by up to {float(err.max()):.3g}): its meta does not describe how it was sampled")
+
+
+def _parts(traj: Trajectory):
+    """``(D_u, D_c, x_t, a, s)`` of every step (S, B, D) / (S, 1, 1), float64."""
+    d_u, d_c = np.asarray(traj.x0_uncond, np.float64), np.asarray(traj.x0_cond, np.float64)
+    x_t = np.asarray(traj.x[:-1], np.float64)
+    abar = np.asarray(traj.alphas_cumprod, np.float64)[np.asarray(traj.timesteps)][:, None, None]
+    return d_u, d_c, x_t, np.sqrt(abar), np.sqrt(1.0 - abar)
+
+
+def _fmt(v: float) -> str:
+    return "∞" if math.isinf(v) else f"{v:g}"
+
+
+# ----------------------------------------------------------------------------- the shared base
+
+class _GuiderView(ConstructionView):
+    """A construction view whose legend holds at most ``MAX_LEGEND`` entries: ``legend`` in the
+    order shown, ``priority`` the order in which entries are kept; the rings (outside the data,
+    off-scale) are kept whenever a frame shows them, in place of the least important entries."""
+
+    method = ""
+
+    def _start(self, traj: Trajectory, sample: int, projection: Projection | str, *, segments: Sequence[Segment],
+               markers: Sequence[str], legend: Sequence[str], priority: Sequence[str], labels: dict[str, str],
+               plane_note: str) -> None:
+        noisy = bool(noise_scales(traj).any())
+        available = [n for n in priority if n != "noise" or noisy]
+        kept = available[:MAX_LEGEND]
+        super().__init__(traj, projection, sample, segments=segments, markers=markers,
+                         legend=[n for n in legend if n in kept], legend_labels=labels,
+                         suptitle=GUIDER_TITLES[self.method], plane_note=plane_note)
+        rings = [n for n, i in (("outside", 2), ("offscale", 3)) if any(p[i].any() for p in self._positions)]
+        if len(kept) + len(rings) <= MAX_LEGEND:
+            return
+        kept = available[:MAX_LEGEND - len(rings)]
+        where = self.legend.axes
+        self.legend.remove()
+        self.legend = add_legend(where, named_entries([n for n in legend if n in kept] + rings, labels))
+        self._cache_background()  # the legend is part of the static background
+
+    def exact_plane(self, k: int, names: tuple[str, str, str]) -> Projection:
+        """The fixed projection, or the exact plane through the three named points of step ``k``."""
+        if self.fixed is not None:
+            return self.fixed
+        named = self.named_points(self.vectors(k))
+        return replace(plane_projection(*(named[n] for n in names)), note=self.plane_note)
+
+
+# ----------------------------------------------------------------------------- CFG-Zero*
+
+class CFGZeroDiagram(_GuiderView):
+    """CFG-Zero* (Fan et al., arXiv 2503.18886), in v: from v = 0 (+, at sqrt(abar) x_t) the line
+    through D_u; on it the point s* u nearest to D_c (the green arrow scales D_u's velocity by s*);
+    then CFG from that point, ``s* u + gamma (D_c - s* u)`` (= x0_hat). At the zero steps the guided
+    point is v = 0 itself and the construction is not drawn."""
+
+    method = "cfgzero"
+    plane = ("x0_uncond", "origin", "x0_cond")
+    pinnable = ("guided",)
+    pin_from = {"guided": "su"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+        self.zero_steps = int(check_run(traj, "cfgzero")["cfgzero_zero_steps"])
+        gamma = float(traj.meta["gamma"])
+        d_u, d_c, x_t, a, s = _parts(traj)
+        star = cfgzero_scale(d_u, d_c, x_t, a, s)
+        su = a * x_t + star * (d_u - a * x_t)
+        rebuilt = su + gamma * (d_c - su)
+        rebuilt[:self.zero_steps] = (a * x_t)[:self.zero_steps]  # the levels a run meets first: its first steps
+        check_rebuilt(traj, rebuilt, f"CFG-Zero* with γ = {gamma:g} and {self.zero_steps} zero steps")
+        self.stars = star[:, sample, 0]
+        segments = [*_PREDICTIONS, Segment("ray", "ray", "ray_start", "ray_end"),
+                    Segment("rescale", "rescale", "x0_uncond", "su"), Segment("diff", "diff", "diff_start", "x0_cond"),
+                    Segment("diff_scaled", "diff_scaled", "su", "band_end"),
+                    Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
+        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
+                  "ray": "v = 0, line to uncond.", "rescale": r"uncond. v × $s^*$",
+                  "diff": r"cond. − $s^*$ uncond.", "diff_scaled": r"γ × (cond. − $s^*$ uncond.)"}
+        legend = ["ray", "to_uncond", "to_cond", "rescale", "diff_scaled", "step", "noise"]
+        priority = ["ray", "rescale", "diff_scaled", "to_uncond", "to_cond", "step", "noise"]
+        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "guided",
+                    "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
+                    plane_note=("Exact plane through v = 0 (+), D_u and D_c, drawn in x0 units: x0 = √ᾱ x_t − √(1−ᾱ) v "
+                                "scales the velocity space about v = 0, keeping angles and ratios. s* = ⟨v_c, v_u⟩ / "
+                                "‖v_u‖² puts s* u at the foot of the perpendicular from D_c; x̂0 = s* u + γ (D_c − s* u) "
+                                f"(Fan et al., arXiv 2503.18886); v = 0 at the first {self.zero_steps} step(s). x_t, "
+                                "the step and the noise are projected."))
+
+    def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
+        """x_t, v = 0 ("origin"), D_u, D_c, s* u ("su"), the end of the line from v = 0, the band's
+        end (the guided point; D_u at a zero step, where nothing is built), x0_hat, the step's end, x_{t-1}."""
+        a, s = signal_noise(self.traj, sv.k)
+        zero = a * sv.x_t
+        if sv.k < self.zero_steps:  # a zero step: nothing is built (every arrow of the construction has no length)
+            su, diff_start, band_end = sv.x0_uncond, sv.x0_cond, sv.x0_uncond
+        else:
+            star = float(cfgzero_scale(sv.x0_uncond, sv.x0_cond, sv.x_t, a, s)[0])
+            su = diff_start = zero + star * (sv.x0_uncond - zero)
+            band_end = sv.x0_hat
+        start, end = line_ends(zero, _unit(sv.x0_uncond - zero), [zero, sv.x0_uncond, su, sv.x0_cond])
+        return {"x_t": sv.x_t, "origin": zero, "x0_uncond": sv.x0_uncond, "x0_cond": sv.x0_cond, "su": su,
+                "diff_start": diff_start, "ray_start": start, "ray_end": end, "band_end": band_end,
+                "guided": sv.x0_hat, "mean": sv.mean, "x_next": sv.x_next}
+
+    def projection_at(self, k: int) -> Projection:
+        """The exact plane through D_u, v = 0 and D_c of step ``k`` (or the fixed projection)."""
+        return self.exact_plane(k, self.plane)
+
+    def title_at(self, k: int) -> str:
+        """Step, t, gamma, and s* or the zero step."""
+        state = "zero step: v = 0" if k < self.zero_steps else f"s* = {self.stars[k]:.3g}"
+        return f"{step_title(self.traj, k, self.gamma)}  ·  {state}"
+
+
+# ----------------------------------------------------------------------------- TCFG
+
+class TangentialCFGDiagram(_GuiderView):
+    """Tangential CFG (Kwon et al., arXiv 2503.18137), in eps: from eps = 0 (+, at x_t / sqrt(abar),
+    far off at high noise and pinned to the edge) the line along the leading right-singular vector
+    of [eps_c; eps_u]; D_u projected on it (the green arrow drops its tangential part), then CFG from
+    the projection u_n: ``u_n + gamma (D_c - u_n)`` (= x0_hat)."""
+
+    method = "tcfg"
+    plane = ("x0_uncond", "origin", "x0_cond")
+    pinnable = ("origin", "guided")
+    pin_from = {"origin": "u_n", "guided": "u_n"}
+    max_ratio = 5.0  # eps = 0 lies sigma-fold beyond x_t: pinned to the edge once 5 spans of the rest away
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+        check_run(traj, "tcfg")
+        gamma = float(traj.meta["gamma"])
+        d_u, d_c, x_t, a, s = _parts(traj)
+        zero = x_t / a
+        gram = np.stack([np.concatenate([_dot(d_c - zero, d_c - zero), _dot(d_c - zero, d_u - zero)], -1),
+                         np.concatenate([_dot(d_u - zero, d_c - zero), _dot(d_u - zero, d_u - zero)], -1)], -2)
+        w = np.linalg.eigh(gram)[1][..., -1]  # (S, B, 2): the Gram matrix's top eigenvector
+        n = _unit(w[..., :1] * (d_c - zero) + w[..., 1:] * (d_u - zero))
+        u_n = zero + _dot(d_u - zero, n) * n
+        # float32 rounding of the model's own eps -> x0 grows with |x_t| / sqrt(abar)
+        check_rebuilt(traj, u_n + gamma * (d_c - u_n), f"tangential CFG with γ = {gamma:g}",
+                      scale=np.linalg.norm(x_t, axis=-1, keepdims=True) / a)
+        segments = [*_PREDICTIONS, Segment("ray", "ray", "origin", "ray_end"),
+                    Segment("rescale", "rescale", "x0_uncond", "u_n"), Segment("diff", "diff", "u_n", "x0_cond"),
+                    Segment("diff_scaled", "diff_scaled", "u_n", "guided"),
+                    Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
+        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
+                  "ray": "ε = 0, top singular axis", "rescale": "uncond. projected on it",
+                  "diff": "cond. − projected", "diff_scaled": "γ × (cond. − projected)"}
+        legend = ["ray", "to_uncond", "to_cond", "rescale", "diff_scaled", "step", "noise"]
+        priority = ["ray", "rescale", "diff_scaled", "to_uncond", "to_cond", "step", "noise"]
+        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "guided",
+                    "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
+                    plane_note=("Exact plane through ε = 0 (+), D_u and D_c, drawn in x0 units: x0 = (x_t − √(1−ᾱ) ε) "
+                                "/ √ᾱ scales the noise space about ε = 0 (at x_t / √ᾱ), keeping angles and ratios. D_u is "
+                                "projected on the leading right-singular direction of [ε_c; ε_u], then CFG: x̂0 = u_n + "
+                                "γ (D_c − u_n) (Kwon et al., arXiv 2503.18137). x_t, the step and the noise are projected."))
+
+    def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
+        """x_t, eps = 0 ("origin"), D_u, D_c, D_u's projection u_n, the end of the singular line,
+        x0_hat, the step's end and x_{t-1}."""
+        a, _ = signal_noise(self.traj, sv.k)
+        zero = sv.x_t / a
+        n = leading_direction(sv.x0_uncond, sv.x0_cond, zero)
+        u_n = zero + float(np.dot(sv.x0_uncond - zero, n)) * n
+        return {"x_t": sv.x_t, "origin": zero, "x0_uncond": sv.x0_uncond, "x0_cond": sv.x0_cond, "u_n": u_n,
+                "ray_end": line_ends(zero, n, [u_n, sv.x0_uncond, sv.x0_cond, sv.x0_hat])[1], "guided": sv.x0_hat,
+                "mean": sv.mean, "x_next": sv.x_next}
+
+    def projection_at(self, k: int) -> Projection:
+        """The exact plane through D_u, eps = 0 and D_c of step ``k`` (or the fixed projection)."""
+        return self.exact_plane(k, self.plane)
+
+    def title_at(self, k: int) -> str:
+        """Step, t, gamma and the angle between eps_u and eps_c."""
+        sv = self.vectors(k)
+        a, _ = signal_noise(self.traj, k)
+        zero = sv.x_t / a
+        u, c = sv.x0_uncond - zero, sv.x0_cond - zero
+        cos = float(np.dot(u, c) / max(np.linalg.norm(u) * np.linalg.norm(c), 1e-300))
+        return f"{step_title(self.traj, k, self.gamma)}  ·  angle(ε_u, ε_c) = {math.degrees(math.acos(min(1.0, max(-1.0, cos)))):.2g}°"
+
+
+# ----------------------------------------------------------------------------- MAMBO-G
+
+class MamboDiagram(_GuiderView):
+    """MAMBO-G (Zhu et al., arXiv 2508.03442): the CFG construction with the scale damped by the
+    ratio of |v_c - v_u| to |v_u|, ``1 + (gamma - 1) exp(-alpha r)``. In x0 units |v_u| is the
+    length of the dotted line from v = 0 (+, sqrt(abar) x_t) to D_u and |v_c - v_u| that of the
+    difference; plain CFG's point (gamma) is hollow."""
+
+    method = "mambo"
+    plane = ("x0_uncond", "origin", "x0_cond")
+    pinnable = ("guided", "x_cfg")
+    pin_from = {"guided": "x0_uncond", "x_cfg": "x0_uncond"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+        self.alpha = check_run(traj, "mambo")["mambo_alpha"]
+        gamma = float(traj.meta["gamma"])
+        d_u, d_c, x_t, a, _ = _parts(traj)
+        ratio = mambo_ratio(d_u, d_c, x_t, a)
+        scale = mambo_scale(gamma, self.alpha, ratio)
+        check_rebuilt(traj, d_u + scale * (d_c - d_u), f"MAMBO-G with γ = {gamma:g}, α = {self.alpha:g}")
+        self.ratios, self.scales = ratio[:, sample, 0], scale[:, sample, 0]
+        segments = [*_PREDICTIONS, Segment("ray", "ray", "origin", "x0_uncond"),
+                    Segment("cfg_diff", "diff", "x0_uncond", "x0_cond"),
+                    Segment("cfg_diff_scaled", "diff_scaled", "x0_uncond", "guided"),
+                    Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
+        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
+                  "ray": "v = 0 → uncond.: ‖v_u‖", "diff": "cond. − uncond.: ‖v_c − v_u‖",
+                  "diff_scaled": "γ_eff × (cond. − uncond.)", "x_cfg": "plain CFG (γ) goes here"}
+        legend = ["ray", "to_uncond", "to_cond", "diff", "diff_scaled", "x_cfg", "step", "noise"]
+        priority = ["ray", "diff", "diff_scaled", "x_cfg", "to_uncond", "to_cond", "step", "noise"]
+        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "x_cfg",
+                    "guided", "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
+                    plane_note=("Exact plane through v = 0 (+), D_u and D_c, drawn in x0 units (x0 = √ᾱ x_t − √(1−ᾱ) v: "
+                                "ratios of lengths are those of v). r = ‖v_c − v_u‖ / ‖v_u‖; x̂0 = D_u + γ_eff (D_c − D_u), "
+                                "γ_eff = 1 + (γ − 1) exp(−α r) (Zhu et al., arXiv 2508.03442). x_t, the step and the noise "
+                                "are projected."))
+
+    def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
+        """x_t, v = 0 ("origin"), D_u, D_c, plain CFG's point, x0_hat, the step's end and x_{t-1}."""
+        a, _ = signal_noise(self.traj, sv.k)
+        gamma = float(self.traj.meta["gamma"])
+        return {"x_t": sv.x_t, "origin": a * sv.x_t, "x0_uncond": sv.x0_uncond, "x0_cond": sv.x0_cond,
+                "x_cfg": sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond), "guided": sv.x0_hat, "mean": sv.mean,
+                "x_next": sv.x_next}
+
+    def projection_at(self, k: int) -> Projection:
+        """The exact plane through D_u, v = 0 and D_c of step ``k`` (or the fixed projection)."""
+        return self.exact_plane(k, self.plane)
+
+    def title_at(self, k: int) -> str:
+        """Step, t, gamma, alpha, r and the damped scale."""
+        return (f"step {k + 1}/{self.traj.steps}  ·  t = {int(self.traj.timesteps[k])}  ·  α = {self.alpha:g}  ·  "
+                f"r = {self.ratios[k]:.2g}  ·  γ_eff = {self.scales[k]:.3g} (γ = {self.gamma:g})")
+
+
+# ----------------------------------------------------------------------------- APG mix
+
+class APGMixDiagram(_GuiderView):
+    """APG inside a sigma window, CFG outside (diffusers' AdaptiveProjectedMixGuidance; APG of
+    Sadat et al., arXiv 2410.02416), in x0: from D_c the guidance ``x0_hat - D_c`` split along the
+    line through the origin and D_c (green, the parallel part) and across it (blue). Inside the
+    window it is ``(gamma - 1)(orth + eta par)`` of the clipped momentum average; outside it is
+    CFG's ``(gamma - 1)(D_c - D_u)``, its parallel part whole. Plain CFG's point is hollow."""
+
+    method = "apgmix"
+    plane = ("origin", "x0_cond", "guided")
+    pinnable = ("guided", "par_end", "x_cfg", "ray_end")
+    pin_from = {"guided": "par_end", "par_end": "x0_cond", "x_cfg": "x0_uncond", "ray_end": "origin"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+        self.settings = check_run(traj, "apgmix")
+        self.lo, self.hi = self.settings["apgmix_lo"], self.settings["apgmix_hi"]
+        self.sigmas_ve = np.array([sigma_at(traj, k) for k in range(traj.steps)])
+        self.inside = np.array([in_window(sg, self.lo, self.hi) for sg in self.sigmas_ve])
+        self._check(traj)
+        segments = [*_PREDICTIONS, Segment("ray", "ray", "origin", "ray_end"),
+                    Segment("apg_par", "apg_par", "x0_cond", "par_end"),
+                    Segment("apg_orth", "apg_orth", "par_end", "guided"),
+                    Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
+        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"], "ray": r"line 0 → $\hat{x}_0$ cond.",
+                  "apg_par": "parallel part (× η in APG)", "x_cfg": "plain CFG goes here"}
+        legend = ["to_uncond", "to_cond", "ray", "apg_par", "apg_orth", "x_cfg", "step", "noise"]
+        priority = ["apg_par", "apg_orth", "x_cfg", "to_uncond", "to_cond", "ray", "step", "noise"]
+        window = f"({_fmt(self.lo)}, {_fmt(self.hi)}]"
+        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "x_cfg",
+                    "guided", "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
+                    plane_note=(f"Exact plane through the origin, D_c and the guided x̂0. While σ lies in {window}: APG, "
+                                "x̂0 = D_c + (γ − 1)(orth + η par) of the momentum average (Sadat et al., arXiv "
+                                "2410.02416); outside: CFG at the same γ, whose parallel part is whole. The momentum is "
+                                "fed at every step (as diffusers' AdaptiveProjectedMixGuidance). x_t, D_u, the step "
+                                "and the noise are projected."))
+
+    def _check(self, traj: Trajectory) -> None:
+        """Rebuild x0_hat as ``models.zoo.APGMix`` does, where the recorded steps allow it (with
+        momentum: samplers that predict once per step)."""
+        eta, r, beta = self.settings["apgmix_eta"], self.settings["apgmix_r"], self.settings["apgmix_beta"]
+        if beta != 0.0 and traj.meta.get("sampler") == "heun":
+            return  # Heun's second prediction of each step fed the momentum but is not recorded
+        gamma = float(traj.meta["gamma"])
+        d_u, d_c, *_ = _parts(traj)
+        delta = d_c - d_u
+        m = delta.copy()
+        for k in range(1, traj.steps):
+            m[k] = delta[k] + beta * m[k - 1]
+        if math.isfinite(r):
+            m = m * np.minimum(r / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-300), 1.0)
+        unit = _unit(d_c)
+        par = _dot(m, unit) * unit
+        apg = d_c + (gamma - 1.0) * (m - par + eta * par)
+        cfg = d_u + gamma * delta
+        check_rebuilt(traj, np.where(self.inside[:, None, None], apg, cfg),
+                      f"APG (η = {eta:g}, r = {_fmt(r)}, β = {beta:g}) inside ({_fmt(self.lo)}, {_fmt(self.hi)}] "
+                      f"and CFG outside, γ = {gamma:g}")
+
+    def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
+        """The origin, x_t, D_u, D_c, the end of the parallel part, x0_hat, plain CFG's point, the
+        end of the line through D_c, the step's end and x_{t-1}."""
+        gamma = float(self.traj.meta["gamma"])
+        u = _unit(sv.x0_cond)
+        par_end = sv.x0_cond + float(np.dot(sv.x0_hat - sv.x0_cond, u)) * u
+        reach = max(float(np.dot(p, u)) for p in (sv.x0_cond, par_end, sv.x0_hat))
+        return {"origin": np.zeros_like(sv.x_t), "x_t": sv.x_t, "x0_uncond": sv.x0_uncond, "x0_cond": sv.x0_cond,
+                "par_end": par_end, "guided": sv.x0_hat, "x_cfg": sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond),
+                "ray_end": 1.1 * reach * u, "mean": sv.mean, "x_next": sv.x_next}
+
+    def projection_at(self, k: int) -> Projection:
+        """The exact plane through the origin, D_c and x0_hat (through D_u where x0_hat lies on the
+        line through D_c), or the fixed projection."""
+        if self.fixed is not None:
+            return self.fixed
+        named = self.named_points(self.vectors(k))
+        d_c, guided = named["x0_cond"], named["guided"]
+        off = guided - named["par_end"]
+        third = guided if np.linalg.norm(off) > 1e-9 * max(1.0, float(np.linalg.norm(guided))) else named["x0_uncond"]
+        return replace(plane_projection(named["origin"], d_c, third), note=self.plane_note)
+
+    def title_at(self, k: int) -> str:
+        """Step, sigma, and which of APG (its settings) or CFG acts at this step."""
+        window = f"({_fmt(self.lo)}, {_fmt(self.hi)}]"
+        if self.inside[k]:
+            st = self.settings
+            extra = f", r = {st['apgmix_r']:g}" if math.isfinite(st["apgmix_r"]) else ""
+            state = (f"in {window}: APG, γ = {self.gamma:g}, η = {st['apgmix_eta']:g}{extra}, "
+                     f"β = {st['apgmix_beta']:g}").replace("-", "−")
+        else:
+            state = f"outside {window}: CFG, γ = {self.gamma:g}"
+        return f"step {k + 1}/{self.traj.steps}  ·  σ = {self.sigmas_ve[k]:.3g}  ·  {state}"
+
+
+#: guidance method -> its construction view
+GUIDER_VIEWS = {"cfgzero": CFGZeroDiagram, "tcfg": TangentialCFGDiagram, "mambo": MamboDiagram,
+                "apgmix": APGMixDiagram}
+
+__all__ = ["APGMixDiagram", "CFGZeroDiagram", "GUIDER_SPACES", "GUIDER_TITLES", "GUIDER_VIEWS", "MAX_LEGEND",
+           "MamboDiagram", "TangentialCFGDiagram", "cfgzero_scale", "check_run", "leading_direction", "line_ends",
+           "mambo_ratio", "mambo_scale", "space_zero"]
