@@ -20,5 +20,7 @@ the figures draw. Plain numpy and torch: nothing here imports matplotlib or Stre
 * ``cli``, ``train``: command-line plumbing and the training of the shipped networks.
 
 Adding a guidance method: one class derived from ``guidance_base.Guided`` with ``@register(name)``
-(in ``zoo`` or a module that ``guidance`` imports), and its settings, if any, in ``settings``.
+(in ``zoo`` or a module that ``guidance`` imports), and its settings, if any, in ``settings``; a method
+that combines its predictions in another space than x0 says so in ``space`` ("eps" or "v", converted
+with ``conversions``: ``zoo.to_space`` / ``zoo.from_space``), which the command lines' help lists.
 """
