@@ -14,6 +14,11 @@ samples to none) and the shares of the exact target ``p0(x) p0(y | x)^gamma`` fo
 draws of the same size score on average (about ``1.13 / sqrt(N)``: 0.05 at N = 500, 0.018 at
 N = 4000); a gap well above floor plus a few errors is real. For gamma < 0 there is no such target
 and the three are null. ``--sampler tilted`` samples that target exactly (gmm2d, exact model).
+
+CFG++ (``--guidance cfgpp``) reads its interpolation weight λ instead of gamma, so for it the sweep is
+over λ: the ``--gammas`` values are read as λ (in [0, 1]; default 0,0.5,1) and each row holds
+``cfgpp_lambda`` in place of ``gamma`` (``models.tradeoff.swept``). Its rows' ``tilted_tv`` is null:
+CFG++ at a λ aims at no tilted density ``p0(x) p0(y | x)^gamma``.
 """
 
 from __future__ import annotations
@@ -39,8 +44,12 @@ from models.registry import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError
 from models.schedule import TRAINING_STEPS
 from models.settings import ETA
 from models.tilted import TILTED_DATA, tilted_tv_report
+from models.tradeoff import SYMBOLS, row_scale, swept
 
 PROG = "python -m models.evaluate"
+CLI_GAMMAS = (0.0, 1.0, 3.0)  # --gammas when not given ...
+CLI_LAMBDAS = (0.0, 0.5, 1.0)  # ... and for a method that reads its own setting instead of gamma (CFG++'s λ)
+NO_TILTED = dict(tilted_tv=math.nan, tilted_tv_se=math.nan, tilted_tv_floor=math.nan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,6 +60,10 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
              *, eta: float = 0.0, progress: bool = False, zoo: Optional[dict] = None,
              corrector: Optional[dict] = None) -> list[dict]:
     """Sample ``samples`` points per gamma (labels ``arange(samples) % C``) and measure them.
+
+    For a method that reads its own setting instead of gamma (CFG++'s ``cfgpp_lambda``:
+    ``models.tradeoff.swept``), ``gammas`` are that setting's values, and each row holds its value
+    under the setting's name in place of ``gamma`` (its ``tilted_tv`` columns are NaN).
 
     Returns one dict per gamma with ``gamma``, ``accuracy``, ``diversity``, ``nearest_train``,
     ``finite`` (share of finite samples), ``samples`` and ``seconds``, and on gmm2d ``tilted_tv``,
@@ -66,9 +79,11 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
         raise ValueError(f"samples must be an integer in 2..{MAX_BATCH}, got {samples!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ValueError(f"steps must be an integer in 1..{TRAINING_STEPS}, got {steps!r}")
-    specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, gamma=g, label=0,
-                        steps=int(steps), seed=int(seed), batch=int(samples), eta=float(eta),
-                        **(zoo or {}), **(corrector or {})).validate()
+    scale = swept(guidance)
+    by_gamma = scale.name == "gamma"
+    specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, label=0, steps=int(steps),
+                        seed=int(seed), batch=int(samples), eta=float(eta),
+                        **{**(zoo or {}), scale.name: g}, **(corrector or {})).validate()
              for g in gammas]
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
@@ -88,11 +103,12 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
         start = time.perf_counter()
         x = run(spec, bundle, labels=labels).samples  # (N, D)
         seconds = time.perf_counter() - start
-        row = dict(gamma=spec.gamma, accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
+        row = {scale.name: getattr(spec, scale.name)}
+        row.update(accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
                    nearest_train=nearest_train(x, dataset.x), finite=float(np.isfinite(x).all(axis=1).mean()),
                    samples=int(samples), seconds=round(seconds, 3))
         if data in TILTED_DATA:
-            row.update(tilted_columns(x, labels, spec.gamma))
+            row.update(tilted_columns(x, labels, spec.gamma) if by_gamma else NO_TILTED)
         rows.append(row)
     return rows
 
@@ -101,7 +117,7 @@ def tilted_columns(samples: np.ndarray, labels: np.ndarray, gamma: float) -> dic
     """``tilted_tv``, ``tilted_tv_se`` and ``tilted_tv_floor`` of gmm2d samples (N, 2) with their
     labels (N,) at ``gamma`` (``models.tilted.tilted_tv_report``); NaN for gamma < 0 (no target)."""
     if gamma < 0:
-        return dict(tilted_tv=math.nan, tilted_tv_se=math.nan, tilted_tv_floor=math.nan)
+        return dict(NO_TILTED)
     r = tilted_tv_report(samples, labels, gamma)
     return dict(tilted_tv=r.tv, tilted_tv_se=r.se, tilted_tv_floor=r.floor)
 
@@ -140,7 +156,10 @@ def build_parser() -> OneLineParser:
     p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
                    help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
     p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
-    p.add_argument("--gammas", type=_gammas_option, default=[0.0, 1.0, 3.0], help="comma-separated guidance scales (default: 0,1,3)")
+    p.add_argument("--gammas", type=_gammas_option, default=None,
+                   help="comma-separated guidance scales gamma (default: 0,1,3); for --guidance cfgpp, which reads its "
+                        "interpolation weight lambda instead of gamma, the values are read as lambda, each in [0, 1] "
+                        "(default: 0,0.5,1), and --cfgpp-lambda does not apply")
     p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
                    help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "
                         "so take 4000 to see gaps of 0.02 (default: 500)")
@@ -154,16 +173,18 @@ def build_parser() -> OneLineParser:
 
 
 def format_table(rows: list[dict]) -> str:
-    """A markdown table of the rows ``evaluate`` returns (with ``tilted_tv ± se (floor)`` on gmm2d)."""
+    """A markdown table of the rows ``evaluate`` returns (with ``tilted_tv ± se (floor)`` on gmm2d),
+    headed by the swept setting's name (``gamma``, or ``cfgpp_lambda`` for CFG++)."""
+    scale = row_scale(rows).name
     tilted = any("tilted_tv" in r for r in rows)
-    head = "| gamma | accuracy | diversity | nearest_train | finite |" + (" tilted_tv ± se (floor) |" if tilted else "") + " seconds |"
+    head = f"| {scale} | accuracy | diversity | nearest_train | finite |" + (" tilted_tv ± se (floor) |" if tilted else "") + " seconds |"
     lines = [head, "|---:|---:|---:|---:|---:|" + ("---:|" if tilted else "") + "---:|"]
     for r in rows:
         tv = ""
         if tilted:
             tv = (" n/a |" if not math.isfinite(r["tilted_tv"]) else
                   f" {r['tilted_tv']:.3f} ± {r['tilted_tv_se']:.3f} ({r['tilted_tv_floor']:.3f}) |")
-        lines.append(f"| {r['gamma']:g} | {r['accuracy']:.3f} | {r['diversity']:.3f} | {r['nearest_train']:.3f} "
+        lines.append(f"| {r[scale]:g} | {r['accuracy']:.3f} | {r['diversity']:.3f} | {r['nearest_train']:.3f} "
                      f"| {r['finite']:.3f} |{tv} {r['seconds']:.1f} |")
     return "\n".join(lines)
 
@@ -176,6 +197,12 @@ def _json_safe(rows: list[dict]) -> list[dict]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``python -m models.evaluate``; returns the exit status."""
     args = build_parser().parse_args(argv)
+    scale = swept(args.guidance)
+    if scale.name != "gamma" and getattr(args, scale.name) != scale.default:
+        fail(PROG, f"with --guidance {args.guidance}, --gammas lists the {SYMBOLS.get(scale.name, scale.name)} values to "
+                   f"sweep; {scale.flag} does not apply")
+    if args.gammas is None:
+        args.gammas = list(CLI_GAMMAS if scale.name == "gamma" else CLI_LAMBDAS)
     try:
         rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, args.gammas,
                         args.samples, args.seed, device=args.device, eta=args.eta, progress=True,

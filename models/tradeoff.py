@@ -17,17 +17,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
 from models.data import load_dataset
 from models.metrics import accuracy, diversity
+from models.settings import GAMMA, SETTINGS, Setting, settings_for
 from models.tilt_view import Blob
 
 #: the guidance scales the trade-off page sweeps, and those it draws the tilted density at
 DEFAULT_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
 TILT_GAMMAS = (0.0, 1.0, 3.0, 7.0)
+#: what the page sweeps for a method that reads its own setting instead of gamma (CFG++'s λ in [0, 1])
+DEFAULT_LAMBDAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+#: how the sentences and axes name each setting a sweep can vary
+SYMBOLS = {"gamma": "γ", "cfgpp_lambda": "λ"}
+
+
+def swept(guidance: str) -> Setting:
+    """The setting a trade-off sweep varies for ``guidance``: ``GAMMA``, or the setting the method
+    reads instead of gamma (CFG++: ``cfgpp_lambda``, ``models.settings``). Each measured row holds
+    its value under that setting's name (``row["gamma"]``, ``row["cfgpp_lambda"]``)."""
+    instead = [s for s in settings_for(guidance) if s.replaces == GAMMA.name]
+    return instead[0] if instead else GAMMA
+
+
+def row_scale(rows: Sequence[Mapping]) -> Setting:
+    """The swept setting that rows of ``models.evaluate.evaluate`` hold: ``GAMMA`` when they have a
+    ``gamma``, else the setting a method reads instead (``cfgpp_lambda``). Raises ``ValueError`` when
+    the first row has neither."""
+    for setting in (GAMMA, *(s for s in SETTINGS.values() if s.replaces == GAMMA.name)):
+        if rows and setting.name in rows[0]:
+            return setting
+    raise ValueError("rows of models.evaluate.evaluate hold gamma, or the setting their method reads instead")
+
+
+def sweep_values(guidance: str) -> tuple[float, ...]:
+    """The values the trade-off page sweeps for ``guidance``: ``DEFAULT_GAMMAS``, or ``DEFAULT_LAMBDAS``
+    for a method that reads its own setting instead of gamma."""
+    return DEFAULT_GAMMAS if swept(guidance).name == GAMMA.name else DEFAULT_LAMBDAS
 
 
 @lru_cache(maxsize=None)
@@ -195,15 +224,22 @@ def diversity_finding(t: Trend) -> tuple[str, str]:
     return "differs", f"Diversity does not fall: it rises from {t.first} to {t.at(t.turn)}{_holds(t)}."
 
 
-def findings(rows: Sequence[Mapping], reference: Mapping[str, float]) -> list[Finding]:
+def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Optional[Setting] = None) -> list[Finding]:
     """Check the trade-off Dhariwal & Nichol (arXiv 2105.05233) and Ho & Salimans (arXiv
     2207.12598) report against ``rows`` (``models.evaluate.evaluate``): as the guidance scale grows,
     quality should rise and diversity fall. Each sentence describes the curve the page plots, over
     the whole sweep (from its first gamma, usually 0, to its extreme and past it: ``trend``), with
     changes within the sampling noise called no change. Also says whether the samples copy the
-    training set or leave it, which the papers do not measure."""
+    training set or leave it, which the papers do not measure. ``scale`` is the swept setting
+    (``swept(guidance)``; by default the one the rows hold, ``row_scale``): rows are read by its name
+    and the sentences name its symbol (CFG++: λ)."""
     if not rows:
         raise ValueError("give at least one row of models.evaluate.evaluate")
+    scale = scale or row_scale(rows)
+    if scale.name != GAMMA.name:  # the sentences below say γ; they read the rows' own scale under that name
+        symbol = SYMBOLS.get(scale.name, scale.name)
+        return [Finding(f.claim, f.verdict, f.evidence.replace("γ", symbol))
+                for f in findings([{**r, GAMMA.name: r[scale.name]} for r in rows], reference)]
     rows = sorted(rows, key=lambda r: float(r["gamma"]))
     gammas = [float(r["gamma"]) for r in rows]
     out = []
@@ -263,5 +299,6 @@ def describe_blobs(blobs: Sequence[Blob], gamma: float, class_name: str) -> str:
             f"gives them {aim}: {verdict}.")
 
 
-__all__ = ["DEFAULT_GAMMAS", "DIVERSITY_TOLERANCE", "Finding", "TILT_GAMMAS", "Trend", "accuracy_tolerance", "data_reference",
-           "describe_blobs", "diversity_finding", "findings", "quality_finding", "trend"]
+__all__ = ["DEFAULT_GAMMAS", "DEFAULT_LAMBDAS", "DIVERSITY_TOLERANCE", "Finding", "SYMBOLS", "TILT_GAMMAS", "Trend", "accuracy_tolerance",
+           "data_reference", "describe_blobs", "diversity_finding", "findings", "quality_finding", "row_scale", "swept", "sweep_values",
+           "trend"]

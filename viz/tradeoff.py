@@ -6,6 +6,8 @@ tilted density's view (``models.tilt.tilt_view``).
 * ``curves_figure``: class accuracy, within-class diversity and distance to the nearest training
   point against gamma, beside what the data set itself scores.
 * ``tilted_figure``: ``p_t(x) p(y | x_t)^gamma`` on the 2-D mixture under the sampler's points.
+* ``exact_target_figure``: how far samplers land from that target on the clean data, ``tilted_tv``
+  against gamma (``models.tilted_gap``), and the target's exact draws beside a sampler's samples.
 
 Conventions as in ``models.guidance``: gamma = 0 is unconditional and gamma = 1 conditional
 sampling (Ho & Salimans' ``1 + w``). Timestep ``t = -1`` is the clean data (``Schedule.abar``).
@@ -13,15 +15,21 @@ sampling (Ho & Salimans' ``1 + w``). Timestep ``t = -1`` is the clean data (``Sc
 
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 
 from models.metrics import METRIC_NAMES
+from models.settings import GAMMA, Setting
 from models.tilt_view import CLEAN, TiltView
+from models.tilted_gap import GapPanel, GapView
+from models.tradeoff import row_scale
 from viz.drawing import add_headline, add_note
+from viz.field import CLASS_COLORS
 from viz.style import COLORS, FONT_SIZE, LEGEND_SIZE, new_figure, style_axes
 
 METRIC_TITLES = {"accuracy": "class accuracy", "diversity": "within-class diversity",
@@ -41,34 +49,42 @@ def _column(rows: Sequence[Mapping], name: str) -> np.ndarray:
     return np.array([np.nan if r.get(name) is None else float(r[name]) for r in rows], np.float64)
 
 
-def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, float]] = None, title: str = "") -> Figure:
+def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, float]] = None, title: str = "",
+                  scale: Optional[Setting] = None) -> Figure:
     """One panel per metric (``models.metrics.METRIC_NAMES``), each with one line (gid = the
     metric's name) of the metric against gamma; the data set's own score (``reference``) as a
-    dashed line and gamma = 1 (plain conditional sampling) as a dotted one."""
+    dashed line and gamma = 1 (plain conditional sampling) as a dotted one. ``scale`` is the swept
+    setting (``models.tradeoff.swept``; by default the one the rows hold, ``row_scale``): the rows
+    are read by its name, the x axis is labelled with it, and for a setting other than gamma (CFG++'s
+    λ) the gamma = 1 line is left out."""
     if not rows:
         raise ValueError("give at least one row of models.evaluate.evaluate")
-    order = np.argsort(_column(rows, "gamma"))
+    scale = scale or row_scale(rows)
+    by_gamma = scale.name == GAMMA.name
+    order = np.argsort(_column(rows, scale.name))
     rows = [rows[i] for i in order]
-    gammas = _column(rows, "gamma")
+    gammas = _column(rows, scale.name)
     if not np.isfinite(gammas).all():
-        raise ValueError(f"every gamma must be finite, got {gammas.tolist()}")
+        raise ValueError(f"every {scale.words} must be finite, got {gammas.tolist()}")
     fig = new_figure((13.0, 4.3))
     axes = fig.subplots(1, len(METRIC_NAMES))
     for ax, name in zip(axes, METRIC_NAMES):
         style_axes(ax, equal=False)
-        ax.axvline(1.0, color="#888888", ls=":", lw=1.4, zorder=1)
+        if by_gamma:
+            ax.axvline(1.0, color="#888888", ls=":", lw=1.4, zorder=1)
         if reference is not None and name in reference:
             ax.axhline(reference[name], color="#555555", ls="--", lw=1.4, zorder=1)
         ax.plot(gammas, _column(rows, name), color=METRIC_COLORS[name], lw=2.6, marker="o", ms=7, zorder=3, gid=name)
         ax.set_title(METRIC_TITLES[name], fontsize=FONT_SIZE, loc="left")
-        ax.set_xlabel("guidance scale γ", fontsize=FONT_SIZE - 2)
+        ax.set_xlabel("guidance scale γ" if by_gamma else f"{scale.label}", fontsize=FONT_SIZE - 2)
         if name == "accuracy":
             ax.set_ylim(-0.03, 1.05)
         else:
             ax.set_ylim(bottom=0)
     handles = [Line2D([], [], color="#555555", ls="--", lw=1.4), Line2D([], [], color="#888888", ls=":", lw=1.4)]
     labels = ["the training data itself", "γ = 1: plain conditional sampling"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=LEGEND_SIZE, frameon=False)
+    keep = 2 if by_gamma else 1
+    fig.legend(handles[:keep], labels[:keep], loc="outside lower center", ncols=2, fontsize=LEGEND_SIZE, frameon=False)
     if title:
         add_headline(fig, title)
     return fig
@@ -117,4 +133,87 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
                   "purple line: the smallest region holding 90 % of it; grey dashes: the density without guidance; "
                   "dots: the sampler's points" + (f" ({what})" if what else "") +
                   (". Beside each blob of the class: its share of the dots and of the tilted density." if separated else "."))
+    return fig
+
+
+# ----------------------------------------------------------------------------- the exact target
+
+#: how wide the page shows the exact-target figure on a 1920-px screen (the main column, sidebar open,
+#: measured in Chromium); the figure is drawn at 100 dpi at about that size, so a point is 1.39 px
+GAP_DISPLAY_WIDTH = 1400
+GAP_FIG_SIZE = (14.0, 5.6)
+GAP_TITLE, GAP_TEXT, GAP_SMALL = 15, 13, 11  # points: 20.8, 18.1 and 15.3 px at GAP_DISPLAY_WIDTH
+GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, exact draws: colours apart from the classes' (viz.field.CLASS_COLORS)
+    dict(color="#000000", marker="o", ls="-"), dict(color="#CC79A7", marker="s", ls="--"),
+    dict(color="#D55E00", marker="^", ls="-"), dict(color="#777777", marker="D", ls=":"),
+)
+BAND_COLOR = "#DDDDDD"
+GAP_NOTE_CHARS = 150  # characters a line of the note holds at GAP_SMALL across GAP_FIG_SIZE[0]
+
+
+def _gap_curves(ax, view: GapView) -> None:
+    """tilted_tv against gamma, each curve with error bars of one Monte Carlo error, over the band
+    where exact draws of the same size land."""
+    gammas = np.asarray(view.curves[0].gammas, np.float64)
+    style_axes(ax, equal=False)
+    ax.tick_params(labelsize=GAP_SMALL)
+    ax.fill_between(gammas, 0.0, view.band, color=BAND_COLOR, lw=0, zorder=1,
+                    label="floor: 95 % of exact draws score below")
+    for curve, style in zip(view.curves, GAP_STYLES):
+        ax.errorbar(gammas, np.asarray(curve.tv, np.float64), yerr=np.asarray(curve.se, np.float64), lw=2.2, ms=6.5, capsize=3, zorder=3, label=curve.name, gid=curve.name,
+                    **style)
+    ax.axvline(view.gamma, color="#999999", lw=1.0, zorder=0)
+    ax.set_xlabel("guidance scale γ", fontsize=GAP_TEXT)
+    ax.set_ylabel("tilted_tv (total variation to the target's shares)", fontsize=GAP_SMALL)
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Distance to the exact target, class {view.class_name}", fontsize=GAP_TEXT, loc="left")
+    ax.legend(loc="upper left", fontsize=GAP_SMALL, frameon=True, framealpha=0.9)
+
+
+def _gap_points(ax, view: GapView, p: GapPanel, tv: Optional[tuple[float, float]]) -> None:
+    """One panel of samples coloured by the class of the component each belongs to, the mixture's
+    components as rings, and beside each blob of the class its share of the samples against the target's."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal")
+    lim = 1.25
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ok = p.component >= 0
+    colors = np.array(CLASS_COLORS)[view.comp_class[p.component[ok]]]
+    ax.scatter(p.points[ok, 0], p.points[ok, 1], s=5, c=colors, alpha=0.55, linewidths=0, zorder=2)
+    for k, centre in enumerate(view.means):
+        ax.add_patch(Circle(centre, 2 * 0.09, fill=False, ec=CLASS_COLORS[int(view.comp_class[k])], lw=1.2, zorder=1))
+    for k in view.blobs:
+        centre = view.means[k]
+        out = centre / max(float(np.linalg.norm(centre)), 1e-9)
+        ax.annotate(f"{100 * p.shares[k]:.0f} %\naim {100 * view.target[k]:.0f} %", centre + 0.36 * out, ha="center",
+                    va="center", fontsize=GAP_SMALL, color="#111111", zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+    ax.set_title(f"{p.name}, γ = {view.gamma:g}", fontsize=GAP_TEXT, loc="left")
+    if tv is not None:
+        ax.set_xlabel(f"tilted_tv {tv[0]:.3f} ± {tv[1]:.3f}", fontsize=GAP_TEXT)
+
+
+def exact_target_figure(view: GapView) -> Figure:
+    """``tilted_tv`` against gamma for each sampler of ``view`` (``models.tilted_gap.gap_view``) with
+    error bars of one Monte Carlo error and the exact-draw floor as a band, then at ``view.gamma`` the
+    target's exact draws beside one sampler's samples, each point coloured by the class of the
+    mixture component it belongs to, each blob of the guided class labelled with its share of the
+    samples and of the target. At most five legend entries; text sized for ``GAP_DISPLAY_WIDTH``."""
+    fig = new_figure(GAP_FIG_SIZE)
+    grid = fig.add_gridspec(1, 3, width_ratios=(1.35, 1, 1))
+    curves = fig.add_subplot(grid[0])
+    _gap_curves(curves, view)
+    i = view.curves[0].gammas.index(view.gamma)
+    tv = {c.name: (c.tv[i], c.se[i]) for c in view.curves}
+    for cell, p in zip((grid[1], grid[2]), (view.exact, view.sampled)):
+        _gap_points(fig.add_subplot(cell), view, p, tv.get(p.name))
+    fig.suptitle(f"Does guided sampling reach $p_0(x)\\,p_0({view.class_name} \\mid x)^{{\\gamma}}$?  "
+                 f"{view.n} samples per sampler and γ",
+                 fontsize=GAP_TITLE, x=0.01, ha="left")
+    note = ("Error bars: one Monte Carlo error. Dots: coloured by the class of the mixture component each lies in "
+            "(orange A, blue B, green C); rings: the components. Beside each blob of the class: its share of the dots "
+            "and of the exact target (aim)." + (f" {view.what}." if view.what else ""))
+    fig.supxlabel(textwrap.fill(note, GAP_NOTE_CHARS), fontsize=GAP_SMALL, color="#444444", x=0.01, ha="left")
     return fig

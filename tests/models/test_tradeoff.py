@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from models.data import load_digits_dataset
-from models.tradeoff import DEFAULT_GAMMAS, data_reference, findings, trend
+from models.settings import GAMMA, SETTINGS
+from models.tradeoff import DEFAULT_GAMMAS, DEFAULT_LAMBDAS, data_reference, findings, row_scale, swept, sweep_values, trend
 
 
 def rows(gammas, accuracy, diversity, nearest, samples=10):
@@ -120,3 +121,23 @@ def test_a_change_within_the_sampling_noise_is_no_change():
     assert trend(G, [3.0, float("nan"), 2.0, 1.0, 1.0, 1.0, 1.0, 1.0], 0.1).shape == "falls"  # a NaN point is left out
     with pytest.raises(ValueError):
         trend([0, 1], [float("nan"), float("nan")], 0.1)
+
+
+def test_the_sweep_of_cfgpp_is_over_its_lambda():
+    assert swept("cfg") is GAMMA and swept("apg") is GAMMA
+    assert swept("cfgpp") is SETTINGS["cfgpp_lambda"] and SETTINGS["cfgpp_lambda"].replaces == "gamma"
+    assert sweep_values("cfg") == DEFAULT_GAMMAS
+    assert sweep_values("cfgpp") == DEFAULT_LAMBDAS and all(SETTINGS["cfgpp_lambda"].valid(v) for v in DEFAULT_LAMBDAS)
+    assert row_scale([{"gamma": 1.0}]) is GAMMA and row_scale([{"cfgpp_lambda": 0.5}]) is SETTINGS["cfgpp_lambda"]
+    with pytest.raises(ValueError):
+        row_scale([{"accuracy": 1.0}])
+
+
+def test_findings_of_a_lambda_sweep_read_and_name_lambda():
+    r = rows([0, 0.2, 0.6, 1.0], [0.3, 0.7, 0.9, 0.95], [5.0, 4.5, 4.0, 3.5], [2.1, 2.0, 2.0, 2.0])
+    lam = [{"cfgpp_lambda": row["gamma"], **{k: v for k, v in row.items() if k != "gamma"}} for row in r]
+    by_gamma, by_lambda = findings(r, REF), findings(lam, REF)
+    assert [f.verdict for f in by_lambda] == [f.verdict for f in by_gamma] == ["agrees", "agrees", "note"]
+    assert by_lambda[0].evidence == by_gamma[0].evidence.replace("γ", "λ")
+    assert by_lambda[0].evidence.startswith("Accuracy rises from 0.3 at λ = 0 to 0.95 at λ = 1")
+    assert not any("γ" in f.evidence for f in by_lambda)

@@ -1,14 +1,21 @@
-"""The trade-off figures (viz.tradeoff): the curves figure's lines and the tilted-density panels.
+"""The trade-off figures (viz.tradeoff): the curves figure's lines (over γ, or CFG++'s λ), the
+tilted-density panels and the exact-target figure (curves, band, points coloured by class, sizes).
 The numbers they draw are tested in tests/models/test_tilt.py and test_tradeoff.py."""
 
 import numpy as np
 import pytest
 
+from matplotlib.colors import to_rgba
+
+from models.data import make_gmm2d
 from models.metrics import METRIC_NAMES
 from models.tilt import CLEAN, tilt_view
+from models.tilted import tilted_sample, tilted_tv_report
+from models.tilted_gap import EXACT, GapRun, gap_curves, gap_view
 from tests.models.test_tilt import exact_class_samples
 from tests.models.test_tradeoff import rows
-from viz.tradeoff import curves_figure, tilted_figure
+from viz.field import CLASS_COLORS, legend_entry_count, text_heights
+from viz.tradeoff import GAP_DISPLAY_WIDTH, curves_figure, exact_target_figure, tilted_figure
 
 
 def test_curves_figure_has_one_line_per_metric_in_gamma_order():
@@ -32,3 +39,66 @@ def test_tilted_figure_has_one_panel_per_gamma():
     fig = tilted_figure(tilt_view(points, 2, CLEAN), "C")
     assert [ax.get_title(loc="left").split("·")[0].strip() for ax in fig.axes] == ["γ = 0", "γ = 1", "γ = 3"]
     assert all("% of dots inside" in ax.get_xlabel() for ax in fig.axes)
+
+
+def test_curves_figure_of_a_lambda_sweep_has_lambda_on_its_axis():
+    r = [{"cfgpp_lambda": lam, **{k: v for k, v in row.items() if k != "gamma"}}
+         for lam, row in zip((0.0, 0.6, 1.0), rows([0, 1, 3], [0.3, 0.8, 0.9], [2.0, 1.8, 1.7], [1.0, 1.0, 1.0]))]
+    fig = curves_figure(r)
+    for ax in fig.axes:
+        assert ax.get_xlabel().startswith("λ")
+        assert not [line for line in ax.get_lines() if line.get_gid() is None]  # no "γ = 1" line for λ
+        x, _ = next(line for line in ax.get_lines() if line.get_gid()).get_data()
+        np.testing.assert_array_equal(x, [0.0, 0.6, 1.0])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["the training data itself"]  # no γ = 1 entry
+
+
+# ----------------------------------------------------------------------------- the exact-target figure
+
+@pytest.fixture(scope="module")
+def gap_fig():
+    gammas = (0.0, 1.0, 7.0)
+    runs = {name: [GapRun(x, tilted_tv_report(x, 1, g), 0.0) for g in gammas for x in [tilted_sample(400, 1, g, seed)]]
+            for name, seed in (("DDPM", 1), ("DDIM (η = 0)", 2), ("DDPM + 5 corrector steps", 3), (EXACT.name, 4))}
+    # a made-up sampler at γ = 7 that overfills the outer blob (component 4)
+    lopsided = np.concatenate([tilted_sample(100, 1, 7.0, 5)[:60], make_gmm2d().means[[4]] + 0.05 * np.ones((140, 2))])
+    runs["DDPM"][2] = GapRun(lopsided, tilted_tv_report(lopsided, 1, 7.0), 0.0)
+    view = gap_view(1, "B", gap_curves(runs, gammas), 400, 7.0, runs[EXACT.name][2].samples, lopsided, "DDPM", "made up")
+    fig = exact_target_figure(view)
+    fig.canvas.draw()
+    return fig, view
+
+
+def test_exact_target_figure_draws_every_curve_with_its_errors_and_the_band(gap_fig):
+    fig, view = gap_fig
+    curves_ax = fig.axes[0]
+    for curve in view.curves:
+        bars = next(c for c in curves_ax.containers if c.get_label() == curve.name)
+        np.testing.assert_allclose(bars.lines[0].get_ydata(), curve.tv)
+        segments = bars.lines[2][0].get_segments()  # one vertical bar per gamma: tv - se .. tv + se
+        np.testing.assert_allclose([s[1, 1] - s[0, 1] for s in segments], 2 * np.asarray(curve.se))
+    band = curves_ax.collections[0]
+    top = band.get_paths()[0].vertices[:, 1].max()
+    assert top == pytest.approx(max(view.band))
+    assert [t.get_text() for t in curves_ax.get_legend().get_texts()][0].startswith("floor")
+
+
+def test_exact_target_figure_colours_points_by_class_and_labels_the_blobs(gap_fig):
+    fig, view = gap_fig
+    for ax, p in zip(fig.axes[1:], (view.exact, view.sampled)):
+        dots = ax.collections[0]
+        expected = np.array([to_rgba(CLASS_COLORS[c]) for c in view.comp_class[p.component[p.component >= 0]]])
+        np.testing.assert_allclose(dots.get_facecolors()[:, :3], expected[:, :3])
+        labels = [t.get_text() for t in ax.texts]
+        assert labels == [f"{100 * p.shares[k]:.0f} %\naim {100 * view.target[k]:.0f} %" for k in view.blobs]
+    # the made-up sampler's outer blob: its 140 piled points and those of its 60 exact draws that lie there
+    on_outer = 140 + int((np.linalg.norm(view.sampled.points[:60] - make_gmm2d().means[4], axis=1) < 0.3).sum())
+    assert fig.axes[2].texts[1].get_text() == f"{100 * on_outer / 200:.0f} %\naim 33 %"
+
+
+def test_exact_target_figure_is_readable(gap_fig):
+    """At most six legend entries; every text at least 14 px when shown at the page's width."""
+    fig, _ = gap_fig
+    assert legend_entry_count(fig) <= 6
+    small = [(t, round(px, 1)) for t, px in text_heights(fig, GAP_DISPLAY_WIDTH) if px < 14]
+    assert not small
