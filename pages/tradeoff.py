@@ -4,11 +4,12 @@ import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
 from models.tilt import CLEAN
-from models.tradeoff import DEFAULT_GAMMAS
+from models.tradeoff import sweep_values
 from ui.cache import curves_png, tilted_png
 from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
-from ui.tradeoff import blob_summary, ignores_gamma, measure, show_findings, show_numbers, tilt_specs
+from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, show_exact_target, show_findings,
+                         show_numbers, tilt_specs)
 from ui.views import model_for
 from viz.tradeoff import METRIC_HELP
 
@@ -40,9 +41,10 @@ guidance = left.selectbox("Guidance method", GUIDED, key="tradeoff_guidance")
 samples = int(right.select_slider("Samples per γ", SAMPLE_CHOICES, value=SAMPLE_CHOICES[0], key="tradeoff_samples",
                                   help="more samples give smoother curves and take longer (about linearly)"))
 model = model_for(s, guidance)
+gammas = sweep_values(guidance)  # the scales γ, or CFG++'s weights λ
 sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed)
-rows = measure(sweep, DEFAULT_GAMMAS)
-st.image(curves_png(sweep, DEFAULT_GAMMAS), width="stretch", output_format="PNG")
+rows = measure(sweep, gammas)
+st.image(curves_png(sweep, gammas), width="stretch", output_format="PNG")
 st.caption(f"{samples} samples per γ; sampling took {sum(r['seconds'] for r in rows):.1f} s in all. "
            "Dashed: the training data's own score, what a perfect sampler would reach.")
 if ignores_gamma(rows):
@@ -59,12 +61,11 @@ every model here overshoots, as large image models also do at high guidance weig
 images; Saharia et al., arXiv 2205.11487).
 """
 )
-show_numbers(rows, evaluate_command(sweep, DEFAULT_GAMMAS))
+show_numbers(rows, evaluate_command(sweep, gammas))
 
 st.header("What guidance aims at")
 if s.data != "gmm2d":
-    st.info("The density that guidance aims at is drawn on gmm2d, where both p(x) and p(y | x) are known exactly: "
-            "choose gmm2d in the sidebar to see it.")
+    st.info(NO_EXACT_TARGET)
     st.stop()
 st.markdown(
     """
@@ -85,3 +86,4 @@ specs = tilt_specs(s, guidance, model)
 st.image(tilted_png(specs, t), width="stretch", output_format="PNG")
 if t == CLEAN:
     st.markdown(blob_summary(specs[-1]))
+show_exact_target(s, guidance, model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -25,7 +26,9 @@ from models.pipeline import SampleSpec, run
 from models.registry import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
 from models.schedule import make_schedule
 from models.tilt import points_at, tilt_view
-from models.tradeoff import data_reference
+from models.tilted import tilted_tv_report
+from models.tilted_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, gap_view
+from models.tradeoff import data_reference, row_scale
 from models.trajectory import Trajectory
 from ui.runs import Sweep
 from viz.diagrams import gamma_overlay_figure, image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca
@@ -33,7 +36,7 @@ from viz.geometry import data_range, outside_range
 from viz.highdim import highdim_figure
 from viz.mosaic import digit_rows, png
 from viz.projection import for_whole_paths
-from viz.tradeoff import curves_figure, tilted_figure
+from viz.tradeoff import curves_figure, exact_target_figure, tilted_figure
 
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
@@ -178,7 +181,7 @@ def curves_png(sweep: Sweep, gammas: tuple[float, ...]) -> bytes:
     title = (f"{sweep.model} model · {sweep.data} · {sweep.guidance} guidance · {sweep.sampler}, {sweep.steps} steps · "
              f"{sweep.samples} samples per γ · seed {sweep.seed}")
     with DRAWING:
-        return figure_png(curves_figure(rows, data_reference(sweep.data), title))
+        return figure_png(curves_figure(rows, data_reference(sweep.data), title, row_scale(rows)))
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the tilted density…")
@@ -194,6 +197,41 @@ def tilted_png(specs: tuple[SampleSpec, ...], t: int) -> bytes:
             f"{first.sampler}, {first.steps} steps")
     with DRAWING:
         return figure_png(tilted_figure(tilt_view(points, first.label, shown_t), names[first.label], what))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def gap_run(spec: SampleSpec) -> GapRun:
+    """The final samples of the gmm2d run ``spec`` (no trajectory kept: the exact-target section has
+    24 runs of 1000 samples), their ``tilted_tv`` report against the exact target at ``spec.gamma``
+    (``models.tilted.tilted_tv_report``) and the seconds both took."""
+    start = time.perf_counter()
+    bundle, _ = bundle_or_fallback(spec.data, spec.model, (spec.guidance,))
+    x = run(spec, bundle).samples
+    report = tilted_tv_report(x, spec.label, spec.gamma)
+    return GapRun(x, report, time.perf_counter() - start)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def gap_view_of(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...], gamma: float, shown: str) -> GapView:
+    """The exact-target figure's numbers (``models.tilted_gap.gap_view``) for ``runs`` (each sampler
+    with its runs, one per gamma, the exact draws among them) with the samples of the sampler named
+    ``shown`` beside the exact draws at ``gamma``."""
+    measured = {sampler.name: [gap_run(spec) for spec in specs] for sampler, specs in runs}
+    specs = dict((sampler.name, specs) for sampler, specs in runs)
+    gammas = [spec.gamma for spec in specs[EXACT.name]]
+    first = specs[shown][0]
+    i = gammas.index(float(gamma))
+    what = (f"{first.model} model, {first.guidance} guidance, {first.steps} steps, seed {first.seed}")
+    return gap_view(first.label, load_dataset("gmm2d").class_names[first.label], gap_curves(measured, gammas),
+                    first.batch, float(gamma), measured[EXACT.name][i].samples, measured[shown][i].samples, shown, what)
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing…")
+def exact_target_png(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...], gamma: float, shown: str) -> bytes:
+    """PNG of ``viz.tradeoff.exact_target_figure`` of ``gap_view_of(runs, gamma, shown)``."""
+    view = gap_view_of(runs, gamma, shown)
+    with DRAWING:
+        return figure_png(exact_target_figure(view))
 
 
 # ----------------------------------------------------------------------------- the zoo page

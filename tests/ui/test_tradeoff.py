@@ -1,15 +1,20 @@
-"""ui.tradeoff: the measuring loop (a row per γ, or one plain message), the verdicts and the runs
-drawn on the tilted density."""
+"""ui.tradeoff: the measuring loop (a row per γ or CFG++'s λ, or one plain message), the verdicts, the
+runs drawn on the tilted density, and the exact-target section (its runs, its sentence, why it is absent)."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.cache
+import ui.tradeoff
 from models.data import load_dataset
 from models.pipeline import run
 from models.tilt import CLEAN, blob_shares, points_at
+from models.tilted import expected_tv, target_shares, tilted_tv_report
+from models.tilted_gap import CORRECTED, EXACT, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, describe_gap, gap_numbers
 from models.tradeoff import TILT_GAMMAS, describe_blobs
+from tests.models.test_tilted_gap import BLOBS as BLOB_NAMES
 from ui.runs import Settings
-from ui.tradeoff import TILT_BATCH, blob_summary, ignores_gamma, tilt_specs
+from ui.tradeoff import GAP_KEYS, TILT_BATCH, blob_summary, exact_target_absent, gap_runs, ignores_gamma, tilt_specs
 
 S = Settings("gmm2d", "exact", "ddpm", 4, 2, 1, "pca")
 
@@ -65,3 +70,95 @@ def test_tilt_runs_and_their_blob_summary():
     final = points_at(run(top), CLEAN)[0]
     expected = describe_blobs(blob_shares(final, 1, top.gamma), top.gamma, load_dataset("gmm2d").class_names[1])
     assert blob_summary(top) == expected
+
+
+def lambda_script():
+    import streamlit as st
+
+    from models.tradeoff import DEFAULT_LAMBDAS
+    from ui.runs import Sweep, evaluate_command
+    from ui.tradeoff import measure, show_findings, show_numbers
+
+    sweep = Sweep("gmm2d", "exact", "ddim", 3, "cfgpp", 20, 0)
+    rows = measure(sweep, DEFAULT_LAMBDAS[::2])
+    show_findings(rows, "gmm2d")
+    show_numbers(rows, evaluate_command(sweep, DEFAULT_LAMBDAS[::2]))
+
+
+def test_a_cfgpp_sweep_is_over_lambda():
+    at = AppTest.from_function(lambda_script, default_timeout=120)
+    at.run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table.columns)[0] == "cfgpp_lambda" and list(table["cfgpp_lambda"]) == [0.0, 0.4, 0.8]
+    assert len(set(table["accuracy"]) | set(table["diversity"])) > 2  # λ changes the samples
+    text = " ".join(m.value for m in at.markdown)
+    assert "λ = 0" in text and "γ" not in text
+    assert "--guidance cfgpp --gammas 0,0.4,0.8" in at.code[0].value
+
+
+# ----------------------------------------------------------------------------- the exact-target section
+
+SMALL_GAP = dict(GAP_SAMPLES=200, GAP_GAMMAS=(0.0, 1.0, 7.0), GAP_STEPS=30)  # the layout of the page, quicker
+
+
+def exact_target_script():
+    import streamlit as st
+
+    from ui.runs import Settings
+    from ui.tradeoff import show_exact_target
+
+    s = Settings(st.session_state.get("data", "gmm2d"), "exact", "ddpm", 25, 3, 1, "pca")
+    show_exact_target(s, st.session_state.get("guidance", "cfg"), "exact")
+
+
+@pytest.fixture
+def small_gap(monkeypatch):
+    for name, value in SMALL_GAP.items():
+        monkeypatch.setattr(ui.tradeoff, name, value)
+
+
+def test_gap_runs_are_the_three_samplers_and_the_exact_draws(small_gap):
+    runs = gap_runs(S, "cfg", "neural")
+    assert [(g.sampler, g.corrector_steps) for g, _ in runs] == [("ddpm", 0), ("ddim", 0), ("ddpm", GAP_CORRECTOR), ("tilted", 0)]
+    for g, specs in runs:
+        assert [spec.gamma for spec in specs] == [0.0, 1.0, 7.0]
+        assert {(s.data, s.label, s.seed, s.batch, s.steps, s.guidance, s.eta) for s in specs} == {("gmm2d", 1, 2, 200, 30, "cfg", 0.0)}
+        assert {s.model for s in specs} == {"exact" if g is EXACT else "neural"}
+
+
+def test_the_exact_target_section_draws_and_reads_the_numbers(small_gap):
+    ui.cache.gap_run.clear()
+    at = AppTest.from_function(exact_target_script, default_timeout=300)
+    at.run()
+    assert not at.exception and not at.error and not at.get("progress")
+    assert at.subheader[0].value.startswith("Does guided sampling reach")
+    assert len(at.get("image")) == 1 and at.select_slider(key=GAP_KEYS["gamma"]).value == 7.0
+    # The sentence, from reports computed here without the page's caches.
+    s = Settings("gmm2d", "exact", "ddpm", 25, 3, 1, "pca")
+    runs = dict(gap_runs(s, "cfg", "exact"))
+    reports = {g: tilted_tv_report(run(runs[g][2]).samples, 1, 7.0) for g in (PLAIN, CORRECTED)}
+    blobs = [1, 4, 7]
+    expected = describe_gap(7.0, "B", BLOB_NAMES, target_shares(1, 7.0)[blobs],
+                            *(gap_numbers(reports[g].tv, reports[g].se, reports[g].shares, blobs) for g in (PLAIN, CORRECTED)),
+                            expected_tv(target_shares(1, 7.0), 200), GAP_CORRECTOR)
+    assert at.markdown[-1].value == expected
+    assert "Monte Carlo error of each tilted_tv" in at.caption[0].value and "200 samples per sampler" in at.caption[0].value
+    before = at.get("image")[0].proto.imgs[0].url
+    at.select_slider(key=GAP_KEYS["gamma"]).set_value(1.0).run()
+    assert not at.exception and at.markdown[-1].value.startswith("At γ = 1 DDPM")
+    at.radio(key=GAP_KEYS["sampler"]).set_value(GAP_SAMPLERS[1].name).run()
+    assert not at.exception and at.get("image")[0].proto.imgs[0].url != before
+
+
+@pytest.mark.parametrize("data, guidance, words", [
+    ("digits", "cfg", "on gmm2d only"), ("gmm2d", "cfgpp", "reads its own weight λ in place of γ"),
+    ("gmm2d", "apg", "the density it aims at is not p(x) p(y | x)^γ"),
+])
+def test_the_exact_target_section_says_why_it_is_absent(data, guidance, words):
+    at = AppTest.from_function(exact_target_script, default_timeout=60)
+    at.session_state["data"], at.session_state["guidance"] = data, guidance
+    at.run()
+    assert not at.exception and not at.get("image") and len(at.info) == 1 and words in at.info[0].value
+    assert exact_target_absent(data, guidance) == at.info[0].value
+    assert exact_target_absent("gmm2d", "classifier") is None

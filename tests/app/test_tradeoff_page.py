@@ -1,0 +1,61 @@
+"""The trade-off page's exact-target section under AppTest (the whole app): on gmm2d it draws its
+figure and its sentence, on the digits it says in words why it is absent, and a CFG++ sweep on the
+page is over λ."""
+
+import pytest
+
+import ui.cache
+import ui.tradeoff
+from models.tilted_gap import GAP_SAMPLERS
+from models.tradeoff import DEFAULT_LAMBDAS
+from tests.apptest import open_page
+from ui.tradeoff import GAP_KEYS, NO_EXACT_TARGET
+
+SMALL_GAP = dict(GAP_SAMPLES=200, GAP_GAMMAS=(0.0, 3.0, 7.0), GAP_STEPS=30)  # the page's layout, quicker
+
+
+@pytest.fixture
+def small_gap(monkeypatch):
+    for name, value in SMALL_GAP.items():
+        monkeypatch.setattr(ui.tradeoff, name, value)
+    ui.cache.gap_run.clear()
+
+
+def urls(at) -> list[str]:
+    return [im.proto.imgs[0].url for im in at.get("image")]
+
+
+def test_the_section_renders_on_gmm2d_with_its_sentence_and_figure(small_gap):
+    at = open_page("pages/tradeoff.py", data="gmm2d", model="exact", steps=12)
+    assert not at.exception and not at.error
+    assert [h.value for h in at.subheader][-1] == "Does guided sampling reach that density?"
+    assert len(at.get("image")) == 3  # the curves, the tilted density, the exact target
+    sentence = at.markdown[-1].value
+    assert sentence.startswith("At γ = 7 DDPM") and "Langevin corrector step" in sentence and "exact draws score" in sentence
+    assert any("Monte Carlo error" in c.value for c in at.caption)
+    figure = urls(at)[-1]
+    at.radio(key=GAP_KEYS["sampler"]).set_value(GAP_SAMPLERS[2].name).run()
+    assert not at.exception and urls(at)[-1] != figure and at.markdown[-1].value == sentence  # same numbers, other dots
+    at.select_slider(key=GAP_KEYS["gamma"]).set_value(3.0).run()
+    assert not at.exception and at.markdown[-1].value.startswith("At γ = 3 DDPM")
+
+
+def test_the_section_says_why_it_is_absent_on_digits():
+    at = open_page("pages/tradeoff.py", data="digits", model="exact", steps=12)
+    assert not at.exception and not at.error
+    assert [i.value for i in at.info] == [NO_EXACT_TARGET]
+    assert "p(y | x) is 0 or 1 at every image" in NO_EXACT_TARGET and "on gmm2d only" in NO_EXACT_TARGET
+    assert not at.get("progress") and GAP_KEYS["gamma"] not in at.session_state
+
+
+def test_cfgpp_on_the_page_sweeps_lambda():
+    ui.cache.evaluation_row.clear()
+    at = open_page("pages/tradeoff.py", data="gmm2d", model="exact", steps=8)
+    at.selectbox(key="sampler").set_value("ddim")
+    at.selectbox(key="tradeoff_guidance").set_value("cfgpp").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table["cfgpp_lambda"]) == list(DEFAULT_LAMBDAS)
+    assert not any("does not use the scale γ" in i.value for i in at.info)  # every λ samples differently
+    assert f"--guidance cfgpp --gammas {','.join(f'{v:g}' for v in DEFAULT_LAMBDAS)}" in at.code[0].value
+    assert "reads its own weight λ in place of γ" in at.info[-1].value  # no exact target for CFG++
