@@ -8,12 +8,17 @@ from ui.views import model_for, play_toggle
 from viz.lecture import SLIDES
 
 POSITION = "lecture_slide"
+# Large type beside the picture, and a picture never taller than the window leaves it (the page's top
+# margin and the slide's buttons above, its bottom margin below: 13.5rem in all), whatever the window's
+# width: every slide fits a 1920x1080 projector without scrolling, with the sidebar open or collapsed.
 LARGE_TYPE = """
 <style>
-.st-key-lecture h1 { font-size: 3.1rem; line-height: 1.15; padding-bottom: 0.2rem; }
-.st-key-lecture [data-testid="stMarkdownContainer"] p { font-size: 1.7rem; line-height: 1.45; }
+.st-key-lecture h1 { font-size: 2.7rem; line-height: 1.15; padding: 0 0 0.6rem 0; }
+.st-key-lecture [data-testid="stMarkdownContainer"] p { font-size: 1.6rem; line-height: 1.45; }
+.st-key-slide_picture [data-testid="stImage"] img { max-height: calc(100vh - 13.5rem); object-fit: contain; }
 </style>
 """
+TEXT_SHARE = 0.34  # the title and words beside the picture
 
 
 def move(by: int) -> None:
@@ -22,7 +27,7 @@ def move(by: int) -> None:
 
 
 s = current()
-st.markdown(LARGE_TYPE, unsafe_allow_html=True)
+st.html(LARGE_TYPE)
 i = min(max(int(st.session_state.get(POSITION, 0)), 0), len(SLIDES) - 1)
 slide = SLIDES[i]
 back, where, play_box, forward = st.columns([1, 4, 1.3, 1], vertical_alignment="center")
@@ -33,13 +38,14 @@ with play_box:
 forward.button("Next ▶", key="lecture_next", on_click=move, args=(1,), disabled=i == len(SLIDES) - 1, width="stretch",
                type="primary")
 
-with st.container(key="lecture"):
+words, picture = st.columns([TEXT_SHARE, 1 - TEXT_SHARE], gap="large")
+with words, st.container(key="lecture"):
     st.title(slide.title)
     st.markdown(slide.text)
-    spec = slide_spec(s, slide, model_for(s, slide.guidance))
-    _, middle, _ = st.columns([1, 6, 1])
+spec = slide_spec(s, slide, model_for(s, slide.guidance))
+with picture, st.container(key="slide_picture"):
     try:
-        middle.image(slide_picture(slide, spec, s.projection, play), width="stretch",
-                     output_format="GIF" if play and slide.figure != "overlay" else "PNG")
+        st.image(slide_picture(slide, spec, s.projection, play), width="stretch",
+                 output_format="GIF" if play else "PNG")
     except ValueError as e:
-        middle.error(f"This figure cannot be drawn: {e}")
+        st.error(f"This figure cannot be drawn: {e}")

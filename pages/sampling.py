@@ -6,7 +6,8 @@ import streamlit as st
 from ui.cache import noising_png
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
-from ui.views import command_expander, model_for, prepare_run, show_view
+from ui.state import keep, remember
+from ui.views import PICTURE_SHARE, command_expander, model_for, picture_and_controls, prepare_run, show_view, step_picture
 from viz.projection import for_whole_paths
 
 s = current()
@@ -43,26 +44,32 @@ except ValueError as e:
     picture.image(noising_png(None, s.seed), width="stretch", output_format="PNG")
 
 st.header("Sampling, one step at a time")
-conditional = st.checkbox("Condition the model on the class in the sidebar", value=False, key="conditional",
-                          help="off: unconditional sampling (no label)")
-spec = run_spec(s, "none", 1.0, label=s.label if conditional else -1, model=model_for(s, "none"))
-run = prepare_run(spec)
-traj, k, play = run.traj, run.k, run.play
-move = np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0])
-c1, c2, c3 = st.columns(3)
-c1.metric("timestep t", int(traj.timesteps[k]))
-c2.metric("‖x̂₀ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}")
-c3.metric("‖xₜ₋₁ − xₜ‖ (sample 0)", f"{move:.3f}")
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("2–4 · One step")
-    build = st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), index=2, horizontal=True, key="build")
+picture, controls = picture_and_controls()
+with controls:
+    conditional = remember("conditional", st.checkbox("Condition the model on the class in the sidebar",
+                                                      key=keep("conditional", False),
+                                                      help="off: unconditional sampling (no label)"))
+    build = remember("build", st.radio("Show", ("prediction", "+ small step", "+ fresh noise"), horizontal=True,
+                                       key=keep("build", "+ fresh noise"),
+                                       help="build the step up part by part, as the post does"))
     stages = {"prediction": ("prediction",), "+ small step": ("prediction", "step"),
               "+ fresh noise": ("prediction", "step", "noise")}[build]
-    show_view("step", spec, s.projection, k, play, stages=stages if not play else None, filename="step.gif")
-with right:
+    spec = run_spec(s, "none", 1.0, label=s.label if conditional else -1, model=model_for(s, "none"))
+    run = prepare_run(spec)
+    traj, k, play = run.traj, run.k, run.play
+    st.metric("timestep t", int(traj.timesteps[k]))
+    st.metric("‖x̂₀ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}",
+              help="how far the prediction lies from the canvas, in all 64 dimensions")
+    st.metric("‖xₜ₋₁ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0]):.3f}",
+              help="how far this step moves the canvas, in all 64 dimensions (a 2-D view shows only part of it)")
+with picture:
+    step_picture("step", spec, s.projection, run, stages=stages if not play else None, filename="step.gif",
+                 heading="2–4 · One step")
+trajectory, words = st.columns([PICTURE_SHARE, 1 - PICTURE_SHARE], gap="medium")
+with trajectory:
     st.subheader("5 · The whole trajectory")
-    show_view("trajectory", spec, for_whole_paths(s.projection), run.step, play, filename="trajectory.gif")
-    st.caption("The path of xₜ with the prediction x̂₀ of every step: early predictions are blurry "
-               "averages of many possible results, late ones a single sharp sample.")
+    show_view("trajectory", spec, for_whole_paths(s.projection), k, play, filename="trajectory.gif")
+words.markdown("The path of $x_t$ with the prediction $\\hat{x}_0$ of every step so far, up to the step chosen "
+               "above: early predictions are blurry averages of many possible results, late ones a single sharp "
+               "sample. Play shows it to the final sample.")
 command_expander(export_command(spec, "trajectory", for_whole_paths(s.projection)), "The same GIFs from the command line")

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from ui.cache import cached_trajectory
+from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step
 from ui.runs import run_spec
-from ui.sidebar import current
-from ui.views import gamma_slider, model_for, play_toggle, show_view, step_scrubber
+from ui.sidebar import PROJECTION_LABELS, current
+from ui.state import keep, remember
+from ui.views import STEP_CHOSEN, gamma_slider, model_for, play_toggle, show_view, step_scrubber
 from viz.lecture import construction_kind
 
 GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")
@@ -17,16 +18,20 @@ st.title("Side by side")
 st.markdown(
     "Two runs that start from the **same noise** (the sidebar's seed) and differ only in what you pick "
     "below: the guidance method, the scale γ, or both. *Construction* draws one step of each run the way "
-    "its method builds its guess; *paths* draws every sample's path, both on the same two axes (the data "
-    "set's PCA; each panel zooms to its own paths, so read the tick labels)."
+    "its method builds its guess; *paths* draws every sample's path. When both panels show the same kind of "
+    "picture they are drawn in **one** 2-D basis, fitted to both runs, so a direction on the left is the same "
+    "direction on the right."
 )
-view = st.radio("Show", ("construction", "paths"), horizontal=True, key="sbs_view",
-                format_func={"construction": "one step's construction", "paths": "the paths of every sample"}.get)
-step = step_scrubber(s.steps)
-play = play_toggle()
-for column, (side, method, gamma) in zip(st.columns(2, gap="large"), SIDES):
+view = remember("sbs_view", st.radio(
+    "Show", ("construction", "paths"), horizontal=True, key=keep("sbs_view", "construction"),
+    format_func={"construction": "one step's construction", "paths": "the paths of every sample"}.get))
+scrubber, play_box = st.columns([4, 1], vertical_alignment="bottom")
+columns = st.columns(2, gap="large")
+runs = []
+for column, (side, method, gamma) in zip(columns, SIDES):
     with column:
-        guidance = st.selectbox("Guidance method", GUIDED, index=GUIDED.index(method), key=f"sbs_{side}_guidance")
+        guidance = remember(f"sbs_{side}_guidance", st.selectbox("Guidance method", GUIDED,
+                                                                 key=keep(f"sbs_{side}_guidance", method)))
         gamma = gamma_slider(f"sbs_{side}_gamma", gamma)
         spec = run_spec(s, guidance, gamma, model=model_for(s, guidance))
         try:
@@ -34,8 +39,24 @@ for column, (side, method, gamma) in zip(st.columns(2, gap="large"), SIDES):
         except ValueError as e:
             st.error(f"This run cannot be sampled: {e}")
             continue
-        kind = construction_kind(traj) if view == "construction" else "paths"
-        projection = s.projection if view == "construction" else "pca_data"
-        st.subheader(f"{guidance}, γ = {gamma:g}")
-        show_view(kind, spec, projection, min(step, traj.steps - 1) if view == "construction" else step, play,
-                  filename=f"{side}-{guidance}-{kind}.gif", key=f"sbs_{side}_gif")
+        runs.append((column, side, spec, construction_kind(traj) if view == "construction" else "paths"))
+if runs:
+    with scrubber:
+        step = step_scrubber(s.steps, opening_step(runs[0][2]) if not st.session_state.get(STEP_CHOSEN) else 0)
+    with play_box:
+        play = play_toggle()
+    projection = s.projection if view == "construction" else "pca_data"
+    kinds = {kind for *_, kind in runs}
+    shared = len(runs) == 2 and len(kinds) == 1 and kinds <= SHARED_BASIS_VIEWS
+    basis = tuple(spec for _, _, spec, _ in runs) if shared else None
+    for column, side, spec, kind in runs:
+        with column:
+            st.subheader(f"{spec.guidance}, γ = {spec.gamma:g}")
+            show_view(kind, spec, projection, step - 1, play, filename=f"{side}-{spec.guidance}-{kind}.gif",
+                      key=f"sbs_{side}_gif", basis=basis)
+    where = "the 2-D data itself" if s.data == "gmm2d" else (
+        "the PCA of both runs' points" if projection in ("pca", "plane") else PROJECTION_LABELS[projection])
+    st.caption((f"Both panels: one basis, {where}" + (" (the exact plane of a step differs from run to run, so "
+                "both are drawn in their common PCA)" if projection == "plane" and s.data != "gmm2d" else "") +
+                ". Each panel still picks its own zoom: compare lengths with the scale bar in each.")
+               if shared else "The two panels show different kinds of picture, each in its own basis.")

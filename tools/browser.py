@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+PROJECTOR = {"width": 1920, "height": 1080}  # a classroom projector: what every page must fit
 
 
 @dataclass(frozen=True)
@@ -224,9 +226,7 @@ def slider_thumb(page, label: str):
     the thumb is a visually hidden ``<input type="range" aria-label=LABEL>`` (implicit role "slider",
     so its value is the input's ``value``, not an ``aria-valuenow`` attribute). Older Streamlit
     (baseweb) used a ``div[role="slider"]`` with ``aria-valuenow``; both are found by role."""
-    box = page.locator('[data-testid="stSlider"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=label))
-    return box.get_by_role("slider").first
+    return slider_box(page, label).get_by_role("slider").first
 
 
 def slider_value(thumb) -> float:
@@ -300,3 +300,74 @@ def screenshot(page, path, full_page: bool = True, max_height: int = 8000) -> No
         page.screenshot(path=str(path))
     finally:
         page.set_viewport_size(size)
+
+
+def box(locator) -> Optional[dict]:
+    """The bounding box (x, y, width, height, in CSS px of the window) of the first element of ``locator``."""
+    return locator.first.bounding_box()
+
+
+def inside_window(page, locator, slack: float = 0.5) -> tuple[bool, Optional[dict]]:
+    """Whether the first element of ``locator`` lies wholly inside the window (the viewport, not
+    scrolled); returns the answer and the element's box."""
+    b, size = box(locator), page.viewport_size
+    if b is None:
+        return False, None
+    ok = (b["x"] >= -slack and b["y"] >= -slack and b["x"] + b["width"] <= size["width"] + slack
+          and b["y"] + b["height"] <= size["height"] + slack and b["width"] > 0 and b["height"] > 0)
+    return ok, b
+
+
+def main_scrolls(page) -> bool:
+    """Whether the page's main area is taller than the window (Streamlit scrolls ``stMain``, not the document)."""
+    return bool(page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+        return !!m && m.scrollHeight > m.clientHeight + 1; }"""))
+
+
+def slider_box(page, label: str):
+    """The ``stSlider`` element labelled exactly ``label`` (label, track and thumb; "Step" is not
+    "Sampling steps")."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    return page.locator('[data-testid="stSlider"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=exact))
+
+
+def slider_shown(page, label: str) -> str:
+    """The text the slider labelled ``label`` shows on its thumb ("step 13 of 25", "3.00")."""
+    return slider_box(page, label).locator('[data-testid="stSliderThumbValue"]').first.inner_text().strip()
+
+
+def sidebar_open(page) -> bool:
+    """Whether the sidebar is shown (collapsed, Streamlit offers its expand button instead)."""
+    return page.locator('[data-testid="stExpandSidebarButton"]').count() == 0
+
+
+def set_sidebar(page, shown: bool, timeout: float = 10.0) -> None:
+    """Open or collapse the sidebar with its own buttons, and wait until the page has been laid out anew."""
+    if sidebar_open(page) == shown:
+        return
+    ms = int(timeout * 1000)
+    if shown:
+        page.locator('[data-testid="stExpandSidebarButton"]').first.click(timeout=ms)
+        page.wait_for_function("""() => !document.querySelector('[data-testid="stExpandSidebarButton"]')""",
+                               timeout=ms)
+    else:
+        page.locator('[data-testid="stSidebar"]').hover(timeout=ms)  # the collapse button shows on hover
+        page.locator('[data-testid="stSidebarCollapseButton"] button').first.click(timeout=ms)
+        page.locator('[data-testid="stExpandSidebarButton"]').first.wait_for(state="visible", timeout=ms)
+    settle(page)
+
+
+def settle(page, tries: int = 50) -> None:
+    """Wait until the main area's width has stopped changing (the sidebar slides in or out with a
+    transition, and the pictures are laid out again after it)."""
+    page.evaluate("""async tries => {
+        let last = -1;
+        for (let i = 0; i < tries; i++) {
+          const m = document.querySelector('[data-testid="stMainBlockContainer"]');
+          const w = m ? m.getBoundingClientRect().width : 0;
+          if (w === last) return;
+          last = w;
+          await new Promise(r => setTimeout(r, 100));
+        }
+      }""", tries)

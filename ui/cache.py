@@ -30,16 +30,23 @@ from models.tilted import tilted_tv_report
 from models.tilted_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, gap_view
 from models.tradeoff import data_reference, row_scale
 from models.trajectory import Trajectory
-from ui.runs import Sweep
-from viz.diagrams import gamma_overlay_figure, image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca
+from ui.runs import Sweep, readable_step
+from viz.animate import PathAnimation, frame_indices
+from viz.diagrams import (CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
+                          image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
 from viz.geometry import data_range, outside_range
+from viz.gif import encode_gif
 from viz.highdim import highdim_figure
 from viz.mosaic import digit_rows, png
-from viz.projection import for_whole_paths
+from viz.projection import Projection, for_whole_paths, identity_projection, pca_projection
 from viz.tradeoff import curves_figure, exact_target_figure, tilted_figure
+from viz.zoo_diagrams import ZOO_VIEWS
 
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
+BUILDUP_FPS = 4.0  # the lecture's build-up GIFs: each part of a step stays a quarter of a second
+OVERLAY_GIF_FRAMES = 26  # the several-γ GIF: its paths grow over at most this many frames (each a whole figure)
+OVERLAY_FPS = 5.0
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -79,10 +86,55 @@ def cached_trajectory(spec: SampleSpec) -> Trajectory:
 DRAWING = threading.RLock()
 
 
-def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]]):
+@st.cache_data(max_entries=256, show_spinner=False)
+def opening_step(spec: SampleSpec) -> int:
+    """The step (0-based) a page opens on for the run ``spec`` until the teacher picks one
+    (``ui.runs.readable_step``): computed once per run, never on a step move."""
+    return readable_step(cached_trajectory(spec))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def basis_of(specs: tuple[SampleSpec, ...], projection: str) -> Projection:
+    """ONE 2-D basis for every run of ``specs`` (the side-by-side page's two columns): the data itself
+    on 2-D data; for ``pca``, and for ``plane`` (each run's exact plane differs from the other's), the
+    PCA of all the runs' points together; the data set's PCA or the seeded random projection, which
+    are the same for any run, as they are."""
+    trajs = [cached_trajectory(spec) for spec in specs]
+    dim = trajs[0].x.shape[-1]
+    if dim == 2:
+        return identity_projection()
+    if projection in ("pca", "plane"):
+        return pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
+                                              for t in trajs]))
+    return run_projection(projection, trajs[0], specs[0].seed)
+
+
+#: the views that can be drawn in a basis shared by several runs (``basis_of``, ``_view_in``)
+SHARED_BASIS_VIEWS = frozenset({"paths", "step", "classifier", "cfg", *ZOO_VIEWS})
+
+
+def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray):
+    """View ``kind`` of ``traj`` drawn in the basis ``proj`` (``viz.diagrams.make_animation`` takes a
+    projection's name and fits it to its own run; a basis shared by two runs is passed in here)."""
+    if kind == "paths":
+        title = f"{traj.meta.get('data', '')} · {str(traj.meta.get('sampler', '')).upper()} · paths of every sample"
+        return PathAnimation(traj, proj, background, title)
+    if kind == "step":
+        return StepDiagram(traj, proj, sample)
+    views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **ZOO_VIEWS}
+    if kind not in views:
+        raise ValueError(f"the view {kind!r} cannot be drawn in a shared basis")
+    return views[kind](traj, sample, proj)
+
+
+def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
+                basis: Optional[tuple[SampleSpec, ...]] = None):
     traj = cached_trajectory(spec)
     background = load_dataset(spec.data).x
+    proj = basis_of(basis, projection) if basis else None
     with DRAWING:
+        if proj is not None:
+            return _view_in(kind, traj, proj, sample, background)
         return make_animation(kind, traj, projection, sample=sample, seed=spec.seed, background=background,
                               stages=stages)
 
@@ -91,9 +143,11 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
 # on their own seed, a step move found its view evicted and rebuilt it (test_load.py measured step
 # moves 4x slower than alone). An idle view goes after half an hour.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
-def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]]):
-    """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``)."""
-    return _build_view(kind, spec, projection, sample, stages)
+def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
+                 basis: Optional[tuple[SampleSpec, ...]] = None):
+    """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``);
+    ``basis``: drawn in the 2-D basis shared by those runs (``basis_of``) instead of its own."""
+    return _build_view(kind, spec, projection, sample, stages, basis)
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -111,20 +165,50 @@ def figure_png(fig) -> bytes:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: int,
-               stages: Optional[tuple[str, ...]] = None) -> bytes:
-    """PNG bytes of frame ``step`` (clamped to the view's frames) of view ``kind`` of the run ``spec``."""
-    view = _shared_view(kind, spec, projection, sample, stages)
+               stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+    """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
+    ``spec`` (in the basis shared by the runs ``basis``, if given)."""
+    view = _shared_view(kind, spec, projection, sample, stages, basis)
     with DRAWING:
         pixels = view.frame(int(np.clip(step, 0, view.num_frames - 1)))
     return _png(pixels)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
-def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0) -> bytes:
-    """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes."""
-    view = _build_view(kind, spec, projection, sample, None)
+def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0,
+             basis: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+    """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes
+    (in the basis shared by the runs ``basis``, if given: no command line draws that)."""
+    view = _build_view(kind, spec, projection, sample, None, basis)
     with DRAWING:
         return view.gif(GIF_FRAMES, GIF_FPS)
+
+
+@st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
+def buildup_gif(spec: SampleSpec, projection: str, stages: tuple[str, ...], sample: int = 0) -> bytes:
+    """The step view built up part by part, step after step: at each step shown, one frame for each
+    first part of ``stages`` (for ``("prediction", "step", "noise")``: the prediction, then the small
+    step, then the fresh noise), from the views ``make_animation(..., stages=...)`` draws; at most
+    ``GIF_FRAMES`` frames in all."""
+    parts = [tuple(stages[: i + 1]) for i in range(len(stages))]
+    views = [_shared_view("step", spec, projection, sample, part) for part in parts]
+    steps = frame_indices(views[0].num_frames, max(1, GIF_FRAMES // len(parts)))
+    with DRAWING:
+        frames = [view.frame(k) for k in steps for view in views]
+    return encode_gif(frames, fps=BUILDUP_FPS)
+
+
+def _pixels(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def _overlay_inputs(specs: tuple[SampleSpec, ...], projection: str):
+    trajs = {spec.gamma: cached_trajectory(spec) for spec in specs}
+    projection = for_whole_paths(projection)
+    first = specs[0]
+    proj = shared_pca(trajs) if projection == "pca" else run_projection(projection, trajs[first.gamma], first.seed)
+    return trajs, proj, load_dataset(first.data).x
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing every γ…")
@@ -132,13 +216,21 @@ def overlay_png(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: 
     """PNG of the paths of one seed at several gammas (one spec each, ``ui.runs.with_gammas``) in ONE
     shared view: PCA of all their points (also for ``plane``: ``viz.projection.for_whole_paths``),
     PCA of the data set, or random."""
-    trajs = {spec.gamma: cached_trajectory(spec) for spec in specs}
-    projection = for_whole_paths(projection)
-    first = specs[0]
-    proj = shared_pca(trajs) if projection == "pca" else run_projection(projection, trajs[first.gamma], first.seed)
-    background = load_dataset(first.data).x
+    trajs, proj, background = _overlay_inputs(specs, projection)
     with DRAWING:
         return figure_png(gamma_overlay_figure(trajs, proj, sample=sample, background=background))
+
+
+@st.cache_data(max_entries=16, show_spinner="Drawing every γ, step by step…")
+def overlay_gif(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: int = 0) -> bytes:
+    """GIF of ``overlay_png``'s figure with the paths of every gamma growing step by step (at most
+    ``OVERLAY_GIF_FRAMES`` frames, the last one the whole picture)."""
+    trajs, proj, background = _overlay_inputs(specs, projection)
+    steps = next(iter(trajs.values())).steps
+    upto = [j for j in frame_indices(steps + 1, OVERLAY_GIF_FRAMES) if j > 0]  # step 0 is x_T alone
+    with DRAWING:
+        frames = [_pixels(gamma_overlay_figure(trajs, proj, sample=sample, background=background, step=j)) for j in upto]
+    return encode_gif(frames, fps=OVERLAY_FPS)
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring…")

@@ -1,10 +1,15 @@
 """The lecture's slides (``viz.lecture.SLIDES``) drawn through the app's caches (``ui.cache``), so
-a slide costs what the same view costs on its page."""
+a slide costs what the same view costs on its page.
+
+A still shows the step where the construction reads well (``ui.cache.opening_step``; a whole path
+its last frame). Play animates the slide's own build-up: the step slides play their parts step after
+step (the prediction; then the prediction and the small step; then prediction, step and fresh noise),
+the several-γ slide grows every γ's path step by step, the others play their view's GIF."""
 
 from __future__ import annotations
 
 from models.pipeline import SampleSpec
-from ui.cache import cached_trajectory, noising_png, overlay_png, view_frame, view_gif
+from ui.cache import buildup_gif, cached_trajectory, noising_png, opening_step, overlay_gif, overlay_png, view_frame, view_gif
 from ui.runs import Settings, run_spec, with_gammas
 from viz.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.projection import for_whole_paths
@@ -21,14 +26,16 @@ def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
 def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = False) -> bytes:
     """PNG (or, when ``play``, GIF) bytes of ``slide`` for the run ``spec`` (for ``"overlay"``, the
     same run at each of ``OVERLAY_GAMMAS``). Whole paths are drawn in ``for_whole_paths(projection)``."""
-    if slide.figure == "noising" and not play:
-        return noising_png(None, spec.seed)
-    if slide.figure == "overlay":  # a still: the paths of every gamma at once
-        return overlay_png(with_gammas(spec, OVERLAY_GAMMAS), for_whole_paths(projection))
+    if slide.figure == "noising":
+        return view_gif("noising", spec, projection) if play else noising_png(None, spec.seed)
+    if slide.figure == "overlay":
+        specs = with_gammas(spec, OVERLAY_GAMMAS)
+        return overlay_gif(specs, for_whole_paths(projection)) if play else overlay_png(specs, for_whole_paths(projection))
     if slide.figure == "trajectory":
         projection = for_whole_paths(projection)
+        if play:
+            return view_gif("trajectory", spec, projection)
+        return view_frame("trajectory", spec, projection, 0, cached_trajectory(spec).steps)  # the whole path
     if play:
-        return view_gif(slide.figure, spec, projection)
-    steps = cached_trajectory(spec).steps
-    step = steps if slide.figure == "trajectory" else steps // 2
-    return view_frame(slide.figure, spec, projection, 0, step, slide.stages)
+        return buildup_gif(spec, projection, slide.stages) if slide.stages else view_gif(slide.figure, spec, projection)
+    return view_frame(slide.figure, spec, projection, 0, opening_step(spec), slide.stages)

@@ -15,9 +15,11 @@ import numpy as np
 from models.pipeline import SampleSpec
 from models.settings import GAMMA, ZOO_NAMES, replaced_by, settings_for, zoo_flags
 from models.trajectory import ARRAY_NAMES, Trajectory
+import viz.geometry
 from viz.geometry import data_range, outside_range
 
 BATCH = 8  # trajectories per run on the pages; the one-sample views follow sample 0
+OPENING_SHARE = 0.4  # without viz.geometry.readable_step: open this far through the run
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,12 @@ def samples_off_data(traj: Trajectory) -> np.ndarray:
     """(B,) bool: the final samples that left the data's range (``viz.geometry.outside_range``);
     a sample that is not finite has left it too."""
     return outside_range(traj.samples, data_range(traj)) | ~np.isfinite(traj.samples).all(axis=-1)
+
+
+def readable_step(traj: Trajectory) -> int:
+    """The step (0-based, 0..S-1) a page opens on: where the run's construction reads well
+    (``viz.geometry.readable_step``), not step 0 (t = T, where the prediction is a far-off blur and
+    the step a dot); where that function is missing, ``OPENING_SHARE`` of the way through the run."""
+    pick = getattr(viz.geometry, "readable_step", None)
+    k = pick(traj) if pick is not None else round(OPENING_SHARE * (traj.steps - 1))
+    return min(max(int(k), 0), traj.steps - 1)

@@ -1,5 +1,6 @@
 """The shared sidebar and the settings every page reads (widget keys of the architecture contract:
-``data``, ``model``, ``sampler``, ``steps``, ``seed``, ``label``, ``projection``)."""
+``data``, ``model``, ``sampler``, ``steps``, ``seed``, ``label``, ``projection``), kept for the whole
+session across pages (``ui.state``), and the page style every page shares."""
 
 from __future__ import annotations
 
@@ -9,34 +10,59 @@ from models.data import DATA_NAMES, load_dataset
 from models.registry import MODEL_NAMES
 from models.samplers import SAMPLER_NAMES
 from ui.runs import Settings
+from ui.state import forget, keep, kept, remember
 from viz.projection import PROJECTION_NAMES
 
 POST = "https://sander.ai/2023/08/28/geometry.html"
-DATA_LABELS = {"digits": "digits (8x8 images, 64-D)", "gmm2d": "gmm2d (2-D mixture, exact picture)"}
-MODEL_LABELS = {"neural": "neural (trained MLP)", "exact": "exact (closed-form optimum)"}
-PROJECTION_LABELS = {"pca": "PCA of the run", "pca_data": "PCA of the data set", "random": "random projection", "plane": "exact plane of each step"}
+# Short enough for the sidebar's boxes (a longer one was cut off: "gmm2d (2-D mixture, exact pictu");
+# the help text says the rest.
+DATA_LABELS = {"digits": "digits · 8x8 images", "gmm2d": "gmm2d · 2-D mixture"}
+DATA_HELP = ("digits: 8x8 images, 64 dimensions, drawn in a 2-D view of your choice. gmm2d: a mixture of Gaussians "
+             "in the plane, so every picture is exact and nothing is projected.")
+MODEL_LABELS = {"neural": "neural · trained MLP", "exact": "exact · closed form"}
+MODEL_HELP = ("neural: a small network trained on the data set. exact: the ideal denoiser of the training set in "
+              "closed form (it can only reproduce training points).")
+PROJECTION_LABELS = {"pca": "PCA of the run", "pca_data": "PCA of the data set", "random": "random projection",
+                     "plane": "exact plane of each step"}
 VIA_APP = "_sidebar_drawn_by_app"
+
+# The page fills the screen beside the sidebar (a projector has no width to spare), and a step figure
+# beside its controls is never taller than the window leaves it, so the whole figure, its γ slider
+# and its step scrubber are on a 1920x1080 screen together (``ui.views.step_picture``).
+PAGE_STYLE = """
+<style>
+[data-testid="stMainBlockContainer"] { padding: 4.5rem 2rem 4rem 2rem; }
+.st-key-step_picture [data-testid="stImage"] img { max-height: calc(100vh - 21rem); object-fit: contain; }
+</style>
+"""
 
 
 def sidebar() -> Settings:
-    """Draw the shared sidebar (called once per rerun by ``app.py``) and return its settings."""
+    """Draw the shared sidebar (called once per rerun by ``app.py``) and the page style; return its settings."""
+    st.html(PAGE_STYLE)
     with st.sidebar:
         st.header("Settings")
-        data = st.selectbox("Data set", DATA_NAMES, key="data", format_func=DATA_LABELS.get)
-        model = st.selectbox("Model", MODEL_NAMES, index=MODEL_NAMES.index("neural"), key="model",
-                             format_func=MODEL_LABELS.get)
-        sampler = st.selectbox("Sampler", SAMPLER_NAMES, key="sampler",
-                               help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "
-                                    "euler, heun and dpmpp2m follow the deterministic probability-flow ODE")
-        steps = st.slider("Sampling steps", 1, 1000, 25, key="steps",
-                          help="fewer steps make each step longer and easier to see; more steps sample more accurately")
-        seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+        data = remember("data", st.selectbox("Data set", DATA_NAMES, key=keep("data", DATA_NAMES[0]),
+                                             format_func=DATA_LABELS.get, help=DATA_HELP))
+        model = remember("model", st.selectbox("Model", MODEL_NAMES, key=keep("model", "neural"),
+                                               format_func=MODEL_LABELS.get, help=MODEL_HELP))
+        sampler = remember("sampler", st.selectbox(
+            "Sampler", SAMPLER_NAMES, key=keep("sampler", SAMPLER_NAMES[0]),
+            help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "
+                 "euler, heun and dpmpp2m follow the deterministic probability-flow ODE"))
+        steps = remember("steps", st.slider(
+            "Sampling steps", 1, 1000, key=keep("steps", 25),
+            help="fewer steps make each step longer and easier to see; more steps sample more accurately"))
+        seed = remember("seed", st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=keep("seed", 0)))
         dataset = load_dataset(data)
-        if st.session_state.get("label", 0) not in range(dataset.num_classes):
-            st.session_state["label"] = 0  # the previous data set had more classes
-        label = st.selectbox("Class to guide toward", range(dataset.num_classes), key="label",
-                             format_func=lambda c: dataset.class_names[c])
-        projection = st.selectbox("2-D view", PROJECTION_NAMES, key="projection", format_func=PROJECTION_LABELS.get)
+        if kept("label", 0) not in range(dataset.num_classes):
+            forget("label")  # the previous data set had more classes
+        label = remember("label", st.selectbox(
+            "Class to guide toward", range(dataset.num_classes), key=keep("label", 0),
+            format_func=lambda c: dataset.class_names[c],
+            help="the figures name each class as the data set does: " + ", ".join(dataset.class_names)))
+        projection = remember("projection", st.selectbox("2-D view", PROJECTION_NAMES, key=keep("projection", "pca"),
+                                                         format_func=PROJECTION_LABELS.get))
         st.caption(f"After Sander Dieleman, [The geometry of diffusion guidance]({POST}).")
     return Settings(data, model, sampler, int(steps), int(seed), int(label), projection)
 

@@ -1,5 +1,11 @@
 """Widgets and displays the pages share: the run preamble (``prepare_run``), the step scrubber and
-play switch (keys ``step`` and ``play``), one view with its GIF download, the several-gamma overlay."""
+play switch (keys ``step`` and ``play``), the picture-beside-its-controls layout, one view with its
+GIF download, the several-gamma overlay.
+
+State follows the teacher from page to page: ``step``, ``gamma`` and the sidebar keep their values
+for the whole session (``ui.state``). The step is counted from 1, "step k of S", as every figure
+titles its frames.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,23 @@ from models.pipeline import SampleSpec
 from models.registry import WeightsError
 from models.settings import GAMMA
 from models.trajectory import Trajectory
-from ui.cache import cached_trajectory, overlay_png, usable_model, view_frame, view_gif
-from ui.runs import Settings, export_command, non_finite_parts, samples_off_data, with_gammas
+from ui.cache import cached_trajectory, opening_step, overlay_png, usable_model, view_frame, view_gif
+from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
+from ui.state import keep, remember
 from viz.lecture import OVERLAY_GAMMAS
+
+STEP_CHOSEN = "step_chosen"  # not a widget key: set once the teacher has moved the step scrubber
+#: the picture's share of a guidance page's width beside its controls (~1100 px of a 1920-px screen)
+PICTURE_SHARE = 0.72
+#: the several-gamma overlay's share of the row under it (~760 px of a 1920-px screen)
+OVERLAY_SHARE = 0.5
 
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """A run ready to show: its trajectory, the scrubber's position ``step`` (0..steps: the last is
-    the final sample), the step ``k`` a one-step view and its numbers show (``step`` clamped to the
-    last sampling step) and whether the play switch is on."""
+    """A run ready to show: its trajectory, the scrubber's step ``step`` (1..S, "step k of S", as
+    the figures title their frames), the frame ``k = step - 1`` every view and number of the page
+    shows, and whether the play switch is on."""
 
     traj: Trajectory
     step: int
@@ -28,14 +41,28 @@ class PreparedRun:
     play: bool
 
 
-def step_scrubber(steps: int) -> int:
-    """The step scrubber (key ``step``), starting half-way and clamped when the number of steps shrinks."""
-    if "step" not in st.session_state:
-        st.session_state["step"] = steps // 2
-    elif st.session_state["step"] > steps:
-        st.session_state["step"] = steps
-    return int(st.slider("Step", 0, steps, key="step",
-                         help="0 is pure noise x_T; the last position is the final sample"))
+def _step_chosen() -> None:
+    st.session_state[STEP_CHOSEN] = True
+
+
+def step_scrubber(steps: int, opening: int) -> int:
+    """The step scrubber (key ``step``), "step k of S" from 1 to ``steps``; returns k.
+
+    Until the teacher moves it, it sits on step ``opening + 1`` (``opening``: the 0-based step the
+    page opens on, where the construction reads well, ``ui.cache.opening_step``); once moved, the
+    chosen step holds on every page (``ui.state``), pulled back to the end when a run has fewer steps."""
+    state = st.session_state
+    if state.get(STEP_CHOSEN):
+        keep("step", int(opening) + 1)
+    else:
+        state["step"] = int(opening) + 1
+    state["step"] = min(max(int(state["step"]), 1), int(steps))
+    if steps < 2:  # nothing to choose (a slider from 1 to 1 cannot be drawn)
+        st.caption(f"Step 1 of {steps}")
+        return remember("step", 1)
+    return remember("step", int(st.slider(
+        "Step", 1, int(steps), key="step", format=f"step %d of {int(steps)}", on_change=_step_chosen,
+        help="step 1 starts from pure noise; the last step ends on the final sample")))
 
 
 def play_toggle() -> bool:
@@ -55,16 +82,17 @@ def stop_unless_finite(traj: Trajectory) -> None:
 
 def prepare_run(spec: SampleSpec) -> PreparedRun:
     """The preamble of a page that shows one run: sample it (cached), stop with a plain message if
-    it cannot be sampled or diverged, then draw the step scrubber and the play switch."""
+    it cannot be sampled or diverged, then draw the step scrubber (opening on the run's readable
+    step until the teacher picks one) and the play switch."""
     try:
         traj = cached_trajectory(spec)
     except ValueError as e:
         st.error(f"This run cannot be sampled: {e}")
         st.stop()
     stop_unless_finite(traj)
-    step = step_scrubber(traj.steps)
+    step = step_scrubber(traj.steps, opening_step(spec) if not st.session_state.get(STEP_CHOSEN) else 0)
     play = play_toggle()
-    return PreparedRun(traj, step, min(step, traj.steps - 1), play)
+    return PreparedRun(traj, step, step - 1, play)
 
 
 def model_for(s: Settings, guidance: str) -> str:
@@ -88,15 +116,18 @@ def leaves_data_warning(traj: Trajectory, what: str) -> None:
 
 
 def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: bool, *, sample: int = 0,
-              stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None) -> None:
-    """One view: the frame at ``step``, or the whole animation when playing; with a GIF download
-    (``key`` names its button where one page shows the same view twice)."""
+              stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None,
+              basis: tuple[SampleSpec, ...] | None = None) -> None:
+    """One view: frame ``step`` (0-based: the scrubber's step k is frame k - 1), or the whole
+    animation when playing; with a GIF download (``key`` names its button where one page shows the
+    same view twice). ``basis``: drawn in the 2-D basis shared by those runs (``ui.cache.basis_of``)."""
     try:
         if play:
-            st.image(view_gif(kind, spec, projection, sample), width="stretch")
+            st.image(view_gif(kind, spec, projection, sample, basis), width="stretch")
         else:
-            st.image(view_frame(kind, spec, projection, sample, step, stages), width="stretch", output_format="PNG")
-        st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample),
+            st.image(view_frame(kind, spec, projection, sample, step, stages, basis), width="stretch",
+                     output_format="PNG")
+        st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample, basis),
                            file_name=filename, mime="image/gif",
                            key=key or f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
                            on_click="ignore")
@@ -119,25 +150,40 @@ def command_expander(command: str, title: str = "The same GIF from the command l
         st.code(command, language="bash")
 
 
-def step_and_overlay(spec: SampleSpec, view: str, projection: str, k: int, play: bool, *, filename: str,
-                     caption: str) -> None:
-    """The two guidance pages' figures: one step of ``view`` of ``spec`` (left), the paths of one
-    seed at the lecture's fixed γ values (right: moving the slider does not redraw it), and the
-    command line that writes the step's GIF."""
-    left, right = st.columns([3, 2], gap="large")
+def picture_and_controls():
+    """Two columns, the picture on the left and its controls beside it (so that at 1920x1080 the γ
+    slider, the step scrubber and the whole step figure are on screen together); returns them."""
+    return st.columns([PICTURE_SHARE, 1 - PICTURE_SHARE], gap="medium")
+
+
+def step_picture(kind: str, spec: SampleSpec, projection: str, run: PreparedRun, *, filename: str,
+                 heading: str = "", stages: tuple[str, ...] | None = None, gif_key: str | None = None) -> None:
+    """One step of view ``kind`` at the scrubber's step (or its animation when playing), in a box
+    (key ``step_picture``, one per page) no taller than the window leaves it (``ui.sidebar.PAGE_STYLE``),
+    with its GIF download (``gif_key`` names the button)."""
+    with st.container(key="step_picture"):
+        if heading:
+            st.subheader(heading)
+        show_view(kind, spec, projection, run.k, run.play, stages=stages, filename=filename, key=gif_key)
+
+
+def overlay_beside(spec: SampleSpec, projection: str, text: str, caption: str) -> None:
+    """The paths of one seed at the lecture's fixed γ values (``OVERLAY_GAMMAS``; moving the γ slider
+    does not redraw it), wide enough for its type, with ``text`` (markdown) beside it."""
+    left, right = st.columns([OVERLAY_SHARE, 1 - OVERLAY_SHARE], gap="large")
     with left:
-        st.subheader(f"One step at γ = {spec.gamma:g}")
-        show_view(view, spec, projection, k, play, filename=filename)
-    with right:
         st.subheader(f"One seed, γ = {', '.join(f'{g:g}' for g in OVERLAY_GAMMAS[:-1])} and {OVERLAY_GAMMAS[-1]:g}")
         show_overlay(spec, OVERLAY_GAMMAS, projection)
         st.caption(caption)
-    command_expander(export_command(spec, view, projection))
+    with right:
+        st.markdown(text)
 
 
 def gamma_slider(key: str = "gamma", default: float | None = None, where=st) -> float:
     """The guidance scale γ slider (``key``; ``where`` a column or ``st``), as ``models.settings.GAMMA``
-    declares it (range, step, default unless ``default`` is given, label and help)."""
+    declares it (range, step, default unless ``default`` is given, label and help); its value holds
+    for the whole session, across pages."""
     lo, hi, step = GAMMA.slider
-    return float(where.slider(GAMMA.label, lo, hi, GAMMA.default if default is None else float(default), step,
-                              key=key, help=f"{GAMMA.help} ({GAMMA.paper})"))
+    start = float(GAMMA.default if default is None else default)
+    return remember(key, float(where.slider(GAMMA.label, float(lo), float(hi), step=float(step), key=keep(key, start),
+                                            help=f"{GAMMA.help} ({GAMMA.paper})")))

@@ -13,6 +13,7 @@ from models.settings import GAMMA, GROUPS, SETTINGS, Setting, settings_for
 from models.trajectory import Trajectory
 from ui.cache import final_digits_png
 from ui.runs import Settings, run_spec
+from ui.state import keep, remember
 from ui.views import gamma_slider
 from viz.zoo_diagrams import sigma_of
 
@@ -29,8 +30,9 @@ METHODS = {
     "apgmix": "APG in a σ window, CFG outside",
 }
 ABOUT = {
-    "cfg": "Start at the unconditional prediction $D_u$ and go γ times the difference $D_c - D_u$ "
-           "(Ho & Salimans, arXiv 2207.12598). Every method below changes one part of this construction.",
+    "cfg": "Start at the unconditional prediction $\\hat{x}_0^{u}$ and go γ times the difference "
+           "$\\hat{x}_0^{c} - \\hat{x}_0^{u}$ (Ho & Salimans, arXiv 2207.12598). Every method below changes one part "
+           "of this construction.",
     "rescale": "Large γ inflates the spread of the guided prediction, and images over-saturate. CFG rescale "
                "(Lin et al., arXiv 2305.08891) scales the CFG prediction, toward or away from the origin, until "
                "its standard deviation matches the conditional prediction's, then mixes that with plain CFG by φ "
@@ -38,7 +40,7 @@ ABOUT = {
                "model) and diffusers' pipelines rescale the network's own output (ε or v), which gives other numbers "
                "because the rescale is not an affine combination.",
     "apg": "APG (Sadat et al., arXiv 2410.02416) splits the guidance difference into a part along the conditional "
-           "prediction $D_c$ (which mostly raises contrast and saturation) and a part orthogonal to it (which "
+           "prediction $\\hat{x}_0^{c}$ (which mostly raises contrast and saturation) and a part orthogonal to it (which "
            "mostly adds detail), and keeps only η of the parallel part. Optionally the difference is clipped to a "
            "norm r and averaged over steps with momentum β (the paper uses negative β). η = 1 with no clipping and "
            "no momentum is CFG.",
@@ -48,7 +50,7 @@ ABOUT = {
                 "(lo, hi]: a step whose σ equals lo exactly is not guided.",
     "autoguidance": "Karras et al. (arXiv 2406.02507) replace the unconditional prediction by the conditional "
                     "prediction of a weaker model of the same kind, and extrapolate away from its mistakes: "
-                    "$D_{weak} + γ (D_{main} - D_{weak})$. Here the weak network is a smaller, shorter-trained MLP "
+                    "x̂₀ = x̂₀(weak) + γ (x̂₀(main) − x̂₀(weak)). Here the weak network is a smaller, shorter-trained MLP "
                     "(`assets/`); the exact model's weak twin is the exact denoiser of blurred data.",
     "cfgpp": "CFG++ (Chung et al., arXiv 2406.08070) interpolates instead of extrapolating, with λ in [0, 1], "
              "and takes the DDIM step's re-noising direction from the unconditional noise estimate instead of the "
@@ -74,6 +76,7 @@ ABOUT = {
 #: widget keys that predate the declaration (pages and tests know them); the others are ``zoo_<name or group>``
 WIDGET_KEYS = {"rescale_phi": "zoo_phi", "cfgpp_lambda": "zoo_lambda"}
 SAMPLERS = {"cfgpp": "ddim"}  # methods defined for one sampler only
+DIGITS_WIDTH = 440  # px: four 8x8 digits to a row, each ~100 px on the screen
 
 
 @dataclass(frozen=True)
@@ -97,64 +100,68 @@ def _help(setting: Setting) -> str:
 def setting_widget(setting: Setting, where) -> float:
     """One setting's slider (``slider``) or select slider (``choices``), as declared."""
     if setting.choices is not None:
-        return float(where.select_slider(setting.label, setting.choices, value=setting.default,
-                                         key=widget_key(setting.name), format_func=setting.format, help=_help(setting)))
+        key = widget_key(setting.name)
+        return remember(key, float(where.select_slider(setting.label, setting.choices, key=keep(key, setting.default),
+                                                       format_func=setting.format, help=_help(setting))))
     lo, hi, step = setting.slider
-    return float(where.slider(setting.label, lo, hi, setting.default, step, key=widget_key(setting.name),
-                              help=_help(setting)))
+    key = widget_key(setting.name)
+    return remember(key, float(where.slider(setting.label, float(lo), float(hi), step=float(step),
+                                            key=keep(key, float(setting.default)), help=_help(setting))))
 
 
 def group_widget(group: str, where) -> dict[str, float]:
     """One range slider for a group of settings (the interval's two ends), over the last end's choices."""
     lo, hi = (SETTINGS[name] for name in GROUPS[group])
-    values = where.select_slider(hi.label, hi.choices, value=(lo.default, hi.default), key=widget_key(group),
-                                 format_func=hi.format, help=_help(hi))
+    key, ends = widget_key(group), (lo.default, hi.default)
+    # value= says "a range" (two thumbs); the value itself comes from the session state (``keep``)
+    values = remember(key, tuple(where.select_slider(hi.label, hi.choices, value=ends, key=keep(key, ends),
+                                                     format_func=hi.format, help=_help(hi))))
     return {lo.name: float(values[0]), hi.name: float(values[1])}
 
 
-def zoo_controls(s: Settings, method: str, model: str) -> ZooChoice:
-    """Draw ``method``'s sliders in three columns: the scale first (γ, or the setting the method
-    reads instead, CFG++'s λ), then its own settings (``models.settings.settings_for``) in the other
-    two; return the run they describe (with the method's sampler where it has only one)."""
-    cols = st.columns(3)
+def zoo_controls(s: Settings, method: str, model: str, scale_box, settings_box) -> ZooChoice:
+    """Draw ``method``'s sliders one under the other: the scale in ``scale_box`` (γ, or the setting the
+    method reads instead, CFG++'s λ), then its own settings (``models.settings.settings_for``) in
+    ``settings_box`` (two containers, so that a page can put its step scrubber between them); return
+    the run they describe (with the method's sampler where it has only one)."""
     own = settings_for(method)
     scale = next((x for x in own if x.replaces == GAMMA.name), None)
     values: dict[str, float] = {}
     if scale is None:
-        gamma = value = gamma_slider("zoo_gamma", where=cols[0])
+        gamma = value = gamma_slider("zoo_gamma", where=scale_box)
         text = f"γ = {gamma:g}"
     else:
-        gamma, value = GAMMA.default, setting_widget(scale, cols[0])  # gamma is not read: its default
+        gamma, value = GAMMA.default, setting_widget(scale, scale_box)  # gamma is not read: its default
         values[scale.name] = value
         text = f"{scale.label.split()[0]} = {value:g}"
     drawn: list[str] = []
     for setting in (x for x in own if x is not scale):
         if setting.group in drawn:
             continue
-        where = cols[1 + len(drawn) % 2]
         drawn.append(setting.group or setting.name)
-        values.update(group_widget(setting.group, where) if setting.group else {setting.name: setting_widget(setting, where)})
+        values.update(group_widget(setting.group, settings_box) if setting.group
+                      else {setting.name: setting_widget(setting, settings_box)})
     sampler = SAMPLERS.get(method, s.sampler)
     if sampler != s.sampler:
-        st.info(f"{METHODS[method]} is sampled with {sampler.upper()} (η = 0) here; the sidebar's sampler "
-                f"({s.sampler}) is used by the other methods.")
+        settings_box.info(f"{METHODS[method]} is sampled with {sampler.upper()} (η = 0) here; the sidebar's sampler "
+                          f"({s.sampler}) is used by the other methods.")
     return ZooChoice(run_spec(s, method, gamma, model=model, sampler=sampler, zoo=values), value, text)
 
 
 def show_numbers(traj: Trajectory, k: int, choice: ZooChoice) -> None:
-    """Timestep, noise level and how far the method's prediction lies from plain CFG's at step ``k``."""
+    """Timestep, noise level and how far the method's prediction lies from plain CFG's at step ``k``
+    (one under the other)."""
     method, gamma = choice.spec.guidance, choice.scale
     d_u, d_c, guided = traj.x0_uncond[k, 0], traj.x0_cond[k, 0], traj.x0_hat[k, 0]
     cfg_point = d_u + gamma * (d_c - d_u)
-    c1, c2, c3 = st.columns(3)
-    c1.metric("timestep t", int(traj.timesteps[k]))
-    c2.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
+    st.metric("timestep t", int(traj.timesteps[k]))
+    st.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
     if method == "cfg":
-        c3.metric("‖γ (D_c − D_u)‖", f"{np.linalg.norm(cfg_point - d_u):.3f}")
+        st.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{np.linalg.norm(cfg_point - d_u):.3f}")
     elif method == "cfgpp":
-        c3.metric("‖λ (D_c − D_u)‖", f"{np.linalg.norm(guided - d_u):.3f}")
+        st.metric("‖λ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{np.linalg.norm(guided - d_u):.3f}")
     else:
-        c3.metric("‖x̂₀ − plain CFG's x̂₀‖", f"{np.linalg.norm(guided - cfg_point):.3f}",
+        st.metric("‖x̂₀ − plain CFG's x̂₀‖", f"{np.linalg.norm(guided - cfg_point):.3f}",
                   help="how far this method's prediction lies from what CFG would predict from the same two predictions")
 
 
@@ -166,8 +173,8 @@ def show_final_digits(s: Settings, choice: ZooChoice) -> None:
     other = run_spec(s, "cfg", other_gamma, model=spec.model, sampler=spec.sampler)
     st.subheader("The eight final samples")
     st.markdown(f"**{METHODS[spec.guidance]}**, {choice.scale_text}")
-    st.image(final_digits_png(spec), width="stretch", output_format="PNG")
+    st.image(final_digits_png(spec), width=DIGITS_WIDTH, output_format="PNG")
     st.markdown(f"**Plain CFG**, γ = {other_gamma:g}{' (conditional sampling)' if other_gamma == 1 else ''}")
-    st.image(final_digits_png(other), width="stretch", output_format="PNG")
+    st.image(final_digits_png(other), width=DIGITS_WIDTH, output_format="PNG")
     st.caption("Both from the same noise. A vermilion frame marks a sample that left the data's range. "
                "Saturated, blotchy digits at large γ are what rescale and APG were made to avoid.")

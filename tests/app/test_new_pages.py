@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 import models.evaluate
 import models.pipeline
 import ui.cache
+import ui.views
 from tests.apptest import open_page
 from viz.lecture import SLIDES
 
@@ -66,11 +67,18 @@ def test_lecture_next_and_back_walk_the_whole_deck():
     assert image_urls(at)[0] == seen[-2]
 
 
-def test_lecture_play_shows_the_animation():
-    at = app("pages/lecture.py")
-    at.button(key="lecture_next").click().run()
+def test_lecture_play_animates_each_slide_with_its_own_gif():
+    at = app("pages/lecture.py", steps=6)
     at.toggle(key="play").set_value(True).run()
-    assert not at.exception and image_urls(at)[0].endswith(".gif")
+    played = []
+    for i, slide in enumerate(SLIDES):
+        if i:
+            at.button(key="lecture_next").click().run()
+        assert not at.exception and not at.error, (slide.key, at.exception, at.error)
+        url = image_urls(at)[0]
+        assert url.endswith(".gif"), (slide.key, url)
+        played.append(url)
+    assert len(set(played)) == len(SLIDES)  # media URLs name their bytes: every slide plays its own animation
 
 
 def test_tradeoff_curves_use_the_chosen_guidance(evaluations):
@@ -105,20 +113,31 @@ def test_tradeoff_draws_the_tilted_density_on_gmm2d():
     assert not at.exception and image_urls(at)[1] != before
 
 
-def test_side_by_side_columns_are_independent(sample_calls):
+def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_calls, monkeypatch):
+    drawn = []
+    real = ui.views.view_frame
+
+    def recording(*args, **kwargs):
+        drawn.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.views, "view_frame", recording)
     at = app("pages/side_by_side.py")
-    left, right = image_urls(at)
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
+    (_, left, *_, left_basis), (_, right, *_, right_basis) = drawn[-2:]
+    assert left_basis == right_basis == (left, right)  # one basis fitted to both runs
+    assert ui.cache.basis_of(left_basis, "pca").kind == "pca"
     n = len(sample_calls)
     at.slider(key="sbs_right_gamma").set_value(7.5).run()
     assert not at.exception
     assert [(c.guidance, c.gamma) for c in sample_calls[n:]] == [("cfg", 7.5)]  # only the right run is new
-    assert image_urls(at)[0] == left and image_urls(at)[1] != right
     assert at.slider(key="sbs_left_gamma").value == 1.0
-    n, right = len(sample_calls), image_urls(at)[1]
+    n = len(sample_calls)
     at.selectbox(key="sbs_left_guidance").set_value("classifier").run()
     assert not at.exception and not at.error
-    assert [c.guidance for c in sample_calls[n:]] == ["classifier"]
-    assert image_urls(at)[1] == right and at.selectbox(key="sbs_right_guidance").value == "cfg"
+    assert [c.guidance for c in sample_calls[n:]] == ["classifier"] and at.selectbox(key="sbs_right_guidance").value == "cfg"
+    assert drawn[-1][-1] is None and any("each in its own basis" in c.value for c in at.caption)  # two kinds of picture
     assert all(c.seed == sample_calls[0].seed for c in sample_calls)  # same seed on both sides
 
 

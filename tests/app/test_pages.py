@@ -4,10 +4,14 @@ AppTest cannot see pixels, but each image's media URL carries a hash of its byte
 URL means a changed picture. Sampling is counted by wrapping ``models.pipeline.run``.
 """
 
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import ui.cache
+import ui.views
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +129,58 @@ def test_universal_guidance_without_its_classifier_says_which_file(tmp_path, mon
     at.radio(key="cg_kind").set_value("universal").run()
     assert not at.exception
     assert any("digits_clean_classifier" in e.value and "python -m models.train" in e.value for e in at.error)
+
+
+def sidebar_and_page_state(at: AppTest) -> dict:
+    """What should follow the teacher from page to page."""
+    return {"step": at.slider(key="step").value, "gamma": at.slider(key="gamma").value,
+            "seed": at.number_input(key="seed").value, "label": at.selectbox(key="label").value,
+            "projection": at.selectbox(key="projection").value, "steps": at.slider(key="steps").value}
+
+
+def test_step_gamma_seed_class_and_view_survive_a_round_trip_between_the_guidance_pages(sample_calls):
+    at = app(page="pages/classifier_free_guidance.py")
+    at.slider(key="step").set_value(9).run()
+    at.slider(key="gamma").set_value(6.5).run()
+    at.number_input(key="seed").set_value(4).run()
+    at.selectbox(key="label").set_value(3).run()
+    at.selectbox(key="projection").set_value("random").run()
+    chosen = sidebar_and_page_state(at)
+    assert chosen == {"step": 9, "gamma": 6.5, "seed": 4, "label": 3, "projection": "random", "steps": 12}
+    picture, t = image_urls(at)[0], metrics(at)[0]
+    at.switch_page("pages/classifier_guidance.py").run()
+    assert not at.exception and sidebar_and_page_state(at) == chosen
+    assert ("classifier", 6.5, 4, 3) in {(c.guidance, c.gamma, c.seed, c.label) for c in sample_calls}
+    assert metrics(at)[0] == t  # the same step's timestep
+    at.switch_page("pages/high_dimensions.py").run()  # a page without a step or a γ
+    at.switch_page("pages/classifier_free_guidance.py").run()
+    assert not at.exception and sidebar_and_page_state(at) == chosen
+    assert image_urls(at)[0] == picture  # the very picture left behind
+
+
+STEP_IN_TITLE = re.compile(r"step (\d+)/(\d+)")
+
+
+@pytest.mark.parametrize("page, kind", [("pages/classifier_free_guidance.py", "cfg"),
+                                        ("pages/classifier_guidance.py", "classifier"),
+                                        ("pages/guidance_zoo.py", "cfg")])
+def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, monkeypatch):
+    drawn = []
+    real = ui.views.view_frame
+
+    def recording(*args, **kwargs):
+        drawn.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.views, "view_frame", recording)
+    at = app(page=page)
+    for value in (at.slider(key="step").value, 1, 7, 12):
+        at.slider(key="step").set_value(value).run()
+        scrubber = at.slider(key="step")
+        said = scrubber.proto.format % scrubber.value  # what the scrubber's thumb shows
+        assert said == f"step {value} of 12"
+        shown_kind, spec, projection, sample, frame, stages, basis = drawn[-1]
+        assert shown_kind == kind
+        view = ui.cache._shared_view(kind, spec, projection, sample, stages, basis)
+        title = STEP_IN_TITLE.search(view.title_at(frame))
+        assert title and (int(title[1]), int(title[2])) == (value, 12), (said, view.title_at(frame))

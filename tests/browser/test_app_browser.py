@@ -1,6 +1,8 @@
 """The app in a real browser: every page loads without an exception or error, shows images, the
 pages' icons are drawn, the guidance pages rerun when the γ slider moves, and the lecture's Next
-button turns the slide.
+button turns the slide. On a 1920x1080 projector: the γ slider, the step scrubber and the whole step
+figure are on screen together, step and γ follow the teacher between the guidance pages, and every
+lecture slide fits the window with the sidebar open and collapsed.
 Screenshots go to tests/browser/screenshots/ (git-ignored).
 
 Starts ``streamlit run app.py`` itself on a free port and drives Debian's Chromium (/usr/bin/chromium,
@@ -16,6 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tools import browser
+from viz.lecture import SLIDES
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 FIRST_LOAD_S = 120.0  # the first page loads the model and samples
@@ -100,3 +103,71 @@ def test_every_page_in_the_browser(server, page):
 
     assert not js_errors, "JavaScript errors: " + "\n".join(js_errors)
     print(f"browser test: {time.monotonic() - t0:.1f} s in the browser")
+
+
+def _inside(page, what: str, locator) -> None:
+    ok, b = browser.inside_window(page, locator)
+    size = page.viewport_size
+    assert ok, f"{what} is not inside the {size['width']}x{size['height']} window: {b}"
+
+
+def _guidance_controls(page, name: str) -> tuple[str, str, str]:
+    """On a guidance page at 1920x1080: the γ slider, the step scrubber and the whole step figure
+    are on screen together; returns what γ and the scrubber show, and the figure's source."""
+    _inside(page, f"{name}: the γ slider", browser.slider_box(page, browser.GAMMA_LABEL))
+    _inside(page, f"{name}: the step scrubber", browser.slider_box(page, "Step"))
+    picture = page.locator('.st-key-step_picture [data-testid="stImage"] img')
+    _inside(page, f"{name}: the step figure", picture)
+    return (browser.slider_shown(page, browser.GAMMA_LABEL), browser.slider_shown(page, "Step"),
+            picture.first.get_attribute("src"))
+
+
+def _slides_fit(page, walk: str) -> list[str]:
+    """Every lecture slide's picture inside the window, nothing to scroll; walks the deck with
+    ``walk`` ("Next" or "Back") from the current slide; returns the pictures' sources."""
+    seen = []
+    for i in range(len(SLIDES)):
+        where = f"lecture slide {page.locator('h1').first.inner_text()!r} (sidebar {'open' if browser.sidebar_open(page) else 'collapsed'})"
+        _inside(page, f"{where}: the picture", page.locator('.st-key-slide_picture [data-testid="stImage"] img'))
+        assert not browser.main_scrolls(page), f"{where}: the slide needs scrolling"
+        seen.append(browser.image_sources(page)[0])
+        if i < len(SLIDES) - 1:
+            runs = browser.runs(page)
+            page.get_by_role("button", name=walk).click(timeout=int(PAGE_S * 1000))
+            browser.wait_idle(page, PAGE_S, after_runs=runs)
+    return seen
+
+
+def test_a_projector_shows_controls_beside_pictures_state_follows_and_slides_fit(server, page):
+    """1920x1080: on the CFG page the γ slider, the step scrubber and the step figure are on screen
+    together; step and γ survive a round trip to classifier guidance and back; every lecture slide's
+    picture fits the window, sidebar open and collapsed."""
+    t0 = time.monotonic()
+    page.set_viewport_size(browser.PROJECTOR)
+    pages = {p.name: p for p in browser.PAGES}
+    browser.open_page(page, server, browser.PAGES[0], FIRST_LOAD_S)
+    browser.click_nav(page, pages["classifier_free_guidance"], PAGE_S)
+    _check(page, "classifier_free_guidance")
+    _guidance_controls(page, "classifier_free_guidance")
+    browser.move_slider(page, browser.GAMMA_LABEL, 2, PAGE_S)
+    browser.move_slider(page, "Step", 3, PAGE_S)
+    gamma, step, picture = _guidance_controls(page, "classifier_free_guidance after moving γ and the step")
+    assert step.startswith("step ") and " of " in step, step  # "step k of S", as the figure's title
+    browser.screenshot(page, SCREENSHOTS / "projector_cfg.png", full_page=False)
+
+    browser.click_nav(page, pages["classifier_guidance"], PAGE_S)
+    _check(page, "classifier_guidance")
+    assert _guidance_controls(page, "classifier_guidance")[:2] == (gamma, step), "γ or step did not follow the teacher"
+    browser.click_nav(page, pages["classifier_free_guidance"], PAGE_S)
+    assert _guidance_controls(page, "classifier_free_guidance, back") == (gamma, step, picture), \
+        "back on the CFG page: not the γ, step and picture left behind"
+
+    browser.click_nav(page, pages["lecture"], PAGE_S)
+    _check(page, "lecture")
+    forward = _slides_fit(page, "Next")
+    browser.set_sidebar(page, False)
+    backward = _slides_fit(page, "Back")
+    browser.screenshot(page, SCREENSHOTS / "projector_lecture_collapsed.png", full_page=False)
+    browser.set_sidebar(page, True)
+    assert forward == backward[::-1]  # the same pictures, whatever the window's width
+    print(f"projector test: {time.monotonic() - t0:.1f} s in the browser")

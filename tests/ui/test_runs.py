@@ -10,11 +10,12 @@ import pytest
 
 import models.evaluate
 import viz.export
+import viz.geometry
 from models.pipeline import SampleSpec, run
 from models.settings import GAMMA, ZOO_NAMES, settings_for
 from ui.cache import GIF_FPS, GIF_FRAMES
-from ui.runs import (BATCH, Settings, Sweep, evaluate_command, export_command, non_finite_parts, run_spec,
-                     samples_off_data, with_gammas, zoo_values)
+from ui.runs import (BATCH, OPENING_SHARE, Settings, Sweep, evaluate_command, export_command, non_finite_parts,
+                     readable_step, run_spec, samples_off_data, with_gammas, zoo_values)
 
 S = Settings(data="digits", model="exact", sampler="ddpm", steps=7, seed=3, label=2, projection="pca")
 
@@ -120,3 +121,13 @@ def test_non_finite_parts_and_samples_off_data():
     traj.x[-1, 2] = 1e6  # far off the data
     assert non_finite_parts(traj) == ["x"]
     assert samples_off_data(traj)[[1, 2]].all()
+
+
+def test_pages_open_on_the_figures_readable_step_or_forty_percent_of_the_way(monkeypatch):
+    traj = run(run_spec(Settings("gmm2d", "exact", "ddpm", 11, 0, 1, "pca"), "cfg", 3.0))
+    monkeypatch.delattr(viz.geometry, "readable_step", raising=False)
+    assert readable_step(traj) == round(OPENING_SHARE * 10) == 4  # not step 0, where t = T
+    monkeypatch.setattr(viz.geometry, "readable_step", lambda t: 7, raising=False)
+    assert readable_step(traj) == 7  # the figures' own choice, once they have one
+    monkeypatch.setattr(viz.geometry, "readable_step", lambda t: 99, raising=False)
+    assert readable_step(traj) == 10  # never past the last step

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 import models.pipeline
 import ui.cache
 from models.settings import GAMMA
+from ui.runs import Settings, readable_step, run_spec
 
 
 def preamble_script():
@@ -18,7 +19,7 @@ def preamble_script():
 
     s = Settings("gmm2d", "exact", st.session_state.get("sampler_choice", "ddpm"), st.session_state.get("n", 6), 0, 1,
                  "pca")
-    run = prepare_run(run_spec(s, st.session_state.get("method", "cfg"), 2.0))
+    run = prepare_run(run_spec(s, st.session_state.get("method", "cfg"), st.session_state.get("g", 2.0)))
     st.write(f"steps={run.traj.steps} step={run.step} k={run.k} play={run.play}")
 
 
@@ -26,17 +27,44 @@ def shown(at: AppTest) -> str:
     return at.markdown[-1].value
 
 
-def test_prepare_run_starts_half_way_and_clamps_the_step():
+def opening(n: int, gamma: float = 2.0) -> int:
+    """The 1-based step the page opens on for the script's run with ``n`` steps."""
+    spec = run_spec(Settings("gmm2d", "exact", "ddpm", n, 0, 1, "pca"), "cfg", gamma)
+    return readable_step(models.pipeline.run(spec)) + 1
+
+
+def test_prepare_run_opens_on_a_readable_step_and_clamps_the_step():
     at = AppTest.from_function(preamble_script, default_timeout=120)
     at.run()
-    assert not at.exception and shown(at) == "steps=6 step=3 k=3 play=False"
-    at.slider(key="step").set_value(6).run()  # the final sample: one-step views show the last step
+    first = opening(6)
+    assert 1 < first < 6  # not step 1 (t = T, the prediction far off and the step a dot), not the last
+    assert not at.exception and shown(at) == f"steps=6 step={first} k={first - 1} play=False"
+    slider = at.slider(key="step")
+    assert (slider.min, slider.max, slider.value) == (1, 6, first)
+    assert slider.proto.format == "step %d of 6"  # the scrubber says "step k of S", as the figures title frame k - 1
+    at.session_state["n"] = 10
+    at.run()  # nothing chosen yet: the scrubber follows the readable step of the run shown
+    assert shown(at) == f"steps=10 step={opening(10)} k={opening(10) - 1} play=False"
+    at.session_state["n"] = 6
+    at.run()
+    at.slider(key="step").set_value(6).run()  # the last step: it ends on the final sample
+    assert shown(at) == "steps=6 step=6 k=5 play=False" and at.session_state["step_chosen"]
+    at.session_state["g"] = 4.0
+    at.run()  # chosen: a new run keeps the step
     assert shown(at) == "steps=6 step=6 k=5 play=False"
     at.session_state["n"] = 4
     at.run()  # fewer steps: the scrubber is pulled back to the end
     assert shown(at) == "steps=4 step=4 k=3 play=False" and at.slider(key="step").max == 4
     at.toggle(key="play").set_value(True).run()
     assert shown(at).endswith("play=True")
+
+
+def test_a_single_step_run_needs_no_scrubber():
+    at = AppTest.from_function(preamble_script, default_timeout=120)
+    at.session_state["n"] = 1
+    at.run()
+    assert not at.exception and shown(at) == "steps=1 step=1 k=0 play=False"
+    assert not [w for w in at.slider if w.key == "step"] and "Step 1 of 1" in at.caption[0].value
 
 
 def test_a_run_that_cannot_be_sampled_stops_with_one_message():

@@ -17,7 +17,7 @@ def controls_script():
     from ui.zoo import zoo_controls
 
     s = Settings("digits", "exact", "ddpm", 5, 0, 0, "pca")
-    choice = zoo_controls(s, st.session_state["method"], "exact")
+    choice = zoo_controls(s, st.session_state["method"], "exact", st.container(), st.container())
     st.session_state["choice"] = choice
 
 
