@@ -1,32 +1,109 @@
 """Guidance Lab: see how diffusion models sample and how guidance bends their path.
 
-Run with ``streamlit run app.py`` (or ``make run``).
+Run with ``streamlit run app.py`` (or ``make run``); the command works from any folder.
+
+This file is read in two ways:
+
+* ``streamlit run app.py`` finds the ``st.App`` named ``app`` below and imports this file once, as
+  the module ``app``, to serve it (uvicorn). The app's lifespan runs once, at server start, before
+  any browser session: it turns off Streamlit's ``pages/`` folder mode and starts a background
+  warm-up (``lifespan`` and ``warm_up`` below).
+* Every session then runs this file as its page script (``__name__ == "__main__"``; AppTest runs it
+  the same way): page configuration, ``st.navigation``, the shared sidebar and the chosen page.
+
+``GUIDANCE_LAB_WARM_UP=0`` turns the warm-up off (``make bench`` measures what it buys).
 """
 
-import ui.preload  # noqa: F401  (first: the heavy imports, once per process, without garbage collections)
+import asyncio
+import logging
+import os
+from contextlib import asynccontextmanager
+
 import streamlit as st
-import torch
+from streamlit.runtime import Runtime
+from streamlit.runtime.pages_manager import PagesManager
 
-from ui.sidebar import sidebar_from_app
+_LOG = logging.getLogger("guidance_lab")
 
-# The models are tiny: one thread per op is fastest, and many sessions share the cores.
-torch.set_num_threads(1)
 
-# Icons from the Material Symbols font that Streamlit ships (emoji show as empty boxes in
-# browsers without an emoji font, such as Debian's Chromium).
-st.set_page_config(page_title="Guidance Lab", page_icon=":material/explore:", layout="wide")
+def warm_up_enabled() -> bool:
+    """Whether the server warms up at start (``GUIDANCE_LAB_WARM_UP=0`` turns it off)."""
+    return os.environ.get("GUIDANCE_LAB_WARM_UP", "1").strip() != "0"
 
-pages = [
-    st.Page("pages/sampling.py", title="Sampling", icon=":material/casino:", default=True),
-    st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon=":material/target:"),
-    st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon=":material/explore:"),
-    st.Page("pages/guidance_zoo.py", title="Guidance zoo", icon=":material/pets:"),
-    st.Page("pages/high_dimensions.py", title="High dimensions", icon=":material/square_foot:"),
-    st.Page("pages/tradeoff.py", title="Guidance trade-off", icon=":material/balance:"),
-    st.Page("pages/guidance_field.py", title="Guidance field", icon=":material/air:"),
-    st.Page("pages/side_by_side.py", title="Side by side", icon=":material/compare:"),
-    st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
-]
-page = st.navigation(pages)
-sidebar_from_app()
-page.run()
+
+async def warm_up() -> None:
+    """Do at server start, in the background, what the first visitors would otherwise wait for.
+
+    1. Run the app's default page once in a session with no browser (Streamlit's own script health
+       check runs the script this way: ``Runtime.does_script_run_without_error``). The heavy imports
+       (torch, matplotlib), the model, and the first page's run and pictures land in the process and
+       in the shared Streamlit caches while the first browser is still loading the page. A visitor
+       who connects mid-way waits on the same import and cache locks instead of doing the work twice.
+    2. Then fit the trade-off page's judge (``ui.preload.warm_trade_off``: scikit-learn's import).
+
+    A failed warm-up is logged and costs only the time it would have saved.
+    """
+    try:
+        ok, message = await Runtime.instance().does_script_run_without_error()
+        if not ok:
+            _LOG.warning("warm-up: the first page did not run cleanly (%s)", message)
+            return
+        # Imported here: the module imports torch, and only a page run may pay for that (see below).
+        from ui.preload import warm_trade_off
+
+        await asyncio.to_thread(warm_trade_off)
+    except Exception:  # noqa: BLE001  (a warm-up never takes the server down)
+        _LOG.warning("warm-up failed", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    """Once per server, before any session.
+
+    This app's pages come from ``st.navigation``, never from the ``pages/`` folder. Streamlit decides
+    that at the first session (a ``pages/`` folder beside the main script means its legacy listing of
+    that folder), and only a call of ``st.navigation`` undoes it: a fresh server whose first visitor
+    opened ``/lecture`` ran ``pages/lecture.py`` alone, with no navigation, no sidebar and a narrow
+    layout. Setting the flag here, before any session exists, makes every URL open the same app.
+    """
+    PagesManager.uses_pages_directory = False
+    task = asyncio.create_task(warm_up()) if warm_up_enabled() else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+
+
+if __name__ != "__main__":
+    # Imported by `streamlit run app.py`, which finds this assignment and serves it with uvicorn.
+    app = st.App(__file__, lifespan=lifespan)
+else:
+    # The page script. These imports sit here, not at the top: `streamlit run` imports this file
+    # before the server answers anything, and they take ~2 s (torch, matplotlib, the models and
+    # every view); in a session they are done by the warm-up while the browser loads.
+    import ui.preload  # noqa: F401, I001  (first: the heavy imports, once per process, without garbage collections)
+    import torch
+    from ui.sidebar import sidebar_from_app
+
+    # The models are tiny: one thread per op is fastest, and many sessions share the cores.
+    torch.set_num_threads(1)
+
+    # Icons from the Material Symbols font that Streamlit ships (emoji show as empty boxes in
+    # browsers without an emoji font, such as Debian's Chromium).
+    st.set_page_config(page_title="Guidance Lab", page_icon=":material/explore:", layout="wide")
+
+    pages = [
+        st.Page("pages/sampling.py", title="Sampling", icon=":material/casino:", default=True),
+        st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon=":material/target:"),
+        st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon=":material/explore:"),
+        st.Page("pages/guidance_zoo.py", title="Guidance zoo", icon=":material/pets:"),
+        st.Page("pages/high_dimensions.py", title="High dimensions", icon=":material/square_foot:"),
+        st.Page("pages/tradeoff.py", title="Guidance trade-off", icon=":material/balance:"),
+        st.Page("pages/guidance_field.py", title="Guidance field", icon=":material/air:"),
+        st.Page("pages/side_by_side.py", title="Side by side", icon=":material/compare:"),
+        st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
+    ]
+    page = st.navigation(pages)
+    sidebar_from_app()
+    page.run()

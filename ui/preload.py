@@ -1,5 +1,6 @@
 """The app's heavy imports, done once per server process with Python's cyclic garbage collector
-paused, then frozen (``app.py`` imports this module first).
+paused, then frozen (``app.py`` imports this module first), and the trade-off page's judge, fitted by
+the server's warm-up (``app.warm_up``).
 
 torch and matplotlib make hundreds of thousands of long-lived objects when imported. With the
 collector running, a fresh server's first page paid for collections during those imports that could
@@ -18,7 +19,19 @@ try:
 
     import ui.cache  # noqa: F401  (the models, samplers, every view and the Streamlit caches)
     import ui.views  # noqa: F401
+    from models.data import DATA_NAMES
+    from models.metrics import reference_classifier
 finally:
     gc.enable()
 gc.collect()  # the imports' own cyclic garbage (a few thousand objects), so that none of it is frozen
 gc.freeze()
+
+
+def warm_trade_off() -> None:
+    """Fit the trade-off page's judge of every data set (``models.metrics.reference_classifier``, an
+    RBF SVC, cached for the process). Its first call imports scikit-learn's SVC, which ``models.metrics``
+    leaves to that call: ~1.1 s and ~140 MB (scipy, pandas) that the first visit of the trade-off page
+    paid, several times that on a busy machine. The server's warm-up calls this in the background once
+    it has run the first page."""
+    for data in DATA_NAMES:
+        reference_classifier(data)
