@@ -49,6 +49,7 @@ class Animated:
     fig: Figure
     moving: list
     zoom_axes: Sequence = ()
+    gif_palette = "figure"  # ``viz.gif``: the diagrams' fixed palette ("adaptive" for photographs)
 
     @property
     def num_frames(self) -> int:
@@ -65,12 +66,13 @@ class Animated:
             engine = self.fig.get_layout_engine()
             if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
                 freeze_layout(self.fig)  # lay out once, then keep it: axes must not move
+            was = [ax.get_visible() for ax in self.zoom_axes]
             for ax in self.zoom_axes:
                 ax.set_visible(False)
             self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        for ax in self.zoom_axes:
-            ax.set_visible(True)
+        for ax, on in zip(self.zoom_axes, was if self.zoom_axes else []):
+            ax.set_visible(on)  # an inset hidden in the first frame stays hidden
 
     def frame(self, k: int) -> np.ndarray:
         """RGBA pixels (H, W, 4) of frame ``k``, drawn by blitting onto the cached background."""
@@ -96,7 +98,7 @@ class Animated:
 
     def gif(self, max_frames: int = 100, fps: float = 10.0) -> bytes:
         """GIF bytes of at most ``max_frames`` evenly spread frames."""
-        return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps)
+        return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps, palette=self.gif_palette)
 
 
 class PathAnimation(Animated):

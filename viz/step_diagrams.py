@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 
 from models.trajectory import Trajectory
 from viz.animate import Animated
-from viz.construction import ConstructionView, Segment, check_projection, step_title
+from viz.construction import ConstructionView, Segment, check_projection, step_inset, step_title
 from viz.drawing import (ScaleBar, add_headline, add_legend, add_note, box_aspect, diagram_grid, draw_density_contours, far_out,
                          freeze_layout, limits_with_outliers, mixture_for, named_entries, path_line, pin_inside,
                          plain_axes, point_marker, ring_marker, set_point, set_vector, vector_arrow)
@@ -27,8 +27,8 @@ from viz.projection import Projection
 from viz.style import COLORS, FONT_SIZE, LABELS, new_figure
 
 STAGES = ("prediction", "step", "noise")
-STEP_PLANE_NOTE = ("Exact plane through x_t, x̂0 and x_{t-1} of each step: distances and angles between these "
-                   "three are true. The step's end before noise and the final x_0 are projected onto it.")
+STEP_PLANE_NOTE = ("Exact plane through xₜ, x̂₀ and xₜ₋₁ of each step: distances and angles between these three are "
+                   "true. Where the step ends before the noise, and the final x₀, are projected onto it.")
 
 
 def check_stages(stages: Sequence[str]) -> tuple[str, ...]:
@@ -43,43 +43,43 @@ def check_stages(stages: Sequence[str]) -> tuple[str, ...]:
 class StepDiagram(ConstructionView):
     """One frame per sampling step: x_t, the final x_0, the prediction x0_hat (dashed line
     x_t -> x0_hat), the small step x_t -> mean (solid arrow), the fresh noise mean -> x_{t-1}
-    (dotted arrow) and x_{t-1}.
+    (dotted arrow) and x_{t-1}; on digits each point's 8x8 image beside it.
 
     ``stages`` builds the picture up as the post does: ``("prediction",)``, then ``+ "step"``,
     then ``+ "noise"`` (left out by itself for deterministic samplers). ``projection`` is a
     ``viz.projection.Projection`` or ``"plane"``: the exact plane through x_t, x0_hat and
-    x_{t-1} of each step.
+    x_{t-1} of each step. ``width`` is the CSS width the figure is shown at (default ``DISPLAY_WIDTH``).
     """
 
+    kind = "step"
     plane = ("x_t", "x0_hat", "x_next")
 
     def __init__(self, traj: Trajectory, projection: Projection | str, sample: int = 0,
-                 stages: Sequence[str] = STAGES) -> None:
+                 stages: Sequence[str] = STAGES, width: Optional[int] = None) -> None:
         self.stages = check_stages(stages)
         # A stochastic run drawn without its noise: the step ends before x_{t-1}, which is not shown.
         hides_noise = "step" in self.stages and "noise" not in self.stages and bool(np.any(traj.noise))
-        segments, markers, legend = [], ["x0", "x_t"], ["x_t"]
+        segments, markers, key = [], ["x0", "x_t"], []
         if "prediction" in self.stages:
             segments.append(Segment("prediction", "prediction", "x_t", "x0_hat"))
             markers.append("x0_hat")
-            legend.append("prediction")
+            key.append("prediction")
         if "step" in self.stages:
             segments.append(Segment("step", "step", "x_t", "mean"))
-            legend.append("step")
+            key.append("step")
             if "noise" in self.stages:
                 segments.append(Segment("noise", "noise", "mean", "x_next"))
-                legend.append("noise")
+                key.append("noise")
             if not hides_noise:
                 markers.append("x_next")
-                legend.append("x_next")
-        legend.append("x0")
-        labels = {"prediction": LABELS["x0_hat"] + " (prediction)"}
+        labels = {"prediction": r"$x_t \to \hat{x}_0$: the prediction"}
         if hides_noise:
             labels["step"] = LABELS["step_to_mean"]
+        self.magnify = step_inset(segments)
         sampler = str(traj.meta.get("sampler", "")).upper()
-        super().__init__(traj, projection, sample, segments=segments, markers=markers, legend=legend,
-                         legend_labels=labels, suptitle=f"One {sampler} step".replace("  ", " "),
-                         plane_note=STEP_PLANE_NOTE)
+        super().__init__(traj, projection, sample, segments=segments, markers=markers, key=key,
+                         key_labels=labels, suptitle=f"One {sampler} step".replace("  ", " "),
+                         plane_note=STEP_PLANE_NOTE, width=width)
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """x_t, x0_hat, the step's end before noise, x_{t-1} and the final x_0."""

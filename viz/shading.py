@@ -1,0 +1,76 @@
+"""The 2-D mixture's noisy density under a view, coloured by class: each spot takes the colours of the
+classes that put mass there (``viz.style.class_color``), darker where the density is higher; the
+guided class in full colour, the others paler, so one sees whether a path heads for the class asked for.
+
+``p_t(x) = sum_k w_k N(x; a mu_k, (a^2 r_k^2 + s^2) I)`` with ``a = sqrt(abar)``, ``s = sqrt(1 - abar)``
+(VP form, arXiv 2006.11239); abar = 1 is the data.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+
+from models.data import GaussianMixture2D
+from viz.sprites import Sprite
+from viz.style import class_color
+
+Limits = tuple[tuple[float, float], tuple[float, float]]
+PALE = 0.55  # how far toward white the classes not asked for are drawn
+
+
+def class_densities(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar: float = 1.0) -> np.ndarray:
+    """The noisy density of each class (C, *xx.shape) at noise level ``abar``: its components' sum."""
+    a2, s2 = abar, 1.0 - abar
+    var = a2 * gmm.stds**2 + s2  # (K,)
+    mu = np.sqrt(a2) * gmm.means  # (K, 2)
+    out = np.zeros((gmm.num_classes, *xx.shape))
+    for k in range(len(gmm.weights)):
+        d2 = (xx - mu[k, 0]) ** 2 + (yy - mu[k, 1]) ** 2
+        out[gmm.comp_class[k]] += gmm.weights[k] * np.exp(-d2 / (2 * var[k])) / (2 * np.pi * var[k])
+    return out
+
+
+def class_rgba(dens: np.ndarray, peak: float, highlight: Optional[int], max_alpha: float = 0.5) -> np.ndarray:
+    """RGBA pixels (*grid, 4) of class densities ``dens`` (C, *grid): the mass-weighted mix of the
+    classes' colours (the ``highlight`` class full, the others pale), opacity growing with the density."""
+    colors = np.array([to_rgb(class_color(c)) for c in range(len(dens))])  # (C, 3)
+    if highlight is not None:
+        pale = np.arange(len(dens)) != highlight
+        colors[pale] = colors[pale] + PALE * (1.0 - colors[pale])
+    total = dens.sum(0)
+    mix = np.tensordot(dens, colors, axes=(0, 0)) / np.maximum(total, 1e-300)[..., None]
+    alpha = max_alpha * np.clip(total / peak, 0.0, 1.0) ** 0.6
+    return np.concatenate([mix, alpha[..., None]], axis=-1)
+
+
+class ClassDensity:
+    """The shading under a zooming view, redrawn for each frame's limits and noise level: computed
+    on a grid of ``block`` x ``block`` px cells over the axes and blitted as one sprite (an
+    ``imshow`` resampled through the axes' transform cost 30 ms a frame at projector sizes)."""
+
+    def __init__(self, ax: Axes, gmm: GaussianMixture2D, highlight: Optional[int] = None, block: int = 3) -> None:
+        self.ax, self.gmm, self.highlight, self.block = ax, gmm, highlight, block
+        self.sprite = ax.add_artist(Sprite(zorder=0, gid="density"))
+
+    def update(self, limits: Limits, abar: float) -> None:
+        """Shade ``p_t`` over ``limits`` at noise level ``abar``."""
+        (x0, x1), (y0, y1) = limits
+        bx0, by0, bx1, by1 = self.ax.bbox.extents
+        w, h = int(round(bx1 - bx0)), int(round(by1 - by0))
+        nx, ny = -(-w // self.block), -(-h // self.block)
+        xs = x0 + (np.arange(nx) + 0.5) * self.block / w * (x1 - x0)
+        ys = y1 - (np.arange(ny) + 0.5) * self.block / h * (y1 - y0)  # rows from the top
+        xx, yy = np.meshgrid(xs, ys)
+        mx, my = self.gmm.means[:, 0] * np.sqrt(abar), self.gmm.means[:, 1] * np.sqrt(abar)
+        peak = class_densities(self.gmm, mx, my, abar).sum(0).max()
+        rgba = class_rgba(class_densities(self.gmm, xx, yy, abar), peak, self.highlight)
+        big = np.repeat(np.repeat(rgba, self.block, axis=0), self.block, axis=1)[:h, :w]
+        self.sprite.set_pixels(np.round(255 * big).astype(np.uint8))
+        self.sprite.place(bx0, by0)
+
+
+__all__ = ["ClassDensity", "class_densities", "class_rgba"]
