@@ -347,8 +347,9 @@ class ConstructionView(Animated):
 
     # -- one frame -----------------------------------------------------------------------------
 
-    def update(self, k: int) -> None:
-        """Move every arrow, point, image and label to step ``k`` and film it with the run's camera."""
+    def frame_geometry(self, k: int):
+        """``(limits, pos, main_px)`` of frame ``k``: the camera's limits, every named point's shown 2-D
+        position (far ones pinned to the edge) and the main view's px per data unit."""
         k = int(np.clip(k, 0, self.num_frames - 1))
         names, pts, outside, far = self._positions[k]
         shot = self.shots[k]
@@ -357,7 +358,34 @@ class ConstructionView(Animated):
         if far.any():  # slide each far point back toward its anchor, onto the edge of the view
             anchors = np.stack([pts[names.index(self.pin_from.get(n, "x_t"))] for n in np.array(names)[far]])
             shown[far] = pin_inside(pts[far], limits, anchors=anchors)[0]
-        pos = dict(zip(names, shown))
+        return limits, dict(zip(names, shown)), self.main_px[0] / shot.width
+
+    def visibility(self, k: int) -> dict[str, tuple[float, Optional[float]]]:
+        """For each arrow of frame ``k`` with a length: ``(px long in the main view, px long in the
+        inset that shows it, or None)``, in CSS px at the figure's display width (no drawing)."""
+        _, pos, main_px = self.frame_geometry(k)
+        plans = [(m, m.plan(pos, main_px)) for m in self.magnifiers]
+        out = {}
+        for seg in self.segments:
+            n = float(np.linalg.norm(pos[seg.end] - pos[seg.start]))
+            if n == 0:
+                continue
+            inset = None
+            for m, plan in plans:
+                if plan is not None and seg.gid in {s.gid for s in m.segments}:
+                    (x0, x1), (y0, y1) = plan[0]
+                    inside = all(x0 <= p[0] <= x1 and y0 <= p[1] <= y1 for p in (pos[seg.start], pos[seg.end]))
+                    if inside:
+                        inset = max(inset or 0.0, n * main_px * plan[1])
+            out[seg.gid] = (n * main_px, inset)
+        return out
+
+    def update(self, k: int) -> None:
+        """Move every arrow, point, image and label to step ``k`` and film it with the run's camera."""
+        k = int(np.clip(k, 0, self.num_frames - 1))
+        names, pts, outside, far = self._positions[k]
+        limits, pos, main_px = self.frame_geometry(k)
+        shown = np.stack([pos[n] for n in names])
         ax = self.ax
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
@@ -369,7 +397,6 @@ class ConstructionView(Animated):
         self.rings.set_data(shown[outside & drawn, 0], shown[outside & drawn, 1])
         self.pins.set_data(shown[far & drawn, 0], shown[far & drawn, 1])
         self.limits = limits
-        main_px = self.main_px[0] / shot.width  # px per data unit
         if self.density is not None:
             self.density.update(limits, float(self.traj.alphas_cumprod[int(self.traj.timesteps[k])]))
         for m in self.magnifiers:

@@ -201,6 +201,28 @@ def mixture_classes(points: np.ndarray, gmm: Optional[GaussianMixture2D] = None)
     return mass.argmax(1)
 
 
+def background_labels(traj: Trajectory, background: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """The class of each background point (N,) when ``background`` is the run's data set (as the app
+    and the command line pass it), else None (then the cloud is drawn grey)."""
+    name = traj.meta.get("data")
+    if background is None or name not in DATA_NAMES:
+        return None
+    ds = load_dataset(name)
+    bg = np.asarray(background)
+    if bg is ds.x or (bg.shape == ds.x.shape and np.array_equal(bg, ds.x)):
+        return ds.labels
+    return None
+
+
+def guided_label(traj: Trajectory, sample: int = 0) -> Optional[int]:
+    """The class ``sample`` is guided toward, or None (an unguided run, or label -1)."""
+    labels = traj.labels
+    if labels is None or not len(labels) or traj.meta.get("guidance", "none") == "none":
+        return None
+    y = int(labels[check_sample(traj, sample)])
+    return y if y >= 0 else None
+
+
 def readable_step(traj: Trajectory, sample: int = 0) -> int:
     """The step a page should open on (0 .. S-1): where the construction reads best, not step 0
     (t = T, where the prediction is a blur far away and the step a dot) nor the last step (which
@@ -232,6 +254,6 @@ def readable_step(traj: Trajectory, sample: int = 0) -> int:
     return int(np.flatnonzero(scores >= 0.9 * best)[0]) if best > 0 else S // 2
 
 
-__all__ = ["StepVectors", "abar_pair", "check_finite", "check_sample", "class_name", "data_range", "ddpm_sigma",
+__all__ = ["StepVectors", "abar_pair", "background_labels", "check_finite", "check_sample", "class_name", "guided_label", "data_range", "ddpm_sigma",
            "fitted_sigma", "guidance_scale", "image_shape", "mixture_classes", "noise_scales", "outside_range",
            "readable_step", "step_vectors"]

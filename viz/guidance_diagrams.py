@@ -16,22 +16,24 @@ construction: drawn there, its lengths and angles are true, not projected.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from models.trajectory import Trajectory
 from viz.construction import ConstructionView, Segment, step_inset, step_title
-from viz.drawing import (ScaleBar, add_headline, add_legend, add_note, box_aspect, diagram_grid, draw_density_contours,
-                         freeze_layout, legend_handle, limits_with_outliers, mixture_for, plain_axes, point_marker,
-                         set_point)
-from viz.geometry import StepVectors, abar_pair, check_finite, check_sample, class_name, data_range, image_shape, outside_range
+from viz.drawing import ScaleBar, limits_with_outliers, mixture_for, plain_axes, point_marker, set_point
+from viz.geometry import (StepVectors, abar_pair, background_labels, check_finite, check_sample, class_name, data_range,
+                          guided_label, image_shape, outside_range)
 from viz.magnifier import Magnified
 from viz.projection import Projection, pca_projection
-from viz.style import COLORS, FONT_SIZE, GAMMA_CMAP, LABELS, X0U, new_figure
+from viz.point_labels import PointLabels
+from viz.shading import ClassDensity, class_cloud
+from viz.sprites import Sprite, TextSprite, image_pixels
+from viz.style import COLORS, DPI, GAMMA_CMAP, LABELS, TEXT_PX, X0U, display_size, new_figure, text_pt
 
 GUIDANCE_TITLES = {"cfg": "CFG", "classifier": "Classifier guidance", "universal": "Universal guidance",
                    "none": "No guidance"}
@@ -261,9 +263,11 @@ def gamma_colors(gammas: list[float]) -> dict[float, tuple]:
 
 
 def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional[Projection] = None, sample: int = 0,
-                         background: Optional[np.ndarray] = None, step: Optional[int] = None) -> Figure:
+                         background: Optional[np.ndarray] = None, step: Optional[int] = None,
+                         width: Optional[int] = None) -> Figure:
     """The paths of one seed at several guidance scales in ONE shared projection, coloured by
-    gamma, final samples marked; for digits a row of the final images per gamma below.
+    gamma, each final sample labelled with its gamma where it lies; for digits a row of the final
+    images per gamma below. Drawn ``width`` CSS px wide (default ``DISPLAY_WIDTH["overlay"]``).
 
     ``trajs`` maps gamma to a run (same seed, same settings otherwise); ``projection`` defaults
     to ``shared_pca(trajs)``; ``step`` (0..S) draws the paths up to that step only.
@@ -280,59 +284,76 @@ def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional
     colors = gamma_colors(gammas)
     paths = {g: proj(by_gamma[g].x[: upto + 1, sample]) for g in gammas}  # (k+1, 2) each
     rng = data_range(first)
-    shape = _image_shape(first)
+    shape = image_shape(first)
 
-    fig = new_figure()
-    ax, legend_ax, rows = diagram_grid(fig, rows_below=0 if shape is None else 1, columns_below=len(gammas),
-                                       below_height=0.3)
+    size = display_size("overlay", width)
+    fig = new_figure(size, layout=None)
+    W, H = int(round(size[0] * DPI)), int(round(size[1] * DPI))
+    frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
+    kind = {"pca": "shared PCA", "pca_data": "PCA of the data set", "random": "random projection",
+            "identity": "2-D data, exact"}.get(proj.kind, proj.kind)
+    note = textwrap.wrap(proj.note, max(40, int((W - 24) / (0.56 * TEXT_PX["small"]))))
+    bottom = 12 + 20 * len(note)
+    cell = 8 * 7 + 6  # a final image, framed
+    row = 0 if shape is None else cell + 34
+    main = (12, 80, W - 24, H - 80 - bottom - row - 8)
+    ax = fig.add_axes(frac(*main))
     plain_axes(ax)
-    entries = [(legend_handle("x_T"), LABELS["x_T"])]
-    start = point_marker(ax, "x_T", zorder=5)
-    set_point(start, paths[gammas[0]][0])
-    outside_any = False
-    for g in gammas:
-        p = paths[g]
-        ax.plot(p[:, 0], p[:, 1], color=colors[g], lw=1.7, alpha=0.85, zorder=2)
-        end = point_marker(ax, "x0" if upto == S else "x_t", color=colors[g], ms=15 if upto == S else 9,
-                           mec="black", mew=0.8, zorder=4)
-        set_point(end, p[-1])
-        if upto == S and outside_range(by_gamma[g].x[-1, sample], rng):
-            outside_any = True
-            ax.plot(*p[-1], ls="", marker="o", ms=22, mfc="none", mec=COLORS["outside"], mew=2.2, zorder=4)
-        entries.append((Line2D([], [], color=colors[g], lw=2.0, marker="*" if upto == S else "o",
-                               ms=13 if upto == S else 8, mec="black", mew=0.8), f"γ = {g:g}"))
-    if outside_any:
-        entries.append((legend_handle("outside"), LABELS["outside"]))
-    add_legend(legend_ax, entries)
+    ax.set_aspect("auto")
+    ax.set_autoscale_on(False)
     guidance = GUIDANCE_TITLES.get(str(first.meta.get("guidance", "")), str(first.meta.get("guidance", "")))
-    label = int(first.labels[sample]) if first.labels is not None and len(first.labels) else -1
-    what = f"{guidance} toward class {label}" if label >= 0 else guidance
     when = "final samples" if upto == S else f"up to step {upto}/{S}"
-    kind = {"pca": "shared PCA", "random": "random projection", "identity": "2-D data, exact"}.get(proj.kind, proj.kind)
-    add_headline(fig, f"One seed, several γ  ·  {kind}")
-    ax.set_title(f"{what}  ·  {when}", fontsize=FONT_SIZE - 1, loc="left")
-    add_note(fig, proj.note)
-    if shape is not None:
-        for g, cell in zip(gammas, rows[0]):
-            cell.imshow(by_gamma[g].x[-1, sample].reshape(shape), cmap="gray_r", vmin=-1, vmax=1,
-                        interpolation="nearest")
-            cell.set_xticks([])
-            cell.set_yticks([])
-            bad = outside_range(by_gamma[g].x[-1, sample], rng)
-            for spine in cell.spines.values():
-                spine.set_color(COLORS["outside"] if bad else colors[g])
-                spine.set_linewidth(3)
-            cell.set_title(f"γ = {g:g}", fontsize=FONT_SIZE - 3, pad=3)
-    freeze_layout(fig)
+    fig.text(12 / W, 1 - 8 / H, f"One seed, several γ  ·  {kind}", fontsize=text_pt("headline"), ha="left",
+             va="top", weight="bold")
+    fig.text(12 / W, 1 - 44 / H, f"{guidance}{_toward(first, sample)}  ·  {when}", fontsize=text_pt("title"),
+             ha="left", va="top")
+    fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
+             va="top", linespacing=1.15)
     everything = np.concatenate(list(paths.values()))
-    limits = limits_with_outliers(everything, everything, box_aspect(ax))
+    limits = limits_with_outliers(everything, everything, main[2] / main[3], bottom=0.0, pad=0.16)
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
     ScaleBar(ax).update(limits[0])
     gmm = mixture_for(first, first.x.shape[-1])
+    highlight = guided_label(first, sample)
     if gmm is not None and proj.kind == "identity":
-        draw_density_contours(ax, gmm, limits)
+        ClassDensity(ax, gmm, highlight).update(limits, 1.0)
     elif background is not None:
-        bg = proj(background)
-        ax.scatter(bg[:, 0], bg[:, 1], s=4, c=COLORS["data"], lw=0, zorder=0)
+        class_cloud(ax, proj(background), background_labels(first, background), highlight)
+    start = point_marker(ax, "x_T", zorder=5)
+    set_point(start, paths[gammas[0]][0])
+    names, points, texts, label_colors = ["x_T"], {"x_T": paths[gammas[0]][0]}, {"x_T": r"$x_T$ (start)"}, {"x_T": "#000000"}
+    for i, g in enumerate(gammas):
+        p = paths[g]
+        ax.plot(p[:, 0], p[:, 1], color=colors[g], lw=2.0, alpha=0.9, zorder=2)
+        end = point_marker(ax, "x0" if upto == S else "x_t", color=colors[g], ms=17 if upto == S else 10,
+                           mec="black", mew=0.8, zorder=4)
+        set_point(end, p[-1])
+        off = upto == S and bool(outside_range(by_gamma[g].x[-1, sample], rng))
+        if off:
+            ax.plot(*p[-1], ls="", marker="o", ms=24, mfc="none", mec=COLORS["outside"], mew=2.2, zorder=4)
+        name = f"gamma{i}"
+        names.append(name)
+        points[name], texts[name], label_colors[name] = p[-1], f"γ = {g:g}" + ("  (off the data)" if off else ""), colors[g]
+    labels = PointLabels(ax, names, label_colors)
+    obstacles = ax.transData.transform(everything)
+    labels.update(points, texts, obstacles=obstacles)
+    if shape is not None:
+        top = H - bottom - row - 2
+        step_x = min(110.0, (W - 24) / len(gammas))
+        for i, g in enumerate(gammas):
+            bad = outside_range(by_gamma[g].x[-1, sample], rng)
+            pic = fig.add_artist(Sprite(image_pixels(by_gamma[g].x[-1, sample], shape, 7,
+                                                     COLORS["outside"] if bad else _hex(colors[g]), 3)))
+            cx = 12 + step_x * (i + 0.5)
+            pic.place(cx, H - (top + 28), ha="center", va="top")
+            caption = fig.add_artist(TextSprite(text_pt("label")))
+            caption.set_text(f"γ = {g:g}")
+            caption.place(cx, H - (top + 26), ha="center", va="bottom")
     return fig
+
+
+def _hex(rgba) -> str:
+    """A matplotlib colour as ``#rrggbb``."""
+    r, g, b = (int(round(255 * c)) for c in rgba[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -112,14 +112,15 @@ class FrameKey:
             if not on:
                 continue
             self.visible.append(name)
-            _move(artists, 6, HANDLE_PX, y)
-            text.place(*self.ax.transData.transform((HANDLE_PX + 14, y)), ha="left", va="center")
-            y += ROW_PX
+            h = max(ROW_PX, text.size[1] + 4)  # a two-line label takes the room it needs
+            _move(artists, 6, HANDLE_PX, y + (h - ROW_PX) / 2)
+            text.place(*self.ax.transData.transform((HANDLE_PX + 14, y + (h - ROW_PX) / 2)), ha="left", va="center")
+            y += h
 
     @staticmethod
-    def height_px(rows: int) -> float:
-        """The height ``rows`` rows take."""
-        return rows * ROW_PX + 6
+    def height_px(rows: int, extra_lines: int = 0) -> float:
+        """The height ``rows`` rows take (``extra_lines``: second lines of two-line labels)."""
+        return rows * ROW_PX + extra_lines * 22 + 6
 
 
 __all__ = ["FrameKey", "MAX_ENTRIES", "ROW_PX"]

@@ -73,4 +73,22 @@ class ClassDensity:
         self.sprite.place(bx0, by0)
 
 
-__all__ = ["ClassDensity", "class_densities", "class_rgba"]
+def class_cloud(ax: Axes, points: np.ndarray, labels: Optional[np.ndarray], highlight: Optional[int] = None,
+                zorder: float = 0) -> None:
+    """The data set's points (N, 2) under a view, each in its class's colour; the ``highlight``
+    class (the one guided toward) larger and opaque, the others small and faint. Without labels: grey."""
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    if labels is None:
+        ax.scatter(p[:, 0], p[:, 1], s=5, c="#BBBBBB", lw=0, zorder=zorder)
+        return
+    labels = np.asarray(labels)
+    colors = np.array([to_rgb(class_color(int(c))) for c in labels])
+    if highlight is None:
+        ax.scatter(p[:, 0], p[:, 1], s=6, c=colors, alpha=0.45, lw=0, zorder=zorder)
+        return
+    mine = labels == highlight
+    ax.scatter(p[~mine, 0], p[~mine, 1], s=5, c=colors[~mine], alpha=0.25, lw=0, zorder=zorder)
+    ax.scatter(p[mine, 0], p[mine, 1], s=12, c=colors[mine], alpha=0.85, lw=0, zorder=zorder + 0.01)
+
+
+__all__ = ["ClassDensity", "class_cloud", "class_densities", "class_rgba"]

@@ -115,11 +115,11 @@ DPI = 100
 #: the audience sees. Step views sit beside their controls (~1100 px); the γ overlay beside a step view.
 DISPLAY_WIDTH = {
     "step": 1100, "classifier": 1100, "classifier_x0": 1100, "cfg": 1100, "rescale": 1100, "apg": 1100,
-    "interval": 1100, "autoguidance": 1100, "cfgpp": 1100, "trajectory": 1100, "paths": 1100, "noising": 1100,
+    "interval": 1100, "autoguidance": 1100, "cfgpp": 1100, "trajectory": 1100, "paths": 1100, "noising": 800,
     "noising_strip": 1100, "overlay": 700,
 }
 #: ... and the height in CSS px (width / height keeps each picture on a 1080-px-high screen with its controls)
-DISPLAY_HEIGHT = {kind: 640 for kind in DISPLAY_WIDTH} | {"overlay": 600, "noising": 520, "noising_strip": 330}
+DISPLAY_HEIGHT = {kind: 640 for kind in DISPLAY_WIDTH} | {"overlay": 620, "noising": 400, "noising_strip": 250}
 MIN_TEXT_PX = 14  # no text smaller than this on a 1920-px-wide screen
 #: type sizes in CSS px: the headline, a frame's title, labels on the plot and in the key, small print
 TEXT_PX = {"headline": 21, "title": 19, "label": 18, "key": 17, "small": 15}
