@@ -36,7 +36,7 @@ def smooth_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
         out[k] = max(out[k], out[k - 1] - step)
     for k in range(len(out) - 2, -1, -1):
         out[k] = max(out[k], out[k + 1] - step)
-    return np.exp(out)
+    return np.maximum(np.exp(out), d)  # exp(log(d)) may round a hair below d
 
 
 def lazy_centres(lo: np.ndarray, hi: np.ndarray, spans: np.ndarray) -> np.ndarray:

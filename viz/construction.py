@@ -36,7 +36,7 @@ from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
                           noise_scales, outside_range, step_vectors)
 from viz.key import FrameKey
-from viz.magnifier import Magnified, Magnifier
+from viz.magnifier import Magnified, Magnifier, is_rounding
 from viz.placement import segment_samples
 from viz.point_labels import PointLabels
 from viz.projection import Projection, identity_projection, plane_projection
@@ -129,17 +129,15 @@ class FrameLayout:
     def key_rect(self, rows: int) -> tuple[float, float, float, float]:
         return self.column_left, float(self.top), float(self.column), float(FrameKey.height_px(rows))
 
-    def inset_rects(self, rows: int) -> list[tuple[float, float, float, float]]:
-        """The insets' rects below the key, each with room for its title above it."""
-        if not self.insets:
-            return []
+    def inset_rects(self, rows: int, count: int) -> list[tuple[float, float, float, float]]:
+        """Rects for ``count`` insets shown at once below the key, each with room for its title above it."""
         _, top, _, h = self.main
         start = self.top + FrameKey.height_px(rows) + 8
         room = (top + h) - start
-        each = room / self.insets
+        each = room / max(count, 1)
         title = 28
         return [(self.column_left + 2, start + i * each + title, self.column - 4, each - title - 6)
-                for i in range(self.insets)]
+                for i in range(count)]
 
 
 class ConstructionView(Animated):
@@ -212,8 +210,14 @@ class ConstructionView(Animated):
         self.rings, self.pins = ring_marker(ax, "outside"), ring_marker(ax, "offscale")
         self.key = FrameKey(fig, layout.frac(*layout.key_rect(len(entries))),
                             [(n, key_labels.get(n, LABELS.get(n, n))) for n in entries])
-        self.magnifiers = [Magnifier(self, spec, layout.frac(*rect))
-                           for spec, rect in zip(magnify, layout.inset_rects(len(entries)))]
+        self.inset_slots = {n: [layout.frac(*r) for r in layout.inset_rects(len(entries), n)] for n in (1, 2)}
+        self.magnifiers = [Magnifier(self, spec, self.inset_slots[1][0]) for spec in magnify]
+        # the step's inset, and a spare one for what it cannot show at once (a noise 20 times shorter than the step)
+        self.step_magnifier = next((m for m in self.magnifiers if {"step", "noise"} & set(m.spec.triggers)), None)
+        self.spare = None
+        if self.step_magnifier is not None:
+            self.spare = Magnifier(self, self.step_magnifier.spec, self.inset_slots[2][1])
+            self.magnifiers.append(self.spare)
         shape = image_shape(traj)
         colors = {n: COLORS[POINTS[n][2]] for n in self.markers}
         self.labels = PointLabels(ax, [n for n in _label_order(self.markers)], colors, shape,
@@ -360,15 +364,55 @@ class ConstructionView(Animated):
             shown[far] = pin_inside(pts[far], limits, anchors=anchors)[0]
         return limits, dict(zip(names, shown)), self.main_px[0] / shot.width
 
+    def plan_insets(self, pos: dict, main_px: float) -> list:
+        """Each inset's plan for a frame (``Magnifier.plan``; None where it is not needed). One shown
+        inset gets the whole column, two share it. The step and the noise come first: where the step's
+        inset cannot show every short arrow at a readable length (a step 20 times the noise), it frames
+        the shortest and a second inset (``spare``) the rest; where sharing the column would cost it an
+        arrow, it takes the column alone."""
+        for m in self.magnifiers:
+            m.set_rect(self.inset_slots[1][0])
+        plans = [None if m is self.spare else m.plan(pos, main_px) for m in self.magnifiers]
+        step = next((i for i, m in enumerate(self.magnifiers) if m is self.step_magnifier), None)
+        if step is not None and plans[step] is not None:
+            m = self.magnifiers[step]
+            short, framed = m.short, plans[step][2]
+            if set(framed) != set(short):  # a second inset for what the first could not show
+                rest = tuple(g for g in short if g not in framed)
+                plans = [None] * len(plans)
+                m.set_rect(self.inset_slots[2][0])
+                self.spare.set_rect(self.inset_slots[2][1])
+                plans[step] = m.plan(pos, main_px, only=framed)
+                plans[self.magnifiers.index(self.spare)] = self.spare.plan(pos, main_px, only=rest)
+                return plans
+        shown = [i for i, p in enumerate(plans) if p is not None]
+        if len(shown) < 2:
+            return plans
+        alone = list(plans)
+        for slot, i in enumerate(shown[:2]):
+            self.magnifiers[i].set_rect(self.inset_slots[2][slot])
+            plans[i] = self.magnifiers[i].plan(pos, main_px)
+        for i in shown[2:]:
+            plans[i] = None
+        if step in shown[:2]:
+            m = self.magnifiers[step]
+            if plans[step] is None or set(plans[step][2]) != set(m.short):  # it lost an arrow: it takes the column
+                plans = [None] * len(plans)
+                m.set_rect(self.inset_slots[1][0])
+                plans[step] = alone[step]
+                m.plan(pos, main_px)  # leave its short list for this rect
+        return plans
+
     def visibility(self, k: int) -> dict[str, tuple[float, Optional[float]]]:
         """For each arrow of frame ``k`` with a length: ``(px long in the main view, px long in the
-        inset that shows it, or None)``, in CSS px at the figure's display width (no drawing)."""
+        inset that shows it, or None)``, in CSS px at the figure's display width (no drawing). An
+        arrow of float rounding (``viz.magnifier.is_rounding``) has no length."""
         _, pos, main_px = self.frame_geometry(k)
-        plans = [(m, m.plan(pos, main_px)) for m in self.magnifiers]
+        plans = list(zip(self.magnifiers, self.plan_insets(pos, main_px)))
         out = {}
         for seg in self.segments:
             n = float(np.linalg.norm(pos[seg.end] - pos[seg.start]))
-            if n == 0:
+            if n == 0 or is_rounding(n, pos):
                 continue
             inset = None
             for m, plan in plans:
@@ -399,8 +443,8 @@ class ConstructionView(Animated):
         self.limits = limits
         if self.density is not None:
             self.density.update(limits, float(self.traj.alphas_cumprod[int(self.traj.timesteps[k])]))
-        for m in self.magnifiers:
-            m.show(m.plan(pos, main_px), pos)
+        for m, plan in zip(self.magnifiers, self.plan_insets(pos, main_px)):
+            m.show(plan, pos)
         self._label_points(k, names, pos, outside, far)
         self._show_key()
         self.title.set_text(self.title_at(k))

@@ -60,6 +60,8 @@ def clip_segment(a: np.ndarray, b: np.ndarray, limits: Limits, margin: float = 0
 
 # A step shorter than MIN_ARROW_PX is magnified until it is at least this many px long in the inset.
 INSET_MIN_PX = 2 * MIN_ARROW_PX
+# A step shorter than this share of the points' size is float rounding, not a step: nothing to magnify.
+FLOAT_FLOOR = 1e-5
 
 
 class Magnifier:
@@ -67,7 +69,7 @@ class Magnifier:
 
     min_magnification = 2.5  # a region inset (no triggers) shows only when it magnifies at least this much
     max_magnification = 50.0  # ... and frames a region smaller still at this magnification (no float noise blown up)
-    max_step_magnification = 5000.0  # a triggered inset never magnifies more (a step of float noise stays unseen)
+    max_step_magnification = 1e6  # a triggered inset never magnifies more
 
     def __init__(self, view, spec: Magnified, rect: Sequence[float]) -> None:
         self.view, self.spec = view, spec
@@ -88,14 +90,23 @@ class Magnifier:
         self.box = Rectangle((0, 0), 0, 0, fill=False, ec=color, lw=1.8, zorder=6, visible=False)
         view.ax.add_patch(self.box)
         self.title = ax.add_artist(TextSprite(text_pt("small"), color="#222222", gid="inset_title"))
-        x0, _, _, y1 = ax.bbox.extents
-        self.title_xy = (x0, y1 + 4)
-        self.size_px = (rect[2] * fig.get_figwidth() * fig.dpi, rect[3] * fig.get_figheight() * fig.dpi)
-        self.aspect = self.size_px[0] / self.size_px[1]
+        self.set_rect(rect)
+        self.short: tuple[str, ...] = ()  # the triggers the last plan found short in the main view
         self.magnification: Optional[float] = None
         self.limits: Optional[Limits] = None
         self.framed: tuple[str, ...] = ()
         ax.set_visible(False)
+
+    def set_rect(self, rect: Sequence[float]) -> None:
+        """Move the inset to ``rect`` (figure fractions): a view gives one inset the whole column when
+        it is the only one a frame shows, half when two are."""
+        fig = self.view.fig
+        self.rect = tuple(rect)
+        self.ax.set_position(rect)
+        W, H = fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi
+        self.size_px = (rect[2] * W, rect[3] * H)
+        self.aspect = self.size_px[0] / self.size_px[1]
+        self.title_xy = (rect[0] * W, (rect[1] + rect[3]) * H + 4)
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -104,23 +115,32 @@ class Magnifier:
         inner = fit_limits(pts, self.aspect, pad=0.22, bottom=0.0)
         return inner, self.size_px[0] / (inner[0][1] - inner[0][0]) / main_px
 
-    def plan(self, pos: dict[str, np.ndarray], main_px: float) -> Optional[tuple[Limits, float, tuple[str, ...]]]:
+    def plan(self, pos: dict[str, np.ndarray], main_px: float,
+             only: Optional[tuple[str, ...]] = None) -> Optional[tuple[Limits, float, tuple[str, ...]]]:
         """``(limits, magnification, segments framed)`` of the inset for a frame whose points are at
-        ``pos`` (2-D) in a main view of ``main_px`` px per data unit, or None where it is not needed."""
+        ``pos`` (2-D) in a main view of ``main_px`` px per data unit, or None where it is not needed.
+        ``only``: frame just these segments (a second inset taking what the first could not show)."""
         spec = self.spec
         by_gid = {s.gid: s for s in self.view.segments}
+        if only is not None:
+            ends = np.stack([pos[n] for g in only for n in (by_gid[g].start, by_gid[g].end)])
+            inner, mag = self._fit(ends, main_px)
+            return (inner, mag, tuple(only)) if mag <= self.max_step_magnification else None
         if spec.triggers and not spec.whole_region:
+            floor = FLOAT_FLOOR * max(1.0, max(float(np.abs(p).max()) for p in pos.values())) * main_px
             length = {g: float(np.linalg.norm(pos[by_gid[g].end] - pos[by_gid[g].start])) * main_px
                       for g in spec.triggers if g in by_gid}
-            short = [g for g, n in length.items() if 0 < n < MIN_ARROW_PX + 5]
+            short = [g for g, n in length.items() if floor < n < MIN_ARROW_PX + 5]
+            self.short = tuple(short)
             if not short:
                 return None
-            for framed in (short, [min(short, key=length.get)]):  # all short ones, else the shortest alone
+            # All the short ones, well magnified; else all of them, just long enough; else the shortest alone.
+            for framed, least in ((short, INSET_MIN_PX), (short, MIN_ARROW_PX + 2), ([min(short, key=length.get)], 0)):
                 ends = np.stack([pos[n] for g in framed for n in (by_gid[g].start, by_gid[g].end)])
                 inner, mag = self._fit(ends, main_px)
                 if mag > self.max_step_magnification:
                     return None
-                if all(length[g] * mag >= INSET_MIN_PX for g in framed):
+                if all(length[g] * mag >= least for g in framed):
                     return inner, mag, tuple(framed)
             return inner, mag, tuple(framed)
         region = np.stack([pos[n] for n in spec.region])
@@ -184,4 +204,9 @@ def _set_clipped(arrow: FancyArrowPatch, a: np.ndarray, b: np.ndarray, limits: L
         arrow.head.set_visible(bool(inside and np.linalg.norm(cb - ca) > 0))
 
 
-__all__ = ["INSET_MIN_PX", "Magnified", "Magnifier", "clip_segment"]
+def is_rounding(length: float, pos: dict[str, np.ndarray]) -> bool:
+    """Whether a segment ``length`` long (data units) among points ``pos`` is float rounding, not a step."""
+    return length <= FLOAT_FLOOR * max(1.0, max(float(np.abs(p).max()) for p in pos.values()))
+
+
+__all__ = ["FLOAT_FLOOR", "INSET_MIN_PX", "Magnified", "Magnifier", "clip_segment", "is_rounding"]

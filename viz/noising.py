@@ -242,6 +242,8 @@ class NoisingAnimation(Animated):
         grid = fig.add_gridspec(1, 2, width_ratios=[1.15, 1])
         ax_img = self.ax_img = fig.add_subplot(grid[0, 0])
         ax_img.set_axis_off()
+        ax_img.set_xticks([])  # never drawn (axis off)
+        ax_img.set_yticks([])
         self.picture = ax_img.imshow(_display(self.image), interpolation="nearest", aspect="auto", animated=True)
         ax = self.ax = fig.add_subplot(grid[0, 1])
         t_all = np.arange(T)

@@ -82,8 +82,11 @@ class PointLabels:
             self.boxes[name] = box
             cx = (box[0] + box[2]) / 2
             if name in self.images and name in images:
-                self.images[name].place(cx, box[3], ha="center", va="top")
-                self.texts[name].place(cx, box[3] - self.images[name].size[1] - LABEL_GAP, ha="center", va="top")
+                # the image on the side of the box nearest its point (a long label must not push it away)
+                x, ha = (box[2], "right") if box[2] <= anchors[i][0] else (box[0], "left") if box[0] >= anchors[i][0] \
+                    else (cx, "center")
+                self.images[name].place(x, box[3], ha=ha, va="top")
+                self.texts[name].place(x, box[3] - self.images[name].size[1] - LABEL_GAP, ha=ha, va="top")
             else:
                 self.texts[name].place(cx, (box[1] + box[3]) / 2, ha="center", va="center")
             a, b = leader(anchors[i], box)
