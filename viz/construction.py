@@ -197,8 +197,9 @@ class ConstructionView(Animated):
         self.main_px = layout.main[2:]
         self.headline = f"{suptitle}  ·  {self.view_name}"
         fig.text(12 / W, 1 - 8 / H, self.headline, fontsize=text_pt("headline"), ha="left", va="top", weight="bold")
-        self.title = fig.text(12 / W, 1 - 44 / H, self.title_at(0), fontsize=text_pt("title"), ha="left", va="top",
-                              animated=True)
+        self.title = fig.add_artist(TextSprite(text_pt("title"), gid="title"))  # a sprite: labels of repeated
+        self.title.set_animated(True)  # frames are rasterized once (viz.sprites)
+        self.title_xy = (12.0, H - 42.0)
         fig.text(12 / W, (layout.bottom - layout.info - 8) / H, "\n".join(note_lines), fontsize=text_pt("small"),
                  color="#444444", ha="left", va="top", linespacing=1.15)
         gmm = mixture_for(traj, dim)
@@ -230,10 +231,11 @@ class ConstructionView(Animated):
         self.info.set_ylim(0, ih)
         self.bar = self.info.add_line(Line2D([], [], color="#333333", lw=4, solid_capstyle="butt"))
         self.bar_text = self.info.add_artist(TextSprite(text_pt("small"), color="#333333", gid="scale"))
-        self.facts = self.info.text(iw, ih / 2, "", fontsize=text_pt("small"), va="center", ha="right", color="#7A3B00")
+        self.facts = self.info.add_artist(TextSprite(text_pt("small"), color="#7A3B00", gid="facts"))
         self.shots = self.plan_camera(range(traj.steps))
         self.zoom_axes = (ax, self.info, self.key.ax, *(m.ax for m in self.magnifiers))
         self.moving = [self.title]
+        self._backgrounds: dict = {}
         self.limits = None
         self.update(0)
         self._cache_background()
@@ -336,6 +338,31 @@ class ConstructionView(Animated):
             boxes.append([core.min(0), core.max(0)])
         w, h = self.main_px
         return dict(zip(idx, plan_shots(np.array(boxes), w / h, self.margins(), ratio)))
+
+    def frame(self, k: int) -> np.ndarray:
+        """RGBA pixels (H, W, 4) of frame ``k``. The key changes only where a frame gains or loses an
+        arrow, so it is part of the background, one background per set of rows shown (a run has two
+        or three); the rest that moves is redrawn over it."""
+        self.update(k)
+        state = tuple(self.key.visible)
+        background = self._backgrounds.get(state)
+        if background is None:
+            others = [ax for ax in self.zoom_axes if ax is not self.key.ax]
+            hidden = [*others, *self.moving]
+            was = [a.get_visible() for a in hidden]
+            for a in hidden:
+                a.set_visible(False)
+            self.canvas.draw()
+            background = self._backgrounds[state] = self.canvas.copy_from_bbox(self.fig.bbox)
+            for a, on in zip(hidden, was):
+                a.set_visible(on)
+        self.canvas.restore_region(background)
+        for ax in self.zoom_axes:
+            if ax is not self.key.ax:
+                self.fig.draw_artist(ax)
+        for artist in self.moving:
+            artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
+        return np.asarray(self.canvas.buffer_rgba()).copy()
 
     def gif(self, max_frames: int = GIF_FRAMES, fps: float = 10.0) -> bytes:
         """GIF bytes of at most ``max_frames`` evenly spread frames. Fewer frames than the default
@@ -448,6 +475,7 @@ class ConstructionView(Animated):
         self._label_points(k, names, pos, outside, far)
         self._show_key()
         self.title.set_text(self.title_at(k))
+        self.title.place(*self.title_xy, ha="left", va="top")
         self._info(k, pos, main_px)
         self.step = k
 
@@ -495,6 +523,7 @@ class ConstructionView(Animated):
         self.bar_text.set_text(f"= {length:g}")
         self.bar_text.place(*self.info.transData.transform((12 + px, ih / 2)), ha="left", va="center")
         self.facts.set_text(self.flattened_text(k, pos))
+        self.facts.place(*self.info.transData.transform((self.layout.info_rect[2], ih / 2)), ha="right", va="center")
 
     def flattened_text(self, k: int, pos: dict) -> str:
         """Where this view draws the step or the noise much shorter than it is in D dimensions

@@ -83,7 +83,7 @@ def set_vector(arrow: FancyArrowPatch, start: np.ndarray, end: np.ndarray) -> No
         if patch.axes is not None and hasattr(patch, "full_head"):
             a, b = patch.axes.transData.transform(np.stack([start, end]))
             points = float(np.linalg.norm(b - a)) * 72.0 / patch.axes.get_figure().dpi
-            patch.set_mutation_scale(min(patch.full_head, 0.4 * points / 0.55))
+            patch.set_mutation_scale(max(min(patch.full_head, 0.4 * points / 0.55), 0.01))  # 0 divides by 0
 
 
 def arrow_ends(arrow: FancyArrowPatch) -> tuple[np.ndarray, np.ndarray]:

@@ -74,10 +74,21 @@ def place(anchors: np.ndarray, sizes: np.ndarray, bounds: tuple[float, float, fl
                     (obstacles[None, :, 1] > boxes[:, None, 1] - 2) & (obstacles[None, :, 1] < boxes[:, None, 3] + 2))
             cost = cost + 0.3 * hits.sum(1)
         cost = cost + 0.02 * np.repeat(np.asarray(GAPS), len(DIRECTIONS))  # nearer is better
+        if len(anchors) > 1:  # a label nearer another point than its own reads as that point's
+            own = _box_distance(boxes, anchor)
+            other = np.min([_box_distance(boxes, a) for j, a in enumerate(anchors) if j != i], axis=0)
+            cost = cost + 4.0 * np.clip((own - other + 8.0) / 16.0, 0.0, 1.0)
         best = int(np.argmin(cost))
         out[i] = boxes[best]
         placed = np.concatenate([placed, boxes[best:best + 1]])
     return out
+
+
+def _box_distance(boxes: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Distance (C,) from point ``p`` to each box (C, 4)."""
+    dx = np.maximum(np.maximum(boxes[:, 0] - p[0], 0.0), p[0] - boxes[:, 2])
+    dy = np.maximum(np.maximum(boxes[:, 1] - p[1], 0.0), p[1] - boxes[:, 3])
+    return np.hypot(dx, dy)
 
 
 def leader(anchor: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,42 +19,119 @@ from typing import Optional
 
 import numpy as np
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.cbook import is_math_text
 from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
-from matplotlib.transforms import IdentityTransform
+from matplotlib.font_manager import FontProperties
 
 from viz.style import DPI
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4096
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
 PAD = 2  # px of transparent margin around a rendered text
+
+
+_RENDERERS: dict = {}
+
+
+def _renderer(dpi: int, big: bool = False) -> RendererAgg:
+    """An offscreen Agg renderer per dpi (a small one for words, a big one for long lines), reused
+    for every label: cheaper than a Figure per label, and clearing a small one is cheap."""
+    key = (dpi, big)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = RendererAgg(2400, 240, dpi) if big else RendererAgg(480, 90, dpi)
+    return _RENDERERS[key]
 
 
 def text_pixels(text: str, size: float, color: str = "#111111", weight: str = "normal", dpi: int = DPI) -> np.ndarray:
     """RGBA uint8 pixels (H, W, 4) of ``text`` (mathtext allowed) at ``size`` points and ``dpi``, on a
-    transparent ground, rendered once and cached (the same text, size and colour give the same array)."""
+    transparent ground, rendered once and cached (the same text, size and colour give the same array).
+    Every single-line label is as high as matplotlib lays out a line ("lp" at least), so labels of one
+    size share a baseline."""
     key = (text, float(size), color, weight, int(dpi))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    fig = Figure(figsize=(1, 1), dpi=dpi, facecolor="none")
-    canvas = FigureCanvasAgg(fig)
-    t = fig.text(PAD, PAD, text, fontsize=size, color=color, weight=weight, ha="left", va="bottom",
-                 transform=IdentityTransform())
-    box = t.get_window_extent(canvas.get_renderer())
-    w, h = int(np.ceil(box.width)) + 2 * PAD, int(np.ceil(box.height)) + 2 * PAD
-    fig.set_size_inches(max(w, 1) / dpi, max(h, 1) / dpi)
-    canvas.draw()
-    pixels = np.asarray(canvas.buffer_rgba())[:h, :w].copy()
+        lines = text.split("\n")
+        if len(lines) > 1:
+            parts = [text_pixels(line, size, color, weight, dpi) for line in lines]
+        else:
+            parts = None
+        pixels = None
+    if parts is None and " " in text.strip() and not is_math_text(text):
+        pixels = _compose_words(text, size, color, weight, dpi)
+    elif parts is not None:
+        w = max(p.shape[1] for p in parts)
+        pixels = np.zeros((sum(p.shape[0] for p in parts), w, 4), np.uint8)
+        y = 0
+        for p in parts:
+            pixels[y:y + p.shape[0], :p.shape[1]] = p
+            y += p.shape[0]
+    if parts is None and pixels is None:
+        pixels = _render_line(text, size, color, weight, dpi)
     with _LOCK:
         _CACHE[key] = pixels
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return pixels
+
+
+_SPACES: dict = {}
+
+
+def _compose_words(text: str, size: float, color: str, weight: str, dpi: int) -> np.ndarray:
+    """A plain line laid out from its words, each rendered once and cached: a frame's title
+    ("step 13/25 · t = 519 · γ = 3") then renders only its new numbers, not every glyph again."""
+    key = (float(size), weight, int(dpi))
+    if key not in _SPACES:
+        r = _renderer(dpi)
+        prop = FontProperties(size=size, weight=weight)
+        with _LOCK:
+            _SPACES[key] = r.get_text_width_height_descent("a a", prop, False)[0] - \
+                r.get_text_width_height_descent("aa", prop, False)[0]
+    space = _SPACES[key]
+    words = text.split(" ")
+    tiles = [text_pixels(w, size, color, weight, dpi) if w else None for w in words]
+    height = max(t.shape[0] for t in tiles if t is not None)
+    x, spots = 0.0, []
+    for i, t in enumerate(tiles):
+        if t is not None:
+            spots.append((int(round(x)), t))
+            x += t.shape[1] - 2 * PAD
+        if i < len(tiles) - 1:
+            x += space
+    width = max(sx + t.shape[1] for sx, t in spots)
+    out = np.zeros((height, width, 4), np.uint8)
+    for sx, t in spots:
+        region = out[height - t.shape[0]:, sx:sx + t.shape[1]]
+        np.maximum(region, t, out=region)  # words overlap only in their transparent margins
+    return out
+
+
+def _render_line(text: str, size: float, color: str, weight: str, dpi: int) -> np.ndarray:
+    """One line of text drawn by Agg on a transparent ground, cropped to its layout box plus ``PAD``."""
+    r = _renderer(dpi)
+    prop = FontProperties(size=size, weight=weight)
+    ismath = is_math_text(text)
+    with _LOCK:
+        w, h, d = r.get_text_width_height_descent(text, prop, ismath)
+        if w + 2 * PAD + 2 > r.width or h + 2 * PAD + 2 > r.height:
+            r = _renderer(dpi, big=True)
+        _, lh, ld = r.get_text_width_height_descent("lp", prop, False)
+        h, d = max(h - d, lh - ld) + max(d, ld), max(d, ld)  # as Text lays a line out: at least as high and deep as "lp"
+        W, H = int(np.ceil(w)) + 2 * PAD, int(np.ceil(h)) + 2 * PAD
+        if W > r.width or H > r.height:
+            raise ValueError(f"label too large to draw as a sprite: {text!r}")
+        r.clear()
+        gc = r.new_gc()
+        gc.set_foreground(color)
+        gc.set_antialiased(True)
+        r.draw_text(gc, PAD, r.height - PAD - d, text, prop, 0.0, ismath)
+        gc.restore()
+        return np.asarray(r.buffer_rgba())[r.height - H:, :W].copy()
 
 
 def image_pixels(values: np.ndarray, shape: tuple[int, int], scale: int, border: Optional[str] = None,
