@@ -7,8 +7,8 @@ every frame a view of one aspect ratio that holds its box, such that
 * consecutive frames' widths differ by at most ``ratio`` (the viewer sees the points move, not the
   axes; the scale bar changes by a step, not by a jump of 100x), and of all such widths these are
   the smallest (each frame as close as the neighbours allow);
-* the centre stays where it was unless the box would stick out ("lazy follow"), then it moves just
-  enough.
+* the centre drifts toward the picture's centre, a share of the way each frame, and moves further
+  only where the box would otherwise stick out.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_RATIO = 1.2  # consecutive shown frames: widths within this factor (the classroom bound is 1.25)
+FOLLOW = 0.35  # the share of the way the camera's centre drifts toward the picture's centre each frame
 
 
 def smooth_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
@@ -39,15 +40,17 @@ def smooth_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
     return np.maximum(np.exp(out), d)  # exp(log(d)) may round a hair below d
 
 
-def lazy_centres(lo: np.ndarray, hi: np.ndarray, spans: np.ndarray) -> np.ndarray:
+def lazy_centres(lo: np.ndarray, hi: np.ndarray, spans: np.ndarray, follow: float = FOLLOW) -> np.ndarray:
     """Centres (N,) along one axis: frame k's view ``[c - spans[k]/2, c + spans[k]/2]`` holds
-    ``[lo[k], hi[k]]``; the centre starts on frame 0's box and then moves only as far as it must."""
+    ``[lo[k], hi[k]]``. The centre starts on frame 0's box, then drifts a share ``follow`` of the way
+    toward each frame's box centre, and moves further only as far as the box needs."""
     lo, hi, spans = (np.asarray(a, np.float64) for a in (lo, hi, spans))
     out = np.empty(len(lo))
     c = (lo[0] + hi[0]) / 2
     for k in range(len(lo)):
         a, b = hi[k] - spans[k] / 2, lo[k] + spans[k] / 2  # the centres that hold the box
-        c = (lo[k] + hi[k]) / 2 if a > b else min(max(c, a), b)
+        mid = (lo[k] + hi[k]) / 2
+        c = mid if a > b else min(max(c + follow * (mid - c), a), b)
         out[k] = c
     return out
 

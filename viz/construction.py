@@ -238,7 +238,7 @@ class ConstructionView(Animated):
         self._backgrounds: dict = {}
         self.limits = None
         self.update(0)
-        self._cache_background()
+        self.canvas = fig.canvas  # backgrounds are drawn by the first frame that needs each (``frame``)
 
     # -- what a subclass provides --------------------------------------------------------------
 

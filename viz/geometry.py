@@ -223,16 +223,20 @@ def guided_label(traj: Trajectory, sample: int = 0) -> Optional[int]:
     return y if y >= 0 else None
 
 
+MIDDLE = (0.15, 0.75)  # the noise levels (t / T) a page opens on
+
+
 def readable_step(traj: Trajectory, sample: int = 0) -> int:
     """The step a page should open on (0 .. S-1): where the construction reads best, not step 0
     (t = T, where the prediction is a blur far away and the step a dot) nor the last step (which
     lands on its prediction).
 
-    Each step is scored by its shortest part over its longest: the step x_t -> mean, the rest of the
+    Among the steps of middle noise (t between 15 % and 75 % of T, where the predictions have begun to
+    look like data and guidance still moves them; every step but the ends if none is), each is scored
+    by its shortest part over its longest: the step x_t -> mean, the rest of the
     way from there to the prediction, the noise (stochastic steps) and the guidance (gamma times the
     difference of the two predictions, or times the classifier shift). The best-scored step wins
-    (the first of equals); typically 60-85 % of the way, where the predictions have begun to look
-    like data and the step, the noise and the guidance are still apart."""
+    (the first of equals): the step, the noise and the guidance are most alike in length there."""
     sample = check_sample(traj, sample)
     S = traj.steps
     if S <= 2:
@@ -240,7 +244,9 @@ def readable_step(traj: Trajectory, sample: int = 0) -> int:
     sigmas = noise_scales(traj)
     gamma = guidance_scale(traj) or 0.0
     scores = np.zeros(S)
-    for k in range(1, S - 1):
+    T = len(traj.alphas_cumprod)
+    middle = [k for k in range(1, S - 1) if MIDDLE[0] * T <= int(traj.timesteps[k]) <= MIDDLE[1] * T]
+    for k in (middle or range(1, S - 1)):
         sv = step_vectors(traj, k, sample, sigmas)
         parts = [np.linalg.norm(sv.mean - sv.x_t), np.linalg.norm(sv.x0_hat - sv.mean)]
         if sv.sigma > 0:

@@ -29,6 +29,12 @@ _BITS = 5  # lookup-table resolution per channel
 
 
 @lru_cache(maxsize=1)
+def _named() -> frozenset:
+    """The figures' named colours as RGB tuples (they keep their exact value in the GIF)."""
+    return frozenset(tuple(float(v) for v in np.round(255 * np.array(to_rgb(c)))) for c in (*COLORS.values(), *CLASS_COLORS))
+
+
+@lru_cache(maxsize=1)
 def figure_palette() -> np.ndarray:
     """The 256 RGB colours (256, 3) uint8 of the ``"figure"`` palette (see the module docstring)."""
     named = sorted({tuple(np.round(255 * np.array(to_rgb(c))).astype(int)) for c in (*COLORS.values(), *CLASS_COLORS,
@@ -41,6 +47,9 @@ def figure_palette() -> np.ndarray:
         for w in (0.15, 0.3, 0.45, 0.6, 0.75):
             out.append(c + w * (255.0 - c))
     out += colors
+    for c in CLASS_COLORS[:3]:  # the 2-D mixture's paler shading bands (viz.shading.SHADE_WHITE)
+        c = np.round(255 * np.array(to_rgb(c)))
+        out += [c + w * (255.0 - c) for w in (0.82, 0.9)]
     cube = np.linspace(0, 255, 3)
     out += [np.array([r, g, b]) for r in cube for g in cube for b in cube]
     pal = np.unique(np.round(np.array(out)).clip(0, 255).astype(np.uint8), axis=0)
@@ -65,6 +74,12 @@ def _lookup() -> np.ndarray:
         for ch in range(3):
             d -= 2.0 * c[i:i + 2048, ch:ch + 1] * p[None, :, ch]
         best[i:i + 2048] = d.argmin(1)
+    # Each palette colour's own cell maps to it exactly (named colours last: they win a shared cell).
+    shift = 8 - _BITS
+    order = sorted(range(len(pal)), key=lambda j: tuple(pal[j]) in _named())
+    for j in order:
+        r, g, b = (int(v) >> shift for v in pal[j])
+        best[(r << (2 * _BITS)) | (g << _BITS) | b] = j
     return best
 
 

@@ -94,12 +94,8 @@ class ClassifierGuidanceDiagram(ConstructionView):
                          key=["model_dir", "diff", "diff_scaled", "guided_dir", "step", "noise"],
                          key_labels={"diff": "classifier's direction", "diff_scaled": "γ × classifier's direction"},
                          suptitle=f"{name}{_toward(traj, sample)}",
-                         plane_note=("Arrows are scores × s², i.e. steps in x-space: the model's s²∇log pₜ(xₜ) = "
-                                     "a·x̂₀ᵘ − xₜ, the classifier's s²∇log p(y | xₜ), and their sum with γ, a·x̂₀ − xₜ "
-                                     "(a = √ᾱₜ, s = √(1 − ᾱₜ)). The sampler also rescales the canvas by a'/a each step; "
-                                     "the step and xₜ₋₁ are drawn with that undone (× a/a'), so the step runs along the "
-                                     "sum. Exact plane through xₜ and the tips of the first two arrows; the noise is "
-                                     "projected onto it."),
+                         plane_note=(CLASSIFIER_ARROWS + " Exact plane through xₜ and the tips of the first two "
+                                     "arrows; the noise is projected onto it."),
                          width=width)
 
     def _scales(self, sv: StepVectors) -> tuple[float, float]:
@@ -125,6 +121,18 @@ class ClassifierGuidanceDiagram(ConstructionView):
         """Step, t, gamma, a = sqrt(abar_t) and a' (the next step's)."""
         abar, abar_prev = abar_pair(self.traj, k)
         return f"{step_title(self.traj, k, self.gamma)}  ·  a = {np.sqrt(abar):.2g}, a' = {np.sqrt(abar_prev):.2g}"
+
+
+    @property
+    def note(self) -> str:
+        """What the arrows are (always), then what the projection keeps and loses."""
+        return self.plane_note if self.fixed is None else f"{CLASSIFIER_ARROWS} {self.fixed.note}"
+
+
+CLASSIFIER_ARROWS = ("Arrows are scores × s², i.e. steps in x-space: the model's s²∇log pₜ(xₜ) = a·x̂₀ᵘ − xₜ, the "
+                     "classifier's s²∇log p(y | xₜ), and their sum with γ, a·x̂₀ − xₜ (a = √ᾱₜ, s = √(1 − ᾱₜ)). The "
+                     "sampler also rescales the canvas by a'/a each step; the step and xₜ₋₁ are drawn with that undone "
+                     "(× a/a'), so the step runs along the sum.")
 
 
 class ClassifierPredictionDiagram(ConstructionView):

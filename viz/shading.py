@@ -1,6 +1,6 @@
-"""The 2-D mixture's noisy density under a view, coloured by class: each spot takes the colours of the
-classes that put mass there (``viz.style.class_color``), darker where the density is higher; the
-guided class in full colour, the others paler, so one sees whether a path heads for the class asked for.
+"""The 2-D mixture's noisy density under a view, coloured by class: each spot takes the colour of the
+class with most mass there (``viz.style.class_color``), in three bands of density; the guided class
+darker, the others paler, so one sees whether a path heads for the class asked for.
 
 ``p_t(x) = sum_k w_k N(x; a mu_k, (a^2 r_k^2 + s^2) I)`` with ``a = sqrt(abar)``, ``s = sqrt(1 - abar)``
 (VP form, arXiv 2006.11239); abar = 1 is the data.
@@ -19,7 +19,6 @@ from viz.sprites import Sprite
 from viz.style import class_color
 
 Limits = tuple[tuple[float, float], tuple[float, float]]
-PALE = 0.55  # how far toward white the classes not asked for are drawn
 
 
 def class_densities(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar: float = 1.0) -> np.ndarray:
@@ -34,17 +33,35 @@ def class_densities(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar
     return out
 
 
-def class_rgba(dens: np.ndarray, peak: float, highlight: Optional[int], max_alpha: float = 0.5) -> np.ndarray:
-    """RGBA pixels (*grid, 4) of class densities ``dens`` (C, *grid): the mass-weighted mix of the
-    classes' colours (the ``highlight`` class full, the others pale), opacity growing with the density."""
-    colors = np.array([to_rgb(class_color(c)) for c in range(len(dens))])  # (C, 3)
-    if highlight is not None:
-        pale = np.arange(len(dens)) != highlight
-        colors[pale] = colors[pale] + PALE * (1.0 - colors[pale])
-    total = dens.sum(0)
-    mix = np.tensordot(dens, colors, axes=(0, 0)) / np.maximum(total, 1e-300)[..., None]
-    alpha = max_alpha * np.clip(total / peak, 0.0, 1.0) ** 0.6
-    return np.concatenate([mix, alpha[..., None]], axis=-1)
+#: shading bands: where p_t / its peak passes each threshold, the class's colour mixed with white
+#: (weights of white: the class asked for darker, the others paler). These exact colours are in the GIF
+#: palette (``viz.gif``), so the page and the GIF show the same bands.
+SHADE_THRESHOLDS = (0.08, 0.3, 0.6)
+SHADE_WHITE = {True: (0.75, 0.6, 0.45), False: (0.9, 0.82, 0.75)}
+
+
+def shade_color(c: int, level: int, guided: bool) -> np.ndarray:
+    """RGB uint8 of band ``level`` (0, 1, 2) of class ``c`` (the guided class darker)."""
+    w = SHADE_WHITE[guided][level]
+    rgb = np.array(to_rgb(class_color(c))) * 255.0
+    return np.round(rgb + w * (255.0 - rgb)).astype(np.uint8)
+
+
+def class_rgba(dens: np.ndarray, peak: float, highlight: Optional[int]) -> np.ndarray:
+    """RGBA uint8 pixels (*grid, 4) of class densities ``dens`` (C, *grid): each pixel in the colour of
+    the class with most mass there, in one of three bands by its density (opaque; transparent where
+    the density is below the first band); the ``highlight`` class darker, the others paler."""
+    total = dens.sum(0) / peak
+    level = np.searchsorted(np.asarray(SHADE_THRESHOLDS), total, side="right") - 1  # -1: no band
+    top = dens.argmax(0)
+    out = np.zeros((*total.shape, 4), np.uint8)
+    for c in range(len(dens)):
+        guided = highlight is None or c == highlight
+        for lv in range(len(SHADE_THRESHOLDS)):
+            at = (top == c) & (level == lv)
+            out[at, :3] = shade_color(c, lv, guided)
+            out[at, 3] = 255
+    return out
 
 
 class ClassDensity:
@@ -68,8 +85,7 @@ class ClassDensity:
         mx, my = self.gmm.means[:, 0] * np.sqrt(abar), self.gmm.means[:, 1] * np.sqrt(abar)
         peak = class_densities(self.gmm, mx, my, abar).sum(0).max()
         rgba = class_rgba(class_densities(self.gmm, xx, yy, abar), peak, self.highlight)
-        big = np.repeat(np.repeat(rgba, self.block, axis=0), self.block, axis=1)[:h, :w]
-        self.sprite.set_pixels(np.round(255 * big).astype(np.uint8))
+        self.sprite.set_pixels(np.repeat(np.repeat(rgba, self.block, axis=0), self.block, axis=1)[:h, :w])
         self.sprite.place(bx0, by0)
 
 
