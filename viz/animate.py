@@ -6,17 +6,22 @@ background and redraws only the artists that move, which is what keeps GIF expor
 
 from __future__ import annotations
 
+import textwrap
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from models.trajectory import Trajectory
-from viz.drawing import far_out, freeze_layout
+from viz.drawing import ScaleBar, far_out, freeze_layout, mixture_for, plain_axes
+from viz.geometry import background_labels, class_name, guided_label, mixture_classes
 from viz.gif import encode_gif
+from viz.key import FrameKey
 from viz.projection import Projection
-from viz.style import COLORS, FONT_SIZE, LABELS, new_figure, style_axes
+from viz.shading import ClassDensity, class_cloud
+from viz.style import COLORS, TEXT_PX, class_color, display_size, new_figure, text_pt
 
 
 def square_limits(points: np.ndarray, pad: float = 0.06, aspect: float = 4 / 3) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -49,6 +54,7 @@ class Animated:
     fig: Figure
     moving: list
     zoom_axes: Sequence = ()
+    gif_palette = "figure"  # ``viz.gif``: the diagrams' fixed palette ("adaptive" for photographs)
 
     @property
     def num_frames(self) -> int:
@@ -65,12 +71,13 @@ class Animated:
             engine = self.fig.get_layout_engine()
             if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
                 freeze_layout(self.fig)  # lay out once, then keep it: axes must not move
+            was = [ax.get_visible() for ax in self.zoom_axes]
             for ax in self.zoom_axes:
                 ax.set_visible(False)
             self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        for ax in self.zoom_axes:
-            ax.set_visible(True)
+        for ax, on in zip(self.zoom_axes, was if self.zoom_axes else []):
+            ax.set_visible(on)  # an inset hidden in the first frame stays hidden
 
     def frame(self, k: int) -> np.ndarray:
         """RGBA pixels (H, W, 4) of frame ``k``, drawn by blitting onto the cached background."""
@@ -96,46 +103,79 @@ class Animated:
 
     def gif(self, max_frames: int = 100, fps: float = 10.0) -> bytes:
         """GIF bytes of at most ``max_frames`` evenly spread frames."""
-        return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps)
+        return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps, palette=self.gif_palette)
 
 
 class PathAnimation(Animated):
     """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step.
 
-    The view holds every path and every prediction within ``max_ratio`` path-spans of their centre."""
+    The view holds every path and every prediction within ``max_ratio`` path-spans of their centre
+    (one camera for the whole run). The data set lies under the paths, each class in its colour (the
+    2-D mixture as a shaded density); on the 2-D mixture each path takes the colour of the class it
+    ends in."""
 
     max_ratio = 1.0
+    kind = "paths"
 
     def __init__(self, traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
-                 title: str = "", fig: Optional[Figure] = None) -> None:
+                 title: str = "", fig: Optional[Figure] = None, width: Optional[int] = None) -> None:
         self.traj, self.projection = traj, projection
         self.xs = projection(traj.x)  # (S+1, B, 2)
         self.x0s = projection(traj.x0_hat)  # (S, B, 2)
-        self.fig = fig or new_figure()
-        ax = self.ax = self.fig.add_subplot()
-        style_axes(ax)
-        if background is not None:
-            bg = projection(background)
-            ax.scatter(bg[:, 0], bg[:, 1], s=4, c=COLORS["data"], lw=0, label="data", zorder=0)
+        size = display_size(self.kind, width)
+        self.fig = fig or new_figure(size, layout=None)
+        W, H = self.fig.bbox.width, self.fig.bbox.height
+        frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
+        note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
+        bottom = 12 + 20 * len(note)
+        main = (12, 80, W - 380, H - 80 - bottom - 6)
+        ax = self.ax = self.fig.add_axes(frac(*main))
+        plain_axes(ax)
+        ax.set_aspect("auto")
+        ax.set_autoscale_on(False)
         # The paths decide the view; a prediction thrown far out (classifier guidance at high noise can put
         # one 20 path-spans away) would shrink every path to a dot, so those stay off-view: their links run
         # to the edge in their true direction, and the frame counts them.
         core, preds = self.xs.reshape(-1, 2), self.x0s.reshape(-1, 2)
         near = preds[~far_out(core, preds, self.max_ratio)] if len(preds) else preds
-        xlim, ylim = square_limits(np.concatenate([core, near]))
+        xlim, ylim = square_limits(np.concatenate([core, near]), aspect=main[2] / main[3])
         self.beyond = [int(n) for n in ((self.x0s[..., 0] < xlim[0]) | (self.x0s[..., 0] > xlim[1]) |
                                         (self.x0s[..., 1] < ylim[0]) | (self.x0s[..., 1] > ylim[1])).sum(1)]
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-        ax.set_title(title, fontsize=FONT_SIZE)
-        self.fig.text(0.01, 0.005, projection.note, fontsize=FONT_SIZE - 5, color="#444444", wrap=True)
+        highlight = guided_label(traj) if traj.labels is not None and len(traj.labels) and \
+            len(set(int(y) for y in traj.labels)) == 1 else None
+        gmm = mixture_for(traj, traj.x.shape[-1])
         batch = self.xs.shape[1]
-        self.paths = [ax.plot([], [], color=COLORS["x_t"], lw=0.8, alpha=0.35, animated=True)[0] for _ in range(batch)]
-        self.links = ax.plot([], [], color=COLORS["x0_hat"], lw=0.6, alpha=0.5, animated=True)[0]
-        self.cur = ax.scatter([], [], s=28, c=COLORS["x_t"], label=LABELS["x_t"], zorder=3, animated=True)
-        self.pred = ax.scatter([], [], s=28, c=COLORS["x0_hat"], marker="D", label=LABELS["x0_hat"], zorder=3, animated=True)
-        self.step_text = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=FONT_SIZE - 1, animated=True)
-        ax.legend(loc="upper right", fontsize=FONT_SIZE - 3, framealpha=0.9)
+        colors = [COLORS["x_t"]] * batch
+        entries = [("x_t", r"$x_t$ now"), ("x0_hat", r"its prediction $\hat{x}_0$")]
+        if gmm is not None and projection.kind == "identity":
+            ClassDensity(ax, gmm, highlight).update((xlim, ylim), 1.0)
+            ends = mixture_classes(traj.x[-1], gmm)
+            colors = [class_color(int(c)) for c in ends]
+            entries.append((_path_handle(colors), "a path, coloured by\nthe class it ends in"))
+        elif background is not None:
+            labels = background_labels(traj, background)
+            class_cloud(ax, projection(background), labels, highlight)
+            if labels is not None and highlight is not None:
+                entries.append((_dot_handle(class_color(highlight), 8), f"data of class {class_name(traj, highlight)}\n"
+                                                                         "(guided toward)"))
+                entries.append((_dot_handle("#999999", 5), "data of the other classes"))
+            elif labels is not None:
+                entries.append((_dot_handle("#999999", 6), "data, in the colours of its classes"))
+        fig = self.fig
+        fig.text(12 / W, 1 - 8 / H, title, fontsize=text_pt("headline"), ha="left", va="top", weight="bold")
+        fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
+                 va="top", linespacing=1.15)
+        ScaleBar(ax).update(xlim)
+        lines = sum(label.count("\n") for _, label in entries)
+        self.key = FrameKey(fig, frac(W - 360, 80, 350, FrameKey.height_px(len(entries), lines)), entries)
+        self.paths = [ax.plot([], [], color=colors[b], lw=1.4, alpha=0.55, animated=True)[0] for b in range(batch)]
+        self.links = ax.plot([], [], color=COLORS["x0_hat"], lw=1.0, alpha=0.6, animated=True)[0]
+        self.cur = ax.scatter([], [], s=46, c=COLORS["x_t"], zorder=3, animated=True)
+        self.pred = ax.scatter([], [], s=46, c=COLORS["x0_hat"], marker="D", zorder=3, animated=True)
+        self.step_text = fig.text(12 / W, 1 - 44 / H, "", fontsize=text_pt("title"), ha="left", va="top",
+                                  animated=True)
         self.moving = [*self.paths, self.links, self.cur, self.pred, self.step_text]
         self._cache_background()
 
@@ -157,12 +197,34 @@ class PathAnimation(Animated):
             self.links.set_data(seg[:, 0], seg[:, 1])
             t = int(self.traj.timesteps[k])
             beyond = self.beyond[k]
-            far = f"\n{beyond} prediction{'s' if beyond > 1 else ''} beyond the view" if beyond else ""
-            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}   t = {t}{far}")
+            far = f"   ·   {beyond} prediction{'s' if beyond > 1 else ''} beyond the view" if beyond else ""
+            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}  ·  t = {t}{far}")
         else:
             self.pred.set_offsets(np.empty((0, 2)))
             self.links.set_data([], [])
-            self.step_text.set_text(f"final sample   t = 0")
+            self.step_text.set_text("final samples  ·  t = 0")
+
+
+def _path_handle(colors: list[str]):
+    """A key handle: short lines in the paths' colours."""
+    def make(ax) -> list:
+        out = []
+        uniq = list(dict.fromkeys(colors))[:3]
+        for i, c in enumerate(uniq):
+            line = Line2D([], [], color=c, lw=2.2)
+            ax.add_line(line)
+            out.append(line)
+        return out
+    return make
+
+
+def _dot_handle(color: str, size: float):
+    """A key handle: a dot of the data cloud."""
+    def make(ax) -> list:
+        line = Line2D([], [], ls="", marker="o", ms=size, color=color, mec="none")
+        ax.add_line(line)
+        return [line]
+    return make
 
 
 def frame_indices(num_frames: int, max_frames: int) -> list[int]:

@@ -23,7 +23,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from models.data import GaussianMixture2D, make_gmm2d, mixture_density
 from models.trajectory import Trajectory
-from viz.style import ARROW_HEAD, COLORS, FONT_SIZE, HOLLOW_POINTS, LABELS, LEGEND_SIZE, NOTE_SIZE, POINTS, VECTORS
+from viz.style import ARROW_HEAD, COLORS, FONT_SIZE, HOLLOW_POINTS, LABELS, LEGEND_SIZE, NOTE_SIZE, POINTS, VECTORS, text_pt
 
 Limits = tuple[tuple[float, float], tuple[float, float]]
 
@@ -83,7 +83,7 @@ def set_vector(arrow: FancyArrowPatch, start: np.ndarray, end: np.ndarray) -> No
         if patch.axes is not None and hasattr(patch, "full_head"):
             a, b = patch.axes.transData.transform(np.stack([start, end]))
             points = float(np.linalg.norm(b - a)) * 72.0 / patch.axes.get_figure().dpi
-            patch.set_mutation_scale(min(patch.full_head, 0.4 * points / 0.55))
+            patch.set_mutation_scale(max(min(patch.full_head, 0.4 * points / 0.55), 0.01))  # 0 divides by 0
 
 
 def arrow_ends(arrow: FancyArrowPatch) -> tuple[np.ndarray, np.ndarray]:
@@ -297,13 +297,13 @@ def freeze_layout(fig: Figure) -> None:
 
 class ScaleBar:
     """A bar of a round length (1, 2 or 5 x 10^n data units) at the bottom right of the axes,
-    about a fifth of their width, with its length written above it."""
+    about a fifth of their width, with its length written beside it."""
 
     def __init__(self, ax: Axes) -> None:
         self.ax = ax
         kw = dict(transform=ax.transAxes, zorder=6)
-        self.line = ax.plot([], [], color="#333333", lw=3, solid_capstyle="butt", **kw)[0]
-        self.text = ax.text(0, 0, "", ha="center", va="bottom", fontsize=FONT_SIZE - 3, color="#333333", **kw)
+        self.line = ax.plot([], [], color="#333333", lw=4, solid_capstyle="butt", **kw)[0]
+        self.text = ax.text(0, 0, "", ha="right", va="center", fontsize=text_pt("small"), color="#333333", **kw)
 
     def update(self, xlim: tuple[float, float]) -> float:
         """Fit the bar to the current x limits; returns its length in data units."""
@@ -312,9 +312,9 @@ class ScaleBar:
         base = 10 ** np.floor(np.log10(target))
         length = base * max(m for m in (1, 2, 5) if m * base <= target)
         frac = length / width
-        x1, y = 0.96, 0.045
+        x1, y = 0.97, 0.05
         self.line.set_data([x1 - frac, x1], [y, y])
-        self.text.set_position((x1 - frac / 2, y + 0.012))
+        self.text.set_position((x1 - frac - 0.015, y))
         self.text.set_text(f"{length:g}")
         return float(length)
 

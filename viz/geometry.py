@@ -24,6 +24,7 @@ from typing import Optional
 
 import numpy as np
 
+from models.data import DATA_NAMES, GaussianMixture2D, load_dataset, make_gmm2d
 from models.trajectory import Trajectory
 
 
@@ -145,8 +146,6 @@ def step_vectors(traj: Trajectory, k: int, sample: int = 0, sigmas: Optional[np.
 
 def data_range(traj: Trajectory) -> Optional[tuple[float, float]]:
     """``(lo, hi)`` of every coordinate of the run's data set (``meta['data']``), or None if unknown."""
-    from models.data import DATA_NAMES, load_dataset
-
     name = traj.meta.get("data")
     if name not in DATA_NAMES:
         return None
@@ -169,5 +168,98 @@ def outside_range(points: np.ndarray, rng: Optional[tuple[float, float]], margin
     return beyond >= max(1, int(np.ceil(share * points.shape[-1])))
 
 
-__all__ = ["StepVectors", "abar_pair", "check_finite", "check_sample", "data_range", "ddpm_sigma",
-           "fitted_sigma", "guidance_scale", "noise_scales", "outside_range", "step_vectors"]
+def image_shape(traj: Trajectory) -> Optional[tuple[int, int]]:
+    """(8, 8) for the digits, None for 2-D points (a run of another data set: a square side > 2, if any)."""
+    name = traj.meta.get("data")
+    if name in DATA_NAMES:
+        return load_dataset(name).image_shape
+    side = int(round(np.sqrt(traj.x.shape[-1])))
+    return (side, side) if side * side == traj.x.shape[-1] and side > 2 else None
+
+
+def class_name(traj: Trajectory, label: int) -> str:
+    """The data set's own name of class ``label`` (``Dataset.class_names``: "7" on digits, "C" on
+    gmm2d), the one the app's sidebar shows; the number itself for a run of an unknown data set."""
+    name = traj.meta.get("data")
+    if name in DATA_NAMES:
+        names = load_dataset(name).class_names
+        if 0 <= int(label) < len(names):
+            return names[int(label)]
+    return str(int(label))
+
+
+def mixture_classes(points: np.ndarray, gmm: Optional[GaussianMixture2D] = None) -> np.ndarray:
+    """The class (N,) of 2-D points (N, 2) under the 2-D mixture: the class of highest posterior
+    ``p(y | x) ∝ sum_{k in y} w_k N(x; mu_k, r_k^2 I)`` (the data, t = 0)."""
+    gmm = make_gmm2d() if gmm is None else gmm
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    d2 = ((p[:, None, :] - gmm.means[None]) ** 2).sum(-1)  # (N, K)
+    logw = np.log(gmm.weights) - np.log(2 * np.pi * gmm.stds**2) - d2 / (2 * gmm.stds**2)
+    logw -= logw.max(1, keepdims=True)
+    mass = np.zeros((len(p), gmm.num_classes))
+    np.add.at(mass.T, gmm.comp_class, np.exp(logw).T)
+    return mass.argmax(1)
+
+
+def background_labels(traj: Trajectory, background: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """The class of each background point (N,) when ``background`` is the run's data set (as the app
+    and the command line pass it), else None (then the cloud is drawn grey)."""
+    name = traj.meta.get("data")
+    if background is None or name not in DATA_NAMES:
+        return None
+    ds = load_dataset(name)
+    bg = np.asarray(background)
+    if bg is ds.x or (bg.shape == ds.x.shape and np.array_equal(bg, ds.x)):
+        return ds.labels
+    return None
+
+
+def guided_label(traj: Trajectory, sample: int = 0) -> Optional[int]:
+    """The class ``sample`` is guided toward, or None (an unguided run, or label -1)."""
+    labels = traj.labels
+    if labels is None or not len(labels) or traj.meta.get("guidance", "none") == "none":
+        return None
+    y = int(labels[check_sample(traj, sample)])
+    return y if y >= 0 else None
+
+
+MIDDLE = (0.15, 0.75)  # the noise levels (t / T) a page opens on
+
+
+def readable_step(traj: Trajectory, sample: int = 0) -> int:
+    """The step a page should open on (0 .. S-1): where the construction reads best, not step 0
+    (t = T, where the prediction is a blur far away and the step a dot) nor the last step (which
+    lands on its prediction).
+
+    Among the steps of middle noise (t between 15 % and 75 % of T, where the predictions have begun to
+    look like data and guidance still moves them; every step but the ends if none is), each is scored
+    by its shortest part over its longest: the step x_t -> mean, the rest of the
+    way from there to the prediction, the noise (stochastic steps) and the guidance (gamma times the
+    difference of the two predictions, or times the classifier shift). The best-scored step wins
+    (the first of equals): the step, the noise and the guidance are most alike in length there."""
+    sample = check_sample(traj, sample)
+    S = traj.steps
+    if S <= 2:
+        return S - 1 if S == 2 else 0
+    sigmas = noise_scales(traj)
+    gamma = guidance_scale(traj) or 0.0
+    scores = np.zeros(S)
+    T = len(traj.alphas_cumprod)
+    middle = [k for k in range(1, S - 1) if MIDDLE[0] * T <= int(traj.timesteps[k]) <= MIDDLE[1] * T]
+    for k in (middle or range(1, S - 1)):
+        sv = step_vectors(traj, k, sample, sigmas)
+        parts = [np.linalg.norm(sv.mean - sv.x_t), np.linalg.norm(sv.x0_hat - sv.mean)]
+        if sv.sigma > 0:
+            parts.append(np.linalg.norm(sv.x_next - sv.mean))
+        if sv.x0_cond is not None and sv.x0_uncond is not None and gamma:
+            parts.append(abs(gamma) * np.linalg.norm(sv.x0_cond - sv.x0_uncond))
+        elif sv.shift is not None and gamma:
+            parts.append(abs(gamma) * np.linalg.norm(sv.shift))
+        parts = np.asarray(parts, np.float64)
+        scores[k] = parts.min() / parts.max() if parts.max() > 0 else 0.0
+    return int(np.argmax(scores)) if scores.max() > 0 else S // 2
+
+
+__all__ = ["StepVectors", "abar_pair", "background_labels", "check_finite", "check_sample", "class_name", "guided_label", "data_range", "ddpm_sigma",
+           "fitted_sigma", "guidance_scale", "image_shape", "mixture_classes", "noise_scales", "outside_range",
+           "readable_step", "step_vectors"]

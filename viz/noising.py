@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 import warnings
 from typing import Sequence
 
@@ -19,8 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.schedule import Schedule
 from viz.animate import Animated
-from viz.drawing import add_note, freeze_layout
-from viz.style import COLORS, FONT_SIZE, LEGEND_SIZE, new_figure
+from viz.drawing import freeze_layout
+from viz.style import COLORS, display_size, new_figure, text_pt
 
 PHOTOS = ("china", "flower")
 MAX_UPLOAD_PIXELS = 40_000_000  # refused before decoding: a small file can declare a huge image
@@ -186,26 +187,28 @@ def _noise(image: np.ndarray, seed: int) -> np.ndarray:
 
 
 def noising_figure(image: np.ndarray, schedule: Schedule | np.ndarray, timesteps: Sequence[int] = DEFAULT_TIMESTEPS,
-                   seed: int = 0) -> Figure:
+                   seed: int = 0, width: int | None = None) -> Figure:
     """The photograph noised to several levels ``x_t = a_t x_0 + s_t eps`` (one ``eps`` from
-    ``seed`` for every panel), each panel titled with t and its signal-to-noise ratio."""
+    ``seed`` for every panel), each panel titled with t and its signal-to-noise ratio; one row of up to
+    six panels, drawn ``width`` CSS px wide (default ``DISPLAY_WIDTH["noising_strip"]``)."""
     image, abar = _check_image(image), _alphas_cumprod(schedule)
     ts = [int(t) for t in timesteps]
     if not ts or any(not 0 <= t < len(abar) for t in ts):
         raise ValueError(f"timesteps must be a non-empty list in 0..{len(abar) - 1}, got {list(timesteps)}")
     eps = _noise(image, seed)
-    cols = min(3, len(ts))
+    cols = min(6, len(ts))
     rows = -(-len(ts) // cols)
-    fig = new_figure()
-    fig.suptitle(FORMULA, fontsize=FONT_SIZE)
+    w_in, h_in = display_size("noising_strip", width)
+    fig = new_figure((w_in, h_in * (0.25 + 0.75 * rows)))
+    fig.suptitle(FORMULA, fontsize=text_pt("headline"), x=0.01, ha="left")
     for i, t in enumerate(ts):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(_display(noisy_image(image, abar[t], eps)), interpolation="nearest")
         ax.set_axis_off()
         ax.set_xticks([])  # never drawn (axis off), but a titled axes would lay out its ticks on every draw
         ax.set_yticks([])
-        ax.set_title(f"t = {t}\nSNR = {format_snr(snr(abar[t]))}", fontsize=FONT_SIZE - 2)
-    add_note(fig, NOISING_NOTE)
+        ax.set_title(f"t = {t}\nSNR = {format_snr(snr(abar[t]))}", fontsize=text_pt("label"))
+    fig.supxlabel(NOISING_NOTE, fontsize=text_pt("small"), color="#444444", x=0.01, ha="left")
     freeze_layout(fig)  # laid out here: saving it is then one draw, not a layout pass and a draw
     return fig
 
@@ -234,11 +237,13 @@ class NoisingAnimation(Animated):
         T = len(self.abar)
         self.ts = np.unique(np.round(np.linspace(0, T - 1, frames)).astype(int))
         self.eps = _noise(self.image, seed)
-        self.fig = fig = new_figure()
-        fig.suptitle(FORMULA, fontsize=FONT_SIZE)
+        self.fig = fig = new_figure(display_size("noising"))
+        fig.suptitle(FORMULA, fontsize=text_pt("headline"), x=0.01, ha="left")
         grid = fig.add_gridspec(1, 2, width_ratios=[1.15, 1])
         ax_img = self.ax_img = fig.add_subplot(grid[0, 0])
         ax_img.set_axis_off()
+        ax_img.set_xticks([])  # never drawn (axis off)
+        ax_img.set_yticks([])
         self.picture = ax_img.imshow(_display(self.image), interpolation="nearest", aspect="auto", animated=True)
         ax = self.ax = fig.add_subplot(grid[0, 1])
         t_all = np.arange(T)
@@ -246,19 +251,21 @@ class NoisingAnimation(Animated):
         ax.plot(t_all, np.sqrt(1 - self.abar), color=COLORS["noise"], lw=2.5, ls="--", label="$s_t$ (noise)")
         ax.set_xlim(0, T - 1)
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("t", fontsize=FONT_SIZE - 2)
-        ax.tick_params(labelsize=FONT_SIZE - 4)
+        ax.set_xlabel("t", fontsize=text_pt("label"))
+        ax.tick_params(labelsize=text_pt("small"))
         ax.grid(True, color="#eeeeee")
-        ax.legend(fontsize=LEGEND_SIZE, loc="center right", frameon=False)
+        ax.legend(fontsize=text_pt("key"), loc="center right", frameon=False)
         self.cursor = ax.axvline(0, color=COLORS["x_t"], lw=1.5, animated=True)
         self.marks = ax.plot([], [], ls="", marker="o", ms=8, color=COLORS["x_t"], animated=True)[0]
-        add_note(fig, NOISING_NOTE.replace("panel", "frame"))
+        fig.supxlabel(textwrap.fill(NOISING_NOTE.replace("panel", "frame"), 95), fontsize=text_pt("small"),
+                      color="#444444", x=0.01, ha="left")
         freeze_layout(fig)
         self._pixel_exact(ax_img, scale=2)
-        self.title = ax_img.set_title("t = 0", fontsize=FONT_SIZE, animated=True)
-        self.values = ax_img.text(0.0, -0.06, "", va="top", ha="left", fontsize=FONT_SIZE - 1, family="monospace",
+        self.title = ax_img.set_title("t = 0", fontsize=text_pt("title"), animated=True)
+        self.values = ax_img.text(0.0, -0.06, "", va="top", ha="left", fontsize=text_pt("label"), family="monospace",
                                   transform=ax_img.transAxes, animated=True)
         self.moving = [self.picture, self.cursor, self.marks, self.title, self.values]
+        self.gif_palette = "adaptive"  # a photograph: each frame its own palette
         self.update(0)
         self._cache_background()
 

@@ -8,8 +8,12 @@ Grammar of the diagrams (after the figures of Dieleman's "The geometry of diffus
 * a solid arrow is a displacement that is taken or added (the step, a guidance direction);
 * a dotted arrow is fresh noise;
 * a vector scaled by gamma is drawn as a wide pale band under its unscaled version.
-``VECTORS`` holds the arrow style of every named vector; the legend explains names, so no
-free text is ever placed next to an arrow.
+``VECTORS`` holds the arrow style of every named vector; a short key explains the arrows (at most
+six entries, only those the frame shows), and every point is labelled where it is, on digits with
+its 8x8 image beside it (``POINT_LABELS``).
+
+Sizes are for a projector: each figure kind is drawn at the width the app shows it on a 1920-px
+screen (``DISPLAY_WIDTH``), with type sizes in CSS px (``TEXT_PX``, none under ``MIN_TEXT_PX``).
 """
 
 from __future__ import annotations
@@ -41,18 +45,29 @@ COLORS = {
     "apg_orth": "#0072B2",   # APG: the part of the guidance orthogonal to D_c
     "renoise": "#0072B2",    # CFG++: where re-noising with eps_uncond moves the step's end
 }
+# One notation on every figure: x̂0ᵘ and x̂0ᶜ for the unconditional and conditional predictions, γ for
+# the guidance scale (a paper's own symbols only where a note quotes its formula).
+X0U, X0C = r"$\hat{x}_0^{u}$", r"$\hat{x}_0^{c}$"
 LABELS = {
     "x_t": r"$x_t$", "x_next": r"$x_{t-1}$", "x0": r"$x_0$ (final sample)", "x0_hat": r"$\hat{x}_0$",
-    "step": "step", "noise": r"noise $\sigma z$", "x0_uncond": r"$\hat{x}_0$ unconditional",
-    "x0_cond": r"$\hat{x}_0$ conditional", "diff": "classifier direction", "guided": r"guided $\hat{x}_0$",
+    "step": "step", "noise": r"noise $\sigma z$", "x0_uncond": X0U, "x0_cond": X0C,
+    "diff": "classifier direction", "guided": r"guided $\hat{x}_0$",
     "x_T": r"$x_T$ (start)", "prediction": r"$x_t \to \hat{x}_0$", "step_to_mean": "step (before noise)",
-    "diff_scaled": "γ × classifier direction", "cfg_diff": "cond. − uncond.",
-    "cfg_diff_scaled": "γ × (cond. − uncond.)", "outside": "outside data range",
+    "diff_scaled": "γ × classifier direction", "cfg_diff": X0C + " − " + X0U,
+    "cfg_diff_scaled": "γ × (" + X0C + " − " + X0U + ")", "outside": "outside data range",
     "offscale": "off-scale (pinned to edge)", "x0_hat_path": r"$\hat{x}_0$ so far", "x_t_path": r"path of $x_t$",
-    "origin": "origin 0", "ray": "line through the origin", "x_cfg": "CFG would go here",
-    "rescale": "× std(cond.) / std(CFG)", "apg_par": "parallel part (× η)", "apg_orth": "orthogonal part",
-    "x_ddim": r"with $\hat{\epsilon}_\lambda$: lands here",
-    "renoise": r"$\hat{\epsilon}_u$ in place of $\hat{\epsilon}_\lambda$",
+    "origin": "origin 0", "ray": "line through the origin", "x_cfg": r"CFG's $\hat{x}_0$",
+    "rescale": "× std(" + X0C + ") / std(CFG)", "apg_par": "parallel part (× η)", "apg_orth": "orthogonal part",
+    "x_ddim": r"CFG-DDIM would land here",
+    "renoise": r"$\hat{\epsilon}^{u}$ in place of $\hat{\epsilon}_\lambda$",
+    # classifier guidance drawn at x_t (the post's construction), in units of s² × score
+    "model_dir": "model's direction", "guided_dir": "their sum: the step's direction",
+}
+#: the short name written beside each point on the plot (images and labels replace legend entries)
+POINT_LABELS = {
+    "x_t": r"$x_t$", "x_next": r"$x_{t-1}$", "x0": r"final $x_0$", "x0_hat": r"$\hat{x}_0$", "x0_uncond": X0U,
+    "x0_cond": X0C, "guided": r"guided $\hat{x}_0$", "origin": "0", "x_cfg": r"CFG's $\hat{x}_0$",
+    "x_ddim": "CFG-DDIM", "x_T": r"$x_T$", "u_tip": r"$a\,\hat{x}_0^{u}$", "c_tip": r"$a\,\hat{x}_0$ (guided)",
 }
 
 # Marker of every named point: (marker, size in points, colour key). Predictions are diamonds.
@@ -60,7 +75,7 @@ POINTS = {
     "x_T": ("s", 8, "x_t"), "x_t": ("o", 10, "x_t"), "x_next": ("o", 9, "x_next"), "x0": ("*", 17, "x0"),
     "x0_hat": ("D", 9, "x0_hat"), "x0_uncond": ("D", 9, "x0_uncond"), "x0_cond": ("D", 9, "x0_cond"),
     "guided": ("D", 10, "guided"), "origin": ("P", 11, "origin"), "x_cfg": ("D", 10, "guided"),
-    "x_ddim": ("o", 10, "x_next"),
+    "x_ddim": ("o", 10, "x_next"), "u_tip": ("D", 9, "x0_uncond"), "c_tip": ("D", 10, "guided"),
 }
 HOLLOW_POINTS = ("x_cfg", "x_ddim")  # "would be here" markers: drawn hollow, in their colour
 
@@ -80,20 +95,69 @@ VECTORS = {
     "apg_par": dict(color="apg_par", ls="-", lw=2.6, head=True, alpha=1.0),
     "apg_orth": dict(color="apg_orth", ls="-", lw=2.6, head=True, alpha=1.0),
     "renoise": dict(color="renoise", ls="-", lw=2.2, head=True, alpha=1.0),
+    # classifier guidance at x_t: the model's direction and the guided sum are displacements, drawn solid
+    "model_dir": dict(color="x0_uncond", ls="-", lw=2.8, head=True, alpha=1.0),
+    "guided_dir": dict(color="guided", ls="-", lw=2.8, head=True, alpha=1.0),
 }
 UNDERLAYS = {"diff_scaled": 2.5, "ray": 2.2}  # z-order of vectors drawn under the others (default 3)
 ARROW_HEAD = 20  # mutation scale of arrow heads, in points
 GAMMA_CMAP = "viridis"
-FONT_SIZE = 13
-LEGEND_SIZE = 11  # legend entries
-NOTE_SIZE = 8  # the line at the bottom saying what the projection loses
+FONT_SIZE = 13  # the older figures' type (trade-off, high dimensions); the figures below size theirs in px
+LEGEND_SIZE = 11
+NOTE_SIZE = 8
 FIG_SIZE = (6.4, 4.8)
 DPI = 100
 
+# ----------------------------------------------------------------------------- sizes for a projector
 
-def new_figure(size: tuple[float, float] = FIG_SIZE, dpi: int = DPI) -> Figure:
-    """A pyplot-free Figure with an Agg canvas (safe to share a server between sessions)."""
-    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+#: The width, in CSS px, at which the app shows each figure kind on a 1920x1080 screen. Each figure is
+#: drawn that many pixels wide (one figure pixel = one CSS pixel), so its type sizes below are what
+#: the audience sees. Step views sit beside their controls (~1100 px); the γ overlay beside a step view.
+DISPLAY_WIDTH = {
+    "step": 1100, "classifier": 1100, "classifier_x0": 1100, "cfg": 1100, "rescale": 1100, "apg": 1100,
+    "interval": 1100, "autoguidance": 1100, "cfgpp": 1100, "trajectory": 1100, "paths": 1100, "noising": 800,
+    "noising_strip": 1100, "overlay": 700,
+}
+#: ... and the height in CSS px (width / height keeps each picture on a 1080-px-high screen with its controls)
+DISPLAY_HEIGHT = {kind: 640 for kind in DISPLAY_WIDTH} | {"overlay": 620, "noising": 400, "noising_strip": 250}
+MIN_TEXT_PX = 14  # no text smaller than this on a 1920-px-wide screen
+#: type sizes in CSS px: the headline, a frame's title, labels on the plot and in the key, small print
+TEXT_PX = {"headline": 21, "title": 19, "label": 18, "key": 17, "small": 15}
+MIN_ARROW_PX = 25  # a step or noise arrow shorter than this (in CSS px) is shown magnified in an inset
+
+# One colour per class on every figure (the data cloud, paths that end in a class); the guided class is
+# drawn opaque and larger, the others faded. Tableau's ten, then the 2-D mixture's three (A, B, C) reuse them.
+CLASS_COLORS = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#EDC948", "#B07AA1", "#FF9DA7",
+                "#9C755F", "#BAB0AC")
+
+
+def class_color(c: int) -> str:
+    """The colour of class ``c`` (the same on every figure)."""
+    return CLASS_COLORS[int(c) % len(CLASS_COLORS)]
+
+
+def font_pt(px: float, dpi: int = DPI) -> float:
+    """Points for type ``px`` CSS px high on a figure drawn at its display width (1 figure px = 1 CSS px)."""
+    return float(px) * 72.0 / dpi
+
+
+def text_pt(role: str) -> float:
+    """Points of the type role ``role`` of ``TEXT_PX`` ("headline", "title", "label", "key", "small")."""
+    return font_pt(TEXT_PX[role])
+
+
+def display_size(kind: str, width: int | None = None) -> tuple[float, float]:
+    """Figure size in inches (at ``DPI``) of figure ``kind`` drawn ``width`` CSS px wide (default its
+    ``DISPLAY_WIDTH``), keeping its declared width / height."""
+    w = DISPLAY_WIDTH[kind] if width is None else int(width)
+    h = DISPLAY_HEIGHT[kind] * w / DISPLAY_WIDTH[kind]
+    return w / DPI, round(h) / DPI
+
+
+def new_figure(size: tuple[float, float] = FIG_SIZE, dpi: int = DPI, layout: str | None = "constrained") -> Figure:
+    """A pyplot-free Figure with an Agg canvas (safe to share a server between sessions); ``layout=None``
+    for figures that place their axes themselves (in px, ``viz.frame_layout``)."""
+    fig = Figure(figsize=size, dpi=dpi, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 

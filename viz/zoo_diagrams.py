@@ -1,7 +1,9 @@
 """The guidance zoo (``models.zoo``), each method drawn as its own construction, one frame per step.
 
-Every method starts from the same two predictions, D_u and D_c (for autoguidance: the weak and the
-main model's), and the CFG construction ``D_u + gamma (D_c - D_u)`` (``viz.guidance_diagrams.CFGDiagram``).
+Every method starts from the same two predictions, x0_uncond and x0_cond (written x̂0ᵘ and x̂0ᶜ on
+the figures; for autoguidance: the weak and the main model's), and the CFG construction
+``x0_uncond + gamma (x0_cond - x0_uncond)`` (``viz.guidance_diagrams.CFGDiagram``). Symbols in code
+comments below: D_u = x0_uncond, D_c = x0_cond.
 Each view draws what its method changes, with the guided prediction always the recorded
 ``x0_hat`` (checked against the method's formula when the view is built):
 
@@ -22,8 +24,8 @@ Each view draws what its method changes, with the guided prediction always the r
   DDIM step re-noised with the unconditional noise estimate; for deterministic DDIM, also where
   plain CFG-DDIM with the same lambda would have landed.
 
-Where part of a construction is too small to read (the 2-D mixture's predictions at high noise,
-CFG++'s step), an inset at the bottom left of the frame magnifies it, 2 to 50 times.
+Where part of a construction is too small to read (the 2-D mixture's predictions at high noise, the
+step and the noise), an inset beside the frame magnifies it (``viz.magnifier``).
 
 Each view refuses (``ValueError``) a run of another guidance method, and a run whose meta lacks its
 method's settings (``models.settings.settings_for``).
@@ -39,19 +41,25 @@ import numpy as np
 
 from models.settings import settings_for
 from models.trajectory import Trajectory
-from viz.construction import ConstructionView, Segment, step_title
-from viz.drawing import fit_limits, plain_axes, point_marker, set_point, set_vector, vector_arrow
+from models.trajectory import ZOO_META_NAMES
+from viz.construction import ConstructionView, Segment, step_inset, step_title
 from viz.geometry import StepVectors, abar_pair
-from viz.guidance_diagrams import GUIDANCE_LEGEND, CFGDiagram
+from viz.guidance_diagrams import (CFG_INSET, CFG_INSET_POINTS, CFG_KEY_LABELS, GUIDANCE_KEY, CFGDiagram, _toward,
+                                   cfg_segments)
+from viz.magnifier import Magnified, clip_segment
 from viz.projection import Projection, plane_projection
-from viz.style import FONT_SIZE, LABELS, UNDERLAYS, VECTORS
+from viz.style import LABELS, X0C, X0U
 
 ZOO_TITLES = {"rescale": "CFG rescale", "apg": "Adaptive projected guidance", "interval": "Guidance in an interval",
               "autoguidance": "Autoguidance", "cfgpp": "CFG++"}
-_CFG_LABELS = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"], "to_guided": LABELS["guided"],
-               "diff": LABELS["cfg_diff"], "diff_scaled": LABELS["cfg_diff_scaled"]}
 _STEP = [Segment("step", "step", "x_t", "mean"), Segment("noise", "noise", "mean", "x_next")]
 _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("to_cond", "to_cond", "x_t", "x0_cond")]
+
+
+def _predictions(region: tuple[str, ...], segments: tuple[str, ...], markers: tuple[str, ...]) -> Magnified:
+    """The inset over the predictions where they crowd together (the 2-D mixture at high noise)."""
+    return Magnified("the predictions", region, segments, markers, triggers=("cfg_diff",), color="guided",
+                     whole_region=True)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -121,132 +129,13 @@ def apg_parts(v: np.ndarray, d_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return par, v - par
 
 
-def clip_segment(a: np.ndarray, b: np.ndarray, limits, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """The part of the segment a -> b (2-D) inside ``limits`` widened by ``margin`` of their size on
-    each side (Liang-Barsky); ``(a, a)`` (nothing to draw) where it misses them."""
-    (x0, x1), (y0, y1) = limits
-    mx, my = margin * (x1 - x0), margin * (y1 - y0)
-    lo, hi = np.array([x0 - mx, y0 - my]), np.array([x1 + mx, y1 + my])
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    d = b - a
-    t0, t1 = 0.0, 1.0
-    for i in range(2):
-        if d[i] == 0:
-            if not lo[i] <= a[i] <= hi[i]:
-                return a, a
-            continue
-        ta, tb = sorted(((lo[i] - a[i]) / d[i], (hi[i] - a[i]) / d[i]))
-        t0, t1 = max(t0, ta), min(t1, tb)
-    if t0 >= t1:
-        return a, a
-    return a + t0 * d, a + t1 * d
-
-
 def _fmt(v: float) -> str:
     return "∞" if math.isinf(v) else f"{v:g}"
 
 
-# ----------------------------------------------------------------------------- the magnifier
-
-@dataclass(frozen=True)
-class Magnified:
-    """What a view's inset magnifies: ``what`` (its title), the ``region`` it frames (point names),
-    the view's segments it repeats (by gid; lines running out of it are cut at its edge) and its markers."""
-
-    what: str
-    region: tuple[str, ...]
-    segments: tuple[str, ...]
-    markers: tuple[str, ...]
-
-
-_CFG_INSET = ("to_uncond", "to_cond", "cfg_diff", "cfg_diff_scaled", "to_guided")
-_CFG_INSET_POINTS = ("x0_uncond", "x0_cond", "guided")
-
-
-class _ZooView(ConstructionView):
-    """A construction view with an inset at the bottom left that magnifies part of it (``magnify``)
-    in the frames where that part is small (the predictions of the 2-D data at high noise, CFG++'s
-    step): shown when it magnifies at least ``min_magnification`` times, with the main view's points
-    kept above it. Same projection, its own zoom; the rest of the frame is the view's."""
-
-    magnify: Optional[Magnified] = None
-    inset_bounds = (0.015, 0.015, 0.46, 0.37)  # in the main axes' fractions
-    min_magnification = 2.0
-    max_magnification = 50.0  # a part smaller still is framed at this magnification (no float noise blown up)
-    inset = None
-    magnification: Optional[float] = None  # of the current frame; None without the inset
-
-    def add_extras(self) -> None:
-        """The inset and its artists (hidden until a frame needs it)."""
-        if self.magnify is None:
-            return
-        inset = self.inset = self.ax.inset_axes(self.inset_bounds)
-        plain_axes(inset)
-        for spine in inset.spines.values():
-            spine.set_color("#888888")
-        by_gid = {s.gid: s for s in self.segments}
-        self.inset_segments = [by_gid[g] for g in self.magnify.segments if g in by_gid]
-        self.inset_arrows = {s.gid: vector_arrow(inset, s.style, gid=f"inset_{s.gid}", zorder=UNDERLAYS.get(s.style, 3))
-                             for s in self.inset_segments}
-        self.inset_points = {n: point_marker(inset, n, zorder=4.5 if n == "x_t" else 4, gid=f"inset_{n}")
-                             for n in self.magnify.markers if n in self.points}
-        box, fig = self.ax.get_position(), self.fig
-        self.inset_aspect = (box.width * self.inset_bounds[2] * fig.get_figwidth()) / (
-            box.height * self.inset_bounds[3] * fig.get_figheight())
-        inset.set_visible(False)
-
-    def _inset_at(self, k: int):
-        """``(inset limits, main view's free bottom, magnification)`` of frame ``k``, or None where
-        the region is pinned or would be magnified less than ``min_magnification`` times."""
-        names, pts, _, far = self._positions[k]
-        if any(far[names.index(n)] for n in self.magnify.region):
-            return None
-        region = np.stack([pts[names.index(n)] for n in self.magnify.region])
-        inner = fit_limits(region, self.inset_aspect, pad=0.2, bottom=0.0)
-        bottom = self.inset_bounds[1] + self.inset_bounds[3] + 0.08  # the inset and its title
-        outer = fit_limits(pts[~far], self.aspect, bottom=bottom)
-        seen = (outer[0][1] - outer[0][0]) * self.inset_bounds[2]  # data width the inset's box spans in the main view
-        mag = seen / (inner[0][1] - inner[0][0])
-        if mag < self.min_magnification:
-            return None
-        if mag > self.max_magnification:
-            (x0, x1), (y0, y1) = inner
-            c, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), seen / self.max_magnification / 2
-            inner = ((c[0] - half, c[0] + half), (c[1] - half / self.inset_aspect, c[1] + half / self.inset_aspect))
-            mag = self.max_magnification
-        return inner, bottom, mag
-
-    def update(self, k: int) -> None:
-        """Move the construction to step ``k``; show the inset on its part where it is small."""
-        shown = None
-        if self.inset is not None:
-            shown = self._inset_at(int(np.clip(k, 0, self.num_frames - 1)))
-            self.bottom_free = ConstructionView.bottom_free if shown is None else shown[1]
-        super().update(k)
-        self.magnification = None
-        if self.inset is None:
-            return
-        self.inset.set_visible(shown is not None)
-        if shown is None:
-            return
-        inner, _, self.magnification = shown
-        self.inset.set_xlim(*inner[0])
-        self.inset.set_ylim(*inner[1])
-        pos = self.positions(self.step)
-        for seg in self.inset_segments:
-            a, b = pos[seg.start], pos[seg.end]
-            if not VECTORS[seg.style]["head"]:  # a line running out of the inset ends at its edge (no dash runs on)
-                a, b = clip_segment(a, b, inner)
-            set_vector(self.inset_arrows[seg.gid], a, b)
-        for name, line in self.inset_points.items():
-            set_point(line, pos[name])
-        self.inset.set_title(f"{self.magnify.what}, magnified × {self.magnification:.2g}", fontsize=FONT_SIZE - 3,
-                             loc="left", pad=3)
-
-
 # ----------------------------------------------------------------------------- CFG rescale
 
-class RescaleDiagram(_ZooView):
+class RescaleDiagram(ConstructionView):
     """CFG rescale (Lin et al., arXiv 2305.08891): D_u and D_c (dashed from x_t), the CFG band
     ``D_u -> x_cfg = D_u + gamma (D_c - D_u)``, the rescale ``x_cfg -> x_r = x_cfg std(D_c) / std(x_cfg)``
     along the dotted line from the origin (a shrink or stretch toward the origin), and the guided
@@ -260,7 +149,11 @@ class RescaleDiagram(_ZooView):
     pinnable = ("guided", "x_cfg", "x_r", "ray_end")
     pin_from = {"guided": "x_r", "x_cfg": "x0_uncond", "x_r": "origin", "ray_end": "origin"}
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    kind = "rescale"
+    point_texts = {"x_cfg": r"CFG's $\hat{x}_0$ (φ = 0)", "guided": r"guided $\hat{x}_0$ (φ of the way)"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.phi = check_method(traj, "rescale")["rescale_phi"]
         gamma = float(traj.meta["gamma"])
         d_u, d_c = _parts(traj)
@@ -271,20 +164,18 @@ class RescaleDiagram(_ZooView):
                     Segment("cfg_diff_scaled", "diff_scaled", "x0_uncond", "x_cfg"),
                     Segment("ray", "ray", "origin", "ray_end"), Segment("rescale", "rescale", "x_cfg", "x_r"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        legend = ["x_t", "to_uncond", "to_cond", "diff", "diff_scaled", "x_cfg", "ray", "rescale", "to_guided", "step",
-                  "noise", "x_next"]
-        self.magnify = Magnified("the predictions", ("origin", "x0_uncond", "x0_cond", "x_cfg", "x_r", "guided"),
-                                 ("to_uncond", "to_cond", "cfg_diff", "cfg_diff_scaled", "ray", "rescale", "to_guided"),
-                                 ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided"))
-        labels = {**_CFG_LABELS, "x_cfg": r"CFG $\hat{x}_0$ (φ = 0)", "ray": "line from the origin 0",
-                  "to_guided": r"guided $\hat{x}_0$ (φ of the way)"}
+        self.magnify = (_predictions(("origin", "x0_uncond", "x0_cond", "x_cfg", "x_r", "guided"),
+                                     ("to_uncond", "to_cond", "cfg_diff", "cfg_diff_scaled", "ray", "rescale", "to_guided"),
+                                     ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided")), *step_inset(segments))
+        labels = {**CFG_KEY_LABELS, "ray": "line from the origin 0"}
         super().__init__(traj, projection, sample, segments=segments,
                          markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
-                         legend=legend, legend_labels=labels, suptitle="CFG rescale",
+                         key=["diff", "diff_scaled", "ray", "rescale", "step", "noise"], key_labels=labels,
+                         suptitle=f"CFG rescale{_toward(traj, sample)}", width=width,
                          plane_note=("Exact plane through the origin and both predictions: it holds the whole "
-                                     "construction, with true lengths and angles; x_t, the step and the noise are "
-                                     "projected onto it. x_r = x_cfg · std(D_c) / std(x_cfg), guided = φ x_r + (1 − φ) "
-                                     "x_cfg (Lin et al., arXiv 2305.08891)."))
+                                     "construction, with true lengths and angles; xₜ, the step and the noise are "
+                                     "projected onto it. CFG's x̂₀ is rescaled to x_r = x_cfg · std(x̂₀ᶜ) / std(x_cfg); "
+                                     "guided = φ x_r + (1 − φ) x_cfg (Lin et al., arXiv 2305.08891)."))
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """The origin, x_t, D_u, D_c, x_cfg, x_r, the guided x0_hat, the far end of the line from the
@@ -304,7 +195,7 @@ class RescaleDiagram(_ZooView):
 
 # ----------------------------------------------------------------------------- APG
 
-class APGDiagram(_ZooView):
+class APGDiagram(ConstructionView):
     """Adaptive projected guidance (Sadat et al., arXiv 2410.02416): D_u and D_c (dashed from x_t)
     and their difference, the dotted line from the origin through D_c, and from D_c the guidance
     ``x0_hat - D_c = (gamma - 1)(orth + eta par)`` split against that line: the parallel part
@@ -320,28 +211,31 @@ class APGDiagram(_ZooView):
     pinnable = ("guided", "par_end", "x_cfg", "ray_end")
     pin_from = {"guided": "par_end", "par_end": "x0_cond", "x_cfg": "x0_uncond", "ray_end": "origin"}
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    kind = "apg"
+    point_texts = {"x_cfg": "plain CFG's"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.settings = check_method(traj, "apg")
         self._check(traj)
         segments = [*_PREDICTIONS, Segment("cfg_diff", "diff", "x0_uncond", "x0_cond"),
                     Segment("ray", "ray", "origin", "ray_end"), Segment("apg_par", "apg_par", "x0_cond", "par_end"),
                     Segment("apg_orth", "apg_orth", "par_end", "guided"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        legend = ["x_t", "to_uncond", "to_cond", "diff", "ray", "apg_par", "apg_orth", "x_cfg", "to_guided", "step",
-                  "noise", "x_next"]
-        self.magnify = Magnified("the predictions", ("origin", "x0_uncond", "x0_cond", "par_end", "guided", "x_cfg"),
-                                 ("to_uncond", "to_cond", "cfg_diff", "ray", "apg_par", "apg_orth", "to_guided"),
-                                 ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided"))
-        labels = {**_CFG_LABELS, "ray": r"line 0 → $\hat{x}_0$ cond."}
+        self.magnify = (_predictions(("origin", "x0_uncond", "x0_cond", "par_end", "guided", "x_cfg"),
+                                     ("to_uncond", "to_cond", "cfg_diff", "ray", "apg_par", "apg_orth", "to_guided"),
+                                     ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided")), *step_inset(segments))
+        labels = {**CFG_KEY_LABELS, "ray": "line 0 → " + X0C}
         super().__init__(traj, projection, sample, segments=segments,
                          markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
-                         legend=legend, legend_labels=labels, suptitle="Adaptive projected guidance",
-                         plane_note=("Exact plane through the origin, D_c and the guided x̂0 = D_c + (γ − 1)(orth + η par): "
-                                     "the split along and across the line through D_c keeps true lengths and angles "
+                         key=["diff", "ray", "apg_par", "apg_orth", "step", "noise"], key_labels=labels,
+                         suptitle=f"Adaptive projected guidance{_toward(traj, sample)}", width=width,
+                         plane_note=("Exact plane through the origin, x̂₀ᶜ and the guided x̂₀ = x̂₀ᶜ + (γ − 1)(orth + η par): "
+                                     "the split along and across the line through x̂₀ᶜ keeps true lengths and angles "
                                      "(Sadat et al., arXiv 2410.02416). "
-                                     + ("D_u and CFG's point lie in it too; x_t, the step and the noise are projected."
+                                     + ("x̂₀ᵘ and CFG's point lie in it too; xₜ, the step and the noise are projected."
                                         if self.settings["apg_beta"] == 0.0 else
-                                        "x_t, D_u, CFG's point (momentum β), the step and the noise are projected.")))
+                                        "xₜ, x̂₀ᵘ, CFG's point (momentum β), the step and the noise are projected.")))
 
     def _check(self, traj: Trajectory) -> None:
         """Rebuild x0_hat as ``models.zoo.AdaptiveProjectedGuidance`` does, where the recorded steps
@@ -361,7 +255,7 @@ class APGDiagram(_ZooView):
         unit = d_c / np.maximum(np.linalg.norm(d_c, axis=-1, keepdims=True), 1e-12)
         par = (delta * unit).sum(-1, keepdims=True) * unit
         check_rebuilt(traj, d_c + (gamma - 1.0) * (delta - par + eta * par),
-                      f"D_c + (γ − 1)(orth + η par) with γ = {gamma:g}, η = {eta:g}, r = {_fmt(r)}, β = {beta:g}")
+                      f"x̂₀ᶜ + (γ − 1)(orth + η par) with γ = {gamma:g}, η = {eta:g}, r = {_fmt(r)}, β = {beta:g}")
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """The origin, x_t, D_u, D_c, the end of the parallel part (D_c + par), the guided x0_hat,
@@ -398,28 +292,33 @@ class APGDiagram(_ZooView):
 
 # ----------------------------------------------------------------------------- the CFG construction, relabelled
 
-class _CFGConstruction(_ZooView, CFGDiagram):
+class _CFGConstruction(CFGDiagram):
     """The CFG construction (named points, plane, pinning of ``CFGDiagram``) with other labels."""
 
     def _build(self, traj: Trajectory, sample: int, projection: Projection | str, *, labels: dict[str, str],
-               suptitle: str, plane_note: str, extra_segments=(), extra_markers=(), extra_legend=()) -> None:
-        segments = [*_PREDICTIONS, Segment("cfg_diff", "diff", "x0_uncond", "x0_cond"),
-                    Segment("cfg_diff_scaled", "diff_scaled", "x0_uncond", "guided"),
-                    Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP, *extra_segments]
-        legend = list(GUIDANCE_LEGEND)
-        legend[legend.index("noise"):legend.index("noise")] = list(extra_legend)
+               suptitle: str, plane_note: str, width: Optional[int], extra_segments=(), extra_markers=(),
+               extra_key=(), magnify: Optional[tuple[Magnified, ...]] = None) -> None:
+        segments = cfg_segments(extra_segments)
+        key = list(GUIDANCE_KEY)
+        key[key.index("noise"):key.index("noise")] = list(extra_key)
+        self.magnify = magnify if magnify is not None else (
+            _predictions(CFG_INSET_POINTS, CFG_INSET, CFG_INSET_POINTS), *step_inset(segments))
         ConstructionView.__init__(self, traj, projection, sample, segments=segments,
                                   markers=["x0_uncond", "x0_cond", *extra_markers, "guided", "x_next", "x_t"],
-                                  legend=legend, legend_labels={**_CFG_LABELS, **labels}, suptitle=suptitle,
-                                  plane_note=plane_note)
+                                  key=key,
+                                  key_labels={**CFG_KEY_LABELS, **labels}, suptitle=suptitle + _toward(traj, sample),
+                                  plane_note=plane_note, width=width)
 
 
 class IntervalDiagram(_CFGConstruction):
     """Guidance in a limited interval (Kynkäänniemi et al., arXiv 2404.07724): the CFG construction
     at every step; the title says whether the step's noise level sigma_t lies in [lo, hi] (guided,
-    gamma) or not (gamma = 1: the band ends on D_c, conditional sampling)."""
+    gamma) or not (gamma = 1: the band ends on x0_cond, conditional sampling)."""
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    kind = "interval"
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         settings = check_method(traj, "interval")
         self.lo, self.hi = settings["interval_lo"], settings["interval_hi"]
         self.sigmas_ve = np.array([sigma_of(traj, k) for k in range(traj.steps)])
@@ -429,11 +328,10 @@ class IntervalDiagram(_CFGConstruction):
         gammas = np.where(self.inside, gamma, 1.0)[:, None, None]
         check_rebuilt(traj, d_u + gammas * (d_c - d_u), f"CFG with γ = {gamma:g} inside [{_fmt(self.lo)}, "
                       f"{_fmt(self.hi)}] and γ = 1 outside")
-        self.magnify = Magnified("the predictions", _CFG_INSET_POINTS, _CFG_INSET, _CFG_INSET_POINTS)
-        self._build(traj, sample, projection, labels={}, suptitle="Guidance in an interval of σ",
-                    plane_note=("Exact plane through x_t and both predictions: the guidance construction keeps its "
+        self._build(traj, sample, projection, labels={}, suptitle="Guidance in an interval of σ", width=width,
+                    plane_note=("Exact plane through xₜ and both predictions: the guidance construction keeps its "
                                 f"true lengths and angles; the step and the noise are projected onto it. Guided (γ = "
-                                f"{gamma:g}) only while σ_t = √(1 − ᾱ_t) / √ᾱ_t lies in [{_fmt(self.lo)}, "
+                                f"{gamma:g}) only while σₜ = √(1 − ᾱₜ) / √ᾱₜ lies in [{_fmt(self.lo)}, "
                                 f"{_fmt(self.hi)}], γ = 1 (conditional) outside (Kynkäänniemi et al., arXiv 2404.07724)."))
 
     def title_at(self, k: int) -> str:
@@ -449,18 +347,21 @@ class AutoguidanceDiagram(_CFGConstruction):
     prediction (recorded as x0_uncond) and the main model's (x0_cond), both conditional:
     ``x0_hat = D_weak + gamma (D_main - D_weak)``."""
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    kind = "autoguidance"
+    point_texts = {"x0_uncond": r"$\hat{x}_0$ weak", "x0_cond": r"$\hat{x}_0$ main"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         check_method(traj, "autoguidance")
         gamma = float(traj.meta["gamma"])
         d_weak, d_main = _parts(traj)
-        check_rebuilt(traj, d_weak + gamma * (d_main - d_weak), f"D_weak + γ (D_main − D_weak) with γ = {gamma:g}")
-        labels = {"to_uncond": r"$\hat{x}_0$ weak model", "to_cond": r"$\hat{x}_0$ main model", "diff": "main − weak",
-                  "diff_scaled": "γ × (main − weak)"}
-        self.magnify = Magnified("the predictions", _CFG_INSET_POINTS, _CFG_INSET, _CFG_INSET_POINTS)
+        check_rebuilt(traj, d_weak + gamma * (d_main - d_weak), f"x̂₀(weak) + γ (x̂₀(main) − x̂₀(weak)) with γ = {gamma:g}")
+        labels = {"diff": "main − weak", "diff_scaled": "γ × (main − weak)"}
         self._build(traj, sample, projection, labels=labels, suptitle="Autoguidance: weak model → main model",
-                    plane_note=("Exact plane through x_t and the two models' predictions (both conditional): the "
+                    width=width,
+                    plane_note=("Exact plane through xₜ and the two models' predictions (both conditional): the "
                                 "construction keeps its true lengths and angles; the step and the noise are projected "
-                                "onto it. x̂0 = D_weak + γ (D_main − D_weak) (Karras et al., arXiv 2406.02507)."))
+                                "onto it. x̂₀ = x̂₀(weak) + γ (x̂₀(main) − x̂₀(weak)) (Karras et al., arXiv 2406.02507)."))
 
 
 class CFGPlusPlusDiagram(_CFGConstruction):
@@ -474,26 +375,25 @@ class CFGPlusPlusDiagram(_CFGConstruction):
     sqrt(1 - abar) lambda (D_c - D_u)``, parallel to the difference and so drawn at its true length.
     """
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    kind = "cfgpp"
+    point_texts = {"guided": r"$\hat{x}_0^{\lambda}$"}
+
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.lam = check_method(traj, "cfgpp")["cfgpp_lambda"]
         d_u, d_c = _parts(traj)
-        check_rebuilt(traj, d_u + self.lam * (d_c - d_u), f"D_u + λ (D_c − D_u) with λ = {self.lam:g}")
+        check_rebuilt(traj, d_u + self.lam * (d_c - d_u), f"x̂₀ᵘ + λ (x̂₀ᶜ − x̂₀ᵘ) with λ = {self.lam:g}")
         self.deterministic = traj.meta.get("sampler") == "ddim" and traj.meta.get("eta") == 0
         if self.deterministic:
             self._check_step(traj)
-            self.magnify = Magnified("the step", ("x_t", "x_next", "x_ddim"),
-                                     ("to_uncond", "to_cond", "to_guided", "step", "renoise"), ("x_ddim", "x_next", "x_t"))
-        else:
-            self.magnify = Magnified("the predictions", ("x0_uncond", "x0_cond", "guided"), _CFG_INSET, _CFG_INSET_POINTS)
         extra = dict(extra_segments=[Segment("renoise", "renoise", "x_ddim", "x_next")], extra_markers=["x_ddim"],
-                     extra_legend=["x_ddim", "renoise"]) if self.deterministic else {}
-        labels = {"diff_scaled": "λ × (cond. − uncond.)", "step": r"step, re-noised by $\hat{\epsilon}_u$"}
-        self._build(traj, sample, projection, labels=labels, suptitle="CFG++",
-                    plane_note=("Exact plane through x_t and both predictions (true lengths and angles); the step is "
-                                "projected onto it. x̂0 = D_u + λ (D_c − D_u), λ in [0, 1], re-noised by DDIM with ε̂_u, "
-                                "the unconditional noise estimate (Chung et al., arXiv 2406.08070)."
-                                + (" Inset: the step, magnified where it is short." if self.deterministic else "")),
-                    **extra)
+                     extra_key=["renoise"]) if self.deterministic else {}
+        labels = {"diff_scaled": "λ × (" + X0C + " − " + X0U + ")", "step": r"step, re-noised by $\hat{\epsilon}^{u}$",
+                  "renoise": LABELS["renoise"]}
+        self._build(traj, sample, projection, labels=labels, suptitle="CFG++", width=width,
+                    plane_note=("Exact plane through xₜ and both predictions (true lengths and angles); the step is "
+                                "projected onto it. x̂₀ = x̂₀ᵘ + λ (x̂₀ᶜ − x̂₀ᵘ), λ in [0, 1], re-noised by DDIM with ε̂ᵘ, "
+                                "the unconditional noise estimate (Chung et al., arXiv 2406.08070)."), **extra)
 
     def _ddim_points(self, traj: Trajectory, k: int, x_t, x0, d_u) -> tuple[np.ndarray, np.ndarray]:
         """``(x_{t-1} of CFG++, x_{t-1} of plain CFG-DDIM)`` of step ``k``, deterministic DDIM."""

@@ -20,6 +20,8 @@ from tests.images import header_only_png, image_bytes
 from viz.diagrams import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
                           TrajectoryDiagram, gamma_overlay_figure, image_from_upload, load_photo, make_animation,
                           noising_figure, shared_pca, step_figure)
+from viz.guidance_diagrams import ClassifierPredictionDiagram
+from viz.sprites import Sprite, TextSprite
 from viz.drawing import arrow_ends
 from viz.geometry import ddpm_sigma, fitted_sigma, noise_scales, step_vectors
 from viz.gif import gif_frame_count
@@ -49,14 +51,20 @@ def cfg_gmm():
 
 
 def arrows(fig_or_view):
-    """gid -> visible FancyArrowPatch of a figure (separate solid heads left out)."""
-    fig = getattr(fig_or_view, "fig", fig_or_view)
-    return {p.get_gid(): p for ax in fig.axes for p in ax.patches
+    """gid -> visible FancyArrowPatch of the main view (separate solid heads left out)."""
+    ax = fig_or_view.ax if hasattr(fig_or_view, "ax") else fig_or_view.axes[0]
+    return {p.get_gid(): p for p in ax.patches
             if isinstance(p, FancyArrowPatch) and p.get_visible() and ":" not in str(p.get_gid())}
 
 
 def legend_labels(view):
-    return [t.get_text() for ax in view.fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    """Every label the view's key can show."""
+    return view.key.labels()
+
+
+def point_texts(view):
+    """The labels written beside the points of the current frame."""
+    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
 
 
 def length(arrow):
@@ -135,10 +143,12 @@ def test_step_diagram_arrows_are_the_projected_vectors(cfg_digits):
     x_next = view.positions(k)["x_next"]
     assert np.linalg.norm(x_next - proj(sv.x_t)) == pytest.approx(np.linalg.norm(sv.x_next - sv.x_t), rel=1e-9)
     labels = legend_labels(view)
-    assert labels[0] == "$x_t$" and any("prediction" in s for s in labels) and "step" in labels
-    assert any("noise" in s for s in labels)
-    assert "exact plane" in view.fig.get_suptitle()
-    assert f"step {k + 1}/{STEPS}" in view.ax.get_title(loc="left") and "γ = 3" in view.ax.get_title(loc="left")
+    assert any("prediction" in s for s in labels) and "step" in labels and any("noise" in s for s in labels)
+    said = point_texts(view)
+    for name in ("$x_t$", "$\\hat{x}_0$", "$x_{t-1}$"):  # points are labelled where they are
+        assert any(t == name or t.startswith(name + "  (") for t in said), (name, said)
+    assert "exact plane" in view.headline
+    assert f"step {k + 1}/{STEPS}" in view.title.get_text() and "γ = 3" in view.title.get_text()
 
 
 def test_stages_build_the_picture_up_and_deterministic_runs_have_no_noise(cfg_digits):
@@ -157,8 +167,8 @@ def test_fixed_projection_and_frame_titles(cfg_digits):
     view.update(0)
     start, end = arrow_ends(arrows(view)["prediction"])
     np.testing.assert_allclose(end, proj(cfg_digits.x0_hat[0, 0]), atol=1e-9)
-    assert "PCA" in view.fig.get_suptitle()
-    assert proj.note[:30] in view.fig._supxlabel.get_text().replace("\n", " ")
+    assert "PCA" in view.headline
+    assert any(proj.note[:30] in t.get_text().replace("\n", " ") for t in view.fig.texts)
 
 
 # ----------------------------------------------------------------------------- guidance
@@ -179,16 +189,18 @@ def test_cfg_plane_keeps_lengths_and_angles(cfg_digits):
         assert length(a["to_guided"]) == pytest.approx(np.linalg.norm(sv.x0_hat - sv.x_t), rel=1e-5)
     assert set(arrows(view)) >= {"to_uncond", "to_cond", "cfg_diff", "cfg_diff_scaled", "to_guided", "step"}
     labels = legend_labels(view)
-    for want in ("$\\hat{x}_0$ unconditional", "$\\hat{x}_0$ conditional", "cond. − uncond.",
-                 "γ × (cond. − uncond.)", "guided $\\hat{x}_0$", "step"):
+    for want in ("$\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$", "γ × ($\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$)", "step"):
         assert want in labels
+    assert all(any(t.startswith(n) for t in point_texts(view)) for n in ("$\\hat{x}_0^{u}$", "$\\hat{x}_0^{c}$"))
+    assert any(t.startswith("guided $\\hat{x}_0$") for t in point_texts(view))
 
 
 def test_exact_classifier_guidance_draws_the_cfg_picture(cfg_digits, classifier_digits):
-    """With the exact posterior, x0_uncond + shift = D_c, so both views share the plane and every
-    point (arXiv 2105.05233 vs 2207.12598, ../shared/docs/MATH.md)."""
+    """With the exact posterior, x0_uncond + shift = D_c, so the prediction-space view of classifier
+    guidance and the CFG view share the plane and every point (arXiv 2105.05233 vs 2207.12598,
+    ../shared/docs/MATH.md)."""
     gamma = classifier_digits.meta["gamma"]
-    cls, cfg = ClassifierGuidanceDiagram(classifier_digits), CFGDiagram(cfg_digits)
+    cls, cfg = ClassifierPredictionDiagram(classifier_digits), CFGDiagram(cfg_digits)
     for k in (0, 2, 4):
         cls.update(k)
         cfg.update(k)
@@ -204,6 +216,8 @@ def test_exact_classifier_guidance_draws_the_cfg_picture(cfg_digits, classifier_
 def test_guidance_views_need_their_parts(cfg_digits, classifier_digits):
     with pytest.raises(ValueError, match="classifier"):
         ClassifierGuidanceDiagram(cfg_digits)
+    with pytest.raises(ValueError, match="classifier"):
+        ClassifierPredictionDiagram(cfg_digits)
     with pytest.raises(ValueError, match="cfg"):
         CFGDiagram(classifier_digits)
 
@@ -214,16 +228,17 @@ def test_two_d_view_is_the_identity_with_the_density_below(cfg_gmm):
     start, end = arrow_ends(arrows(view)["to_cond"])
     np.testing.assert_allclose(start, cfg_gmm.x[2, 0], atol=1e-12)
     np.testing.assert_allclose(end, cfg_gmm.x0_cond[2, 0], atol=1e-12)
-    assert "2-D data, exact" in view.fig.get_suptitle()
-    assert view.density is not None and view.ax.images
+    assert "2-D data, exact" in view.headline
+    assert view.density is not None and view.density.sprite.pixels is not None
+    assert view.density.sprite.pixels[..., 3].max() > 0  # the density shows
 
 
 def test_extreme_gamma_is_pinned_and_marked():
     view = CFGDiagram(sample(gamma=100.0, steps=4))
-    labels = legend_labels(view)
-    assert "off-scale (pinned to edge)" in labels and "outside data range" in labels
+    said = set()
     for k in range(view.num_frames):
         view.update(k)
+        said |= set(point_texts(view))
         (x0, x1), (y0, y1) = view.limits
         found = arrows(view)
         for arrow in found.values():
@@ -232,6 +247,7 @@ def test_extreme_gamma_is_pinned_and_marked():
         if "cfg_diff" in found and length(found["cfg_diff"]) > 1e-3 * (x1 - x0):
             # Pinned or not, gamma (D_c - D_u) still points along D_c - D_u.
             assert angle(direction(found["cfg_diff"]), direction(found["cfg_diff_scaled"])) < 1e-3
+    assert any("(off-scale)" in t for t in said) and any("(off the data)" in t for t in said)  # labelled where they are
 
 
 def test_gamma_overlay_shares_one_projection():
@@ -243,9 +259,11 @@ def test_gamma_overlay_shares_one_projection():
     assert len(paths) == 4
     for line, g in zip(paths, sorted(trajs)):
         np.testing.assert_allclose(np.c_[line.get_xdata(), line.get_ydata()], proj(trajs[g].x[:, 0]), atol=1e-9)
-    texts = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert texts[1:5] == ["γ = 0", "γ = 1", "γ = 3", "γ = 7"]
-    assert sum(1 for ax in fig.axes if ax.images) == 4  # a final 8x8 image per gamma
+    on_plot = [a.get_text() for a in main.artists if isinstance(a, TextSprite)]
+    assert all(f"γ = {g:g}" in " ".join(on_plot) for g in trajs)  # each final sample labelled with its gamma
+    assert not any(ax.get_legend() for ax in fig.axes)
+    images = [a for a in fig.artists if isinstance(a, Sprite) and not isinstance(a, TextSprite)]
+    assert len(images) == 4  # a final 8x8 image per gamma
     with pytest.raises(ValueError):
         gamma_overlay_figure({1.0: trajs[1.0], 3.0: sample(gamma=3.0, batch=2, steps=5)})
 
@@ -272,17 +290,22 @@ def test_trajectory_frames_and_thumbnails(cfg_digits):
     assert view.num_frames == STEPS + 1
     assert view.shown_steps(0) == [0] and view.shown_steps(STEPS) == list(range(STEPS + 1))
     view.update(3)
-    steps, strip = view.strip_at(3)
+    steps, pics = view.strip_at(3)
     assert steps == [0, 1, 2, 3]
-    np.testing.assert_array_equal(np.asarray(view.strip.get_array()), strip)
-    # Column 3 holds x_t and x0_hat of step 3; columns 4.. are empty (transparent).
-    np.testing.assert_array_equal(strip[:8, 30:38], cfg_digits.x[3, 2].reshape(8, 8))
-    np.testing.assert_array_equal(strip[10:, 30:38], cfg_digits.x0_hat[3, 2].reshape(8, 8))
-    assert np.isnan(strip[:, 40:]).all()
-    assert [t.get_text() for t in view.strip_titles[:5]] == [f"t={t}" for t in cfg_digits.timesteps[:4]] + [""]
+    # Column 3 holds x_t and x0_hat of step 3, enlarged 6x with a 3-px frame; columns 4.. are hidden.
+    np.testing.assert_array_equal(pics[0, 3], cfg_digits.x[3, 2])
+    np.testing.assert_array_equal(pics[1, 3], cfg_digits.x0_hat[3, 2])
+    ink = view.strip_sprites[0][3].pixels[3:-3:6, 3:-3:6, 0]  # one screen pixel per image pixel
+    np.testing.assert_array_equal(ink, np.round(255 * (1 - np.clip(cfg_digits.x[3, 2], -1, 1)) / 2).reshape(8, 8))
+    assert not view.strip_sprites[0][4].get_visible()
+    assert [t.get_text() for t in view.strip_titles[:4]] == [f"t = {t}" for t in cfg_digits.timesteps[:4]]
+    assert not view.strip_titles[4].get_visible()
     assert view.path.get_xdata().shape == (4,)
+    # x_t and its prediction show their images beside them
+    assert view.labels.images["x_t"].get_visible() and view.labels.images["x0_hat"].get_visible()
     gmm = TrajectoryDiagram(sample(data="gmm2d"), pca_projection(np.eye(2)))
-    assert gmm.ax.collections  # density contours under the path
+    assert any(a.get_gid() == "density" for a in gmm.ax.artists)  # the density shaded under the path
+    assert not gmm.labels.images  # 2-D points need no pictures
 
 
 def test_plane_views_stay_fast_and_small():

@@ -20,7 +20,9 @@ from viz.drawing import arrow_ends
 from viz.geometry import step_vectors
 from viz.gif import gif_frame_count
 from viz.lecture import construction_kind, view_applies
-from viz.zoo_diagrams import ZOO_VIEWS, apg_parts, clip_segment
+from viz.magnifier import INSET_MIN_PX, clip_segment
+from viz.style import MIN_ARROW_PX
+from viz.zoo_diagrams import ZOO_VIEWS, apg_parts
 
 #: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
 ZOO_GUIDANCE = tuple(m for m in EVERY_ZOO_METHOD if m in ZOO_VIEWS)
@@ -55,7 +57,13 @@ def drawn(view, name):
 
 
 def legend_labels(view):
-    return [t.get_text() for t in view.legend.get_texts()]
+    """Every label the view's key can show."""
+    return view.key.labels()
+
+
+def point_texts(view):
+    """The labels written beside the points of the current frame."""
+    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
 
 
 def distances(points):
@@ -83,7 +91,7 @@ def test_the_drawn_guided_point_is_the_recorded_prediction(method, model, data):
         np.testing.assert_allclose(drawn(view, "guided"), proj(traj.x0_hat[k, 1]), atol=1e-9)
         np.testing.assert_allclose(arrow_ends(arrows(view)["to_guided"])[1], proj(traj.x0_hat[k, 1]), atol=1e-9)
         np.testing.assert_allclose(drawn(view, "x_t"), proj(traj.x[k, 1]), atol=1e-9)
-    headline = view.fig.get_suptitle()
+    headline = view.headline
     assert ("2-D data, exact" if data == "gmm2d" else "exact plane") in headline
 
 
@@ -182,9 +190,9 @@ def test_rescale_scales_cfg_toward_the_origin_and_mixes_by_phi(data):
         np.testing.assert_allclose(g, start + s * (end - start), atol=1e-5 * max(1.0, np.linalg.norm(end - start)))
         ray = arrow_ends(a["ray"])
         np.testing.assert_allclose(ray[0], origin, atol=1e-12)
-    assert "φ = 0.7" in view.ax.get_title(loc="left") and "γ = 3" in view.ax.get_title(loc="left")
+    assert "φ = 0.7" in view.title.get_text() and "γ = 3" in view.title.get_text()
     labels = legend_labels(view)
-    assert "× std(cond.) / std(CFG)" in labels and "line from the origin 0" in labels
+    assert "× std($\\hat{x}_0^{c}$) / std(CFG)" in labels and "line from the origin 0" in labels
 
 
 # ----------------------------------------------------------------------------- APG
@@ -224,14 +232,15 @@ def test_apg_splits_the_guidance_along_and_across_the_conditional_prediction(mod
         np.testing.assert_allclose(drawn(view, "x_cfg"), proj(sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond)),
                                    atol=1e-9)
     labels = legend_labels(view)
-    assert "parallel part (× η)" in labels and "orthogonal part" in labels and "CFG would go here" in labels
-    assert f"η = {eta:g}" in view.ax.get_title(loc="left")
+    assert "parallel part (× η)" in labels and "orthogonal part" in labels
+    assert any(t.startswith("plain CFG's") for t in point_texts(view))  # the hollow diamond, labelled where it is
+    assert f"η = {eta:g}" in view.title.get_text()
 
 
 def test_apg_with_clipping_and_momentum_is_drawn():
     traj = sample("apg", "digits", "exact", apg_eta=0.5, apg_r=1.0, apg_beta=-0.5)
     view = make_animation("apg", traj, "plane")
-    title = view.ax.get_title(loc="left")
+    title = view.title.get_text()
     assert "r = 1" in title and "β = −0.5" in title
     for k in range(STEPS):
         view.update(k)
@@ -250,7 +259,7 @@ def test_interval_titles_switch_at_the_ends_of_the_interval(model, data):
     view = make_animation("interval", traj, "plane")
     for k in range(STEPS):
         view.update(k)
-        title = view.ax.get_title(loc="left")
+        title = view.title.get_text()
         assert (f"inside [{lo:g}, {hi:g}]: guided, γ = 3" in title) == inside[k], title
         assert (f"outside [{lo:g}, {hi:g}]: γ = 1, conditional" in title) == (not inside[k]), title
         assert f"σ = {sigma[k]:.3g}" in title
@@ -265,7 +274,7 @@ def test_interval_titles_switch_at_the_ends_of_the_interval(model, data):
     titles = []
     for k in range(STEPS):
         edge.update(k)
-        titles.append("inside" in edge.ax.get_title(loc="left"))
+        titles.append("inside" in edge.title.get_text())
     assert titles == [False] * 3 + [True] * (STEPS - 3)
 
 
@@ -274,12 +283,13 @@ def test_interval_titles_switch_at_the_ends_of_the_interval(model, data):
 def test_autoguidance_is_labelled_weak_and_main():
     view = make_animation("autoguidance", sample("autoguidance", "digits", "neural"), "plane")
     labels = legend_labels(view)
-    # In the legend's order: the dashed line to x0_uncond (the weak model's prediction), to x0_cond (the main
-    # model's), their difference and the band.
-    assert labels[1:5] == ["$\\hat{x}_0$ weak model", "$\\hat{x}_0$ main model", "main − weak", "γ × (main − weak)"]
-    assert not any("uncond" in s for s in labels)
-    assert view.fig.get_suptitle().startswith("Autoguidance: weak model → main model")
-    assert "D_weak" in view.note
+    # In the key's order: the difference of the two models' predictions and the band.
+    assert labels[:2] == ["main − weak", "γ × (main − weak)"]
+    said = point_texts(view)  # the points: the weak model's prediction (recorded as x0_uncond), the main model's
+    assert any(t.startswith("$\\hat{x}_0$ weak") for t in said) and any(t.startswith("$\\hat{x}_0$ main") for t in said)
+    assert not any("uncond" in t or "{u}" in t for t in labels + said)
+    assert view.headline.startswith("Autoguidance: weak model → main model")
+    assert "x̂₀(weak)" in view.note
 
 
 # ----------------------------------------------------------------------------- CFG++
@@ -289,9 +299,9 @@ def test_cfgpp_says_lambda_and_marks_where_plain_cfg_ddim_would_land(model, data
     traj = sample("cfgpp", data, model)
     lam = traj.meta["cfgpp_lambda"]
     view = make_animation("cfgpp", traj, "plane")
-    title = view.ax.get_title(loc="left")
+    title = view.title.get_text()
     assert f"λ = {lam:g}" in title and "γ" not in title
-    assert "λ × (cond. − uncond.)" in legend_labels(view)
+    assert "λ × ($\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$)" in legend_labels(view)
     # Plain CFG at gamma = lambda with DDIM from the same noise: its first step lands on the hollow marker.
     cfg = run(dataclasses.replace(spec_for("cfgpp", data, model), guidance="cfg", gamma=lam), device="cpu")
     view.update(0)
@@ -316,38 +326,38 @@ def test_cfgpp_says_lambda_and_marks_where_plain_cfg_ddim_would_land(model, data
 def test_cfgpp_inset_magnifies_the_step():
     traj = sample("cfgpp", "digits", "neural")
     view = make_animation("cfgpp", traj, "plane")
+    inset = next(m for m in view.magnifiers if "step" in m.spec.triggers)
     shown = 0
     for k in range(STEPS):
         view.update(k)
-        if view.magnification is None:
-            assert not view.inset.get_visible()
+        seen = view.visibility(k)
+        if inset.magnification is None:
+            assert not inset.ax.get_visible()
+            assert seen["step"][0] >= MIN_ARROW_PX  # long enough in the main view
             continue
         shown += 1
-        assert view.inset.get_visible() and view.magnification >= view.min_magnification
-        ends = {p.get_gid(): arrow_ends(p) for p in view.inset.patches if isinstance(p, FancyArrowPatch)}
+        assert inset.ax.get_visible() and inset.magnification > 1
         pos = view.positions(k)
+        ends = {p.get_gid(): arrow_ends(p) for p in inset.ax.patches if isinstance(p, FancyArrowPatch)}
         np.testing.assert_allclose(ends["inset_step"][1], pos["x_next"], atol=1e-12)
-        np.testing.assert_allclose(ends["inset_renoise"][0], pos["x_ddim"], atol=1e-12)
-        (x0, x1), (y0, y1) = view.inset.get_xlim(), view.inset.get_ylim()
-        for name in ("x_t", "x_next", "x_ddim"):
+        (x0, x1), (y0, y1) = inset.ax.get_xlim(), inset.ax.get_ylim()
+        for name in ("x_t", "x_next"):
             assert x0 <= pos[name][0] <= x1 and y0 <= pos[name][1] <= y1
-        # The main view keeps its points above the inset.
-        (_, _), (my0, my1) = view.limits
-        lowest = min(p[1] for p in pos.values())
-        assert lowest >= my0 + (view.inset_bounds[1] + view.inset_bounds[3]) * (my1 - my0)
-        assert "the step, magnified ×" in view.inset.get_title(loc="left")
-    assert shown >= STEPS // 2
+        assert seen["step"][1] >= INSET_MIN_PX  # drawn long in the inset
+        assert inset.title.get_text().startswith("the step  ×")
+        assert inset.box.get_visible()  # the magnified region marked in the main view
+    assert shown >= 1
 
 
 @pytest.mark.parametrize("method, data", [("cfgpp", "digits"), ("autoguidance", "gmm2d")])
 def test_blitted_frames_with_an_inset_equal_a_full_redraw(method, data):
     anim = make_animation(method, sample(method, data, "neural"), "plane")
-    k = next(k for k in range(STEPS) if anim._inset_at(k) is not None)
+    k = next(k for k in range(STEPS) if any(v[1] is not None for v in anim.visibility(k).values()))
     blitted = anim.frame(k)
     fig = anim.draw(k)
     fig.canvas.draw()
     full = np.asarray(fig.canvas.buffer_rgba())
-    assert anim.inset.get_visible()
+    assert any(m.ax.get_visible() for m in anim.magnifiers)
     assert (blitted != full).any(-1).mean() < 1e-4
 
 
@@ -358,11 +368,13 @@ def test_fixed_projections_draw_every_frame_with_a_bounded_inset(method):
     line thousands of insets long once stalled the renderer)."""
     traj = sample(method, "digits", "exact")
     view = make_animation(method, traj, "pca")
-    assert "PCA" in view.fig.get_suptitle()
+    assert "PCA" in view.headline
     assert gif_frame_count(view.gif(max_frames=STEPS)) == STEPS
     for k in range(STEPS):
         view.update(k)
-        assert view.magnification is None or view.min_magnification <= view.magnification <= view.max_magnification
+        for m in view.magnifiers:
+            top = m.max_step_magnification if "step" in m.spec.triggers else m.max_magnification
+            assert m.magnification is None or 1 < m.magnification <= top
         np.testing.assert_allclose(drawn(view, "guided"), view.fixed(traj.x0_hat[k, 0]), atol=1e-9)
 
 

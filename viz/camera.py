@@ -1,0 +1,100 @@
+"""A steady camera for the animated views: one scale that changes smoothly from frame to frame, and
+a centre that moves only when the picture would otherwise leave the view (numpy only).
+
+Each frame asks for a box (the points it must show, in its own 2-D coordinates). The camera gives
+every frame a view of one aspect ratio that holds its box, such that
+
+* consecutive frames' widths differ by at most ``ratio`` (the viewer sees the points move, not the
+  axes; the scale bar changes by a step, not by a jump of 100x), and of all such widths these are
+  the smallest (each frame as close as the neighbours allow);
+* the centre drifts toward the picture's centre, a share of the way each frame, and moves further
+  only where the box would otherwise stick out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_RATIO = 1.2  # consecutive shown frames: widths within this factor (the classroom bound is 1.25)
+FOLLOW = 0.35  # the share of the way the camera's centre drifts toward the picture's centre each frame
+
+
+def smooth_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
+    """The smallest widths ``w >= desired`` (N,) with ``1 / ratio <= w[k+1] / w[k] <= ratio``:
+    ``w[k] = max_j desired[j] / ratio**|k - j|`` (a forward and a backward pass in log space)."""
+    d = np.asarray(desired, np.float64)
+    if d.ndim != 1 or not len(d):
+        raise ValueError("give the desired widths of at least one frame as a 1-D array")
+    if not (np.isfinite(d).all() and (d > 0).all()):
+        raise ValueError("every desired width must be finite and positive")
+    if not ratio > 1:
+        raise ValueError(f"ratio must be above 1, got {ratio}")
+    out = np.log(d)
+    step = np.log(ratio)
+    for k in range(1, len(out)):
+        out[k] = max(out[k], out[k - 1] - step)
+    for k in range(len(out) - 2, -1, -1):
+        out[k] = max(out[k], out[k + 1] - step)
+    return np.maximum(np.exp(out), d)  # exp(log(d)) may round a hair below d
+
+
+def lazy_centres(lo: np.ndarray, hi: np.ndarray, spans: np.ndarray, follow: float = FOLLOW) -> np.ndarray:
+    """Centres (N,) along one axis: frame k's view ``[c - spans[k]/2, c + spans[k]/2]`` holds
+    ``[lo[k], hi[k]]``. The centre starts on frame 0's box, then drifts a share ``follow`` of the way
+    toward each frame's box centre, and moves further only as far as the box needs."""
+    lo, hi, spans = (np.asarray(a, np.float64) for a in (lo, hi, spans))
+    out = np.empty(len(lo))
+    c = (lo[0] + hi[0]) / 2
+    for k in range(len(lo)):
+        a, b = hi[k] - spans[k] / 2, lo[k] + spans[k] / 2  # the centres that hold the box
+        mid = (lo[k] + hi[k]) / 2
+        c = mid if a > b else min(max(c + follow * (mid - c), a), b)
+        out[k] = c
+    return out
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One frame's view: ``xlim`` and ``ylim`` (equal units on both axes for the box's aspect)."""
+
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+
+    @property
+    def width(self) -> float:
+        """The data width of the view (its scale)."""
+        return self.xlim[1] - self.xlim[0]
+
+
+def plan_shots(boxes: np.ndarray, aspect: float, margin: tuple[float, float] = (0.1, 0.1),
+               ratio: float = MAX_RATIO) -> list[Shot]:
+    """A steady camera over frames: ``boxes`` (N, 2, 2) holds each frame's ``[[xmin, ymin], [xmax, ymax]]``,
+    ``aspect`` the view's width / height, ``margin`` the share of the view's width and height kept free
+    on each side (room for labels and images beside the points)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 2, 2)
+    if not len(b):
+        raise ValueError("no frames to plan")
+    mx, my = margin
+    if not (0 <= mx < 0.5 and 0 <= my < 0.5):
+        raise ValueError(f"margins must be in [0, 0.5), got {margin}")
+    span = b[:, 1] - b[:, 0]  # (N, 2)
+    scale = np.maximum(np.abs(b).reshape(len(b), -1).max(1), 1.0)
+    need_w = np.maximum(span[:, 0] / (1 - 2 * mx), aspect * span[:, 1] / (1 - 2 * my))
+    need_w = np.maximum(need_w, 1e-9 * scale)  # a frame whose points coincide still gets a view
+    widths = smooth_widths(need_w, ratio)
+    heights = widths / aspect
+    cx = lazy_centres(b[:, 0, 0], b[:, 1, 0], widths * (1 - 2 * mx))
+    cy = lazy_centres(b[:, 0, 1], b[:, 1, 1], heights * (1 - 2 * my))
+    return [Shot((float(x - w / 2), float(x + w / 2)), (float(y - h / 2), float(y + h / 2)))
+            for x, y, w, h in zip(cx, cy, widths, heights)]
+
+
+def max_gap(indices) -> int:
+    """The largest jump between consecutive frame indices (1 for every frame)."""
+    idx = np.asarray(list(indices), np.int64)
+    return int(np.diff(idx).max()) if len(idx) > 1 else 1
+
+
+__all__ = ["MAX_RATIO", "Shot", "lazy_centres", "max_gap", "plan_shots", "smooth_widths"]
