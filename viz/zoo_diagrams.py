@@ -41,7 +41,6 @@ import numpy as np
 
 from models.settings import settings_for
 from models.trajectory import Trajectory
-from models.trajectory import ZOO_META_NAMES
 from viz.construction import ConstructionView, Segment, step_inset, step_title
 from viz.geometry import StepVectors, abar_pair
 from viz.guidance_diagrams import (CFG_INSET, CFG_INSET_POINTS, CFG_KEY_LABELS, GUIDANCE_KEY, CFGDiagram, _toward,
