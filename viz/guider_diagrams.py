@@ -29,8 +29,14 @@ through the space's zero, D_u and D_c, which hold the whole construction.
   APG view, the guidance split along and across the line through the origin and D_c, with the
   parallel part weighted by eta inside the sigma window (lo, hi] and kept whole (CFG) outside it.
 
+On the figures the predictions are x̂0ᵘ and x̂0ᶜ (D_u and D_c in the code's comments), their
+velocities vᵘ and vᶜ, their noises εᵘ and εᶜ, the guidance scale γ. Each view is a
+``viz.construction.ConstructionView``: a key of at most six arrows (only those the frame draws),
+the points labelled where they are (on digits with their 8x8 images), a steady camera over the run,
+and insets (``viz.magnifier``) where the construction or the step is too small to read in the
+frame (the 2-D mixture at high noise, the last steps on digits).
+
 Each view refuses a run of another guidance method, or one whose meta lacks its method's settings.
-Legends hold at most ``MAX_LEGEND`` entries.
 """
 
 from __future__ import annotations
@@ -43,19 +49,20 @@ import numpy as np
 
 from models.settings import settings_for
 from models.trajectory import Trajectory
-from viz.construction import ConstructionView, Segment, step_title
-from viz.drawing import add_legend, named_entries
-from viz.geometry import StepVectors, noise_scales
+from viz.construction import ConstructionView, Segment, step_inset, step_title
+from viz.geometry import StepVectors
+from viz.drawing import far_out
+from viz.guidance_diagrams import _toward
+from viz.magnifier import Magnified
 from viz.projection import Projection, plane_projection
-from viz.style import LABELS
+from viz.style import X0C, X0U
 
 GUIDER_TITLES = {"cfgzero": "CFG-Zero*", "tcfg": "Tangential CFG", "mambo": "MAMBO-G (magnitude-aware guidance)",
-                 "apgmix": "APG inside a σ window, CFG outside"}
+                 "apgmix": "APG in a σ window (CFG outside it)"}
 #: the space each method combines its predictions in (as ``models.guidance.GUIDANCE_SPACES``, torch-free here)
 GUIDER_SPACES = {"cfgzero": "v", "tcfg": "eps", "mambo": "v", "apgmix": "x0"}
 #: the space's zero, as it is written on the figures
 ZERO_NAMES = {"v": "v = 0", "eps": "ε = 0", "x0": "origin 0"}
-MAX_LEGEND = 6  # entries in a view's legend, rings included
 CFGZERO_GUARD = 1e-8  # added to |v_u|^2 in s*, as models.zoo.CFGZERO_GUARD
 _STEP = [Segment("step", "step", "x_t", "mean"), Segment("noise", "noise", "mean", "x_next")]
 _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("to_cond", "to_cond", "x_t", "x0_cond")]
@@ -182,29 +189,36 @@ def _fmt(v: float) -> str:
 # ----------------------------------------------------------------------------- the shared base
 
 class _GuiderView(ConstructionView):
-    """A construction view whose legend holds at most ``MAX_LEGEND`` entries: ``legend`` in the
-    order shown, ``priority`` the order in which entries are kept; the rings (outside the data,
-    off-scale) are kept whenever a frame shows them, in place of the least important entries."""
+    """A guider's construction view: the key lists its arrows (``viz.key``, at most six, only those
+    a frame draws); the points are labelled where they are, the space's zero as ``v = 0``, ``ε = 0``
+    or ``0``; an inset magnifies the construction (``region``, its arrows ``inset``) where it is
+    small in the frame, another the step and the noise."""
 
     method = ""
+    point_texts = {"x_cfg": "plain CFG's"}
+    #: the space's zero ("origin", pinnable) is pinned to the edge once this many spans of the other
+    #: points away, inside the data's range or not (None: only as ``max_ratio`` pins predictions)
+    zero_ratio: Optional[float] = None
 
     def _start(self, traj: Trajectory, sample: int, projection: Projection | str, *, segments: Sequence[Segment],
-               markers: Sequence[str], legend: Sequence[str], priority: Sequence[str], labels: dict[str, str],
-               plane_note: str) -> None:
-        noisy = bool(noise_scales(traj).any())
-        available = [n for n in priority if n != "noise" or noisy]
-        kept = available[:MAX_LEGEND]
-        super().__init__(traj, projection, sample, segments=segments, markers=markers,
-                         legend=[n for n in legend if n in kept], legend_labels=labels,
-                         suptitle=GUIDER_TITLES[self.method], plane_note=plane_note)
-        rings = [n for n, i in (("outside", 2), ("offscale", 3)) if any(p[i].any() for p in self._positions)]
-        if len(kept) + len(rings) <= MAX_LEGEND:
-            return
-        kept = available[:MAX_LEGEND - len(rings)]
-        where = self.legend.axes
-        self.legend.remove()
-        self.legend = add_legend(where, named_entries([n for n in legend if n in kept] + rings, labels))
-        self._cache_background()  # the legend is part of the static background
+               markers: Sequence[str], key: Sequence[str], labels: dict[str, str], region: tuple[str, ...],
+               inset: tuple[str, ...], triggers: tuple[str, ...], plane_note: str, width: Optional[int]) -> None:
+        self.point_texts = {**type(self).point_texts, "origin": ZERO_NAMES[GUIDER_SPACES[self.method]]}
+        self.magnify = (Magnified("the construction", region, inset, tuple(m for m in markers if m in region),
+                                  triggers=triggers, color="guided", whole_region=True), *step_inset(segments))
+        super().__init__(traj, projection, sample, segments=segments, markers=markers, key=key, key_labels=labels,
+                         suptitle=GUIDER_TITLES[self.method] + _toward(traj, sample), plane_note=plane_note,
+                         width=width)
+
+    def _frame_positions(self, k: int):
+        """As ``ConstructionView._frame_positions``, with the space's zero pinned once ``zero_ratio``
+        spans of the rest away: far from the construction it would shrink it in the frame."""
+        names, pts, outside, far = super()._frame_positions(k)
+        if self.zero_ratio is not None:
+            core = np.array([n not in self.pinnable for n in names])
+            i = names.index("origin")
+            far[i] = bool(far_out(pts[core], pts[i:i + 1], self.zero_ratio)[0])
+        return names, pts, outside, far
 
     def exact_plane(self, k: int, names: tuple[str, str, str]) -> Projection:
         """The fixed projection, or the exact plane through the three named points of step ``k``."""
@@ -222,12 +236,13 @@ class CFGZeroDiagram(_GuiderView):
     then CFG from that point, ``s* u + gamma (D_c - s* u)`` (= x0_hat). At the zero steps the guided
     point is v = 0 itself and the construction is not drawn."""
 
-    method = "cfgzero"
+    method = kind = "cfgzero"
     plane = ("x0_uncond", "origin", "x0_cond")
     pinnable = ("guided",)
     pin_from = {"guided": "su"}
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.zero_steps = int(check_run(traj, "cfgzero")["cfgzero_zero_steps"])
         gamma = float(traj.meta["gamma"])
         d_u, d_c, x_t, a, s = _parts(traj)
@@ -241,18 +256,20 @@ class CFGZeroDiagram(_GuiderView):
                     Segment("rescale", "rescale", "x0_uncond", "su"), Segment("diff", "diff", "diff_start", "x0_cond"),
                     Segment("diff_scaled", "diff_scaled", "su", "band_end"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
-                  "ray": "v = 0, line to uncond.", "rescale": r"uncond. v × $s^*$",
-                  "diff": r"cond. − $s^*$ uncond.", "diff_scaled": r"γ × (cond. − $s^*$ uncond.)"}
-        legend = ["ray", "to_uncond", "to_cond", "rescale", "diff_scaled", "step", "noise"]
-        priority = ["ray", "rescale", "diff_scaled", "to_uncond", "to_cond", "step", "noise"]
-        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "guided",
-                    "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
-                    plane_note=("Exact plane through v = 0 (+), D_u and D_c, drawn in x0 units: x0 = √ᾱ x_t − √(1−ᾱ) v "
-                                "scales the velocity space about v = 0, keeping angles and ratios. s* = ⟨v_c, v_u⟩ / "
-                                "‖v_u‖² puts s* u at the foot of the perpendicular from D_c; x̂0 = s* u + γ (D_c − s* u) "
-                                f"(Fan et al., arXiv 2503.18886); v = 0 at the first {self.zero_steps} step(s). x_t, "
-                                "the step and the noise are projected."))
+        labels = {"ray": r"line from v = 0 through $v^{u}$", "rescale": r"$v^{u}$ × $s^*$",
+                  "diff": r"$v^{c}$ − $s^* v^{u}$", "diff_scaled": r"γ × ($v^{c}$ − $s^* v^{u}$)"}
+        self._start(traj, sample, projection, segments=segments,
+                    markers=["origin", "x0_uncond", "x0_cond", "guided", "x_next", "x_t"],
+                    key=["ray", "rescale", "diff", "diff_scaled", "step", "noise"], labels=labels,
+                    region=("origin", "x0_uncond", "x0_cond", "su", "guided"),
+                    inset=("to_uncond", "to_cond", "ray", "rescale", "diff", "diff_scaled", "to_guided"),
+                    triggers=("rescale", "diff"), width=width,
+                    plane_note=("Exact plane through v = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units: x̂₀ = √ᾱ xₜ − √(1−ᾱ) v "
+                                "scales the velocity space about v = 0, keeping angles and ratios, so each prediction "
+                                "stands for its velocity vᵘ, vᶜ. s* = ⟨vᶜ, vᵘ⟩ / ‖vᵘ‖² puts s* vᵘ at the foot of the "
+                                "perpendicular from x̂₀ᶜ; guided: s* vᵘ + γ (vᶜ − s* vᵘ) (Fan et al., arXiv 2503.18886); "
+                                f"v = 0 at the first {self.zero_steps} step(s). xₜ, the step and the noise are "
+                                "projected."))
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """x_t, v = 0 ("origin"), D_u, D_c, s* u ("su"), the end of the line from v = 0, the band's
@@ -288,13 +305,15 @@ class TangentialCFGDiagram(_GuiderView):
     of [eps_c; eps_u]; D_u projected on it (the green arrow drops its tangential part), then CFG from
     the projection u_n: ``u_n + gamma (D_c - u_n)`` (= x0_hat)."""
 
-    method = "tcfg"
+    method = kind = "tcfg"
     plane = ("x0_uncond", "origin", "x0_cond")
     pinnable = ("origin", "guided")
     pin_from = {"origin": "u_n", "guided": "u_n"}
-    max_ratio = 5.0  # eps = 0 lies sigma-fold beyond x_t: pinned to the edge once 5 spans of the rest away
+    max_ratio = 5.0  # predictions thrown far out are pinned once 5 spans of the rest away
+    zero_ratio = 2.0  # eps = 0 lies sigma-fold beyond x_t: pinned to the edge once 2 spans of the rest away
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         check_run(traj, "tcfg")
         gamma = float(traj.meta["gamma"])
         d_u, d_c, x_t, a, s = _parts(traj)
@@ -312,17 +331,19 @@ class TangentialCFGDiagram(_GuiderView):
                     Segment("rescale", "rescale", "x0_uncond", "u_n"), Segment("diff", "diff", "u_n", "x0_cond"),
                     Segment("diff_scaled", "diff_scaled", "u_n", "guided"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
-                  "ray": "ε = 0, top singular axis", "rescale": "uncond. projected on it",
-                  "diff": "cond. − projected", "diff_scaled": "γ × (cond. − projected)"}
-        legend = ["ray", "to_uncond", "to_cond", "rescale", "diff_scaled", "step", "noise"]
-        priority = ["ray", "rescale", "diff_scaled", "to_uncond", "to_cond", "step", "noise"]
-        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "guided",
-                    "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
-                    plane_note=("Exact plane through ε = 0 (+), D_u and D_c, drawn in x0 units: x0 = (x_t − √(1−ᾱ) ε) "
-                                "/ √ᾱ scales the noise space about ε = 0 (at x_t / √ᾱ), keeping angles and ratios. D_u is "
-                                "projected on the leading right-singular direction of [ε_c; ε_u], then CFG: x̂0 = u_n + "
-                                "γ (D_c − u_n) (Kwon et al., arXiv 2503.18137). x_t, the step and the noise are projected."))
+        labels = {"ray": "singular line from ε = 0", "rescale": X0U + " projected on it",
+                  "diff": X0C + " − projected " + X0U, "diff_scaled": "γ × (" + X0C + " − projected " + X0U + ")"}
+        self._start(traj, sample, projection, segments=segments,
+                    markers=["origin", "x0_uncond", "x0_cond", "guided", "x_next", "x_t"],
+                    key=["ray", "rescale", "diff", "diff_scaled", "step", "noise"], labels=labels,
+                    region=("x0_uncond", "x0_cond", "u_n", "guided"),
+                    inset=("to_uncond", "to_cond", "ray", "rescale", "diff", "diff_scaled", "to_guided"),
+                    triggers=("rescale", "diff"), width=width,
+                    plane_note=("Exact plane through ε = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units: x̂₀ = (xₜ − √(1−ᾱ) ε) "
+                                "/ √ᾱ scales the noise space about ε = 0 (at xₜ / √ᾱ), keeping angles and ratios. x̂₀ᵘ is "
+                                "projected on the leading right-singular direction of [εᶜ; εᵘ], then CFG: guided = "
+                                "projected + γ (x̂₀ᶜ − projected) (Kwon et al., arXiv 2503.18137). xₜ, the step and the "
+                                "noise are projected."))
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """x_t, eps = 0 ("origin"), D_u, D_c, D_u's projection u_n, the end of the singular line,
@@ -346,7 +367,7 @@ class TangentialCFGDiagram(_GuiderView):
         zero = sv.x_t / a
         u, c = sv.x0_uncond - zero, sv.x0_cond - zero
         cos = float(np.dot(u, c) / max(np.linalg.norm(u) * np.linalg.norm(c), 1e-300))
-        return f"{step_title(self.traj, k, self.gamma)}  ·  angle(ε_u, ε_c) = {math.degrees(math.acos(min(1.0, max(-1.0, cos)))):.2g}°"
+        return f"{step_title(self.traj, k, self.gamma)}  ·  angle(εᵘ, εᶜ) = {math.degrees(math.acos(min(1.0, max(-1.0, cos)))):.2g}°"
 
 
 # ----------------------------------------------------------------------------- MAMBO-G
@@ -357,12 +378,14 @@ class MamboDiagram(_GuiderView):
     length of the dotted line from v = 0 (+, sqrt(abar) x_t) to D_u and |v_c - v_u| that of the
     difference; plain CFG's point (gamma) is hollow."""
 
-    method = "mambo"
+    method = kind = "mambo"
+    point_texts = {"x_cfg": "plain CFG (γ)"}
     plane = ("x0_uncond", "origin", "x0_cond")
     pinnable = ("guided", "x_cfg")
     pin_from = {"guided": "x0_uncond", "x_cfg": "x0_uncond"}
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.alpha = check_run(traj, "mambo")["mambo_alpha"]
         gamma = float(traj.meta["gamma"])
         d_u, d_c, x_t, a, _ = _parts(traj)
@@ -374,17 +397,18 @@ class MamboDiagram(_GuiderView):
                     Segment("cfg_diff", "diff", "x0_uncond", "x0_cond"),
                     Segment("cfg_diff_scaled", "diff_scaled", "x0_uncond", "guided"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"],
-                  "ray": "v = 0 → uncond.: ‖v_u‖", "diff": "cond. − uncond.: ‖v_c − v_u‖",
-                  "diff_scaled": "γ_eff × (cond. − uncond.)", "x_cfg": "plain CFG (γ) goes here"}
-        legend = ["ray", "to_uncond", "to_cond", "diff", "diff_scaled", "x_cfg", "step", "noise"]
-        priority = ["ray", "diff", "diff_scaled", "x_cfg", "to_uncond", "to_cond", "step", "noise"]
-        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "x_cfg",
-                    "guided", "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
-                    plane_note=("Exact plane through v = 0 (+), D_u and D_c, drawn in x0 units (x0 = √ᾱ x_t − √(1−ᾱ) v: "
-                                "ratios of lengths are those of v). r = ‖v_c − v_u‖ / ‖v_u‖; x̂0 = D_u + γ_eff (D_c − D_u), "
-                                "γ_eff = 1 + (γ − 1) exp(−α r) (Zhu et al., arXiv 2508.03442). x_t, the step and the noise "
-                                "are projected."))
+        labels = {"ray": r"v = 0 → " + X0U + r": ‖$v^{u}$‖", "diff": X0C + " − " + X0U + r": ‖$v^{c} − v^{u}$‖",
+                  "diff_scaled": "γ_eff × (" + X0C + " − " + X0U + ")"}
+        self._start(traj, sample, projection, segments=segments,
+                    markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
+                    key=["ray", "diff", "diff_scaled", "step", "noise"], labels=labels,
+                    region=("origin", "x0_uncond", "x0_cond", "guided"),
+                    inset=("to_uncond", "to_cond", "ray", "cfg_diff", "cfg_diff_scaled", "to_guided"),
+                    triggers=("ray", "cfg_diff"), width=width,
+                    plane_note=("Exact plane through v = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units (x̂₀ = √ᾱ xₜ − √(1−ᾱ) v: "
+                                "ratios of lengths are those of the velocities vᵘ, vᶜ). r = ‖vᶜ − vᵘ‖ / ‖vᵘ‖; guided = "
+                                "x̂₀ᵘ + γ_eff (x̂₀ᶜ − x̂₀ᵘ), γ_eff = 1 + (γ − 1) exp(−α r) (Zhu et al., arXiv 2508.03442). "
+                                "xₜ, the step and the noise are projected."))
 
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """x_t, v = 0 ("origin"), D_u, D_c, plain CFG's point, x0_hat, the step's end and x_{t-1}."""
@@ -413,12 +437,15 @@ class APGMixDiagram(_GuiderView):
     window it is ``(gamma - 1)(orth + eta par)`` of the clipped momentum average; outside it is
     CFG's ``(gamma - 1)(D_c - D_u)``, its parallel part whole. Plain CFG's point is hollow."""
 
-    method = "apgmix"
+    method = kind = "apgmix"
     plane = ("origin", "x0_cond", "guided")
-    pinnable = ("guided", "par_end", "x_cfg", "ray_end")
-    pin_from = {"guided": "par_end", "par_end": "x0_cond", "x_cfg": "x0_uncond", "ray_end": "origin"}
+    pinnable = ("origin", "guided", "par_end", "x_cfg", "ray_end")
+    pin_from = {"origin": "x0_cond", "guided": "par_end", "par_end": "x0_cond", "x_cfg": "x0_uncond",
+                "ray_end": "origin"}
+    zero_ratio = 2.0  # on digits the origin lies far from the construction of the late steps: pinned there
 
-    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane") -> None:
+    def __init__(self, traj: Trajectory, sample: int = 0, projection: Projection | str = "plane",
+                 width: Optional[int] = None) -> None:
         self.settings = check_run(traj, "apgmix")
         self.lo, self.hi = self.settings["apgmix_lo"], self.settings["apgmix_hi"]
         self.sigmas_ve = np.array([sigma_at(traj, k) for k in range(traj.steps)])
@@ -428,17 +455,18 @@ class APGMixDiagram(_GuiderView):
                     Segment("apg_par", "apg_par", "x0_cond", "par_end"),
                     Segment("apg_orth", "apg_orth", "par_end", "guided"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
-        labels = {"to_uncond": LABELS["x0_uncond"], "to_cond": LABELS["x0_cond"], "ray": r"line 0 → $\hat{x}_0$ cond.",
-                  "apg_par": "parallel part (× η in APG)", "x_cfg": "plain CFG goes here"}
-        legend = ["to_uncond", "to_cond", "ray", "apg_par", "apg_orth", "x_cfg", "step", "noise"]
-        priority = ["apg_par", "apg_orth", "x_cfg", "to_uncond", "to_cond", "ray", "step", "noise"]
+        labels = {"ray": "line 0 → " + X0C, "apg_par": "parallel part (× η in APG)"}
         window = f"({_fmt(self.lo)}, {_fmt(self.hi)}]"
-        self._start(traj, sample, projection, segments=segments, markers=["origin", "x0_uncond", "x0_cond", "x_cfg",
-                    "guided", "x_next", "x_t"], legend=legend, priority=priority, labels=labels,
-                    plane_note=(f"Exact plane through the origin, D_c and the guided x̂0. While σ lies in {window}: APG, "
-                                "x̂0 = D_c + (γ − 1)(orth + η par) of the momentum average (Sadat et al., arXiv "
+        self._start(traj, sample, projection, segments=segments,
+                    markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
+                    key=["ray", "apg_par", "apg_orth", "step", "noise"], labels=labels,
+                    region=("x0_uncond", "x0_cond", "par_end", "guided", "x_cfg"),
+                    inset=("to_uncond", "to_cond", "ray", "apg_par", "apg_orth", "to_guided"),
+                    triggers=("apg_par", "apg_orth"), width=width,
+                    plane_note=(f"Exact plane through the origin, x̂₀ᶜ and the guided x̂₀. While σ lies in {window}: APG, "
+                                "guided = x̂₀ᶜ + (γ − 1)(orth + η par) of the momentum average (Sadat et al., arXiv "
                                 "2410.02416); outside: CFG at the same γ, whose parallel part is whole. The momentum is "
-                                "fed at every step (as diffusers' AdaptiveProjectedMixGuidance). x_t, D_u, the step "
+                                "fed at every step (as diffusers' AdaptiveProjectedMixGuidance). xₜ, x̂₀ᵘ, the step "
                                 "and the noise are projected."))
 
     def _check(self, traj: Trajectory) -> None:
@@ -502,6 +530,6 @@ class APGMixDiagram(_GuiderView):
 GUIDER_VIEWS = {"cfgzero": CFGZeroDiagram, "tcfg": TangentialCFGDiagram, "mambo": MamboDiagram,
                 "apgmix": APGMixDiagram}
 
-__all__ = ["APGMixDiagram", "CFGZeroDiagram", "GUIDER_SPACES", "GUIDER_TITLES", "GUIDER_VIEWS", "MAX_LEGEND",
+__all__ = ["APGMixDiagram", "CFGZeroDiagram", "GUIDER_SPACES", "GUIDER_TITLES", "GUIDER_VIEWS",
            "MamboDiagram", "TangentialCFGDiagram", "cfgzero_scale", "check_run", "leading_direction", "line_ends",
            "mambo_ratio", "mambo_scale", "space_zero"]

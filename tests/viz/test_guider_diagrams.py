@@ -1,7 +1,8 @@
 """The construction views of diffusers' guiders (viz.guider_diagrams): each drawn in the plane of the
 space it acts in, the guided point drawn where the method put x0_hat, the construction's own facts
 (a perpendicular foot, a projection on a line, a damped scale, a window) true on the figure, and
-figures that stay readable (at most six legend entries, text of at least 14 px at 1100 px).
+figures that stay readable (at most six key entries, text of at least 14 px at 1100 px, images at the
+points on digits, off-data predictions labelled where they are).
 
 Runs are small (10 steps, batch 2), sampled once per module.
 """
@@ -21,9 +22,11 @@ from viz.diagrams import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
 from viz.drawing import arrow_ends
 from viz.export import FIGURE_KINDS
 from viz.gif import gif_frame_count
-from viz.guider_diagrams import GUIDER_SPACES, GUIDER_VIEWS, MAX_LEGEND, line_ends, space_zero
+from viz.guider_diagrams import GUIDER_SPACES, GUIDER_VIEWS, line_ends, space_zero
+from viz.key import MAX_ENTRIES
 from viz.lecture import construction_kind, view_applies
 from viz.lecture_gifs import PROJECTIONS
+from viz.sprites import PAD, TextSprite
 
 METHODS = tuple(GUIDER_VIEWS)
 STEPS = 10
@@ -55,8 +58,19 @@ def drawn(view, name):
     return np.array([x[0], y[0]], np.float64)
 
 
-def legend_texts(view):
-    return [t.get_text() for t in view.legend.get_texts()]
+def key_labels(view):
+    """Every label the view's key can show (``viz.key.FrameKey``)."""
+    return view.key.labels()
+
+
+def point_texts(view):
+    """The labels written beside the points of the current frame."""
+    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
+
+
+def title(view):
+    """The current frame's title (step, t, gamma and the method's own numbers)."""
+    return view.title.get_text()
 
 
 CASES = [(m, model, data) for m in METHODS for model in ("exact", "neural") for data in ("digits", "gmm2d")]
@@ -80,7 +94,7 @@ def test_the_views_are_registered_where_the_figure_kinds_are():
 def test_the_drawn_guided_point_is_the_methods_prediction(method, model, data):
     traj = sample(method, data, model)
     view = make_animation(method, traj, "plane", sample=1)
-    assert ("2-D data, exact" if data == "gmm2d" else "exact plane") in view.fig.get_suptitle()
+    assert ("2-D data, exact" if data == "gmm2d" else "exact plane") in view.headline
     for k in range(STEPS):
         view.update(k)
         proj = view.projection_at(k)
@@ -113,27 +127,74 @@ def test_the_exact_plane_holds_the_construction_at_true_distances(method):
 
 
 @pytest.mark.parametrize("method, data", [(m, d) for m in METHODS for d in ("digits", "gmm2d")])
-def test_legends_are_short_and_every_text_is_legible(method, data):
-    """At most six legend entries, rings included; every text at least 14 px high once the figure
-    is shown 1100 px wide (a 1920-px screen's page column)."""
-    for gamma in (3.0, 9.0):  # a strong gamma throws predictions out of the data: the rings join the legend
+def test_keys_are_short_and_every_text_is_legible(method, data):
+    """At most six key entries; every text (matplotlib's and the sprites': labels, key, titles,
+    insets) at least 14 px high once the figure is shown 1100 px wide (a 1920-px screen's page column)."""
+    for gamma in (3.0, 9.0):  # a strong gamma throws predictions out of the data: labelled where they are
         view = make_animation(method, sample(method, data, gamma=gamma), "plane")
-        assert 1 <= len(legend_texts(view)) <= MAX_LEGEND, legend_texts(view)
-        width_px = view.fig.get_figwidth() * view.fig.dpi
-        view.fig.canvas.draw()
-        texts = [t for t in view.fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-        assert texts
-        for t in texts:
-            px = t.get_fontsize() * view.fig.dpi / 72 * DISPLAY_WIDTH / width_px
-            assert px >= MIN_TEXT_PX, (t.get_text(), px)
+        assert 1 <= len(key_labels(view)) <= MAX_ENTRIES, key_labels(view)
+        scale = DISPLAY_WIDTH / (view.fig.get_figwidth() * view.fig.dpi)
+        for k in (0, STEPS // 2, STEPS - 1):
+            view.frame(k)
+            texts = [(t.get_text(), t.get_fontsize() * view.fig.dpi / 72) for t in view.fig.findobj(Text)
+                     if t.get_visible() and t.get_text().strip()]
+            sprites = [(s.get_text(), s.font[0] * s.font[3] / 72, s.size[1] - 2 * PAD)
+                       for s in view.fig.findobj(TextSprite) if s.get_visible() and s.get_text()
+                       and (s.axes is None or s.axes.get_visible())]
+            assert texts and sprites
+            for text, px in texts:
+                assert px * scale >= MIN_TEXT_PX, (text, px * scale)
+            for text, px, high in sprites:
+                assert px * scale >= MIN_TEXT_PX and high * scale >= MIN_TEXT_PX, (text, px * scale, high * scale)
 
 
-def test_the_rings_take_the_place_of_the_least_important_entries():
+def test_predictions_off_the_data_are_labelled_where_they_are():
+    """Rings and pins no longer take key rows: a prediction thrown out of the data says so in its
+    label, and the key keeps the construction's arrows."""
     traj = sample("cfgzero", "digits", gamma=9.0)
     view = make_animation("cfgzero", traj, "plane")
-    texts = legend_texts(view)
-    assert "outside data range" in texts and len(texts) == MAX_LEGEND
-    assert texts[0].startswith("v = 0")  # the space's zero is kept, the step went first
+    assert key_labels(view)[0] == "line from v = 0 through $v^{u}$"
+    assert len(key_labels(view)) == MAX_ENTRIES and "step" in key_labels(view)
+    said = []
+    for k in range(STEPS):
+        view.update(k)
+        names, _, outside, far = view._positions[k]
+        for name, o, f in zip(names, outside, far):
+            if name in view.labels.texts and view.labels.texts[name].get_visible() and (o or f):
+                text = view.labels.texts[name].get_text()
+                assert text.endswith("(off-scale)" if f else "(off the data)"), (k, name, text)
+                said.append(text)
+    assert any("guided" in t for t in said)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_images_at_the_points_on_digits_and_the_construction_magnified_where_small(method):
+    """On digits the 8x8 images of x_t, both predictions, the guided x̂0 and x_{t-1} sit beside their
+    markers, each its own point's; on gmm2d none. Where the construction is small in the frame an
+    inset repeats it, titled with its magnification, the guided point inside."""
+    traj = sample(method, "digits")
+    view = make_animation(method, traj, "plane")
+    view.update(STEPS // 2)
+    shown = {n for n, s in view.labels.images.items() if s.get_visible()}
+    assert {"x_t", "x0_uncond", "x0_cond", "guided", "x_next"} <= shown
+    ink = view.labels.images["guided"].pixels[3:-3:7, 3:-3:7, 0]
+    want = np.round(255 * (1 - np.clip(np.asarray(traj.x0_hat[STEPS // 2, 0], np.float64), -1, 1)) / 2)
+    np.testing.assert_array_equal(ink, want.reshape(8, 8))  # the guided point's own image
+    gmm = make_animation(method, sample(method, "gmm2d"), "plane")
+    assert not gmm.labels.images
+    construction = next(m for m in gmm.magnifiers if m.spec.what == "the construction")
+    magnified = 0
+    for k in range(STEPS):
+        gmm.update(k)
+        if construction.magnification is None:
+            continue
+        magnified += 1
+        assert construction.ax.get_visible() and construction.magnification > 1.2
+        assert construction.title.get_text().startswith("the construction  ×")
+        (x0, x1), (y0, y1) = construction.limits
+        guided = gmm.positions(k)["guided"]
+        assert x0 <= guided[0] <= x1 and y0 <= guided[1] <= y1
+    assert magnified >= 1, method
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -184,7 +245,7 @@ def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_
         d_u, d_c = proj(traj.x0_uncond[k, 0]), proj(traj.x0_cond[k, 0])
         if k < 2:  # the zero steps: x0_hat is v = 0 itself, nothing is built
             np.testing.assert_allclose(drawn(view, "guided"), zero, atol=1e-5)
-            assert "zero step" in view.ax.get_title(loc="left")
+            assert "zero step" in title(view)
             assert not arrows(view)["diff_scaled"].get_visible()
             continue
         su = arrow_ends(arrows(view)["rescale"])[1]
@@ -194,7 +255,7 @@ def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_
         band = arrows(view)["diff_scaled"]
         np.testing.assert_allclose(arrow_ends(band)[0], su, atol=1e-9)
         np.testing.assert_allclose(arrow_ends(band)[1], proj(traj.x0_hat[k, 0]), atol=1e-9)
-        assert "s* = " in view.ax.get_title(loc="left")
+        assert "s* = " in title(view)
 
 
 @pytest.mark.parametrize("data", ["digits", "gmm2d"])
@@ -241,8 +302,8 @@ def test_mambo_draws_the_damped_scale_and_plain_cfgs_point(model):
         np.testing.assert_allclose(drawn(view, "x_cfg"), d_u + 3.0 * (d_c - d_u), atol=1e-9)
         ray = arrows(view)["ray"]  # |v_u| in x0 units: the line from v = 0 to D_u
         np.testing.assert_allclose(arrow_ends(ray)[0], a * x_t, atol=1e-9)
-        title = view.ax.get_title(loc="left")
-        assert f"r = {r:.2g}" in title and f"γ_eff = {scale:.3g}" in title
+        said = title(view)
+        assert f"r = {r:.2g}" in said and f"γ_eff = {scale:.3g}" in said
 
 
 @pytest.mark.parametrize("data", ["digits", "gmm2d"])
@@ -254,8 +315,8 @@ def test_apgmix_titles_and_splits_follow_the_window(data):
     view = make_animation("apgmix", traj, "plane")
     for k in range(STEPS):
         view.update(k)
-        title = view.ax.get_title(loc="left")
-        assert ("in (0, 5]: APG" in title) == inside[k] and ("outside (0, 5]: CFG" in title) == (not inside[k])
+        said = title(view)
+        assert ("in (0, 5]: APG" in said) == inside[k] and ("outside (0, 5]: CFG" in said) == (not inside[k])
         pos = view.positions(k)
         par = pos["par_end"] - pos["x0_cond"]
         along = pos["x0_cond"] - pos["origin"]
