@@ -13,7 +13,9 @@ the figures draw. Plain numpy and torch: nothing here imports matplotlib or Stre
 * ``samplers``, ``trajectory``, ``pipeline``: sampling, the recorded run, one call from a spec to a run.
 * ``corrector``: Langevin corrector steps on the guided score after each sampler step (the samplers'
   ``corrector=``); ``tilted``: exact draws of the tilted target ``p0(x) p0(y | x)^gamma`` on gmm2d
-  (``sampler = "tilted"``), component shares and ``tilted_tv`` with its Monte Carlo error.
+  (``sampler = "tilted"``), component shares and ``tilted_tv`` with its Monte Carlo error; ``tilted_gap``:
+  the trade-off page's comparison of DDPM, DDIM and DDPM + corrector with those draws (its settings, the
+  records its figure imports, numpy only, and the sentence read off its numbers).
 * ``metrics``, ``evaluate``, ``tradeoff``, ``tilt``, ``tilt_view``, ``highdim``: measurements (accuracy,
   diversity, the tilted density, high-dimension facts) that ``viz`` draws and the pages show; the
   records a figure imports (``metrics.METRIC_NAMES``, ``tilt_view``) hold no torch.

@@ -175,7 +175,7 @@ def build_parser() -> OneLineParser:
 def format_table(rows: list[dict]) -> str:
     """A markdown table of the rows ``evaluate`` returns (with ``tilted_tv ± se (floor)`` on gmm2d),
     headed by the swept setting's name (``gamma``, or ``cfgpp_lambda`` for CFG++)."""
-    scale = row_scale(rows).name
+    scale = row_scale(rows).name if rows else "gamma"
     tilted = any("tilted_tv" in r for r in rows)
     head = f"| {scale} | accuracy | diversity | nearest_train | finite |" + (" tilted_tv ± se (floor) |" if tilted else "") + " seconds |"
     lines = [head, "|---:|---:|---:|---:|---:|" + ("---:|" if tilted else "") + "---:|"]

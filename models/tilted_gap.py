@@ -3,7 +3,8 @@
 Guidance at scale gamma aims at ``p0(x) p0(y | x)^gamma`` (``models.tilted``), and on the analytic
 mixture that target can be drawn exactly. The section measures ``tilted_tv`` (the total variation
 between the samples' and the target's shares of the mixture's components, with its Monte Carlo
-error) against gamma for three samplers, DDPM, DDIM and DDPM with ``GAP_CORRECTOR`` Langevin
+error) against gamma for three samplers with the exact model (so the gap is the sampler's and
+guidance's, not a network's), DDPM, DDIM and DDPM with ``GAP_CORRECTOR`` Langevin
 corrector steps after each step (``models.corrector``), and for exact draws, which score the floor
 that ``n`` perfect samples reach. This module holds the section's settings, the records its figure
 draws (``viz.tradeoff.exact_target_figure``: numpy only, no torch) and the sentence that reads the
@@ -33,7 +34,8 @@ GAP_CORRECTOR = 5  # Langevin corrector steps after each DDPM step (one step cha
 # Samples per sampler and gamma. The Monte Carlo error of tilted_tv is about 0.47 / sqrt(n) for one class
 # (0.015 at n = 1000) and exact draws score about 0.56 / sqrt(n) (0.018): enough to resolve the 0.06 between
 # DDPM and DDPM + 5 corrector steps at gamma = 7 (about three errors of a difference). The first visit
-# samples 18 runs + 6 exact draws, about 15 s on one core (the corrector's 5 steps are most of it).
+# samples 18 runs + 6 exact draws: 16 s measured on one core of the loaded 2-core test machine (the
+# corrector's 5 steps are most of it).
 GAP_SAMPLES = 1000
 BAND_LEVEL = 0.95  # the floor's band: from the mean TV of n exact draws up to this quantile of it
 CHANGE_SIGMAS = 2.0  # a difference counts when it exceeds this many Monte Carlo errors

@@ -105,10 +105,24 @@ class Trend:
     values: tuple[float, ...]
     turn: int
     tol: float
+    digits: Optional[int] = None  # decimals of the numbers in its sentence (None: three significant digits)
+
+    def fmt(self, x: float) -> str:
+        """``x`` as the sentence writes it."""
+        return _fmt(x) if self.digits is None or not np.isfinite(x) else f"{x:.{self.digits}f}"
 
     def at(self, i: int) -> str:
         """``"0.93 at γ = 3"``: the value of point ``i`` and its gamma."""
-        return f"{_fmt(self.values[i])} at γ = {self.gammas[i]:g}"
+        return f"{self.fmt(self.values[i])} at γ = {self.gammas[i]:g}"
+
+    @property
+    def held(self) -> int:
+        """The last point from the turn on that is still within ``tol`` of the turning value: where a
+        peak's (or a low's) plateau ends (the turn itself when there is none)."""
+        j = self.turn
+        while j + 1 < len(self.values) and abs(self.values[j + 1] - self.values[self.turn]) <= self.tol:
+            j += 1
+        return j
 
     @property
     def first(self) -> str:
@@ -127,10 +141,11 @@ class Trend:
         return max(self.values)
 
 
-def trend(gammas: Sequence[float], values: Sequence[float], tol: float) -> Trend:
+def trend(gammas: Sequence[float], values: Sequence[float], tol: float, digits: Optional[int] = None) -> Trend:
     """The shape of the curve ``values`` over ``gammas`` (points that are not finite are left out,
-    as the chart leaves them out): ``Trend``. A change counts only when it is larger than ``tol``.
-    Raises ``ValueError`` for mismatched lengths or no finite point."""
+    as the chart leaves them out): ``Trend``. A change counts only when it is larger than ``tol``;
+    ``digits``: decimals of the numbers its sentence quotes. Raises ``ValueError`` for mismatched
+    lengths or no finite point."""
     g, v = np.asarray(gammas, np.float64), np.asarray(values, np.float64)
     if g.shape != v.shape or g.ndim != 1:
         raise ValueError(f"give one value per gamma, got {g.shape} gammas and {v.shape} values")
@@ -153,7 +168,7 @@ def trend(gammas: Sequence[float], values: Sequence[float], tol: float) -> Trend
         shape, turn = "rises", hi
     else:
         shape, turn = "falls", lo
-    return Trend(shape, tuple(float(x) for x in g), tuple(float(x) for x in v), turn, float(tol))
+    return Trend(shape, tuple(float(x) for x in g), tuple(float(x) for x in v), turn, float(tol), digits)
 
 
 def accuracy_tolerance(rows: Sequence[Mapping]) -> float:
@@ -175,15 +190,20 @@ def _after(t: Trend, lowest: bool) -> int:
     return t.turn + int(np.argmin(tail) if lowest else np.argmax(tail))
 
 
+def _plateau(t: Trend, what: str) -> str:
+    """", holds it up to γ = 7" where a peak (or a low) lasts beyond its first point."""
+    return "" if t.held == t.turn else f", {what} up to γ = {t.gammas[t.held]:g}"
+
+
 def _holds(t: Trend) -> str:
     """", and stays near it up to γ = 10 (0.91)" where the curve stops before its last point."""
     end = len(t.values) - 1
-    return "" if t.turn == end else f", and stays near it up to γ = {t.gammas[end]:g} ({_fmt(t.values[end])})"
+    return "" if t.turn == end else f", and stays near it up to γ = {t.gammas[end]:g} ({t.fmt(t.values[end])})"
 
 
 def _span(t: Trend) -> str:
     """A flat curve in words: "0.5 at γ = 0 and 0.51 at γ = 10, between 0.48 and 0.52 in all"."""
-    lo, hi = _fmt(t.lowest), _fmt(t.highest)
+    lo, hi = t.fmt(t.lowest), t.fmt(t.highest)
     where = f"{t.first} and {t.last}" if len(t.values) > 1 else t.first
     return where + ("" if lo == hi else f", between {lo} and {hi} in all")
 
@@ -202,8 +222,8 @@ def quality_finding(t: Trend) -> tuple[str, str]:
     if t.shape == "peaks":
         low = _after(t, lowest=True)
         then = "" if low == end else f", and is {t.last}"
-        return "partly", (f"Accuracy rises from {t.first} to a peak of {t.at(t.turn)}, then drops to {t.at(low)}{then}: "
-                          "pushed too hard, samples overshoot their class.")
+        return "partly", (f"Accuracy rises from {t.first} to a peak of {t.at(t.turn)}{_plateau(t, 'holds it')}, then "
+                          f"drops to {t.at(low)}{then}: pushed too hard, samples overshoot their class.")
     if t.shape == "falls":
         return "differs", f"Accuracy falls from {t.first} to {t.at(t.turn)}{_holds(t)}."
     return "differs", f"Accuracy falls from {t.first} to {t.at(t.turn)}, then recovers to {t.at(_after(t, lowest=False))}."
@@ -218,7 +238,8 @@ def diversity_finding(t: Trend) -> tuple[str, str]:
         change = 100 * (t.values[t.turn] / t.values[0] - 1) if t.values[0] else float("nan")
         return "agrees", f"Diversity falls from {t.first} to {t.at(t.turn)} ({change:+.0f} %){_holds(t)}."
     if t.shape == "dips":
-        return "partly", f"Diversity falls from {t.first} to {t.at(t.turn)}, then rises again to {t.at(_after(t, lowest=False))}."
+        return "partly", (f"Diversity falls from {t.first} to {t.at(t.turn)}{_plateau(t, 'stays there')}, then rises "
+                          f"again to {t.at(_after(t, lowest=False))}.")
     if t.shape == "peaks":
         return "partly", f"Diversity first rises, from {t.first} to {t.at(t.turn)}, and only then falls, to {t.at(_after(t, lowest=True))}."
     return "differs", f"Diversity does not fall: it rises from {t.first} to {t.at(t.turn)}{_holds(t)}."
@@ -245,7 +266,7 @@ def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Opt
     out = []
 
     # Quality: accuracy stands in for precision / Inception score (is each sample clearly its class?).
-    acc = trend(gammas, [float(r["accuracy"]) for r in rows], accuracy_tolerance(rows))
+    acc = trend(gammas, [float(r["accuracy"]) for r in rows], accuracy_tolerance(rows), digits=2)
     verdict, text = quality_finding(acc)
     out.append(Finding("Quality (precision, Inception score) rises with the guidance scale", verdict, text))
 
@@ -264,7 +285,7 @@ def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Opt
         if div.shape == "dips" and acc.shape == "peaks":
             low = _after(acc, lowest=True)
             text += (f" Samples that land in another class count toward it too (accuracy drops to "
-                     f"{_fmt(acc.values[low])} at γ = {acc.gammas[low]:g}).")
+                     f"{acc.at(low)}).")
     else:
         verdict, text = "differs", "Diversity could not be measured: no γ left two finite samples of a class."
     out.append(Finding("Diversity (recall) falls as the guidance scale grows", verdict,

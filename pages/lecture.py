@@ -18,7 +18,7 @@ LARGE_TYPE = """
 .st-key-slide_picture [data-testid="stImage"] img { max-height: calc(100vh - 13.5rem); object-fit: contain; }
 </style>
 """
-TEXT_SHARE = 0.34  # the title and words beside the picture
+TEXT_SHARE = 0.3  # the title and words beside the picture
 
 
 def move(by: int) -> None:

@@ -86,4 +86,4 @@ specs = tilt_specs(s, guidance, model)
 st.image(tilted_png(specs, t), width="stretch", output_format="PNG")
 if t == CLEAN:
     st.markdown(blob_summary(specs[-1]))
-show_exact_target(s, guidance, model)
+show_exact_target(s, guidance)

@@ -45,8 +45,9 @@ from viz.zoo_diagrams import ZOO_VIEWS
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
 BUILDUP_FPS = 4.0  # the lecture's build-up GIFs: each part of a step stays a quarter of a second
-OVERLAY_GIF_FRAMES = 26  # the several-γ GIF: its paths grow over at most this many frames (each a whole figure)
-OVERLAY_FPS = 5.0
+OVERLAY_GIF_FRAMES = 13  # the several-γ GIF: its paths grow over at most this many frames (each a whole
+#                         figure, ~0.5 s on a busy 2-core machine: 25 frames took 12 s)
+OVERLAY_FPS = 3.0
 
 
 @st.cache_resource(show_spinner="Loading the model…")

@@ -21,6 +21,7 @@ try:
     import ui.views  # noqa: F401
     from models.data import DATA_NAMES
     from models.metrics import reference_classifier
+    from models.tradeoff import data_reference
 finally:
     gc.enable()
 gc.collect()  # the imports' own cyclic garbage (a few thousand objects), so that none of it is frozen
@@ -28,10 +29,12 @@ gc.freeze()
 
 
 def warm_trade_off() -> None:
-    """Fit the trade-off page's judge of every data set (``models.metrics.reference_classifier``, an
-    RBF SVC, cached for the process). Its first call imports scikit-learn's SVC, which ``models.metrics``
-    leaves to that call: ~1.1 s and ~140 MB (scipy, pandas) that the first visit of the trade-off page
-    paid, several times that on a busy machine. The server's warm-up calls this in the background once
-    it has run the first page."""
+    """What the trade-off page's first visit needs besides its own sampling, for every data set (both
+    cached for the process): the judge (``models.metrics.reference_classifier``, an RBF SVC, whose
+    first call imports scikit-learn's SVC: ~1.1 s and ~140 MB with scipy and pandas, several seconds
+    on a busy machine) and the data's own scores (``models.tradeoff.data_reference``: a few tenths of a second, the
+    distances between all training points). The server's warm-up (``app.warm_up``) calls this in
+    the background once it has run the first page."""
     for data in DATA_NAMES:
         reference_classifier(data)
+        data_reference(data)

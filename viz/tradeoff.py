@@ -138,11 +138,12 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
 
 # ----------------------------------------------------------------------------- the exact target
 
-#: how wide the page shows the exact-target figure on a 1920-px screen (the main column, sidebar open,
-#: measured in Chromium); the figure is drawn at 100 dpi at about that size, so a point is 1.39 px
-GAP_DISPLAY_WIDTH = 1400
+#: how wide the trade-off page shows the exact-target figure on a 1920x1080 screen (the main column
+#: beside the open sidebar, measured in Chromium: 1556 px). Drawn 1400 px wide (14 in at 100 dpi),
+#: so a point is 1556 / 1400 * 100 / 72 = 1.54 px there
+GAP_DISPLAY_WIDTH = 1556
 GAP_FIG_SIZE = (14.0, 5.6)
-GAP_TITLE, GAP_TEXT, GAP_SMALL = 15, 13, 11  # points: 20.8, 18.1 and 15.3 px at GAP_DISPLAY_WIDTH
+GAP_TITLE, GAP_TEXT, GAP_SMALL = 15, 13, 11  # points: 23.2, 20.1 and 17.0 px at GAP_DISPLAY_WIDTH
 GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, exact draws: colours apart from the classes' (viz.field.CLASS_COLORS)
     dict(color="#000000", marker="o", ls="-"), dict(color="#CC79A7", marker="s", ls="--"),
     dict(color="#D55E00", marker="^", ls="-"), dict(color="#777777", marker="D", ls=":"),

@@ -42,8 +42,9 @@ def test_findings_see_a_peak_then_a_drop_and_diversity_off_the_data():
     r = rows([0, 1, 3, 10], [0.1, 1.0, 1.0, 0.7], [5.0, 3.5, 3.6, 5.5], [2.5, 2.0, 2.0, 5.0], samples=200)
     found = findings(r, REF)
     assert [f.verdict for f in found] == ["partly", "partly", "note"]  # diversity falls to γ = 1, then rises
-    assert "peak of 1 at γ = 1, then drops to 0.7 at γ = 10" in found[0].evidence
-    assert found[1].evidence.startswith("Diversity falls from 5 at γ = 0 to 3.5 at γ = 1, then rises again to 5.5 at γ = 10.")
+    assert "to a peak of 1.00 at γ = 1, holds it up to γ = 3, then drops to 0.70 at γ = 10" in found[0].evidence
+    assert found[1].evidence.startswith("Diversity falls from 5 at γ = 0 to 3.5 at γ = 1, stays there up to γ = 3, "
+                                        "then rises again to 5.5 at γ = 10.")
     assert "away from the data" in found[1].evidence and "leaves the data" in found[2].evidence
 
 
@@ -59,16 +60,19 @@ def test_findings_call_a_memorising_model_what_it_is():
 G = list(DEFAULT_GAMMAS)  # 0, 0.5, 1, 2, 3, 5, 7, 10
 FLAT_NEAREST = [2.0] * len(G)
 ACCURACY = {  # name: (curve, verdict, words the sentence must contain)
-    "rising": ([0.10, 0.35, 0.60, 0.80, 0.88, 0.93, 0.95, 0.96], "agrees", "rises from 0.1 at γ = 0 to 0.96 at γ = 10."),
+    "rising": ([0.10, 0.35, 0.60, 0.80, 0.88, 0.93, 0.95, 0.96], "agrees", "rises from 0.10 at γ = 0 to 0.96 at γ = 10."),
     "rising, then level": ([0.3, 0.7, 0.95, 0.96, 0.95, 0.96, 0.95, 0.96], "agrees",
-                           "rises from 0.3 at γ = 0 to 0.96 at γ = 2, and stays near it up to γ = 10"),
-    "falling": ([0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4], "differs", "falls from 0.9 at γ = 0 to 0.4 at γ = 10."),
+                           "rises from 0.30 at γ = 0 to 0.96 at γ = 2, and stays near it up to γ = 10"),
+    "falling": ([0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4], "differs", "falls from 0.90 at γ = 0 to 0.40 at γ = 10."),
     "peaked": ([0.1, 0.5, 0.8, 0.95, 0.9, 0.8, 0.7, 0.6], "partly",
-               "rises from 0.1 at γ = 0 to a peak of 0.95 at γ = 2, then drops to 0.6 at γ = 10"),
+               "rises from 0.10 at γ = 0 to a peak of 0.95 at γ = 2, then drops to 0.60 at γ = 10"),
     "U-shaped": ([0.9, 0.7, 0.5, 0.4, 0.5, 0.7, 0.8, 0.9], "differs",
-                 "falls from 0.9 at γ = 0 to 0.4 at γ = 2, then recovers to 0.9 at γ = 10"),
+                 "falls from 0.90 at γ = 0 to 0.40 at γ = 2, then recovers to 0.90 at γ = 10"),
     "flat": ([0.5] * 8, "differs", "does not change with γ"),
     "noisy flat": ([0.50, 0.52, 0.49, 0.51, 0.50, 0.48, 0.51, 0.50], "differs", "does not change with γ"),
+    "peak with a plateau": ([0.14, 0.79, 1.0, 1.0, 1.0, 1.0, 0.99, 0.81], "partly",  # the page's own digits curve
+                            "rises from 0.14 at γ = 0 to a peak of 1.00 at γ = 1, holds it up to γ = 7, then drops to "
+                            "0.81 at γ = 10"),
     "flat at the ceiling": ([0.99, 1.0, 1.0, 0.99, 1.0, 1.0, 1.0, 0.99], "partly", "at its ceiling at every γ"),
 }
 DIVERSITY = {
@@ -91,8 +95,8 @@ def quoted_points_lie_on(text: str, curve) -> None:
     """Every "X at γ = G" in ``text`` is the curve's own value at G."""
     quoted = POINT.findall(text)
     assert quoted, text
-    for value, gamma in quoted:
-        assert f"{curve[G.index(float(gamma))]:.3g}" == value, (value, gamma, text)
+    for value, gamma in quoted:  # as written: 2 decimals or 3 significant digits
+        assert abs(float(value) - curve[G.index(float(gamma))]) <= 0.005 + 5e-3 * abs(float(value)), (value, gamma, text)
 
 
 @pytest.mark.parametrize("name", ACCURACY)
@@ -139,5 +143,5 @@ def test_findings_of_a_lambda_sweep_read_and_name_lambda():
     by_gamma, by_lambda = findings(r, REF), findings(lam, REF)
     assert [f.verdict for f in by_lambda] == [f.verdict for f in by_gamma] == ["agrees", "agrees", "note"]
     assert by_lambda[0].evidence == by_gamma[0].evidence.replace("γ", "λ")
-    assert by_lambda[0].evidence.startswith("Accuracy rises from 0.3 at λ = 0 to 0.95 at λ = 1")
+    assert by_lambda[0].evidence.startswith("Accuracy rises from 0.30 at λ = 0 to 0.95 at λ = 1")
     assert not any("γ" in f.evidence for f in by_lambda)

@@ -177,7 +177,11 @@ def test_zoo_flags_on_the_command_lines(tmp_path, flags):
     assert export_main(base + flags + ["--batch", "2", "--out", str(tmp_path / "z.gif"), "--npz", str(tmp_path / "z.npz")]) == 0
     with np.load(tmp_path / "z.npz") as z:
         assert str(z["guidance"]) == flags[1] and np.isfinite(z["x"]).all()
-    assert evaluate_main(base + flags + ["--gammas", "1,2", "--samples", "10", "--json"]) == 0
+    if flags[1] == "cfgpp":  # CFG++ sweeps its λ: --gammas are λ values, --cfgpp-lambda is refused (test_evaluate.py)
+        flags = flags[:-2] + ["--gammas", "0.2,0.8"]
+    else:
+        flags = flags + ["--gammas", "1,2"]
+    assert evaluate_main(base + flags + ["--samples", "10", "--json"]) == 0
 
 
 @pytest.mark.parametrize("flags", [["--rescale-phi", "1.5"], ["--apg-r", "0"], ["--apg-r", "nan"], ["--apg-beta", "1"],

@@ -63,7 +63,8 @@ class Student:
         self.session = Session(base, PAGE)
         self.own_seed, self.rng = 1000 + index, random.Random(index)
         self.seed = 0  # the sidebar's default, until this student types its own
-        self.gamma, self.step = 3.0, STEPS // 2  # the page's defaults
+        # the page's defaults; step None: the run's readable step (ui.runs.readable_step) until the student moves it
+        self.gamma, self.step = 3.0, None
         self.problems: list[str] = []
         self.seen: list[tuple[int, float, int, str]] = []  # (seed, gamma, step, metric shown)
         self.times: list[float] = []  # slider moves only
@@ -80,7 +81,7 @@ class Student:
         if f"One step at γ = {self.gamma:g}" not in run.headings:
             self.problems.append(f"{where}: shows {[h for h in run.headings if 'γ =' in h]}")
         t, diff, scaled = list(run.metrics.values())[:3]
-        if int(t) != int(timesteps[min(self.step, STEPS - 1)]):
+        if self.step is not None and int(t) != int(timesteps[self.step - 1]):  # the scrubber's step k is frame k - 1
             self.problems.append(f"{where}: shows timestep {t}")
         if abs(float(scaled) - self.gamma * float(diff)) > 1e-3 * (1 + self.gamma):
             self.problems.append(f"{where}: γ·{diff} shown as {scaled}")
@@ -96,7 +97,7 @@ class Student:
             self.kinds.append("gamma")
         else:
             self.kinds.append("step")
-            self.step = self.rng.choice([s for s in range(STEPS + 1) if s != self.step])
+            self.step = self.rng.choice([s for s in range(1, STEPS + 1) if s != self.step])
             run = await self.session.run(step=self.step)
         await self.look(run, timesteps)
 
@@ -184,7 +185,7 @@ async def _classroom(base: str, pid: int) -> dict:
     await asyncio.sleep(1.0)
     figures["rss_end_mb"] = rss_mb(pid)
     alone.session = Session(base, PAGE)  # a new tab of the same student
-    alone.gamma, alone.step = 3.0, STEPS // 2
+    alone.gamma, alone.step = 3.0, None
     await alone_moves()
     figures["rss_peak_mb"] = max(rss + [figures["rss_end_mb"]])
     figures["alone"] = alone
@@ -197,6 +198,7 @@ def _recompute(seen: list[tuple[int, float, int, str]]) -> list[str]:
     """The metric ‖x̂₀ᶜ − x̂₀ᵘ‖ of every (seed, γ, step) a session saw, recomputed in this process."""
     from models.pipeline import SampleSpec, run
     from models.registry import load_bundle
+    from ui.runs import readable_step
 
     bundle = load_bundle("digits", "neural", "cpu", needs=("cfg",))
     runs, wrong = {}, []
@@ -205,7 +207,8 @@ def _recompute(seen: list[tuple[int, float, int, str]]) -> list[str]:
             spec = SampleSpec(data="digits", model="neural", sampler="ddpm", guidance="cfg", gamma=gamma, label=0,
                               steps=STEPS, seed=seed, batch=8)
             runs[(seed, gamma)] = run(spec, bundle)
-        traj, k = runs[(seed, gamma)], min(step, STEPS - 1)
+        traj = runs[(seed, gamma)]
+        k = readable_step(traj) if step is None else step - 1
         expected = float(np.linalg.norm(traj.x0_cond[k, 0] - traj.x0_uncond[k, 0]))
         if abs(float(shown) - expected) > 2e-3:
             wrong.append(f"seed {seed}, γ {gamma:g}, step {step}: shown {shown}, its own settings give {expected:.3f}")

@@ -14,3 +14,14 @@ def test_preload_imports_the_app_then_freezes_and_reenables_the_collector():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_warm_trade_off_fits_the_judge_and_the_data_scores_of_every_data_set():
+    code = ("import sys, ui.preload\nfrom models.metrics import reference_classifier\n"
+            "from models.tradeoff import data_reference\nfrom models.data import DATA_NAMES\n"
+            "before = 'sklearn.svm' in sys.modules\nui.preload.warm_trade_off()\n"
+            "print(before, reference_classifier.cache_info().currsize == len(DATA_NAMES), "
+            "data_reference.cache_info().currsize == len(DATA_NAMES), 'sklearn.svm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True", "True", "True"]  # scikit-learn only when asked for

@@ -109,7 +109,7 @@ def exact_target_script():
     from ui.tradeoff import show_exact_target
 
     s = Settings(st.session_state.get("data", "gmm2d"), "exact", "ddpm", 25, 3, 1, "pca")
-    show_exact_target(s, st.session_state.get("guidance", "cfg"), "exact")
+    show_exact_target(s, st.session_state.get("guidance", "cfg"))
 
 
 @pytest.fixture
@@ -119,12 +119,12 @@ def small_gap(monkeypatch):
 
 
 def test_gap_runs_are_the_three_samplers_and_the_exact_draws(small_gap):
-    runs = gap_runs(S, "cfg", "neural")
+    runs = gap_runs(Settings("gmm2d", "neural", "euler", 4, 2, 1, "pca"), "cfg")
     assert [(g.sampler, g.corrector_steps) for g, _ in runs] == [("ddpm", 0), ("ddim", 0), ("ddpm", GAP_CORRECTOR), ("tilted", 0)]
     for g, specs in runs:
         assert [spec.gamma for spec in specs] == [0.0, 1.0, 7.0]
         assert {(s.data, s.label, s.seed, s.batch, s.steps, s.guidance, s.eta) for s in specs} == {("gmm2d", 1, 2, 200, 30, "cfg", 0.0)}
-        assert {s.model for s in specs} == {"exact" if g is EXACT else "neural"}
+        assert {s.model for s in specs} == {"exact"}  # whatever the sidebar's model: the sampler's gap alone
 
 
 def test_the_exact_target_section_draws_and_reads_the_numbers(small_gap):
@@ -136,7 +136,7 @@ def test_the_exact_target_section_draws_and_reads_the_numbers(small_gap):
     assert len(at.get("image")) == 1 and at.select_slider(key=GAP_KEYS["gamma"]).value == 7.0
     # The sentence, from reports computed here without the page's caches.
     s = Settings("gmm2d", "exact", "ddpm", 25, 3, 1, "pca")
-    runs = dict(gap_runs(s, "cfg", "exact"))
+    runs = dict(gap_runs(s, "cfg"))
     reports = {g: tilted_tv_report(run(runs[g][2]).samples, 1, 7.0) for g in (PLAIN, CORRECTED)}
     blobs = [1, 4, 7]
     expected = describe_gap(7.0, "B", BLOB_NAMES, target_shares(1, 7.0)[blobs],
