@@ -7,6 +7,7 @@ Figure kinds (each in a small module of its own):
 * ``step``       one sampling step: prediction, step, noise (``viz.step_diagrams``);
 * ``trajectory`` the whole path with its predictions and, for digits, the images (``viz.step_diagrams``);
 * ``classifier`` one step of classifier guidance (``viz.guidance_diagrams``);
+* ``classifier_x0`` the same step drawn in prediction space (``viz.guidance_diagrams``);
 * ``cfg``        one step of classifier-free guidance (``viz.guidance_diagrams``);
 * ``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``: one step of each method of the
   guidance zoo, drawn as its own construction (``viz.zoo_diagrams``);
@@ -29,7 +30,8 @@ from models.data import DATA_NAMES, load_dataset
 from models.trajectory import Trajectory
 from viz.animate import Animated, PathAnimation
 from viz.geometry import check_finite, check_sample
-from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, gamma_overlay_figure, shared_pca
+from viz.guidance_diagrams import (CFGDiagram, ClassifierGuidanceDiagram, ClassifierPredictionDiagram, gamma_overlay_figure,
+                                   shared_pca)
 from viz.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
 from viz.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
 from viz.step_diagrams import StepDiagram, TrajectoryDiagram, step_figure
@@ -87,6 +89,10 @@ def _classifier(traj, projection, sample, seed, background):
     return ClassifierGuidanceDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
+def _classifier_x0(traj, projection, sample, seed, background):
+    return ClassifierPredictionDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+
+
 def _cfg(traj, projection, sample, seed, background):
     return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
@@ -107,7 +113,7 @@ Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
 #: kind -> builder ``(traj, projection name, sample, seed, background) -> Animated``
 ANIMATIONS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
-    "classifier": _classifier, "cfg": _cfg, **{method: _zoo(method) for method in METHOD_VIEWS},
+    "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg, **{method: _zoo(method) for method in METHOD_VIEWS},
 }
 #: kind -> one line for a menu
 ANIMATION_DESCRIPTIONS: dict[str, str] = {
@@ -116,6 +122,8 @@ ANIMATION_DESCRIPTIONS: dict[str, str] = {
     "step": "one sampling step: prediction, small step, fresh noise",
     "trajectory": "one sample's whole path, its predictions and (digits) its images",
     "classifier": "one step of classifier guidance (needs guidance classifier or universal)",
+    "classifier_x0": "one step of classifier guidance drawn in prediction space: the classifier direction added "
+                     "to the model's prediction (needs guidance classifier or universal)",
     "cfg": "one step of classifier-free guidance (needs guidance cfg)",
     "rescale": "one step of CFG rescale: the CFG point scaled toward the origin (needs guidance rescale)",
     "apg": "one step of APG: the guidance split along and across the conditional prediction (needs guidance apg)",
@@ -157,6 +165,6 @@ def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample:
 
 
 __all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "EACH_STEP", "APGDiagram", "AutoguidanceDiagram", "CFGDiagram", "CFGPlusPlusDiagram",
-           "ClassifierGuidanceDiagram", "IntervalDiagram", "NoisingAnimation", "RescaleDiagram", "StepDiagram",
+           "ClassifierGuidanceDiagram", "ClassifierPredictionDiagram", "IntervalDiagram", "NoisingAnimation", "RescaleDiagram", "StepDiagram",
            "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo", "make_animation",
            "noising_figure", "run_projection", "shared_pca", "step_figure"]

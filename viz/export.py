@@ -26,12 +26,13 @@ from models.trajectory import Trajectory
 from viz.projection import PROJECTION_NAMES
 
 # The view names, without importing matplotlib before argument parsing.
-FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "cfg", "rescale", "apg", "interval", "autoguidance",
+FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "classifier_x0", "cfg", "rescale", "apg", "interval", "autoguidance",
                 "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix")
 ANIMATION_DESCRIPTIONS = {
     "paths": "every sample's path", "noising": "a photograph noised step by step",
     "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
-    "classifier": "classifier guidance step", "cfg": "classifier-free guidance step",
+    "classifier": "classifier guidance step",
+    "classifier_x0": "classifier guidance step in prediction space", "cfg": "classifier-free guidance step",
     "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
     "autoguidance": "autoguidance step", "cfgpp": "CFG++ step", "cfgzero": "CFG-Zero* step (in v)",
     "tcfg": "tangential CFG step (in eps)", "mambo": "MAMBO-G step (ratio in v)",

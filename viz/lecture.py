@@ -87,7 +87,10 @@ def construction_kind(traj: Trajectory) -> str:
 def view_applies(kind: str, traj: Trajectory) -> bool:
     """Whether the view ``kind`` of ``viz.diagrams.ANIMATIONS`` can draw ``traj``: each guidance
     view (classifier, cfg and the zoo's) draws the runs whose construction it is
-    (``construction_kind``); every other view draws any run."""
+    (``construction_kind``), and ``classifier_x0`` (classifier guidance in prediction space) the
+    same runs as ``classifier``; every other view draws any run."""
+    if kind == "classifier_x0":
+        return construction_kind(traj) == "classifier"
     if kind in ("classifier", "cfg") or kind in ZOO_VIEWS or kind in GUIDER_VIEWS:
         return construction_kind(traj) == kind
     return True

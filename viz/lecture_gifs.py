@@ -36,6 +36,7 @@ PROG = "python -m viz.lecture_gifs"
 #: the projection each view is exported in: the exact plane of each step for the one-step views
 #: (true lengths and angles), the run's PCA for whole paths
 PROJECTIONS = {"paths": "pca", "noising": "pca", "step": "plane", "trajectory": "pca", "classifier": "plane",
+               "classifier_x0": "plane",
                "cfg": "plane", "rescale": "plane", "apg": "plane", "interval": "plane", "autoguidance": "plane",
                "cfgpp": "plane", "cfgzero": "plane", "tcfg": "plane", "mambo": "plane", "apgmix": "plane"}
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance

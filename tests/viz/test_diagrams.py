@@ -275,7 +275,7 @@ def test_every_kind_animates_and_repeats_byte_for_byte(cfg_digits, kind):
     if kind in ZOO_GUIDANCE:  # each zoo method's view draws a run of that method
         traj = sample(guidance=kind, sampler="ddim" if kind == "cfgpp" else "ddpm")
     else:
-        traj = sample(guidance="classifier") if kind == "classifier" else cfg_digits
+        traj = sample(guidance="classifier") if kind in ("classifier", "classifier_x0") else cfg_digits
     frames = 4 if kind == "noising" else 100
     anim = make_animation(kind, traj, "pca")
     gif = anim.gif(max_frames=frames, fps=10)

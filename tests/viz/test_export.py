@@ -72,6 +72,26 @@ def test_bad_value_in_a_real_process_has_no_traceback(tmp_path):
     assert "Traceback" not in res.stderr and "--steps" in res.stderr
 
 
+def test_classifier_in_prediction_space_is_a_figure_kind(tmp_path, capsys):
+    """``--figure classifier_x0`` writes the prediction-space construction of a classifier-guided run,
+    one frame per step and not the picture of ``--figure classifier``, and a CFG run (no classifier direction recorded) is refused in one line."""
+    args = ["--data", "digits", "--model", "exact", "--sampler", "ddpm", "--gamma", "3", "--label", "4",
+            "--steps", "4", "--batch", "1", "--figure", "classifier_x0", "--projection", "plane"]
+    gif = tmp_path / "c.gif"
+    assert main(args + ["--guidance", "classifier", "--out", str(gif)]) == 0
+    assert gif_frame_count(gif.read_bytes()) == 4
+    assert main(args[:-4] + ["--figure", "classifier", "--projection", "plane", "--guidance", "classifier",
+                             "--out", str(tmp_path / "d.gif")]) == 0
+    assert (tmp_path / "d.gif").read_bytes() != gif.read_bytes()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(args + ["--guidance", "cfg", "--out", str(tmp_path / "x.gif")])
+    assert e.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "classifier" in lines[0] and "Traceback" not in lines[0]
+    assert not (tmp_path / "x.gif").exists()
+
+
 @pytest.mark.parametrize("content", [None, b"", b"not a torch file", b"PK\x03\x04truncated"])
 def test_missing_or_corrupt_weights_name_the_file_and_the_fix(tmp_path, content):
     assets = tmp_path / "assets"

@@ -34,6 +34,7 @@ def test_construction_kind_and_which_views_apply(guidance, kind):
     assert construction_kind(traj) == kind
     assert view_applies("cfg", traj) == (kind == "cfg")
     assert view_applies("classifier", traj) == (kind == "classifier")
+    assert view_applies("classifier_x0", traj) == (kind == "classifier")  # the same runs as "classifier"
     assert all(view_applies(k, traj) for k in ("paths", "noising", "step", "trajectory"))
 
 
@@ -45,9 +46,9 @@ def test_make_gifs_writes_every_view_that_applies_once(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / "gifs").iterdir())
     per_run = ["paths", "step", "trajectory"]
     expected = (["noising.gif"] + [f"gmm2d-{g}-{k}.gif" for g in ("none", "cfg", "classifier") for k in per_run]
-                + ["gmm2d-cfg-cfg.gif", "gmm2d-classifier-classifier.gif"])
-    assert names == sorted(expected)
-    assert "wrote 12 GIFs" in capsys.readouterr().err
+                + ["gmm2d-cfg-cfg.gif", "gmm2d-classifier-classifier.gif", "gmm2d-classifier-classifier_x0.gif"])
+    assert names == sorted(expected)  # classifier_x0 only for the classifier run, like classifier
+    assert "wrote 13 GIFs" in capsys.readouterr().err
 
 
 def test_make_gifs_draws_each_zoo_method_with_its_own_view(tmp_path, capsys):
