@@ -36,13 +36,13 @@ from matplotlib.text import Text
 from models.field_view import VIEW_HALF, FieldSpec, GuidedField, describe_basins
 from viz.animate import Animated, frame_indices
 from viz.gif import encode_gif
-from viz.style import new_figure
+from viz.style import DISPLAY_WIDTH as DISPLAY_WIDTHS
+from viz.style import MIN_TEXT_PX, class_color, new_figure
 
-DISPLAY_WIDTH = 1100  # px: how wide the page and the README show the figure (on a 1920-px screen)
-MIN_TEXT_PX = 14  # every text at least this high (its font size) at DISPLAY_WIDTH
+DISPLAY_WIDTH = DISPLAY_WIDTHS["field"]  # px: how wide the page and the README show the figure (on a 1920-px screen)
 FIG_WIDTH = 11.0  # inches at 100 dpi: drawn at its display size, so points map 1 : 1.39 to px
 TITLE_SIZE, TEXT_SIZE, SMALL_SIZE = 15, 13, 11  # points: 20.8, 18.1 and 15.3 px at DISPLAY_WIDTH
-CLASS_COLORS = ("#E69F00", "#0072B2", "#009E73")  # Okabe-Ito, one colour per class of gmm2d
+CLASS_COLORS = tuple(class_color(c) for c in range(3))  # one colour per class of gmm2d, as on every figure
 CLASS_NAMES = ("A", "B", "C")
 DENSITY_CMAP = "Purples"
 SHADE_LEVELS = np.linspace(1 / 16, 1.0, 9)  # the shading's bands, as fractions of the density's peak

@@ -13,10 +13,13 @@ Runs use the exact model (fast); every sampler, 10 and 200 steps, gamma 0, 3 and
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.legend import Legend
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 
+from models.field import compute_field, field_series
+from models.field_view import FieldSpec
 from models.guidance import ZOO_GUIDANCE
 from models.pipeline import SampleSpec, run
 from models.samplers import SAMPLER_NAMES
@@ -25,12 +28,13 @@ from viz.animate import frame_indices
 from viz.camera import plan_shots, smooth_widths
 from viz.diagrams import ANIMATIONS, gamma_overlay_figure, load_photo, make_animation, noising_figure
 from viz.drawing import arrow_ends
+from viz.field import FieldAnimation, field_figure
 from viz.geometry import abar_pair, readable_step, step_vectors
 from viz.guidance_diagrams import ClassifierGuidanceDiagram, ClassifierPredictionDiagram
 from viz.key import MAX_ENTRIES
 from viz.sprites import PAD, TextSprite
 from viz.step_diagrams import StepDiagram
-from viz.style import DISPLAY_WIDTH, MIN_ARROW_PX, MIN_TEXT_PX
+from viz.style import DISPLAY_WIDTH, MIN_ARROW_PX, MIN_TEXT_PX, class_color
 
 _RUNS: dict = {}
 
@@ -116,6 +120,32 @@ def test_still_figures_are_readable_on_a_projector():
     fig = noising_figure(load_photo("china", max_side=64), make_schedule())
     fig.canvas.draw()
     assert_readable(fig, "noising_strip")
+
+
+@pytest.mark.parametrize("model", ["exact", "neural"])
+def test_the_guidance_field_is_readable_on_a_projector(model):
+    """The guidance field (``--figure field``, gmm2d only, not a view of a run): drawn at its display
+    width, every text at least 14 px there, at most six legend entries, each class in the colour
+    every other figure gives it; its animation keeps one box and stays readable frame after frame."""
+    fig = field_figure(compute_field(FieldSpec(model=model, gamma=3.0, t=150, label=1, n=11)))
+    fig.canvas.draw()
+    assert fig.get_figwidth() * fig.dpi == DISPLAY_WIDTH["field"]
+    assert_readable(fig, "field")
+    legends = fig.findobj(Legend)
+    assert legends and all(len(lg.get_texts()) <= MAX_ENTRIES for lg in legends)
+    blobs = {t.get_text(): h for lg in legends for t, h in zip(lg.get_texts(), lg.legend_handles)
+             if t.get_text().startswith("class ")}
+    for c, name in enumerate("ABC"):
+        handle = next(h for text, h in blobs.items() if text.startswith(f"class {name} "))
+        assert to_hex(handle.get_markerfacecolor()) == to_hex(class_color(c))
+    anim = FieldAnimation(field_series(FieldSpec(gamma=3.0, label=1, n=11), num_frames=3))
+    boxes = []
+    for k in range(anim.num_frames):
+        anim.frame(k)
+        boxes.append([ax.get_xlim() + ax.get_ylim() for ax in anim.zoom_axes])
+        anim.fig.canvas.draw()
+        assert_readable(anim.fig, "field")
+    assert all(b == boxes[0] for b in boxes)
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
