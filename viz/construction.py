@@ -421,6 +421,17 @@ class ConstructionView(Animated):
             plans[i] = self.magnifiers[i].plan(pos, main_px)
         for i in shown[2:]:
             plans[i] = None
+        kept = [i for i in shown[:2] if plans[i] is not None]
+        if step in shown[:2] and step not in kept:
+            kept = [step]  # the step's inset never gives way
+        kept = kept or shown[:1]
+        if len(kept) < 2:  # one is not needed at half the column (a region magnified less there): the other takes it all
+            plans = [None] * len(plans)
+            for i in kept:
+                self.magnifiers[i].set_rect(self.inset_slots[1][0])
+                plans[i] = alone[i]
+                self.magnifiers[i].plan(pos, main_px)  # leave its short list for this rect
+            return plans
         if step in shown[:2]:
             m = self.magnifiers[step]
             if plans[step] is None or set(plans[step][2]) != set(m.short):  # it lost an arrow: it takes the column

@@ -460,7 +460,7 @@ class APGMixDiagram(_GuiderView):
         self._start(traj, sample, projection, segments=segments,
                     markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
                     key=["ray", "apg_par", "apg_orth", "step", "noise"], labels=labels,
-                    region=("x0_uncond", "x0_cond", "par_end", "guided", "x_cfg"),
+                    region=("x0_cond", "par_end", "guided"),
                     inset=("to_uncond", "to_cond", "ray", "apg_par", "apg_orth", "to_guided"),
                     triggers=("apg_par", "apg_orth"), width=width,
                     plane_note=(f"Exact plane through the origin, x̂₀ᶜ and the guided x̂₀. While σ lies in {window}: APG, "

@@ -331,3 +331,16 @@ def test_line_ends_cover_the_points_on_both_sides():
     zero, direction = np.zeros(2), np.array([1.0, 0.0])
     start, end = line_ends(zero, direction, [np.array([-1.0, 3.0]), np.array([4.0, 0.0]), zero])
     np.testing.assert_allclose([start, end], [[-1.75, 0.0], [4.75, 0.0]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_inset_shown_alone_takes_the_whole_column(method):
+    """Where two insets are asked for but one is not needed at half the column (a region magnifies
+    less in a wide, low slot), the other is drawn in the whole column, not in half of it over a gap."""
+    for data in ("digits", "gmm2d"):
+        view = make_animation(method, sample(method, data, steps=25), "plane")
+        for k in range(view.num_frames):
+            view.update(k)
+            shown = [m for m in view.magnifiers if m.ax.get_visible()]
+            if len(shown) == 1:
+                assert shown[0].rect == tuple(view.inset_slots[1][0]), (data, k, shown[0].spec.what)
