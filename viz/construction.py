@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from models.trajectory import Trajectory
 from viz.animate import Animated, frame_indices
 from viz.camera import MAX_RATIO, Shot, max_gap, plan_shots
-from viz.drawing import far_out, share_mathtext_parser, mixture_for, pin_inside, plain_axes, point_marker, ring_marker, set_point, set_vector, vector_arrow
+from viz.drawing import far_out, framed_axes, share_mathtext_parser, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector, vector_arrow
 from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
                           noise_scales, outside_range, step_vectors)
@@ -194,8 +194,7 @@ class ConstructionView(Animated):
         entries = [n for n in entries if self._ever_shown(n)]
         self.fig_rows = len(entries)
         ax = self.ax = fig.add_axes(layout.frac(*layout.main))
-        plain_axes(ax)
-        ax.set_aspect("auto")
+        framed_axes(ax)
         ax.set_autoscale_on(False)
         self.main_px = layout.main[2:]
         self.headline = f"{suptitle}  ·  {self.view_name}"
@@ -243,6 +242,7 @@ class ConstructionView(Animated):
         self.shots = self.plan_camera(range(traj.steps))
         self.zoom_axes = (ax, self.info, self.key.ax, *(m.ax for m in self.magnifiers))
         self.moving = [self.title]
+        self._key_pixels: dict = {}  # the key's drawn pixels for each set of rows shown
         self.limits = None
         self.update(0)
         self.canvas = fig.canvas  # only ``draw(k)`` (a whole Figure for a page) ever draws on it
@@ -357,8 +357,16 @@ class ConstructionView(Animated):
             self.fig.patch.draw(renderer)
             for artist in self.static:
                 artist.draw(renderer)
+            key = self.key.ax
+            box = key.bbox
+            state = (tuple(self.key.visible), id(renderer))
             for ax in self.zoom_axes:
+                if ax is key and state in self._key_pixels:
+                    renderer.restore_region(self._key_pixels[state])  # the key as drawn before (it changes rarely)
+                    continue
                 ax.draw(renderer)
+                if ax is key:
+                    self._key_pixels[state] = renderer.copy_from_bbox(box)
             for artist in self.moving:
                 artist.draw(renderer)
             return np.asarray(renderer.buffer_rgba()).copy()
