@@ -22,19 +22,16 @@ else is shared here, laid out for a projector (``viz.style.DISPLAY_WIDTH``):
 from __future__ import annotations
 
 import textwrap
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.lines import Line2D
 
 from models.trajectory import Trajectory
-from viz.animate import Animated, frame_indices
+from viz.animate import Animated, frame_indices, shared_renderer
 from viz.camera import MAX_RATIO, Shot, max_gap, plan_shots
-from viz.drawing import far_out, framed_axes, share_mathtext_parser, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector, vector_arrow
+from viz.drawing import far_out, framed_axes, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector, vector_arrow
 from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
                           noise_scales, outside_range, step_vectors)
@@ -352,7 +349,7 @@ class ConstructionView(Animated):
         It is drawn on a renderer that all views of one size share (frames are drawn one at a time), so
         a view cached by the app holds no canvas of its own: about 3 MB instead of 9 at 1100 x 640."""
         self.update(k)
-        with _shared_renderer(self.fig) as renderer:
+        with shared_renderer(self.fig) as renderer:
             renderer.clear()
             self.fig.patch.draw(renderer)
             for artist in self.static:
@@ -552,22 +549,6 @@ class ConstructionView(Animated):
     def title_at(self, k: int) -> str:
         """The title of frame ``k``: its step, t and gamma (the headline above says what is drawn)."""
         return step_title(self.traj, k, self.gamma)
-
-
-_RENDERERS: dict = {}
-_RENDER_LOCK = threading.Lock()
-
-
-@contextmanager
-def _shared_renderer(fig):
-    """The Agg renderer of the figure's size and dpi that every construction view shares, held for one frame."""
-    key = (int(round(fig.bbox.width)), int(round(fig.bbox.height)), fig.dpi)
-    with _RENDER_LOCK:
-        if key not in _RENDERERS:
-            _RENDERERS[key] = RendererAgg(*key)
-        renderer = _RENDERERS[key]
-        share_mathtext_parser(renderer)
-        yield renderer
 
 
 def _label_order(markers: Sequence[str]) -> list[str]:
