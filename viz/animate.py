@@ -1,7 +1,10 @@
-"""Animated trajectory views rendered by updating artists over a cached background (blitting).
+"""Animated views rendered by updating artists over a cached background (blitting).
 
-The static parts (data cloud, axes, legend, caption) are drawn once; each frame restores that
-background and redraws only the artists that move, which is what keeps GIF export fast.
+The static parts (data cloud, axes, key, caption) are drawn once; each frame restores that
+background and redraws only the artists that move, which is what keeps GIF export fast. Frames are
+drawn on one Agg renderer per figure size that every view shares (``shared_renderer``), so a view
+kept in the app's cache holds its background, not a canvas of its own. The one-step construction
+views (``viz.construction``) draw each frame whole on it instead: their texts are sprites.
 """
 
 from __future__ import annotations
