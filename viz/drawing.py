@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerPatch, HandlerTuple
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from models.data import GaussianMixture2D, make_gmm2d, mixture_density
 from models.trajectory import Trajectory
@@ -236,6 +236,16 @@ def plain_axes(ax: Axes) -> None:
     ax.set_aspect("equal", adjustable="datalim")
     for spine in ax.spines.values():
         spine.set_color("#cccccc")
+
+
+def framed_axes(ax: Axes, color: str = "#cccccc", lw: float = 1.0) -> Rectangle:
+    """Geometry axes drawn without their axis machinery: no ticks, no spines, a plain rectangle as the
+    frame. A frame's axes then cost only their artists (matplotlib re-lays out the ticks of an axes
+    with its axis on at every draw, even when there are none: ~0.25 ms an axes)."""
+    ax.set_axis_off()
+    frame = Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, ec=color, lw=lw, zorder=10, clip_on=False)
+    ax.add_patch(frame)
+    return frame
 
 
 def box_aspect(ax: Axes) -> float:

@@ -14,6 +14,7 @@ Two palettes:
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Iterable
 
@@ -106,7 +107,10 @@ def encode_gif(frames: Iterable[np.ndarray], fps: float = 10.0, last_hold: float
     ``palette`` is ``"figure"`` (diagrams) or ``"adaptive"`` (photographs), see the module docstring."""
     if palette not in PALETTES:
         raise ValueError(f"unknown palette {palette!r}; valid: {', '.join(PALETTES)}")
-    images = [_paletted(f, palette) for f in frames]
+    # Each frame is paletted on a second thread while the next one is drawn (numpy and PIL release the
+    # GIL), in order: the same frames give the same bytes.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        images = [job.result() for job in [pool.submit(_paletted, f, palette) for f in frames]]
     if not images:
         raise ValueError("no frames to encode")
     step_ms = int(round(1000 / fps))

@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from viz.drawing import fit_limits, plain_axes, point_marker, set_point, set_vector, vector_arrow
+from viz.drawing import fit_limits, framed_axes, point_marker, set_point, set_vector, vector_arrow
 from viz.sprites import TextSprite
 from viz.style import COLORS, MIN_ARROW_PX, UNDERLAYS, text_pt
 
@@ -75,12 +75,8 @@ class Magnifier:
         self.view, self.spec = view, spec
         fig = view.fig
         self.ax = ax = fig.add_axes(rect)
-        plain_axes(ax)
-        ax.set_aspect("auto")
         color = COLORS[spec.color]
-        for spine in ax.spines.values():
-            spine.set_color(color)
-            spine.set_linewidth(2.0)
+        framed_axes(ax, color, 2.0)
         by_gid = {s.gid: s for s in view.segments}
         self.segments = [by_gid[g] for g in spec.segments if g in by_gid]
         self.arrows = {s.gid: vector_arrow(ax, s.style, gid=f"inset_{s.gid}", zorder=UNDERLAYS.get(s.style, 3))

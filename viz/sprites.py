@@ -27,7 +27,7 @@ from matplotlib.font_manager import FontProperties
 from viz.style import DPI
 
 _CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 2048  # labels, words and multi-line notes (a few kB each)
 _LOCK = threading.RLock()
 PAD = 2  # px of transparent margin around a rendered text
 
@@ -62,8 +62,8 @@ def text_pixels(text: str, size: float, color: str = "#111111", weight: str = "n
             parts = None
         pixels = None
     if parts is None and " " in text.strip() and not is_math_text(text):
-        pixels = _compose_words(text, size, color, weight, dpi)
-    elif parts is not None:
+        return _compose_words(text, size, color, weight, dpi)  # not cached: its words are
+    if parts is not None:
         w = max(p.shape[1] for p in parts)
         pixels = np.zeros((sum(p.shape[0] for p in parts), w, 4), np.uint8)
         y = 0

@@ -168,7 +168,7 @@ def test_fixed_projection_and_frame_titles(cfg_digits):
     start, end = arrow_ends(arrows(view)["prediction"])
     np.testing.assert_allclose(end, proj(cfg_digits.x0_hat[0, 0]), atol=1e-9)
     assert "PCA" in view.headline
-    assert any(proj.note[:30] in t.get_text().replace("\n", " ") for t in view.fig.texts)
+    assert any(proj.note[:30] in t.get_text().replace("\n", " ") for t in view.static)  # the note, under the view
 
 
 # ----------------------------------------------------------------------------- guidance
