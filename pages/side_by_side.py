@@ -3,7 +3,7 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step
+from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step, shared_basis
 from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
 from ui.state import keep, remember
@@ -48,7 +48,7 @@ if runs:
     projection = s.projection if view == "construction" else "pca_data"
     kinds = {kind for *_, kind in runs}
     shared = len(runs) == 2 and len(kinds) == 1 and kinds <= SHARED_BASIS_VIEWS
-    basis = tuple(spec for _, _, spec, _ in runs) if shared else None
+    basis = shared_basis(tuple(spec for _, _, spec, _ in runs), projection) if shared else None
     for column, side, spec, kind in runs:
         with column:
             st.subheader(f"{spec.guidance}, γ = {spec.gamma:g}")
