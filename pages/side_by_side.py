@@ -3,7 +3,7 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step
+from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step, shared_basis
 from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
 from ui.state import keep, remember
@@ -22,17 +22,18 @@ st.markdown(
     "picture they are drawn in **one** 2-D basis, fitted to both runs, so a direction on the left is the same "
     "direction on the right."
 )
-view = remember("sbs_view", st.radio(
-    "Show", ("construction", "paths"), horizontal=True, key=keep("sbs_view", "construction"),
+show, scrubber, play_box = st.columns([1.4, 4, 0.8], gap="medium", vertical_alignment="bottom")
+view = remember("sbs_view", show.radio(
+    "Show", ("construction", "paths"), key=keep("sbs_view", "construction"),
     format_func={"construction": "one step's construction", "paths": "the paths of every sample"}.get))
-scrubber, play_box = st.columns([4, 1], vertical_alignment="bottom")
 columns = st.columns(2, gap="large")
 runs = []
 for column, (side, method, gamma) in zip(columns, SIDES):
     with column:
-        guidance = remember(f"sbs_{side}_guidance", st.selectbox("Guidance method", GUIDED,
-                                                                 key=keep(f"sbs_{side}_guidance", method)))
-        gamma = gamma_slider(f"sbs_{side}_gamma", gamma)
+        pick, scale = st.columns([1, 1.4])
+        guidance = remember(f"sbs_{side}_guidance", pick.selectbox("Guidance method", GUIDED,
+                                                                   key=keep(f"sbs_{side}_guidance", method)))
+        gamma = gamma_slider(f"sbs_{side}_gamma", gamma, where=scale)
         spec = run_spec(s, guidance, gamma, model=model_for(s, guidance))
         try:
             traj = cached_trajectory(spec)
@@ -48,7 +49,7 @@ if runs:
     projection = s.projection if view == "construction" else "pca_data"
     kinds = {kind for *_, kind in runs}
     shared = len(runs) == 2 and len(kinds) == 1 and kinds <= SHARED_BASIS_VIEWS
-    basis = tuple(spec for _, _, spec, _ in runs) if shared else None
+    basis = shared_basis(tuple(spec for _, _, spec, _ in runs), projection) if shared else None
     for column, side, spec, kind in runs:
         with column:
             st.subheader(f"{spec.guidance}, γ = {spec.gamma:g}")

@@ -94,20 +94,30 @@ def opening_step(spec: SampleSpec) -> int:
     return readable_step(cached_trajectory(spec))
 
 
+IDENTITY = ("identity",)  # the basis key of 2-D data: the plane itself
+
+
+def shared_basis(specs: tuple[SampleSpec, ...], projection: str) -> Optional[tuple]:
+    """What ONE 2-D basis for the runs ``specs`` (the side-by-side page's two columns) depends on, as a
+    cache key: ``None`` where each run's own ``projection`` is already that basis (the data set's PCA,
+    the seeded random projection: then a change to one run redraws only its own view); ``IDENTITY``
+    on 2-D data; else the runs themselves (``pca``, and ``plane``, whose exact plane differs from run
+    to run: the PCA of all their points together, ``basis_of``)."""
+    if load_dataset(specs[0].data).x.shape[-1] == 2:
+        return IDENTITY if projection in ("pca", "plane") else None
+    return tuple(specs) if projection in ("pca", "plane") else None
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
-def basis_of(specs: tuple[SampleSpec, ...], projection: str) -> Projection:
-    """ONE 2-D basis for every run of ``specs`` (the side-by-side page's two columns): the data itself
-    on 2-D data; for ``pca``, and for ``plane`` (each run's exact plane differs from the other's), the
-    PCA of all the runs' points together; the data set's PCA or the seeded random projection, which
-    are the same for any run, as they are."""
-    trajs = [cached_trajectory(spec) for spec in specs]
-    dim = trajs[0].x.shape[-1]
-    if dim == 2:
+def basis_of(key: tuple, projection: str) -> Projection:
+    """The basis a ``shared_basis`` key names: the plane itself for ``IDENTITY``, else the PCA of all
+    the points (x_t and x̂0 of every step) of the runs it holds."""
+    if key == IDENTITY:
         return identity_projection()
-    if projection in ("pca", "plane"):
-        return pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
-                                              for t in trajs]))
-    return run_projection(projection, trajs[0], specs[0].seed)
+    trajs = [cached_trajectory(spec) for spec in key]
+    dim = trajs[0].x.shape[-1]
+    return pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
+                                          for t in trajs]))
 
 
 #: the views that can be drawn in a basis shared by several runs (``basis_of``, ``_view_in``)
@@ -129,7 +139,7 @@ def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, backgro
 
 
 def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                basis: Optional[tuple[SampleSpec, ...]] = None):
+                basis: Optional[tuple] = None):
     traj = cached_trajectory(spec)
     background = load_dataset(spec.data).x
     proj = basis_of(basis, projection) if basis else None
@@ -145,9 +155,9 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
 # moves 4x slower than alone). An idle view goes after half an hour.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
 def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                 basis: Optional[tuple[SampleSpec, ...]] = None):
+                 basis: Optional[tuple] = None):
     """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``);
-    ``basis``: drawn in the 2-D basis shared by those runs (``basis_of``) instead of its own."""
+    ``basis``: drawn in the basis of that ``shared_basis`` key (``basis_of``) instead of its own."""
     return _build_view(kind, spec, projection, sample, stages, basis)
 
 
@@ -166,9 +176,9 @@ def figure_png(fig) -> bytes:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: int,
-               stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+               stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple] = None) -> bytes:
     """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
-    ``spec`` (in the basis shared by the runs ``basis``, if given)."""
+    ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given)."""
     view = _shared_view(kind, spec, projection, sample, stages, basis)
     with DRAWING:
         pixels = view.frame(int(np.clip(step, 0, view.num_frames - 1)))
@@ -177,9 +187,9 @@ def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
 def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0,
-             basis: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+             basis: Optional[tuple] = None) -> bytes:
     """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes
-    (in the basis shared by the runs ``basis``, if given: no command line draws that)."""
+    (in the basis of the ``shared_basis`` key ``basis``, if given: no command line draws that)."""
     view = _build_view(kind, spec, projection, sample, None, basis)
     with DRAWING:
         return view.gif(GIF_FRAMES, GIF_FPS)

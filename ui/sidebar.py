@@ -26,12 +26,14 @@ PROJECTION_LABELS = {"pca": "PCA of the run", "pca_data": "PCA of the data set",
                      "plane": "exact plane of each step"}
 VIA_APP = "_sidebar_drawn_by_app"
 
-# The page fills the screen beside the sidebar (a projector has no width to spare), and a step figure
-# beside its controls is never taller than the window leaves it, so the whole figure, its γ slider
-# and its step scrubber are on a 1920x1080 screen together (``ui.views.step_picture``).
+# The page fills the screen beside the sidebar (a projector has no width to spare), no picture is
+# taller than the window (it can always be seen whole), and a step figure beside its controls is never
+# taller than the window leaves it, so the whole figure, its γ slider and its step scrubber are on a
+# 1920x1080 screen together (``ui.views.step_picture``).
 PAGE_STYLE = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 4.5rem 2rem 4rem 2rem; }
+[data-testid="stImage"] img { max-height: calc(100vh - 6rem); object-fit: contain; }
 .st-key-step_picture [data-testid="stImage"] img { max-height: calc(100vh - 21rem); object-fit: contain; }
 </style>
 """

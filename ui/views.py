@@ -117,10 +117,10 @@ def leaves_data_warning(traj: Trajectory, what: str) -> None:
 
 def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: bool, *, sample: int = 0,
               stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None,
-              basis: tuple[SampleSpec, ...] | None = None) -> None:
+              basis: tuple | None = None) -> None:
     """One view: frame ``step`` (0-based: the scrubber's step k is frame k - 1), or the whole
     animation when playing; with a GIF download (``key`` names its button where one page shows the
-    same view twice). ``basis``: drawn in the 2-D basis shared by those runs (``ui.cache.basis_of``)."""
+    same view twice). ``basis``: drawn in the basis of that ``ui.cache.shared_basis`` key."""
     try:
         if play:
             st.image(view_gif(kind, spec, projection, sample, basis), width="stretch")

@@ -126,8 +126,9 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
     (_, left, *_, left_basis), (_, right, *_, right_basis) = drawn[-2:]
-    assert left_basis == right_basis == (left, right)  # one basis fitted to both runs
+    assert left_basis == right_basis == (left, right)  # one basis fitted to both runs (the sidebar says PCA)
     assert ui.cache.basis_of(left_basis, "pca").kind == "pca"
+    assert ui.cache.shared_basis((left, right), "pca_data") is None  # the data set's PCA is one basis already
     n = len(sample_calls)
     at.slider(key="sbs_right_gamma").set_value(7.5).run()
     assert not at.exception

@@ -15,6 +15,7 @@ from viz.diagrams import gamma_overlay_figure, make_animation, shared_pca
 from viz.geometry import data_range, outside_range
 from viz.mosaic import digit_rows
 from viz.mosaic import png as mosaic_png
+from viz.projection import pca_projection
 from viz.step_diagrams import StepDiagram
 
 S = Settings(data="gmm2d", model="exact", sampler="ddpm", steps=4, seed=1, label=1, projection="pca")
@@ -99,3 +100,19 @@ def test_final_digits_frame_the_samples_that_left_the_data():
     out = outside_range(traj.samples, data_range(traj))
     assert out.any()  # one step at γ = 10 overshoots
     assert png == mosaic_png(digit_rows([traj.samples[:4], traj.samples[4:]], outside=[out[:4], out[4:]]))
+
+
+def test_the_side_by_side_basis_is_shared_only_where_the_runs_own_ones_differ():
+    digits = Settings("digits", "exact", "ddpm", 4, 0, 1, "pca")
+    left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 5.0)
+    assert ui.cache.shared_basis((left, right), "pca") == (left, right)  # each run's PCA differs: one for both
+    assert ui.cache.shared_basis((left, right), "plane") == (left, right)  # each step's exact plane differs too
+    assert ui.cache.shared_basis((left, right), "pca_data") is None  # the same for any run already
+    assert ui.cache.shared_basis((left, right), "random") is None  # seeded by the sidebar's seed: the same
+    both = ui.cache.basis_of((left, right), "pca")
+    points = np.concatenate([np.concatenate([t.x.reshape(-1, 64), t.x0_hat.reshape(-1, 64)])
+                             for t in (ui.cache.cached_trajectory(left), ui.cache.cached_trajectory(right))])
+    assert both.kind == "pca" and np.allclose(np.abs(both.basis @ pca_projection(points).basis.T), np.eye(2), atol=1e-6)
+    mixture = Settings("gmm2d", "exact", "ddpm", 4, 0, 1, "pca")
+    pair = (run_spec(mixture, "cfg", 1.0), run_spec(mixture, "cfg", 5.0))
+    assert ui.cache.shared_basis(pair, "pca") == ui.cache.IDENTITY and ui.cache.basis_of(ui.cache.IDENTITY, "pca").exact
