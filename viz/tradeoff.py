@@ -28,9 +28,8 @@ from models.settings import GAMMA, Setting
 from models.tilt_view import CLEAN, TiltView
 from models.tilted_gap import GapPanel, GapView
 from models.tradeoff import row_scale
-from viz.drawing import add_headline, add_note
 from viz.field import CLASS_COLORS
-from viz.style import COLORS, FONT_SIZE, LEGEND_SIZE, new_figure, style_axes
+from viz.style import COLORS, DPI, TEXT_PX, new_figure, style_axes, text_pt
 
 METRIC_TITLES = {"accuracy": "class accuracy", "diversity": "within-class diversity",
                  "nearest_train": "distance to nearest training point"}
@@ -41,6 +40,30 @@ METRIC_HELP = {
 }
 METRIC_COLORS = {"accuracy": COLORS["x0_cond"], "diversity": COLORS["x0_hat"], "nearest_train": COLORS["diff"]}
 TILT_CMAP = "Purples"
+
+#: The width, in CSS px, at which the trade-off page shows its figures on a 1920x1080 screen: the main
+#: column beside the open sidebar (the page's ``st.image(..., width="stretch")``, measured in Chromium:
+#: 1556 px; wider with the sidebar collapsed). The curves and the tilted density are drawn that many
+#: pixels wide (one figure pixel = one CSS pixel), so their type sizes are ``viz.style.TEXT_PX`` in px.
+TRADEOFF_DISPLAY_WIDTH = 1556
+FIG_WIDTH = TRADEOFF_DISPLAY_WIDTH / DPI  # inches
+
+
+def _headline(fig: Figure, text: str) -> None:
+    """What the figure shows, left-aligned along the top, in the headline's px size."""
+    fig.suptitle(text, fontsize=text_pt("headline"), x=0.01, ha="left")
+
+
+def _note(fig: Figure, text: str) -> None:
+    """Small grey print along the bottom, wrapped to the figure's width (in ``TEXT_PX["small"]`` px)."""
+    chars = int(fig.get_figwidth() * fig.dpi / (0.55 * TEXT_PX["small"]))  # a character is ~0.55 em wide
+    fig.supxlabel(textwrap.fill(text, chars), fontsize=text_pt("small"), color="#444444", x=0.01, ha="left")
+
+
+def _readable_axes(ax) -> None:
+    """``style_axes`` (light grid, no equal aspect) with tick labels in ``TEXT_PX["small"]`` px."""
+    style_axes(ax, equal=False)
+    ax.tick_params(labelsize=text_pt("small"))
 
 
 # ----------------------------------------------------------------------------- curves against gamma
@@ -66,17 +89,17 @@ def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, floa
     gammas = _column(rows, scale.name)
     if not np.isfinite(gammas).all():
         raise ValueError(f"every {scale.words} must be finite, got {gammas.tolist()}")
-    fig = new_figure((13.0, 4.3))
+    fig = new_figure((FIG_WIDTH, 5.2))
     axes = fig.subplots(1, len(METRIC_NAMES))
     for ax, name in zip(axes, METRIC_NAMES):
-        style_axes(ax, equal=False)
+        _readable_axes(ax)
         if by_gamma:
             ax.axvline(1.0, color="#888888", ls=":", lw=1.4, zorder=1)
         if reference is not None and name in reference:
             ax.axhline(reference[name], color="#555555", ls="--", lw=1.4, zorder=1)
         ax.plot(gammas, _column(rows, name), color=METRIC_COLORS[name], lw=2.6, marker="o", ms=7, zorder=3, gid=name)
-        ax.set_title(METRIC_TITLES[name], fontsize=FONT_SIZE, loc="left")
-        ax.set_xlabel("guidance scale γ" if by_gamma else f"{scale.label}", fontsize=FONT_SIZE - 2)
+        ax.set_title(METRIC_TITLES[name], fontsize=text_pt("title"), loc="left")
+        ax.set_xlabel("guidance scale γ" if by_gamma else f"{scale.label}", fontsize=text_pt("label"))
         if name == "accuracy":
             ax.set_ylim(-0.03, 1.05)
         else:
@@ -84,9 +107,10 @@ def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, floa
     handles = [Line2D([], [], color="#555555", ls="--", lw=1.4), Line2D([], [], color="#888888", ls=":", lw=1.4)]
     labels = ["the training data itself", "γ = 1: plain conditional sampling"]
     keep = 2 if by_gamma else 1
-    fig.legend(handles[:keep], labels[:keep], loc="outside lower center", ncols=2, fontsize=LEGEND_SIZE, frameon=False)
+    fig.legend(handles[:keep], labels[:keep], loc="outside lower center", ncols=2, fontsize=text_pt("key"),
+               frameon=False)
     if title:
-        add_headline(fig, title)
+        _headline(fig, title)
     return fig
 
 
@@ -102,7 +126,8 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
     name = class_name if class_name is not None else str(view.label)
     sub = "" if int(t) == CLEAN else "_t"
 
-    fig = new_figure((3.5 * len(view.panels) + 0.3, 5.0))
+    n = len(view.panels)  # square panels across the page's width, under the headline, above the note
+    fig = new_figure((FIG_WIDTH, min(FIG_WIDTH / n + 1.6, 9.0)))
     axes = np.atleast_1d(fig.subplots(1, len(view.panels)))
     for ax, panel in zip(axes, view.panels):
         g, dens, p = panel.gamma, panel.density, panel.points
@@ -117,7 +142,7 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
             for blob in panel.blobs:
                 out = blob.centre / max(np.linalg.norm(blob.centre), 1e-9)
                 ax.annotate(f"{100 * blob.points:.0f} % dots\n{100 * blob.density:.0f} % aim", blob.centre + 0.33 * out,
-                            ha="center", va="center", fontsize=FONT_SIZE - 4, color="#222222", zorder=5,
+                            ha="center", va="center", fontsize=text_pt("small"), color="#222222", zorder=5,
                             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
         ax.set_xticks([])
         ax.set_yticks([])
@@ -125,11 +150,11 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
         meaning = {0.0: f"  ·  $p{sub}(x)$", 1.0: f"  ·  $p{sub}(x \\mid {name})$"}.get(g, "")
-        ax.set_title(f"γ = {g:g}{meaning}", fontsize=FONT_SIZE, loc="left")
-        ax.set_xlabel(f"{100 * share:.0f} % of dots inside the purple line", fontsize=FONT_SIZE - 2, color=COLORS["guided"])
+        ax.set_title(f"γ = {g:g}{meaning}", fontsize=text_pt("title"), loc="left")
+        ax.set_xlabel(f"{100 * share:.0f} % of dots inside the purple line", fontsize=text_pt("key"), color=COLORS["guided"])
     when = "on the clean data" if int(t) == CLEAN else f"at noise level t = {int(t)}"
-    add_headline(fig, f"What guidance aims at: $p{sub}(x)\\,p({name} \\mid x{sub})^{{\\gamma}}$, {when}")
-    add_note(fig, "Shading: the tilted density, computed exactly from the mixture and normalised on this box; "
+    _headline(fig, f"What guidance aims at: $p{sub}(x)\\,p({name} \\mid x{sub})^{{\\gamma}}$, {when}")
+    _note(fig, "Shading: the tilted density, computed exactly from the mixture and normalised on this box; "
                   "purple line: the smallest region holding 90 % of it; grey dashes: the density without guidance; "
                   "dots: the sampler's points" + (f" ({what})" if what else "") +
                   (". Beside each blob of the class: its share of the dots and of the tilted density." if separated else "."))
@@ -141,7 +166,7 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
 #: how wide the trade-off page shows the exact-target figure on a 1920x1080 screen (the main column
 #: beside the open sidebar, measured in Chromium: 1556 px). Drawn 1400 px wide (14 in at 100 dpi),
 #: so a point is 1556 / 1400 * 100 / 72 = 1.54 px there
-GAP_DISPLAY_WIDTH = 1556
+GAP_DISPLAY_WIDTH = TRADEOFF_DISPLAY_WIDTH
 GAP_FIG_SIZE = (14.0, 5.6)
 GAP_TITLE, GAP_TEXT, GAP_SMALL = 15, 13, 11  # points: 23.2, 20.1 and 17.0 px at GAP_DISPLAY_WIDTH
 GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, exact draws: colours apart from the classes' (viz.field.CLASS_COLORS)

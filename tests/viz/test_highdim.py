@@ -4,7 +4,8 @@ import numpy as np
 
 from models.data import load_digits_dataset
 from models.highdim import measurements
-from viz.highdim import highdim_figure
+from tests.viz.test_tradeoff import assert_readable
+from viz.highdim import HIGHDIM_DISPLAY_WIDTH, highdim_figure
 
 
 def test_highdim_figure_draws_the_measurements():
@@ -16,3 +17,12 @@ def test_highdim_figure_draws_the_measurements():
     np.testing.assert_allclose(y, 100 * m.explained)
     lo, hi = np.percentile(m.distortions, [5, 95])
     assert fig.axes[3].get_title() == f"A 2-D random view scales distances by {lo:.2f}x to {hi:.2f}x"
+
+
+def test_highdim_figure_is_readable_at_the_pages_width():
+    """Drawn at the width the high-dimensions page shows it on a 1920-px screen (1 figure px = 1 CSS
+    px): every text, tick labels included, at least 14 px high; five legend entries."""
+    fig = highdim_figure(measurements(load_digits_dataset().x, seed=0))
+    assert fig.get_figwidth() * fig.dpi == HIGHDIM_DISPLAY_WIDTH
+    assert_readable(fig, HIGHDIM_DISPLAY_WIDTH)
+    assert sum(len(ax.get_legend().get_texts()) for ax in fig.axes if ax.get_legend()) == 5

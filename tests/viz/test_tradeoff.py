@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matplotlib.colors import to_rgba
+from matplotlib.text import Text
 
 from models.data import make_gmm2d
 from models.metrics import METRIC_NAMES
@@ -15,7 +16,65 @@ from models.tilted_gap import EXACT, GapRun, gap_curves, gap_view
 from tests.models.test_tilt import exact_class_samples
 from tests.models.test_tradeoff import rows
 from viz.field import CLASS_COLORS, legend_entry_count, text_heights
-from viz.tradeoff import GAP_DISPLAY_WIDTH, curves_figure, exact_target_figure, tilted_figure
+from viz.style import MIN_TEXT_PX
+from viz.tradeoff import (GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,
+                          tilted_figure)
+
+
+def rendered_text_px(fig, display_width):
+    """(text, font px, rendered height px) of every visible text of ``fig`` (tick labels included) once
+    the figure, drawn by Agg, is shown ``display_width`` CSS px wide: the renderer's extents, scaled."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    scale = display_width / (fig.get_figwidth() * fig.dpi)
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip() or (t.axes is not None and not t.axes.get_visible()):
+            continue
+        out.append((t.get_text(), t.get_fontsize() * fig.dpi / 72 * scale, t.get_window_extent(renderer).height * scale))
+    return out
+
+
+def assert_readable(fig, display_width):
+    """At most six legend entries, and every text at least MIN_TEXT_PX (14) high on a 1920-px screen."""
+    found = rendered_text_px(fig, display_width)
+    assert len(found) >= 10  # titles, labels, notes (and tick labels where there are ticks) were all measured
+    small = [(t, round(px, 1), round(h, 1)) for t, px, h in found if min(px, h) < MIN_TEXT_PX]
+    assert not small, f"texts under {MIN_TEXT_PX} px at {display_width} px wide: {small}"
+    assert legend_entry_count(fig) <= 6
+
+
+def test_the_readability_check_catches_small_type():
+    fig = curves_figure(rows([0, 1, 3], [0.3, 0.8, 0.9], [2.0, 1.8, 1.7], [1.0, 1.0, 1.0]))
+    assert_readable(fig, TRADEOFF_DISPLAY_WIDTH)
+    fig.text(0.5, 0.5, "tiny", fontsize=9)  # 12.5 px on a figure drawn at its display width
+    with pytest.raises(AssertionError, match="tiny"):
+        assert_readable(fig, TRADEOFF_DISPLAY_WIDTH)
+    with pytest.raises(AssertionError):  # the same figure squeezed into 1000 px: tick labels under 14 px
+        assert_readable(curves_figure(rows([0, 1], [0.3, 0.8], [2.0, 1.8], [1.0, 1.0])), 1000)
+
+
+@pytest.mark.parametrize("lam", [False, True])
+def test_curves_figure_is_readable_at_the_pages_width(lam):
+    """Drawn at the width the trade-off page shows it on a 1920-px screen (1 figure px = 1 CSS px)."""
+    r = rows([0, 1, 3, 7], [0.3, 0.8, 0.9, 0.95], [2.0, 1.8, 1.7, 1.2], [1.0, 1.0, 0.9, 0.8])
+    if lam:
+        r = [{"cfgpp_lambda": g / 10, **{k: v for k, v in row.items() if k != "gamma"}} for g, row in zip((0, 3, 6, 10), r)]
+    fig = curves_figure(r, {"accuracy": 1.0, "diversity": 3.5, "nearest_train": 1.1}, "digits · CFG · 100 samples per γ")
+    assert fig.get_figwidth() * fig.dpi == TRADEOFF_DISPLAY_WIDTH
+    assert_readable(fig, TRADEOFF_DISPLAY_WIDTH)
+
+
+@pytest.mark.parametrize("t", [CLEAN, 300])
+def test_tilted_figure_is_readable_at_the_pages_width(t):
+    """The panels, the blobs' shares (on the clean data) and the note along the bottom."""
+    points = {g: exact_class_samples(2, 200) for g in (0.0, 1.0, 3.0, 7.0)}
+    fig = tilted_figure(tilt_view(points, 2, t), "C", "DDPM, 100 steps")
+    assert fig.get_figwidth() * fig.dpi == TRADEOFF_DISPLAY_WIDTH
+    found = rendered_text_px(fig, TRADEOFF_DISPLAY_WIDTH)
+    assert any(text.startswith("Shading") for text, _, _ in found)
+    assert (t == CLEAN) == any("% aim" in text for text, _, _ in found)
+    assert_readable(fig, TRADEOFF_DISPLAY_WIDTH)
 
 
 def test_curves_figure_has_one_line_per_metric_in_gamma_order():
@@ -102,3 +161,4 @@ def test_exact_target_figure_is_readable(gap_fig):
     assert legend_entry_count(fig) <= 6
     small = [(t, round(px, 1)) for t, px in text_heights(fig, GAP_DISPLAY_WIDTH) if px < 14]
     assert not small
+    assert_readable(fig, GAP_DISPLAY_WIDTH)  # the rendered heights as well
