@@ -19,8 +19,10 @@ from viz.style import COLORS, DPI, new_figure, style_axes, text_pt
 #: The width, in CSS px, at which the high-dimensions page shows the figure on a 1920x1080 screen: the
 #: main column beside the open sidebar (``st.image(..., width="stretch")`` in the wide layout, as on the
 #: trade-off page: 1556 px). It is drawn that wide (one figure pixel = one CSS pixel), so its type sizes
-#: are ``viz.style.TEXT_PX`` in px; five legend entries in all.
+#: are ``viz.style.TEXT_PX`` in px; five legend entries in all. 860 px high: the app caps a picture at
+#: the window's height less 6rem (``ui.sidebar``: 984 px at 1080), and a taller one would be shown narrower.
 HIGHDIM_DISPLAY_WIDTH = 1556
+HIGHDIM_DISPLAY_HEIGHT = 860
 TITLE, LABEL, KEY, TICKS = text_pt("title"), text_pt("label"), text_pt("key"), text_pt("small")
 
 
@@ -28,7 +30,7 @@ def highdim_figure(m: HighDimMeasurements) -> Figure:
     """Four panels of ``m``: noise norms (2-D vs D), cosines of random directions, PCA variance,
     distance distortion."""
     dim = m.dim
-    fig = new_figure((HIGHDIM_DISPLAY_WIDTH / DPI, 9.7))
+    fig = new_figure((HIGHDIM_DISPLAY_WIDTH / DPI, HIGHDIM_DISPLAY_HEIGHT / DPI))
     axes = fig.subplots(2, 2)
     (a1, a2), (a3, a4) = axes
     for ax in axes.flat:

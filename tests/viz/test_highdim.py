@@ -5,7 +5,7 @@ import numpy as np
 from models.data import load_digits_dataset
 from models.highdim import measurements
 from tests.viz.test_tradeoff import assert_readable
-from viz.highdim import HIGHDIM_DISPLAY_WIDTH, highdim_figure
+from viz.highdim import HIGHDIM_DISPLAY_HEIGHT, HIGHDIM_DISPLAY_WIDTH, highdim_figure
 
 
 def test_highdim_figure_draws_the_measurements():
@@ -24,5 +24,6 @@ def test_highdim_figure_is_readable_at_the_pages_width():
     px): every text, tick labels included, at least 14 px high; five legend entries."""
     fig = highdim_figure(measurements(load_digits_dataset().x, seed=0))
     assert fig.get_figwidth() * fig.dpi == HIGHDIM_DISPLAY_WIDTH
+    assert fig.get_figheight() * fig.dpi <= 1080 - 6 * 16  # fits under the app's cap at full width (ui.sidebar)
     assert_readable(fig, HIGHDIM_DISPLAY_WIDTH)
     assert sum(len(ax.get_legend().get_texts()) for ax in fig.axes if ax.get_legend()) == 5
