@@ -202,10 +202,11 @@ class _GuiderView(ConstructionView):
 
     def _start(self, traj: Trajectory, sample: int, projection: Projection | str, *, segments: Sequence[Segment],
                markers: Sequence[str], key: Sequence[str], labels: dict[str, str], region: tuple[str, ...],
-               inset: tuple[str, ...], triggers: tuple[str, ...], plane_note: str, width: Optional[int]) -> None:
+               inset: tuple[str, ...], triggers: tuple[str, ...], plane_note: str, width: Optional[int],
+               extra: tuple[Magnified, ...] = ()) -> None:
         self.point_texts = {**type(self).point_texts, "origin": ZERO_NAMES[GUIDER_SPACES[self.method]]}
         self.magnify = (Magnified("the construction", region, inset, tuple(m for m in markers if m in region),
-                                  triggers=triggers, color="guided", whole_region=True), *step_inset(segments))
+                                  triggers=triggers, color="guided", whole_region=True), *step_inset(segments), *extra)
         super().__init__(traj, projection, sample, segments=segments, markers=markers, key=key, key_labels=labels,
                          suptitle=GUIDER_TITLES[self.method] + _toward(traj, sample), plane_note=plane_note,
                          width=width)
@@ -264,6 +265,10 @@ class CFGZeroDiagram(_GuiderView):
                     region=("origin", "x0_uncond", "x0_cond", "su", "guided"),
                     inset=("to_uncond", "to_cond", "ray", "rescale", "diff", "diff_scaled", "to_guided"),
                     triggers=("rescale", "diff"), width=width,
+                    # s* is often near 1: the rescale is then shorter than x̂0ᵘ's marker, and magnified beside the
+                    # frame (after the step's inset, which it never displaces)
+                    extra=(Magnified("the rescale by s*", ("x0_uncond", "su"), ("ray", "rescale", "diff", "diff_scaled"),
+                                     ("x0_uncond",), ("rescale",), "rescale"),),
                     plane_note=("Exact plane through v = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units: x̂₀ = √ᾱ xₜ − √(1−ᾱ) v "
                                 "scales the velocity space about v = 0, keeping angles and ratios, so each prediction "
                                 "stands for its velocity vᵘ, vᶜ. s* = ⟨vᶜ, vᵘ⟩ / ‖vᵘ‖² puts s* vᵘ at the foot of the "
@@ -293,7 +298,7 @@ class CFGZeroDiagram(_GuiderView):
 
     def title_at(self, k: int) -> str:
         """Step, t, gamma, and s* or the zero step."""
-        state = "zero step: v = 0" if k < self.zero_steps else f"s* = {self.stars[k]:.3g}"
+        state = "zero step: v = 0" if k < self.zero_steps else f"s* = {self.stars[k]:.4g}"
         return f"{step_title(self.traj, k, self.gamma)}  ·  {state}"
 
 

@@ -27,6 +27,7 @@ from viz.key import MAX_ENTRIES
 from viz.lecture import construction_kind, view_applies
 from viz.lecture_gifs import PROJECTIONS
 from viz.sprites import PAD, TextSprite
+from viz.style import MIN_ARROW_PX
 
 METHODS = tuple(GUIDER_VIEWS)
 STEPS = 10
@@ -344,3 +345,21 @@ def test_an_inset_shown_alone_takes_the_whole_column(method):
             shown = [m for m in view.magnifiers if m.ax.get_visible()]
             if len(shown) == 1:
                 assert shown[0].rect == tuple(view.inset_slots[1][0]), (data, k, shown[0].spec.what)
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_cfgzero_magnifies_a_rescale_shorter_than_its_marker(data):
+    """s* is often near 1 (1.02-1.04 on digits): the green arrow x̂0ᵘ -> s* x̂0ᵘ is then a few px, under
+    x̂0ᵘ's marker. Wherever it is shorter than MIN_ARROW_PX it is drawn at least that long in an inset,
+    unless the step's insets need the column (the step and the noise come first)."""
+    view = make_animation("cfgzero", sample("cfgzero", data, steps=25), "plane")
+    magnified = 0
+    for k in range(view.num_frames):
+        seen = view.visibility(k)
+        if "rescale" not in seen:  # a zero step (nothing is built), or both predictions one point (exact model, low noise)
+            continue
+        main, inset = seen["rescale"]
+        step_first = any(seen[g][0] < MIN_ARROW_PX for g in ("step", "noise") if g in seen)
+        assert main >= MIN_ARROW_PX or step_first or (inset is not None and inset >= MIN_ARROW_PX), (k, main, inset)
+        magnified += inset is not None
+    assert magnified >= (1 if data == "digits" else 0)
