@@ -360,7 +360,7 @@ def test_non_finite_values_raise(cfg_digits, field):
 
 
 def test_bad_arguments_list_the_choices(cfg_digits):
-    with pytest.raises(ValueError, match="paths, noising, step, trajectory, classifier, cfg"):
+    with pytest.raises(ValueError, match="paths, noising, step, trajectory, classifier, classifier_x0, cfg"):
         make_animation("spiral", cfg_digits)
     with pytest.raises(ValueError, match="pca, pca_data, random, plane"):
         make_animation("step", cfg_digits, projection="tsne")
