@@ -24,7 +24,9 @@ try:
     from models.tradeoff import data_reference
 finally:
     gc.enable()
-gc.collect()  # the imports' own cyclic garbage (a few thousand objects), so that none of it is frozen
+# Frozen as they are: a full collection first would free the imports' own cyclic garbage (~8,600
+# objects, ~1 MB, no change in RSS), but it walks all ~370,000 objects to find it, ~0.3 s on the
+# first page's path (benchmarks/RESULTS.md).
 gc.freeze()
 
 
