@@ -191,8 +191,9 @@ def _fmt(v: float) -> str:
 class _GuiderView(ConstructionView):
     """A guider's construction view: the key lists its arrows (``viz.key``, at most six, only those
     a frame draws); the points are labelled where they are, the space's zero as ``v = 0``, ``ε = 0``
-    or ``0``; an inset magnifies the construction (``region``, its arrows ``inset``) where it is
-    small in the frame, another the step and the noise."""
+    or ``origin 0``; an inset magnifies the construction (``region``, its arrows ``inset``) where it
+    is small in the frame, another the step and the noise, and ``extra`` ones what a method needs
+    (CFG-Zero*'s rescale by s*)."""
 
     method = ""
     point_texts = {"x_cfg": "plain CFG's"}
