@@ -17,6 +17,7 @@ This file is read in two ways:
 import asyncio
 import logging
 import os
+import time
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -39,7 +40,10 @@ async def warm_up() -> None:
        (torch, matplotlib), the model, and the first page's run and pictures land in the process and
        in the shared Streamlit caches while the first browser is still loading the page. A visitor
        who connects mid-way waits on the same import and cache locks instead of doing the work twice.
-    2. Then fit the trade-off page's judge (``ui.preload.warm_trade_off``: scikit-learn's import).
+    2. Once the server is idle (the first visitors' pages drawn), prepare the trade-off page
+       (``ui.preload.warm_trade_off``: its judge, with scikit-learn's import, and the data's scores).
+       Waiting keeps that import, which holds the interpreter for a second or more, out of the way
+       of the first page's pictures.
 
     A failed warm-up is logged and costs only the time it would have saved.
     """
@@ -48,12 +52,25 @@ async def warm_up() -> None:
         if not ok:
             _LOG.warning("warm-up: the first page did not run cleanly (%s)", message)
             return
+        await until_idle()
         # Imported here: the module imports torch, and only a page run may pay for that (see below).
         from ui.preload import warm_trade_off
 
         await asyncio.to_thread(warm_trade_off)
     except Exception:  # noqa: BLE001  (a warm-up never takes the server down)
         _LOG.warning("warm-up failed", exc_info=True)
+
+
+async def until_idle(window: float = 0.5, share: float = 0.1, limit: float = 30.0) -> None:
+    """Return once this process has used less than ``share`` of a core over ``window`` seconds (every
+    thread counted: sessions' scripts, serving pictures), or after ``limit`` seconds in any case."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        before = time.process_time()
+        await asyncio.sleep(window)
+        if time.process_time() - before < share * window:
+            return
 
 
 @asynccontextmanager

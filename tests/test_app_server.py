@@ -110,3 +110,22 @@ def test_a_server_started_from_another_folder_warms_up_and_reads_its_config(tmp_
     assert config.gather_usage_stats is False
     assert status == "FINISHED_SUCCESSFULLY"
     assert images >= 2
+
+
+def test_the_second_warm_up_stage_waits_until_the_server_is_idle():
+    """``app.until_idle`` returns only once the process stops using the CPU (here: a thread that
+    computes for a while, as a session drawing the first page would)."""
+    code = """
+import asyncio, threading, time
+import app
+done = threading.Event()
+def work():
+    end = time.process_time() + 1.0
+    while time.process_time() < end:
+        sum(range(10_000))
+    done.set()
+threading.Thread(target=work).start()
+asyncio.run(app.until_idle(window=0.2, share=0.1, limit=60))
+print(done.is_set())
+"""
+    assert _python(code) == ["True"]

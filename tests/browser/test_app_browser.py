@@ -36,8 +36,9 @@ def server():
         yield base
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def page(server):
+    """One browser page for the module's tests (one session: quicker, and no session closes between them)."""
     with browser.chromium() as context:
         yield context.new_page()
 
@@ -51,9 +52,8 @@ def _check(page, name: str, images: bool = True) -> None:
 def _next_slide(page) -> None:
     """The lecture's Next button shows the next slide: a new title and a new picture."""
     title = page.locator("h1").first.inner_text()
-    before, runs = browser.image_sources(page), browser.runs(page)
-    page.get_by_role("button", name="Next").click(timeout=int(PAGE_S * 1000))
-    browser.wait_idle(page, PAGE_S, after_runs=runs)
+    before = browser.image_sources(page)
+    browser.click_button(page, "Next", PAGE_S)
     assert page.locator("h1").first.inner_text() != title, "lecture: Next did not change the slide"
     assert browser.image_sources(page) != before, "lecture: Next did not change the picture"
     _check(page, "lecture after Next")
@@ -132,9 +132,7 @@ def _slides_fit(page, walk: str) -> list[str]:
         assert not browser.main_scrolls(page), f"{where}: the slide needs scrolling"
         seen.append(browser.image_sources(page)[0])
         if i < len(SLIDES) - 1:
-            runs = browser.runs(page)
-            page.get_by_role("button", name=walk).click(timeout=int(PAGE_S * 1000))
-            browser.wait_idle(page, PAGE_S, after_runs=runs)
+            browser.click_button(page, walk, PAGE_S)
     return seen
 
 
@@ -152,6 +150,7 @@ def test_a_projector_shows_controls_beside_pictures_state_follows_and_slides_fit
     browser.move_slider(page, browser.GAMMA_LABEL, 2, PAGE_S)
     browser.move_slider(page, "Step", 3, PAGE_S)
     gamma, step, picture = _guidance_controls(page, "classifier_free_guidance after moving γ and the step")
+    assert not browser.page_problems(page) and browser.image_count(page) >= 2
     assert step.startswith("step ") and " of " in step, step  # "step k of S", as the figure's title
     browser.screenshot(page, SCREENSHOTS / "projector_cfg.png", full_page=False)
 
@@ -164,6 +163,8 @@ def test_a_projector_shows_controls_beside_pictures_state_follows_and_slides_fit
 
     browser.click_nav(page, pages["lecture"], PAGE_S)
     _check(page, "lecture")
+    while page.get_by_role("button", name="Back").is_enabled():  # to the first slide
+        browser.click_button(page, "Back", PAGE_S)
     forward = _slides_fit(page, "Next")
     browser.set_sidebar(page, False)
     backward = _slides_fit(page, "Back")
