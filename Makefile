@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test bench train readme-media clean-venv gifs
+.PHONY: run serve test bench train readme-media clean-venv gifs
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the test, bench and
 # media targets add the test-only tools (requirements-dev.txt: pytest, diffusers, playwright).
@@ -20,6 +20,12 @@ $(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
 
 run: $(BIN)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# The app for a class (README, "Running the app for a class"): every network interface, no browser
+# opened on the server, no file watching.
+serve: $(BIN)/.runtime
+	$(BIN)/streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT) --server.headless true \
+		--server.fileWatcherType none
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
@@ -48,4 +54,5 @@ readme-media: $(BIN)/.installed
 	$(EXPORT) --data gmm2d --model neural --guidance cfg --gamma 3 --label 1 --projection pca --figure paths --out assets/readme/gmm2d-paths.gif
 	$(EXPORT) --data digits --model neural --guidance apg --gamma 5 --apg-eta 0 --label 7 --projection plane --figure apg --out assets/readme/apg.gif
 	$(EXPORT) --data digits --model neural --guidance rescale --gamma 5 --rescale-phi 0.7 --label 7 --projection plane --figure rescale --out assets/readme/rescale.gif
-	$(BIN)/python -m tools.screenshots --out assets/readme
+	$(BIN)/python -m viz.export --data gmm2d --model exact --guidance cfg --gamma 7 --label 1 --seed 0 --figure field --out assets/readme/field.gif
+	$(BIN)/python -m tools.screenshots --out assets/readme --window 1920x1080
