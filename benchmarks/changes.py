@@ -246,6 +246,56 @@ print(1000 * (time.perf_counter() - t0))
     return {"before": statistics.median(times[True]), "after": statistics.median(times[False])}
 
 
+def first_visit_settled_once(timeout: float = 300.0) -> float:
+    """Seconds from opening the app's first page to it fully drawn in a fresh Chromium, on a fresh
+    server left to settle first (its warm-up, if any, done): the first student of a server that the
+    teacher started before the class."""
+    from benchmarks.run import _server_pid, wait_settled
+    from tools import browser
+
+    with browser.chromium() as context, browser.streamlit_server(timeout=timeout) as base:
+        wait_settled(_server_pid(base), timeout)
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto(base, wait_until="domcontentloaded", timeout=int(timeout * 1000))
+        page.wait_for_function("() => (window.__glRuns || 0) > 0", timeout=int(timeout * 1000))
+        browser.wait_idle(page, timeout, quiet_ms=0)
+        seconds = time.perf_counter() - t0
+        if problems := browser.page_problems(page):
+            raise RuntimeError(f"first page: {problems}")
+    return seconds
+
+
+def freeze_without_collection(repeats: int) -> dict:
+    """The end of ``ui.preload`` in a fresh process, once its imports are done (with the collector
+    paused, as there): a full collection, then the freeze (before), or the freeze alone (after); ms,
+    and the process's RSS afterwards in MB."""
+    code = """
+import gc, time
+gc.disable()
+import matplotlib.figure, torch, ui.cache, ui.views
+gc.enable()
+t0 = time.perf_counter()
+if {undo}:
+    gc.collect()
+gc.freeze()
+ms = 1000 * (time.perf_counter() - t0)
+rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+print(ms, rss)
+"""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    rss: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(repeats):
+        for undo in ((True, False) if i % 2 == 0 else (False, True)):
+            out = subprocess.run([sys.executable, "-c", code.format(undo=undo)], cwd=ROOT, capture_output=True,
+                                 text=True, check=True)
+            ms, mb = out.stdout.split()[-2:]
+            times[undo].append(float(ms))
+            rss[undo].append(float(mb))
+    return {"before": statistics.median(times[True]), "after": statistics.median(times[False]),
+            "rss_before": statistics.median(rss[True]), "rss_after": statistics.median(rss[False])}
+
+
 def page_reruns(tree: Path, repeats: int) -> dict:
     """Gamma reruns of the two guidance pages and the trivial page, with ``tree``'s own code."""
     code = f"""
@@ -271,17 +321,9 @@ def _row(change: str, what: str, before: float, after: float, unit: str = "ms") 
     return f"| {change} | {what} | {before:.1f} {unit} | {after:.1f} {unit} | {before / after:.2f}x |"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.changes", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--before", type=Path, help="an older checkout: its page reruns are timed beside this one's")
-    parser.add_argument("--write", action="store_true", help="put the table into benchmarks/RESULTS.md")
-    args = parser.parse_args()
-    import streamlit.logger
-
-    streamlit.logger.set_log_level("error")
+def speed_rows(args) -> list[str]:
+    """The rows of the speed changes (rerun, first run, figures), quiet and with two busy cores."""
     r = args.repeats
-    load = Path("/proc/loadavg").read_text().split()[0]
     rows = []
     for busy in (False, True):
         where = "2 busy cores" if busy else "quiet"
@@ -342,22 +384,111 @@ def main() -> int:
         a_one, _ = bench_memory("app.py", 2)
         rows.append(f"| all of the above | server RSS with one session on the CFG page | {b_one:.0f} MB | {a_one:.0f} MB "
                     f"| {b_one / a_one:.2f}x less |")
-    header = ("| change | measured | before (median) | after (median) | speed-up |\n|---|---|---|---|---|\n")
-    table = header + "\n".join(rows)
-    text = (f"Measured by `python -m benchmarks.changes` (load average {load} at the start; medians of {r} runs; "
-            f"\"2 busy cores\": two busy-loop processes running, as on a shared server). \"Before\" is the "
-            f"change undone, patched back in for the measurement only.\n\n{table}\n")
-    print(text)
-    if args.write:  # between the two markers of RESULTS.md's "What each change bought" (added if missing)
-        path = ROOT / "benchmarks" / "RESULTS.md"
-        old = path.read_text()
-        marker = "<!-- benchmarks.changes -->"
-        if old.count(marker) < 2:
-            old = old.rstrip("\n") + ("" if "## What each change bought" in old else "\n\n## What each change bought\n") \
-                + f"\n{marker}\n{marker}\n"
-        head, _, tail = old.split(marker, 2)
-        path.write_text(f"{head}{marker}\n{text}{marker}{tail}")
+    return rows
+
+
+def start_rows(args) -> list[str]:
+    """The rows of the start-up changes (issue 13): the server's background warm-up, timed by its own
+    switch (``GUIDANCE_LAB_WARM_UP=0`` is the change undone), and what it costs in memory."""
+    from benchmarks.run import TRIVIAL_SCRIPT, _server_pid, cold_start_once, rss_mb, server_env, tradeoff_visit_once, \
+        wait_settled
+    from tools import browser
+
+    c = args.cold_repeats
+    f = freeze_without_collection(max(5, args.repeats))
+    rows = [f"| the heavy imports frozen without a full collection first (`ui.preload`) | fresh process, after the "
+            f"imports: collect and freeze, or freeze alone (RSS {f['rss_before']:.0f} MB before, {f['rss_after']:.0f} MB "
+            f"after) | {f['before']:.1f} ms | {f['after']:.1f} ms | {f['before'] - f['after']:.0f} ms less |"]
+    off, on = {"GUIDANCE_LAB_WARM_UP": "0"}, {"GUIDANCE_LAB_WARM_UP": "1"}
+    print("[changes] cold start, warm-up off and on ...", file=sys.stderr, flush=True)
+    cold: dict[str, list[float]] = {"trivial": [], "off": [], "on": []}
+    for i in range(c):
+        order = ("trivial", "off", "on") if i % 2 == 0 else ("on", "off", "trivial")
+        for which in order:
+            with server_env(**(on if which == "on" else off)):
+                cold[which].append(cold_start_once(TRIVIAL_SCRIPT if which == "trivial" else "app.py"))
+    print(f"[changes] cold starts (s): {cold}", file=sys.stderr, flush=True)
+    triv, b, a = (statistics.median(cold[k]) for k in ("trivial", "off", "on"))
+    rows.append(f"| warm-up at server start: the first page run once in a browserless session (`app.warm_up`) | cold start "
+            f"to the first page drawn in Chromium, as a multiple of the trivial page (same run, median of {c}) | "
+            f"{b / triv:.2f}x ({b:.1f} / {triv:.1f} s) | {a / triv:.2f}x ({a:.1f} / {triv:.1f} s) | {b / a:.2f}x |")
+    print("[changes] first page on a settled server, warm-up off and on ...", file=sys.stderr, flush=True)
+    settled: dict[str, list[float]] = {"off": [], "on": []}
+    for i in range(c):
+        for which in (("off", "on") if i % 2 == 0 else ("on", "off")):
+            with server_env(**(on if which == "on" else off)):
+                settled[which].append(first_visit_settled_once())
+    print(f"[changes] first visits of a settled server (s): {settled}", file=sys.stderr, flush=True)
+    b, a = statistics.median(settled["off"]), statistics.median(settled["on"])
+    rows.append(f"| the same warm-up, seen by the first student of a server started before the class | first page "
+                f"drawn in Chromium, opened once the server has settled (median of {c}) | {b:.1f} s | {a:.1f} s | "
+                f"{b / a:.2f}x |")
+    print("[changes] trade-off first visit, warm-up off and on ...", file=sys.stderr, flush=True)
+    visit: dict[str, list[float]] = {"off": [], "on": []}
+    for i in range(c):
+        for which in (("off", "on") if i % 2 == 0 else ("on", "off")):
+            with server_env(**(on if which == "on" else off)):
+                visit[which].append(tradeoff_visit_once())
+    print(f"[changes] trade-off first visits (s): {visit}", file=sys.stderr, flush=True)
+    b, a = statistics.median(visit["off"]), statistics.median(visit["on"])
+    rows.append(f"| the trade-off page's judge and the data's own scores in the warm-up (`ui.preload.warm_trade_off`) | "
+                f"first visit of the trade-off page after the first page, server settled (median of {c}) | {b:.1f} s | "
+                f"{a:.1f} s | {b / a:.2f}x |")
+    print("[changes] server memory, warm-up off and on ...", file=sys.stderr, flush=True)
+    mem = {}
+    for which in ("off", "on"):
+        with server_env(**(on if which == "on" else off)), browser.chromium() as context, \
+                browser.streamlit_server() as base:
+            browser.open_page(context.new_page(), base, browser.PAGES[0], 180.0)
+            pid = _server_pid(base)
+            wait_settled(pid)
+            mem[which] = rss_mb(pid)
+    rows.append(f"| (its cost) the warm-up's caches and scikit-learn | server RSS after the first page, settled | "
+                f"{mem['off']:.0f} MB | {mem['on']:.0f} MB | {mem['on'] - mem['off']:+.0f} MB |")
+    return rows
+
+
+HEADER = "| change | measured | before (median) | after (median) | speed-up |\n|---|---|---|---|---|\n"
+GROUPS = {"speed": "<!-- benchmarks.changes -->", "start": "<!-- benchmarks.changes:start -->"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.changes", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--cold-repeats", type=int, default=5, help="fresh servers per variant in the start group")
+    parser.add_argument("--before", type=Path, help="an older checkout: its page reruns are timed beside this one's")
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"groups to run (default: {','.join(GROUPS)})")
+    parser.add_argument("--write", action="store_true", help="put the tables into benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    only = [g.strip() for g in args.only.split(",") if g.strip()]
+    if unknown := set(only) - set(GROUPS):
+        parser.error(f"unknown groups {sorted(unknown)}; valid: {', '.join(GROUPS)}")
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
+    for group in [g for g in GROUPS if g in only]:
+        load = Path("/proc/loadavg").read_text().split()[0]
+        rows = speed_rows(args) if group == "speed" else start_rows(args)
+        runs = f"medians of {args.repeats} runs" if group == "speed" else "medians of fresh servers, interleaved"
+        text = (f"Measured by `python -m benchmarks.changes --only {group}` (load average {load} at the start; {runs}; "
+                f"\"2 busy cores\": two busy-loop processes running, as on a shared server). \"Before\" is the "
+                f"change undone, patched back in for the measurement only.\n\n{HEADER}" + "\n".join(rows) + "\n")
+        print(text)
+        if args.write:
+            write_group(GROUPS[group], text)
     return 0
+
+
+def write_group(marker: str, text: str) -> None:
+    """Put ``text`` between the two ``marker`` lines of RESULTS.md's "What each change bought" (added at
+    its end if missing)."""
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    old = path.read_text()
+    if old.count(marker) < 2:
+        old = old.rstrip("\n") + ("" if "## What each change bought" in old else "\n\n## What each change bought\n") \
+            + f"\n{marker}\n{marker}\n"
+    head, _, tail = old.split(marker, 2)
+    path.write_text(f"{head}{marker}\n{text}{marker}{tail}")
 
 
 if __name__ == "__main__":
