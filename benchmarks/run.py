@@ -408,8 +408,8 @@ WHY = {
     "tradeoff": "the page runs the same 8 samplings (γ x 100 digits, 25 steps) and measurements as the baseline, then "
                 "draws the three-panel curves figure, sends the page with its progress bar, and the browser draws it; "
                 "the baseline starts with the model loaded and the judge fitted, which the server's warm-up now gives "
-                "the page too (without it the first visit also imported scikit-learn and fitted the judge: 9.6 s "
-                "instead of 5.5 s in one loaded run).",
+                "the page too (without it the first visit also imported scikit-learn and fitted the judge: 3.9 s "
+                "instead of 2.4 s in the quietest run, 9.6 s instead of 5.5 s in a loaded one).",
     "memory": "each session keeps its own widget state and the pictures it was sent.",
     "train": "training eight networks from scratch on two cores.",
 }
