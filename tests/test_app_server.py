@@ -112,20 +112,23 @@ def test_a_server_started_from_another_folder_warms_up_and_reads_its_config(tmp_
     assert images >= 2
 
 
-def test_the_second_warm_up_stage_waits_until_the_server_is_idle():
-    """``app.until_idle`` returns only once the process stops using the CPU (here: a thread that
-    computes for a while, as a session drawing the first page would)."""
+def test_the_second_warm_up_stage_waits_for_a_quiet_server_or_gives_up():
+    """``app.until_idle`` answers True only once the process stops using the CPU (here: a thread that
+    computes for a while, as sessions drawing pages would), and False if it stays busy past the limit."""
     code = """
 import asyncio, threading, time
 import app
-done = threading.Event()
-def work():
-    end = time.process_time() + 1.0
+def work(seconds, done):
+    end = time.process_time() + seconds
     while time.process_time() < end:
         sum(range(10_000))
     done.set()
-threading.Thread(target=work).start()
-asyncio.run(app.until_idle(window=0.2, share=0.1, limit=60))
-print(done.is_set())
+short, long = threading.Event(), threading.Event()
+threading.Thread(target=work, args=(1.0, short)).start()
+quiet = asyncio.run(app.until_idle(window=0.2, share=0.1, limit=60))
+print(quiet, short.is_set())
+threading.Thread(target=work, args=(4.0, long), daemon=True).start()
+quiet = asyncio.run(app.until_idle(window=0.2, share=0.1, limit=1.0))
+print(quiet, long.is_set())
 """
-    assert _python(code) == ["True"]
+    assert _python(code) == ["True", "True", "False", "False"]
