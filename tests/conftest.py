@@ -9,7 +9,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import pytest  # noqa: E402
 import torch  # noqa: E402
+
+import models.pipeline  # noqa: E402
+import ui.cache  # noqa: E402
 
 # Tiny tensors run fastest on one thread, and a shared 2-core machine makes more threads slower.
 torch.set_num_threads(1)
@@ -30,3 +34,20 @@ class _DropMessage(logging.Filter):
 # log "No runtime found, using MemoryCacheStorageManager" on every call: hundreds of lines per run.
 logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
     _DropMessage("No runtime found, using MemoryCacheStorageManager"))
+
+
+@pytest.fixture
+def sample_calls(monkeypatch):
+    """The specs of every trajectory the pages sample through ``ui.cache`` (its cache emptied first:
+    runs cached by earlier tests would not be sampled again)."""
+    calls = []
+    real = models.pipeline.run
+
+    def counting(spec, *args, **kwargs):
+        calls.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(ui.cache, "run", counting)
+    ui.cache.cached_trajectory.clear()
+    yield calls
+    ui.cache.cached_trajectory.clear()

@@ -22,19 +22,9 @@ S = Settings(data="gmm2d", model="exact", sampler="ddpm", steps=4, seed=1, label
 
 
 @pytest.fixture
-def runs(monkeypatch):
-    """The specs sampled by ``ui.cache.cached_trajectory`` (its cache emptied first)."""
-    calls = []
-    real = models.pipeline.run
-
-    def counting(spec, *args, **kwargs):
-        calls.append(spec)
-        return real(spec, *args, **kwargs)
-
-    monkeypatch.setattr(ui.cache, "run", counting)
-    ui.cache.cached_trajectory.clear()
-    yield calls
-    ui.cache.cached_trajectory.clear()
+def runs(sample_calls):
+    """The specs sampled by ``ui.cache.cached_trajectory`` (the shared ``sample_calls`` fixture)."""
+    return sample_calls
 
 
 def test_specs_differing_only_in_a_zoo_setting_are_two_cached_runs(runs):
