@@ -22,6 +22,7 @@ else is shared here, laid out for a projector (``viz.style.DISPLAY_WIDTH``):
 from __future__ import annotations
 
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
@@ -30,7 +31,7 @@ from matplotlib.lines import Line2D
 
 from models.trajectory import Trajectory
 from viz.animate import Animated, frame_indices, shared_renderer
-from viz.camera import MAX_RATIO, Shot, max_gap, plan_shots
+from viz.camera import MAX_RATIO, Shot, max_gap, plan_shots, shared_shots
 from viz.drawing import far_out, framed_axes, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector, vector_arrow
 from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
@@ -237,12 +238,18 @@ class ConstructionView(Animated):
         self.bar_text = self.info.add_artist(TextSprite(text_pt("small"), color="#333333", gid="scale"))
         self.facts = self.info.add_artist(TextSprite(text_pt("small"), color="#7A3B00", gid="facts"))
         self.shots = self.plan_camera(range(traj.steps))
-        self.zoom_axes = (ax, self.info, self.key.ax, *(m.ax for m in self.magnifiers))
+        self._imposed = False  # a camera given by ``camera`` (shared with other views) is in use
         self.moving = [self.title]
         self._key_pixels: dict = {}  # the key's drawn pixels for each set of rows shown
         self.limits = None
         self.update(0)
         self.canvas = fig.canvas  # only ``draw(k)`` (a whole Figure for a page) ever draws on it
+
+    @property
+    def zoom_axes(self) -> tuple:
+        """The axes each frame draws whole: the main view, the facts below it, the key and the insets
+        built so far (``Magnifier.ax``: one not built yet has never been shown)."""
+        return (self.ax, self.info, self.key.ax, *(m.ax for m in self.magnifiers if m.built))
 
     # -- what a subclass provides --------------------------------------------------------------
 
@@ -333,15 +340,35 @@ class ConstructionView(Animated):
         ones' scales within ``ratio``, by default ``MAX_RATIO`` per frame of the GIF's default spacing
         (so the page's steps and the GIF's frames both change smoothly)."""
         idx = list(indices)
-        if ratio is None:
-            ratio = MAX_RATIO ** (1.0 / max_gap(frame_indices(self.num_frames, GIF_FRAMES)))
+        w, h = self.main_px
+        return dict(zip(idx, plan_shots(self.camera_boxes(idx), w / h, self.margins(), ratio or self.frame_ratio)))
+
+    @property
+    def frame_ratio(self) -> float:
+        """The camera's bound on consecutive frames' scales: ``MAX_RATIO`` per frame of the GIF's
+        default spacing (so the page's steps and the GIF's frames both change smoothly)."""
+        return MAX_RATIO ** (1.0 / max_gap(frame_indices(self.num_frames, GIF_FRAMES)))
+
+    def camera_boxes(self, indices: Sequence[int]) -> np.ndarray:
+        """(N, 2, 2): the box each frame in ``indices`` must show (its points, far-out ones left out)."""
         boxes = []
-        for k in idx:
+        for k in indices:
             _, pts, _, far = self._positions[k]
             core = pts[~far] if (~far).any() else pts
             boxes.append([core.min(0), core.max(0)])
-        w, h = self.main_px
-        return dict(zip(idx, plan_shots(np.array(boxes), w / h, self.margins(), ratio)))
+        return np.array(boxes)
+
+    @contextmanager
+    def camera(self, shots: dict[int, Shot]):
+        """Film with ``shots`` (frame -> ``Shot``, e.g. ``shared_camera``'s) instead of the run's own
+        camera inside the ``with`` block; the view is as it was after. Not thread-safe: hold the lock
+        that guards the view's drawing (``ui.cache.DRAWING``)."""
+        saved, imposed = self.shots, self._imposed
+        self.shots, self._imposed = {**saved, **shots}, True
+        try:
+            yield self
+        finally:
+            self.shots, self._imposed = saved, imposed
 
     def frame(self, k: int) -> np.ndarray:
         """RGBA pixels (H, W, 4) of frame ``k``, drawn whole: every text is a sprite (a blit) and the
@@ -373,7 +400,7 @@ class ConstructionView(Animated):
         (farther apart) get a camera planned over just them, so their scale still changes smoothly."""
         indices = frame_indices(self.num_frames, max_frames)
         shots = self.shots
-        if max_gap(indices) > max_gap(frame_indices(self.num_frames, GIF_FRAMES)):
+        if not self._imposed and max_gap(indices) > max_gap(frame_indices(self.num_frames, GIF_FRAMES)):
             self.shots = self.plan_camera(indices, MAX_RATIO)
         try:
             return encode_gif(self.frames(indices), fps=fps, palette=self.gif_palette)
@@ -578,3 +605,21 @@ def step_inset(segments: Sequence[Segment]) -> tuple[Magnified, ...]:
     extra = tuple(g for g in ("renoise",) if g in gids)
     return (Magnified("step and noise" if "noise" in gids else "the step", ("x_t", "mean", "x_next"),
                       (*lines, *triggers, *extra), ("x_t", "x_next", "x_ddim"), triggers, "step"),)
+
+
+def shared_camera(views: Sequence[ConstructionView], indices: Optional[Sequence[int]] = None) -> list[dict[int, Shot]]:
+    """One camera for one-step views of runs with the same number of steps (the side-by-side page's
+    panels): at every frame in ``indices`` (all by default) each view gets the same scale and centre,
+    planned over all their points, so equal lengths are equally long side by side. Give each view its
+    ``dict`` through ``view.camera(...)``. Raises ``ValueError`` for views of different lengths."""
+    if not views:
+        raise ValueError("no views to share a camera")
+    if len({v.num_frames for v in views}) != 1:
+        raise ValueError("views with different numbers of steps cannot share a camera")
+    idx = list(range(views[0].num_frames) if indices is None else indices)
+    first = views[0]
+    # consecutive frames of ``idx``: the page's steps (all) or a GIF's fewer, farther-apart frames
+    ratio = first.frame_ratio if max_gap(idx) <= max_gap(frame_indices(first.num_frames, GIF_FRAMES)) else MAX_RATIO
+    margin = tuple(max(m) for m in zip(*(v.margins() for v in views)))
+    plans = shared_shots([v.camera_boxes(idx) for v in views], [v.main_px for v in views], margin, ratio)
+    return [dict(zip(idx, plan)) for plan in plans]

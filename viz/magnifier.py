@@ -73,32 +73,44 @@ class Magnifier:
 
     def __init__(self, view, spec: Magnified, rect: Sequence[float]) -> None:
         self.view, self.spec = view, spec
-        fig = view.fig
-        self.ax = ax = fig.add_axes(rect)
-        color = COLORS[spec.color]
-        framed_axes(ax, color, 2.0)
+        self._ax = None  # built on first use (``ax``): an Axes costs ~15 ms, and many frames need no inset
         by_gid = {s.gid: s for s in view.segments}
         self.segments = [by_gid[g] for g in spec.segments if g in by_gid]
-        self.arrows = {s.gid: vector_arrow(ax, s.style, gid=f"inset_{s.gid}", zorder=UNDERLAYS.get(s.style, 3))
-                       for s in self.segments}
-        self.points = {n: point_marker(ax, n, zorder=4.5 if n == "x_t" else 4, gid=f"inset_{n}")
-                       for n in spec.markers if n in view.points}
-        self.box = Rectangle((0, 0), 0, 0, fill=False, ec=color, lw=1.8, zorder=6, visible=False)
+        self.box = Rectangle((0, 0), 0, 0, fill=False, ec=COLORS[spec.color], lw=1.8, zorder=6, visible=False)
         view.ax.add_patch(self.box)
-        self.title = ax.add_artist(TextSprite(text_pt("small"), color="#222222", gid="inset_title"))
         self.set_rect(rect)
         self.short: tuple[str, ...] = ()  # the triggers the last plan found short in the main view
         self.magnification: Optional[float] = None
         self.limits: Optional[Limits] = None
         self.framed: tuple[str, ...] = ()
-        ax.set_visible(False)
+
+    @property
+    def built(self) -> bool:
+        """Whether the inset's axes exist (a view draws only those: one never built was never shown)."""
+        return self._ax is not None
+
+    @property
+    def ax(self):
+        """The inset's axes, with its arrows, points and title, built the first time they are needed."""
+        if self._ax is None:
+            spec, view = self.spec, self.view
+            self._ax = ax = view.fig.add_axes(self.rect)
+            framed_axes(ax, COLORS[spec.color], 2.0)
+            self.arrows = {s.gid: vector_arrow(ax, s.style, gid=f"inset_{s.gid}", zorder=UNDERLAYS.get(s.style, 3))
+                           for s in self.segments}
+            self.points = {n: point_marker(ax, n, zorder=4.5 if n == "x_t" else 4, gid=f"inset_{n}")
+                           for n in spec.markers if n in view.points}
+            self.title = ax.add_artist(TextSprite(text_pt("small"), color="#222222", gid="inset_title"))
+            ax.set_visible(False)
+        return self._ax
 
     def set_rect(self, rect: Sequence[float]) -> None:
         """Move the inset to ``rect`` (figure fractions): a view gives one inset the whole column when
         it is the only one a frame shows, half when two are."""
         fig = self.view.fig
         self.rect = tuple(rect)
-        self.ax.set_position(rect)
+        if self._ax is not None:
+            self._ax.set_position(rect)
         W, H = fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi
         self.size_px = (rect[2] * W, rect[3] * H)
         self.aspect = self.size_px[0] / self.size_px[1]
@@ -157,11 +169,13 @@ class Magnifier:
 
     def show(self, plan: Optional[tuple[Limits, float, tuple[str, ...]]], pos: dict[str, np.ndarray]) -> None:
         """Draw the inset for ``plan`` (``plan``'s output) with the frame's points ``pos``, or hide it."""
-        self.ax.set_visible(plan is not None)
         self.box.set_visible(plan is not None)
         if plan is None:
+            if self._ax is not None:
+                self._ax.set_visible(False)
             self.magnification, self.limits, self.framed = None, None, ()
             return
+        self.ax.set_visible(True)
         inner, mag, framed = plan
         self.magnification, self.limits, self.framed = mag, inner, framed
         self.ax.set_xlim(*inner[0])
