@@ -49,15 +49,18 @@ if runs:
     projection = s.projection if view == "construction" else "pca_data"
     kinds = {kind for *_, kind in runs}
     shared = len(runs) == 2 and len(kinds) == 1 and kinds <= SHARED_BASIS_VIEWS
-    basis = shared_basis(tuple(spec for _, _, spec, _ in runs), projection) if shared else None
+    pair = tuple(spec for _, _, spec, _ in runs) if shared else None
+    basis = shared_basis(pair, projection) if shared else None
     for column, side, spec, kind in runs:
         with column:
             st.subheader(f"{spec.guidance}, γ = {spec.gamma:g}")
             show_view(kind, spec, projection, step - 1, play, filename=f"{side}-{spec.guidance}-{kind}.gif",
-                      key=f"sbs_{side}_gif", basis=basis)
+                      key=f"sbs_{side}_gif", basis=basis, pair=pair)
     where = "the 2-D data itself" if s.data == "gmm2d" else (
-        "the PCA of both runs' points" if projection in ("pca", "plane") else PROJECTION_LABELS[projection])
+        "the PCA of the runs without guidance and at γ = 1 from the same noise" if projection in ("pca", "plane")
+        else PROJECTION_LABELS[projection])
     st.caption((f"Both panels: one basis, {where}" + (" (the exact plane of a step differs from run to run, so "
-                "both are drawn in their common PCA)" if projection == "plane" and s.data != "gmm2d" else "") +
-                ". Each panel still picks its own zoom: compare lengths with the scale bar in each.")
-               if shared else "The two panels show different kinds of picture, each in its own basis.")
+                "both are drawn in that common PCA)" if projection == "plane" and s.data != "gmm2d" else "") +
+                ", and one scale at every step: equal lengths are equally long on both sides, and moving a γ "
+                "slider moves the points, not the axes.")
+               if shared else "The two panels show different kinds of picture, each in its own basis and scale.")

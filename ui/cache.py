@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -31,10 +32,11 @@ from models.tilted_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, ga
 from models.tradeoff import data_reference, row_scale
 from models.trajectory import Trajectory
 from ui.runs import Sweep, readable_step
-from viz.animate import PathAnimation, frame_indices
+from viz.animate import PathAnimation, frame_indices, shared_path_limits
 from viz.diagrams import (CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
                           image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
 from viz.geometry import data_range, outside_range
+from viz.construction import shared_camera
 from viz.gif import encode_gif
 from viz.highdim import highdim_figure
 from viz.mosaic import digit_rows, png
@@ -97,15 +99,24 @@ def opening_step(spec: SampleSpec) -> int:
 IDENTITY = ("identity",)  # the basis key of 2-D data: the plane itself
 
 
+def reference_runs(spec: SampleSpec) -> tuple[SampleSpec, SampleSpec]:
+    """The two runs a shared basis is fitted to: from the same noise (seed), model, sampler and steps
+    as ``spec``, without guidance (CFG at γ = 0) and conditional (γ = 1). Neither depends on the
+    panels' methods or scales, so moving a γ slider moves the points, not the axes."""
+    base = SampleSpec(data=spec.data, model=spec.model, sampler=spec.sampler, guidance="cfg", label=spec.label,
+                      steps=spec.steps, seed=spec.seed, batch=spec.batch, eta=spec.eta)
+    return replace(base, gamma=0.0), replace(base, gamma=1.0)
+
+
 def shared_basis(specs: tuple[SampleSpec, ...], projection: str) -> Optional[tuple]:
     """What ONE 2-D basis for the runs ``specs`` (the side-by-side page's two columns) depends on, as a
     cache key: ``None`` where each run's own ``projection`` is already that basis (the data set's PCA,
-    the seeded random projection: then a change to one run redraws only its own view); ``IDENTITY``
-    on 2-D data; else the runs themselves (``pca``, and ``plane``, whose exact plane differs from run
-    to run: the PCA of all their points together, ``basis_of``)."""
+    the seeded random projection); ``IDENTITY`` on 2-D data; else (``pca``, and ``plane``, whose
+    exact plane differs from run to run) the ``reference_runs`` of the first, whose PCA
+    (``basis_of``) is the same whatever method and γ each column picks."""
     if load_dataset(specs[0].data).x.shape[-1] == 2:
         return IDENTITY if projection in ("pca", "plane") else None
-    return tuple(specs) if projection in ("pca", "plane") else None
+    return reference_runs(specs[0]) if projection in ("pca", "plane") else None
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -116,20 +127,25 @@ def basis_of(key: tuple, projection: str) -> Projection:
         return identity_projection()
     trajs = [cached_trajectory(spec) for spec in key]
     dim = trajs[0].x.shape[-1]
-    return pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
-                                          for t in trajs]))
+    return replace(pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
+                                                  for t in trajs])),
+                   note="PCA of the runs without guidance and at γ = 1 from the same noise (one basis for both "
+                        "panels, whatever their γ); what lies off this plane is flattened")
 
 
 #: the views that can be drawn in a basis shared by several runs (``basis_of``, ``_view_in``)
 SHARED_BASIS_VIEWS = frozenset({"paths", "step", "classifier", "cfg", *ZOO_VIEWS})
+Limits = tuple[tuple[float, float], tuple[float, float]]
 
 
-def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray):
+def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray,
+             limits: Optional[Limits] = None):
     """View ``kind`` of ``traj`` drawn in the basis ``proj`` (``viz.diagrams.make_animation`` takes a
-    projection's name and fits it to its own run; a basis shared by two runs is passed in here)."""
+    projection's name and fits it to its own run; a basis shared by two runs is passed in here), the
+    paths inside ``limits`` if given."""
     if kind == "paths":
         title = f"{traj.meta.get('data', '')} · {str(traj.meta.get('sampler', '')).upper()} · paths of every sample"
-        return PathAnimation(traj, proj, background, title)
+        return PathAnimation(traj, proj, background, title, limits=limits)
     if kind == "step":
         return StepDiagram(traj, proj, sample)
     views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **ZOO_VIEWS}
@@ -138,14 +154,21 @@ def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, backgro
     return views[kind](traj, sample, proj)
 
 
+def _basis(spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple]) -> Projection:
+    """The projection a paired view is drawn in: the shared basis, or the run's own fixed one (the
+    data set's PCA, the seeded random projection: the same for both panels)."""
+    return basis_of(basis, projection) if basis else run_projection(projection, cached_trajectory(spec), spec.seed,
+                                                                   sample)
+
+
 def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                basis: Optional[tuple] = None):
+                basis: Optional[tuple] = None, limits: Optional[Limits] = None):
     traj = cached_trajectory(spec)
     background = load_dataset(spec.data).x
-    proj = basis_of(basis, projection) if basis else None
+    proj = _basis(spec, projection, sample, basis) if basis or limits else None
     with DRAWING:
         if proj is not None:
-            return _view_in(kind, traj, proj, sample, background)
+            return _view_in(kind, traj, proj, sample, background, limits)
         return make_animation(kind, traj, projection, sample=sample, seed=spec.seed, background=background,
                               stages=stages)
 
@@ -155,10 +178,41 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
 # moves 4x slower than alone). An idle view goes after half an hour.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
 def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                 basis: Optional[tuple] = None):
+                 basis: Optional[tuple] = None, limits: Optional[Limits] = None):
     """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``);
-    ``basis``: drawn in the basis of that ``shared_basis`` key (``basis_of``) instead of its own."""
-    return _build_view(kind, spec, projection, sample, stages, basis)
+    ``basis``: drawn in the basis of that ``shared_basis`` key (``basis_of``) instead of its own;
+    ``limits``: the paths' view (``pair_limits``)."""
+    return _build_view(kind, spec, projection, sample, stages, basis, limits)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def pair_limits(pair: tuple[SampleSpec, ...], projection: str, sample: int, basis: Optional[tuple]) -> Limits:
+    """One view that holds the paths of every run in ``pair`` (``viz.animate.shared_path_limits``)."""
+    trajs = [cached_trajectory(spec) for spec in pair]
+    return shared_path_limits(trajs, _basis(pair[0], projection, sample, basis))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def pair_camera(kind: str, pair: tuple[SampleSpec, ...], projection: str, sample: int, basis: Optional[tuple],
+                gif: bool = False) -> list[dict]:
+    """One camera for the one-step views ``kind`` of the runs in ``pair`` (``viz.construction.shared_camera``),
+    over every step, or over the GIF's frames (``gif``). Each view stays cached on its own run: a γ
+    move in one column redraws the other's frame at the new scale without rebuilding its view."""
+    views = [_shared_view(kind, spec, projection, sample, None, basis) for spec in pair]
+    indices = frame_indices(views[0].num_frames, GIF_FRAMES) if gif else None
+    return shared_camera(views, indices)
+
+
+def _paired(kind: str, spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple],
+            pair: Optional[tuple[SampleSpec, ...]], gif: bool):
+    """``(view, shots)``: the view to draw and the shared camera to film it with (None: its own).
+    ``pair`` names the runs drawn side by side at one scale (``spec`` among them)."""
+    if pair is None:
+        return None, None
+    if kind == "paths":
+        return _shared_view(kind, spec, projection, sample, None, basis, pair_limits(pair, projection, sample, basis)), None
+    return (_shared_view(kind, spec, projection, sample, None, basis),
+            pair_camera(kind, pair, projection, sample, basis, gif)[pair.index(spec)])
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -176,23 +230,36 @@ def figure_png(fig) -> bytes:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: int,
-               stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple] = None) -> bytes:
+               stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple] = None,
+               pair: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
     """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
-    ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given)."""
-    view = _shared_view(kind, spec, projection, sample, stages, basis)
+    ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given; at the one scale of the
+    runs ``pair`` drawn side by side, if given)."""
+    view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False)
+    if view is None:
+        view = _shared_view(kind, spec, projection, sample, stages, basis)
     with DRAWING:
-        pixels = view.frame(int(np.clip(step, 0, view.num_frames - 1)))
-    return _png(pixels)
+        k = int(np.clip(step, 0, view.num_frames - 1))
+        if shots is None:
+            return _png(view.frame(k))
+        with view.camera(shots):
+            return _png(view.frame(k))
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
 def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0,
-             basis: Optional[tuple] = None) -> bytes:
+             basis: Optional[tuple] = None, pair: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
     """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes
-    (in the basis of the ``shared_basis`` key ``basis``, if given: no command line draws that)."""
-    view = _build_view(kind, spec, projection, sample, None, basis)
+    (in the basis of the ``shared_basis`` key ``basis`` and at the scale of ``pair``, if given: no
+    command line draws those)."""
+    view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=True)
+    if view is None:
+        view = _build_view(kind, spec, projection, sample, None, basis)
     with DRAWING:
-        return view.gif(GIF_FRAMES, GIF_FPS)
+        if shots is None:
+            return view.gif(GIF_FRAMES, GIF_FPS)
+        with view.camera(shots):
+            return view.gif(GIF_FRAMES, GIF_FPS)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")

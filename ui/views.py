@@ -117,17 +117,18 @@ def leaves_data_warning(traj: Trajectory, what: str) -> None:
 
 def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: bool, *, sample: int = 0,
               stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None,
-              basis: tuple | None = None) -> None:
+              basis: tuple | None = None, pair: tuple | None = None) -> None:
     """One view: frame ``step`` (0-based: the scrubber's step k is frame k - 1), or the whole
     animation when playing; with a GIF download (``key`` names its button where one page shows the
-    same view twice). ``basis``: drawn in the basis of that ``ui.cache.shared_basis`` key."""
+    same view twice). ``basis``: drawn in the basis of that ``ui.cache.shared_basis`` key; ``pair``:
+    at one scale with the other runs of that tuple of specs (the side-by-side page)."""
     try:
         if play:
-            st.image(view_gif(kind, spec, projection, sample, basis), width="stretch")
+            st.image(view_gif(kind, spec, projection, sample, basis, pair), width="stretch")
         else:
-            st.image(view_frame(kind, spec, projection, sample, step, stages, basis), width="stretch",
+            st.image(view_frame(kind, spec, projection, sample, step, stages, basis, pair), width="stretch",
                      output_format="PNG")
-        st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample, basis),
+        st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample, basis, pair),
                            file_name=filename, mime="image/gif",
                            key=key or f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
                            on_click="ignore")

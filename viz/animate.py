@@ -27,7 +27,7 @@ from viz.gif import encode_gif
 from viz.key import FrameKey
 from viz.projection import Projection
 from viz.shading import ClassDensity, class_cloud
-from viz.style import COLORS, TEXT_PX, class_color, display_size, new_figure, text_pt
+from viz.style import COLORS, DPI, TEXT_PX, class_color, display_size, new_figure, text_pt
 
 
 _RENDERERS: dict = {}
@@ -145,7 +145,10 @@ class PathAnimation(Animated):
     kind = "paths"
 
     def __init__(self, traj: Trajectory, projection: Projection, background: Optional[np.ndarray] = None,
-                 title: str = "", fig: Optional[Figure] = None, width: Optional[int] = None) -> None:
+                 title: str = "", fig: Optional[Figure] = None, width: Optional[int] = None,
+                 limits: Optional[tuple[tuple[float, float], tuple[float, float]]] = None) -> None:
+        """``limits`` ((xmin, xmax), (ymin, ymax)): the view, for paths drawn beside others at one
+        scale (``shared_path_limits``); by default the view that holds this run's paths."""
         self.traj, self.projection = traj, projection
         self.xs = projection(traj.x)  # (S+1, B, 2)
         self.x0s = projection(traj.x0_hat)  # (S, B, 2)
@@ -153,19 +156,13 @@ class PathAnimation(Animated):
         self.fig = fig or new_figure(size, layout=None)
         W, H = self.fig.bbox.width, self.fig.bbox.height
         frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
-        note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
+        note, main = _path_layout(W, H, projection)
         bottom = 12 + 20 * len(note)
-        main = (12, 80, W - 380, H - 80 - bottom - 6)
         ax = self.ax = self.fig.add_axes(frac(*main))
         plain_axes(ax)
         ax.set_aspect("auto")
         ax.set_autoscale_on(False)
-        # The paths decide the view; a prediction thrown far out (classifier guidance at high noise can put
-        # one 20 path-spans away) would shrink every path to a dot, so those stay off-view: their links run
-        # to the edge in their true direction, and the frame counts them.
-        core, preds = self.xs.reshape(-1, 2), self.x0s.reshape(-1, 2)
-        near = preds[~far_out(core, preds, self.max_ratio)] if len(preds) else preds
-        xlim, ylim = square_limits(np.concatenate([core, near]), aspect=main[2] / main[3])
+        xlim, ylim = limits or square_limits(_path_points(self.xs, self.x0s, self.max_ratio), aspect=main[2] / main[3])
         self.beyond = [int(n) for n in ((self.x0s[..., 0] < xlim[0]) | (self.x0s[..., 0] > xlim[1]) |
                                         (self.x0s[..., 1] < ylim[0]) | (self.x0s[..., 1] > ylim[1])).sum(1)]
         ax.set_xlim(*xlim)
@@ -230,6 +227,35 @@ class PathAnimation(Animated):
             self.pred.set_offsets(np.empty((0, 2)))
             self.links.set_data([], [])
             self.step_text.set_text("final samples  ·  t = 0")
+
+
+def _path_layout(W: float, H: float, projection: Projection) -> tuple[list[str], tuple[float, float, float, float]]:
+    """The path view's note lines and its main area (left, top, width, height) in a W x H px figure."""
+    note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
+    bottom = 12 + 20 * len(note)
+    return note, (12, 80, W - 380, H - 80 - bottom - 6)
+
+
+def _path_points(xs: np.ndarray, x0s: np.ndarray, max_ratio: float) -> np.ndarray:
+    """The 2-D points the path view must hold. The paths decide the view; a prediction thrown far out
+    (classifier guidance at high noise can put one 20 path-spans away) would shrink every path to a
+    dot, so those stay off-view: their links run to the edge in their true direction, and the frame
+    counts them."""
+    core, preds = xs.reshape(-1, 2), x0s.reshape(-1, 2)
+    near = preds[~far_out(core, preds, max_ratio)] if len(preds) else preds
+    return np.concatenate([core, near])
+
+
+def shared_path_limits(trajs: Sequence[Trajectory], projection: Projection, width: Optional[int] = None):
+    """One view ((xmin, xmax), (ymin, ymax)) that holds the paths of every run in ``trajs`` drawn in
+    ``projection``: give it to each ``PathAnimation(..., limits=)`` to draw them at one scale."""
+    if not trajs:
+        raise ValueError("no runs to hold")
+    W, H = (v * DPI for v in display_size(PathAnimation.kind, width))  # as the figure's bbox
+    _, main = _path_layout(W, H, projection)
+    points = np.concatenate([_path_points(projection(t.x), projection(t.x0_hat), PathAnimation.max_ratio)
+                             for t in trajs])
+    return square_limits(points, aspect=main[2] / main[3])
 
 
 def _path_handle(colors: list[str]):

@@ -14,6 +14,7 @@ every frame a view of one aspect ratio that holds its box, such that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -91,10 +92,36 @@ def plan_shots(boxes: np.ndarray, aspect: float, margin: tuple[float, float] = (
             for x, y, w, h in zip(cx, cy, widths, heights)]
 
 
+def shared_shots(boxes: Sequence[np.ndarray], px: Sequence[tuple[float, float]], margin: tuple[float, float] = (0.1, 0.1),
+                 ratio: float = MAX_RATIO) -> list[list[Shot]]:
+    """One camera for several views of the same frames (the side-by-side page's two panels): every
+    view gets the same scale (data units per pixel) and the same centre at each frame, planned over
+    the union of their boxes, so equal lengths are equally long in every view.
+
+    ``boxes[i]`` (N, 2, 2) holds view ``i``'s frame boxes (as ``plan_shots``); ``px[i]`` its main
+    area's (width, height) in pixels. The camera is planned in the first view's shape; a view of
+    another size sees the same units per pixel around the same centre."""
+    if not len(boxes) or len(boxes) != len(px):
+        raise ValueError("give each view's boxes and its size in pixels")
+    b = [np.asarray(v, np.float64).reshape(-1, 2, 2) for v in boxes]
+    if len({len(v) for v in b}) != 1:
+        raise ValueError(f"the views have different numbers of frames: {[len(v) for v in b]}")
+    stacked = np.stack(b)  # (V, N, 2, 2)
+    union = np.stack([stacked[:, :, 0].min(0), stacked[:, :, 1].max(0)], 1)  # (N, 2, 2)
+    (w0, h0), out = px[0], []
+    shots = plan_shots(union, w0 / h0, margin, ratio)
+    for w, h in px:
+        per_px = [s.width / w0 for s in shots]
+        out.append([Shot((cx - u * w / 2, cx + u * w / 2), (cy - u * h / 2, cy + u * h / 2))
+                    for s, u in zip(shots, per_px)
+                    for cx, cy in [((s.xlim[0] + s.xlim[1]) / 2, (s.ylim[0] + s.ylim[1]) / 2)]])
+    return out
+
+
 def max_gap(indices) -> int:
     """The largest jump between consecutive frame indices (1 for every frame)."""
     idx = np.asarray(list(indices), np.int64)
     return int(np.diff(idx).max()) if len(idx) > 1 else 1
 
 
-__all__ = ["MAX_RATIO", "Shot", "lazy_centres", "max_gap", "plan_shots", "smooth_widths"]
+__all__ = ["MAX_RATIO", "Shot", "lazy_centres", "max_gap", "plan_shots", "shared_shots", "smooth_widths"]

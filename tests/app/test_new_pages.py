@@ -125,8 +125,11 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     at = app("pages/side_by_side.py")
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
-    (_, left, *_, left_basis), (_, right, *_, right_basis) = drawn[-2:]
-    assert left_basis == right_basis == (left, right)  # one basis fitted to both runs (the sidebar says PCA)
+    (_, left, *_, left_basis, left_pair), (_, right, *_, right_basis, right_pair) = drawn[-2:]
+    # one basis for both runs (the sidebar says PCA), fitted to runs from the same noise, and one scale
+    assert left_basis == right_basis == ui.cache.reference_runs(left)
+    assert left_pair == right_pair == (left, right)
+    assert "one scale" in text
     assert ui.cache.basis_of(left_basis, "pca").kind == "pca"
     assert ui.cache.shared_basis((left, right), "pca_data") is None  # the data set's PCA is one basis already
     n = len(sample_calls)

@@ -95,14 +95,56 @@ def test_final_digits_frame_the_samples_that_left_the_data():
 def test_the_side_by_side_basis_is_shared_only_where_the_runs_own_ones_differ():
     digits = Settings("digits", "exact", "ddpm", 4, 0, 1, "pca")
     left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 5.0)
-    assert ui.cache.shared_basis((left, right), "pca") == (left, right)  # each run's PCA differs: one for both
-    assert ui.cache.shared_basis((left, right), "plane") == (left, right)  # each step's exact plane differs too
+    plain, conditional = ui.cache.reference_runs(left)
+    assert (plain.gamma, conditional.gamma) == (0.0, 1.0) and plain.seed == left.seed and plain.label == left.label
+    key = ui.cache.shared_basis((left, right), "pca")
+    assert key == (plain, conditional)  # each run's PCA differs: one for both, from the same noise
+    assert ui.cache.shared_basis((left, right), "plane") == key  # each step's exact plane differs too
+    # neither the method nor γ of a column moves the basis: a γ move redraws no other column's view
+    assert ui.cache.shared_basis((left, run_spec(digits, "apg", 9.5)), "pca") == key
+    assert ui.cache.shared_basis((run_spec(replace(digits, seed=3), "cfg", 1.0), right), "pca") != key
     assert ui.cache.shared_basis((left, right), "pca_data") is None  # the same for any run already
     assert ui.cache.shared_basis((left, right), "random") is None  # seeded by the sidebar's seed: the same
-    both = ui.cache.basis_of((left, right), "pca")
+    both = ui.cache.basis_of(key, "pca")
     points = np.concatenate([np.concatenate([t.x.reshape(-1, 64), t.x0_hat.reshape(-1, 64)])
-                             for t in (ui.cache.cached_trajectory(left), ui.cache.cached_trajectory(right))])
+                             for t in (ui.cache.cached_trajectory(plain), ui.cache.cached_trajectory(conditional))])
     assert both.kind == "pca" and np.allclose(np.abs(both.basis @ pca_projection(points).basis.T), np.eye(2), atol=1e-6)
+    assert "γ = 1" in both.note  # the figure says which basis it is drawn in
     mixture = Settings("gmm2d", "exact", "ddpm", 4, 0, 1, "pca")
     pair = (run_spec(mixture, "cfg", 1.0), run_spec(mixture, "cfg", 5.0))
     assert ui.cache.shared_basis(pair, "pca") == ui.cache.IDENTITY and ui.cache.basis_of(ui.cache.IDENTITY, "pca").exact
+
+
+@pytest.mark.parametrize("kind", ["cfg", "paths"])
+def test_side_by_side_panels_share_one_scale(kind):
+    """Two runs drawn side by side: one camera (the same shot at every frame, holding both runs'
+    points), each view still cached on its own run, and each frame drawn with that camera."""
+    digits = Settings("digits", "exact", "ddpm", 6, 0, 1, "pca")
+    left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 8.0)
+    pair = (left, right)
+    basis = ui.cache.shared_basis(pair, "pca")
+    if kind == "paths":
+        limits = ui.cache.pair_limits(pair, "pca", 0, basis)
+        views = [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for spec in pair]
+        assert all((v.ax.get_xlim(), v.ax.get_ylim()) == limits for v in views)
+        proj = ui.cache.basis_of(basis, "pca")
+        for spec in pair:
+            xs = proj(ui.cache.cached_trajectory(spec).x).reshape(-1, 2)  # every path inside the one view
+            assert (xs >= [limits[0][0], limits[1][0]]).all() and (xs <= [limits[0][1], limits[1][1]]).all()
+        return
+    cams = ui.cache.pair_camera(kind, pair, "pca", 0, basis)
+    own = [ui.cache._shared_view(kind, spec, "pca", 0, None, basis) for spec in pair]
+    assert [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for spec in pair] == own
+    assert any(own[0].shots[k].width != own[1].shots[k].width for k in range(6))  # alone, each zooms its own way
+    for k in range(6):
+        assert cams[0][k] == cams[1][k]
+        for view in own:
+            _, pts, _, far = view._positions[k]
+            core = pts[~far]
+            assert (core >= [cams[0][k].xlim[0], cams[0][k].ylim[0]]).all()
+            assert (core <= [cams[0][k].xlim[1], cams[0][k].ylim[1]]).all()
+    with ui.cache.DRAWING, own[1].camera(cams[1]):
+        expected = ui.cache._png(own[1].frame(3))
+    assert own[1].shots[3] != cams[1][3]  # the view's own camera is back after
+    assert ui.cache.view_frame(kind, right, "pca", 0, 3, None, basis, pair) == expected
+    assert ui.cache.view_frame(kind, right, "pca", 0, 3, None, basis) != expected

@@ -25,13 +25,15 @@ from models.pipeline import SampleSpec, run
 from models.samplers import SAMPLER_NAMES
 from models.schedule import make_schedule
 from viz.animate import frame_indices
-from viz.camera import plan_shots, smooth_widths
-from viz.diagrams import ANIMATIONS, gamma_overlay_figure, load_photo, make_animation, noising_figure
+from viz.camera import plan_shots, shared_shots, smooth_widths
+from viz.construction import shared_camera
+from viz.diagrams import ANIMATIONS, CFGDiagram, gamma_overlay_figure, load_photo, make_animation, noising_figure
 from viz.drawing import arrow_ends
 from viz.field import FieldAnimation, field_figure
 from viz.geometry import abar_pair, readable_step, step_vectors
 from viz.guidance_diagrams import ClassifierGuidanceDiagram, ClassifierPredictionDiagram
 from viz.key import MAX_ENTRIES
+from viz.projection import identity_projection, pca_projection
 from viz.sprites import PAD, TextSprite
 from viz.step_diagrams import StepDiagram
 from viz.style import DISPLAY_WIDTH, MIN_ARROW_PX, MIN_TEXT_PX, class_color
@@ -265,6 +267,50 @@ def test_a_gif_of_few_frames_keeps_a_smooth_camera():
     shots = view.plan_camera(idx, 1.2)
     w = np.array([shots[k].width for k in idx])
     assert (np.maximum(w[1:] / w[:-1], w[:-1] / w[1:]) <= 1.25).all()
+
+
+@pytest.mark.parametrize("data, steps", [("gmm2d", 10), ("gmm2d", 200), ("digits", 25)])
+def test_views_side_by_side_share_one_steady_camera(data, steps):
+    """Two runs from the same noise at γ 1 and 10, one view each in one basis: the shared camera gives
+    both the same shot at every frame (every step, and the GIF's frames), holds both runs' points,
+    keeps the camera steady, and the step of the calmer run, now seen from farther, stays visible
+    (magnified where it is short)."""
+    calm, wild = sample(data, "cfg", 1.0, "ddpm", steps), sample(data, "cfg", 10.0, "ddpm", steps)
+    proj = identity_projection() if data == "gmm2d" else pca_projection(np.concatenate([calm.x, wild.x]).reshape(-1, 64))
+    views = [make_animation("cfg", calm, "pca"), make_animation("cfg", wild, "pca")] if data == "gmm2d" else \
+        [CFGDiagram(calm, 0, proj), CFGDiagram(wild, 0, proj)]
+    for idx in (None, frame_indices(steps, 100)):
+        cams = shared_camera(views, idx)
+        assert all(cams[0][k] == cams[1][k] for k in cams[0])
+        for view, cam in zip(views, cams):
+            own = dict(view.shots)
+            with view.camera(cam):
+                assert view.shots == {**own, **cam}
+                if idx is None:
+                    check_camera_and_step(view)
+                else:  # the GIF's frames only
+                    w = np.array([cam[k].width for k in idx])
+                    assert (np.maximum(w[1:] / w[:-1], w[:-1] / w[1:]) <= 1.25 + 1e-9).all()
+                for k in cam:
+                    _, pts, _, far = view._positions[k]
+                    (x0, x1), (y0, y1) = cam[k].xlim, cam[k].ylim
+                    assert (pts[~far][:, 0] >= x0).all() and (pts[~far][:, 0] <= x1).all()
+                    assert (pts[~far][:, 1] >= y0).all() and (pts[~far][:, 1] <= y1).all()
+            assert view.shots == own  # its own camera is back
+    with pytest.raises(ValueError, match="different numbers of steps"):
+        shared_camera([views[0], make_animation("cfg", sample(data, "cfg", 1.0, "ddpm", 7), "pca")])
+
+
+def test_shared_shots_keep_units_per_pixel_across_view_sizes():
+    boxes = [np.array([[[0, 0], [1, 1]], [[0, 0], [2, 1]]]), np.array([[[-1, 0], [0, 3]], [[0, 0], [1, 1]]])]
+    a, b = shared_shots(boxes, [(400, 200), (800, 200)], (0.1, 0.1), 1.25)
+    for sa, sb in zip(a, b):
+        assert sb.width == pytest.approx(2 * sa.width)  # twice the pixels: twice the data width, same scale
+        assert (sb.ylim[1] - sb.ylim[0]) == pytest.approx(sa.ylim[1] - sa.ylim[0])
+        assert sum(sa.xlim) == pytest.approx(sum(sb.xlim)) and sum(sa.ylim) == pytest.approx(sum(sb.ylim))
+    assert a[0].xlim[0] <= -1 and a[0].xlim[1] >= 1 and a[0].ylim[1] >= 3  # the union of both views' boxes
+    with pytest.raises(ValueError):
+        shared_shots(boxes[:1], [(400, 200), (800, 200)])
 
 
 def test_projection_that_flattens_the_step_says_so_with_numbers():
