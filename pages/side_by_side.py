@@ -3,7 +3,7 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from ui.cache import SHARED_BASIS_VIEWS, cached_trajectory, opening_step, shared_basis
+from ui.cache import cached_trajectory, opening_step, shared_basis
 from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
 from ui.state import keep, remember
@@ -18,9 +18,9 @@ st.title("Side by side")
 st.markdown(
     "Two runs that start from the **same noise** (the sidebar's seed) and differ only in what you pick "
     "below: the guidance method, the scale γ, or both. *Construction* draws one step of each run the way "
-    "its method builds its guess; *paths* draws every sample's path. When both panels show the same kind of "
-    "picture they are drawn in **one** 2-D basis, fitted to both runs, so a direction on the left is the same "
-    "direction on the right."
+    "its method builds its guess; *paths* draws every sample's path. Both panels are drawn in **one** 2-D "
+    "basis and at **one** scale, so a direction on the left is the same "
+    "direction on the right, and an arrow twice as long is twice as long."
 )
 show, scrubber, play_box = st.columns([1.4, 4, 0.8], gap="medium", vertical_alignment="bottom")
 view = remember("sbs_view", show.radio(
@@ -46,11 +46,10 @@ if runs:
         step = step_scrubber(s.steps, opening_step(runs[0][2]) if not st.session_state.get(STEP_CHOSEN) else 0)
     with play_box:
         play = play_toggle()
-    projection = s.projection if view == "construction" else "pca_data"
-    kinds = {kind for *_, kind in runs}
-    shared = len(runs) == 2 and len(kinds) == 1 and kinds <= SHARED_BASIS_VIEWS
-    pair = tuple(spec for _, _, spec, _ in runs) if shared else None
-    basis = shared_basis(pair, projection) if shared else None
+    # paths: the data set's PCA on digits, the plane itself on gmm2d (every run's own "pca" would differ)
+    projection = s.projection if view == "construction" else "pca" if s.data == "gmm2d" else "pca_data"
+    pair = tuple((kind, spec) for *_, spec, kind in runs)  # every construction view shares a basis and a camera
+    basis = shared_basis(tuple(spec for _, spec in pair), projection)
     for column, side, spec, kind in runs:
         with column:
             st.subheader(f"{spec.guidance}, γ = {spec.gamma:g}")
@@ -59,8 +58,7 @@ if runs:
     where = "the 2-D data itself" if s.data == "gmm2d" else (
         "the PCA of the runs without guidance and at γ = 1 from the same noise" if projection in ("pca", "plane")
         else PROJECTION_LABELS[projection])
-    st.caption((f"Both panels: one basis, {where}" + (" (the exact plane of a step differs from run to run, so "
-                "both are drawn in that common PCA)" if projection == "plane" and s.data != "gmm2d" else "") +
-                ", and one scale at every step: equal lengths are equally long on both sides, and moving a γ "
-                "slider moves the points, not the axes.")
-               if shared else "The two panels show different kinds of picture, each in its own basis and scale.")
+    st.caption(f"Both panels: one basis, {where}" + (" (the exact plane of a step differs from run to run, so "
+               "both are drawn in that common PCA)" if projection == "plane" and s.data != "gmm2d" else "") +
+               ", and one scale at every step: equal lengths are equally long on both sides, and moving a γ "
+               "slider moves the points, not the axes.")

@@ -33,7 +33,7 @@ from models.tradeoff import data_reference, row_scale
 from models.trajectory import Trajectory
 from ui.runs import Sweep, readable_step
 from viz.animate import PathAnimation, frame_indices, shared_path_limits
-from viz.diagrams import (CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
+from viz.diagrams import (METHOD_VIEWS, CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
                           image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
 from viz.geometry import data_range, outside_range
 from viz.construction import shared_camera
@@ -41,8 +41,8 @@ from viz.gif import encode_gif
 from viz.highdim import highdim_figure
 from viz.mosaic import digit_rows, png
 from viz.projection import Projection, for_whole_paths, identity_projection, pca_projection
+from viz.style import HALF_SIZE
 from viz.tradeoff import curves_figure, exact_target_figure, tilted_figure
-from viz.zoo_diagrams import ZOO_VIEWS
 
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
@@ -133,25 +133,23 @@ def basis_of(key: tuple, projection: str) -> Projection:
                         "panels, whatever their γ); what lies off this plane is flattened")
 
 
-#: the views that can be drawn in a basis shared by several runs (``basis_of``, ``_view_in``)
-SHARED_BASIS_VIEWS = frozenset({"paths", "step", "classifier", "cfg", *ZOO_VIEWS})
 Limits = tuple[tuple[float, float], tuple[float, float]]
 
 
 def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray,
-             limits: Optional[Limits] = None):
+             limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
     """View ``kind`` of ``traj`` drawn in the basis ``proj`` (``viz.diagrams.make_animation`` takes a
     projection's name and fits it to its own run; a basis shared by two runs is passed in here), the
-    paths inside ``limits`` if given."""
+    paths inside ``limits`` if given, ``size`` CSS px (width, height) if given."""
     if kind == "paths":
         title = f"{traj.meta.get('data', '')} · {str(traj.meta.get('sampler', '')).upper()} · paths of every sample"
-        return PathAnimation(traj, proj, background, title, limits=limits)
+        return PathAnimation(traj, proj, background, title, limits=limits, width=size)
     if kind == "step":
-        return StepDiagram(traj, proj, sample)
-    views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **ZOO_VIEWS}
+        return StepDiagram(traj, proj, sample, width=size)
+    views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **METHOD_VIEWS}
     if kind not in views:
         raise ValueError(f"the view {kind!r} cannot be drawn in a shared basis")
-    return views[kind](traj, sample, proj)
+    return views[kind](traj, sample, proj, width=size)
 
 
 def _basis(spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple]) -> Projection:
@@ -162,13 +160,13 @@ def _basis(spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple
 
 
 def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                basis: Optional[tuple] = None, limits: Optional[Limits] = None):
+                basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
     traj = cached_trajectory(spec)
     background = load_dataset(spec.data).x
-    proj = _basis(spec, projection, sample, basis) if basis or limits else None
+    proj = _basis(spec, projection, sample, basis) if basis or limits or size else None
     with DRAWING:
         if proj is not None:
-            return _view_in(kind, traj, proj, sample, background, limits)
+            return _view_in(kind, traj, proj, sample, background, limits, size)
         return make_animation(kind, traj, projection, sample=sample, seed=spec.seed, background=background,
                               stages=stages)
 
@@ -178,41 +176,47 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
 # moves 4x slower than alone). An idle view goes after half an hour.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
 def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                 basis: Optional[tuple] = None, limits: Optional[Limits] = None):
+                 basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
     """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``);
     ``basis``: drawn in the basis of that ``shared_basis`` key (``basis_of``) instead of its own;
-    ``limits``: the paths' view (``pair_limits``)."""
-    return _build_view(kind, spec, projection, sample, stages, basis, limits)
+    ``limits``: the paths' view (``pair_limits``); ``size``: (width, height) CSS px (``HALF_SIZE``)."""
+    return _build_view(kind, spec, projection, sample, stages, basis, limits, size)
+
+
+#: the views of the side-by-side page's columns: ((kind, spec), ...), one per column
+Panels = tuple[tuple[str, SampleSpec], ...]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pair_limits(pair: tuple[SampleSpec, ...], projection: str, sample: int, basis: Optional[tuple]) -> Limits:
+def pair_limits(pair: Panels, projection: str, sample: int, basis: Optional[tuple]) -> Limits:
     """One view that holds the paths of every run in ``pair`` (``viz.animate.shared_path_limits``)."""
-    trajs = [cached_trajectory(spec) for spec in pair]
-    return shared_path_limits(trajs, _basis(pair[0], projection, sample, basis))
+    trajs = [cached_trajectory(spec) for _, spec in pair]
+    return shared_path_limits(trajs, _basis(pair[0][1], projection, sample, basis), width=HALF_SIZE)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pair_camera(kind: str, pair: tuple[SampleSpec, ...], projection: str, sample: int, basis: Optional[tuple],
-                gif: bool = False) -> list[dict]:
-    """One camera for the one-step views ``kind`` of the runs in ``pair`` (``viz.construction.shared_camera``),
-    over every step, or over the GIF's frames (``gif``). Each view stays cached on its own run: a γ
-    move in one column redraws the other's frame at the new scale without rebuilding its view."""
-    views = [_shared_view(kind, spec, projection, sample, None, basis) for spec in pair]
+def pair_camera(pair: Panels, projection: str, sample: int, basis: Optional[tuple], gif: bool = False) -> list[dict]:
+    """One camera for the one-step views of ``pair`` (``viz.construction.shared_camera``; the views
+    may be of different methods), over every step, or over the GIF's frames (``gif``). Each view
+    stays cached on its own run: a γ move in one column redraws the other's frame at the new scale
+    without rebuilding its view."""
+    views = [_shared_view(kind, spec, projection, sample, None, basis, size=HALF_SIZE) for kind, spec in pair]
     indices = frame_indices(views[0].num_frames, GIF_FRAMES) if gif else None
     return shared_camera(views, indices)
 
 
 def _paired(kind: str, spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple],
-            pair: Optional[tuple[SampleSpec, ...]], gif: bool):
-    """``(view, shots)``: the view to draw and the shared camera to film it with (None: its own).
-    ``pair`` names the runs drawn side by side at one scale (``spec`` among them)."""
+            pair: Optional[Panels], gif: bool):
+    """``(view, shots)``: the view to draw, at the size of a side-by-side column, and the camera it
+    shares with the other columns of ``pair`` (``(kind, spec)`` among them); ``(None, None)`` when
+    there is no ``pair``: the view is drawn as every other page draws it."""
     if pair is None:
         return None, None
     if kind == "paths":
-        return _shared_view(kind, spec, projection, sample, None, basis, pair_limits(pair, projection, sample, basis)), None
-    return (_shared_view(kind, spec, projection, sample, None, basis),
-            pair_camera(kind, pair, projection, sample, basis, gif)[pair.index(spec)])
+        limits = pair_limits(pair, projection, sample, basis)
+        return _shared_view(kind, spec, projection, sample, None, basis, limits, HALF_SIZE), None
+    return (_shared_view(kind, spec, projection, sample, None, basis, size=HALF_SIZE),
+            pair_camera(pair, projection, sample, basis, gif)[pair.index((kind, spec))])
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -231,10 +235,10 @@ def figure_png(fig) -> bytes:
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: int,
                stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple] = None,
-               pair: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+               pair: Optional[Panels] = None) -> bytes:
     """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
-    ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given; at the one scale of the
-    runs ``pair`` drawn side by side, if given)."""
+    ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given; at the size and the one
+    scale of the side-by-side columns ``pair``, if given)."""
     view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False)
     if view is None:
         view = _shared_view(kind, spec, projection, sample, stages, basis)
@@ -248,7 +252,7 @@ def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
 def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0,
-             basis: Optional[tuple] = None, pair: Optional[tuple[SampleSpec, ...]] = None) -> bytes:
+             basis: Optional[tuple] = None, pair: Optional[Panels] = None) -> bytes:
     """The GIF of a whole view, byte for byte what ``python -m viz.export --figure kind`` writes
     (in the basis of the ``shared_basis`` key ``basis`` and at the scale of ``pair``, if given: no
     command line draws those)."""

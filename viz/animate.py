@@ -27,7 +27,7 @@ from viz.gif import encode_gif
 from viz.key import FrameKey
 from viz.projection import Projection
 from viz.shading import ClassDensity, class_cloud
-from viz.style import COLORS, DPI, TEXT_PX, class_color, display_size, new_figure, text_pt
+from viz.style import COLORS, COMPACT_WIDTH, DPI, TEXT_PX, class_color, display_size, new_figure, text_pt
 
 
 _RENDERERS: dict = {}
@@ -192,8 +192,13 @@ class PathAnimation(Animated):
         fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
                  va="top", linespacing=1.15)
         ScaleBar(ax).update(xlim)
+        col = _key_column(W)
+        if W < COMPACT_WIDTH:  # a side-by-side panel: long key rows wrap to fit the narrower column
+            chars = int((col - 60) / (0.55 * TEXT_PX["key"]))
+            entries = [(handle, label if "$" in label or "\n" in label else textwrap.fill(label, chars))
+                       for handle, label in entries]
         lines = sum(label.count("\n") for _, label in entries)
-        self.key = FrameKey(fig, frac(W - 360, 80, 350, FrameKey.height_px(len(entries), lines)), entries)
+        self.key = FrameKey(fig, frac(W - col, 80, col - 10, FrameKey.height_px(len(entries), lines)), entries)
         self.paths = [ax.plot([], [], color=colors[b], lw=1.4, alpha=0.55, animated=True)[0] for b in range(batch)]
         self.links = ax.plot([], [], color=COLORS["x0_hat"], lw=1.0, alpha=0.6, animated=True)[0]
         self.cur = ax.scatter([], [], s=46, c=COLORS["x_t"], zorder=3, animated=True)
@@ -233,7 +238,12 @@ def _path_layout(W: float, H: float, projection: Projection) -> tuple[list[str],
     """The path view's note lines and its main area (left, top, width, height) in a W x H px figure."""
     note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
     bottom = 12 + 20 * len(note)
-    return note, (12, 80, W - 380, H - 80 - bottom - 6)
+    return note, (12, 80, W - _key_column(W) - 20, H - 80 - bottom - 6)
+
+
+def _key_column(W: float) -> int:
+    """The width of the path view's key column (narrower in a side-by-side panel)."""
+    return 360 if W >= COMPACT_WIDTH else 260
 
 
 def _path_points(xs: np.ndarray, x0s: np.ndarray, max_ratio: float) -> np.ndarray:

@@ -36,18 +36,19 @@ from viz.drawing import far_out, framed_axes, mixture_for, pin_inside, point_mar
 from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
                           noise_scales, outside_range, step_vectors)
-from viz.key import FrameKey
+from viz.key import HANDLE_PX, FrameKey, wrap_label
 from viz.magnifier import Magnified, Magnifier, is_rounding
 from viz.placement import segment_samples
 from viz.point_labels import PointLabels
 from viz.projection import Projection, identity_projection, plane_projection
 from viz.shading import ClassDensity
 from viz.sprites import TextSprite
-from viz.style import COLORS, DPI, LABELS, POINT_LABELS, POINTS, TEXT_PX, UNDERLAYS, display_size, new_figure, text_pt
+from viz.style import COLORS, COMPACT_WIDTH, DPI, LABELS, POINT_LABELS, POINTS, TEXT_PX, UNDERLAYS, display_size, new_figure, text_pt
 
 PREDICTIONS = ("x0_hat", "x0_uncond", "x0_cond", "guided", "x0")  # points that should look like data
 #: points that get their 8x8 image beside them on digits (the post's "images at the points")
 IMAGE_POINTS = ("x_t", "x0_hat", "x0_uncond", "x0_cond", "guided", "x_next")
+INSET_ROOM = 190  # px under the key for two insets with their titles (a compact panel grows to give them this)
 GIF_FRAMES = 100  # the GIF's default number of frames (the camera keeps its steps smooth at that spacing)
 
 
@@ -102,6 +103,19 @@ class FrameLayout:
     column: int = 340
     info: int = 30
     line: int = 20  # the note's line height
+    key_lines: int = 0  # second lines of the key's two-line labels
+
+    @classmethod
+    def for_size(cls, width: int, height: int, note_lines: int, insets: int) -> "FrameLayout":
+        """The layout of a W x H px figure: under ``COMPACT_WIDTH`` (a side-by-side panel) a narrower
+        column for the key and insets, and the info line runs under the whole figure."""
+        if width < COMPACT_WIDTH:
+            return cls(width, height, note_lines, insets, column=270)
+        return cls(width, height, note_lines, insets)
+
+    @property
+    def compact(self) -> bool:
+        return self.width < COMPACT_WIDTH
 
     @property
     def bottom(self) -> int:
@@ -121,19 +135,24 @@ class FrameLayout:
     @property
     def info_rect(self) -> tuple[float, float, float, float]:
         left, top, w, h = self.main
-        return left, top + h + 2, w, float(self.info)
+        return left, top + h + 2, (self.width - 2 * left if self.compact else w), float(self.info)
 
     @property
     def column_left(self) -> float:
         return float(self.width - self.column - 10)
 
     def key_rect(self, rows: int) -> tuple[float, float, float, float]:
-        return self.column_left, float(self.top), float(self.column), float(FrameKey.height_px(rows))
+        return self.column_left, float(self.top), float(self.column), float(FrameKey.height_px(rows, self.key_lines))
+
+    def inset_room(self, rows: int) -> float:
+        """The px the column has under a key of ``rows`` rows for insets (their titles included)."""
+        _, top, _, h = self.main
+        return (top + h) - (self.top + FrameKey.height_px(rows, self.key_lines) + 8)
 
     def inset_rects(self, rows: int, count: int) -> list[tuple[float, float, float, float]]:
         """Rects for ``count`` insets shown at once below the key, each with room for its title above it."""
         _, top, _, h = self.main
-        start = self.top + FrameKey.height_px(rows) + 8
+        start = self.top + FrameKey.height_px(rows, self.key_lines) + 8
         room = (top + h) - start
         each = room / max(count, 1)
         title = 28
@@ -181,24 +200,38 @@ class ConstructionView(Animated):
 
         # -- the figure ------------------------------------------------------------------------
         size = display_size(self.kind, width)
-        self.fig = fig = new_figure(size, layout=None)
         W, H = int(round(size[0] * DPI)), int(round(size[1] * DPI))
         wrap = max(60, int((W - 24) / (0.56 * TEXT_PX["small"])))
         note_lines = textwrap.wrap(self.note, wrap)
         magnify = tuple(self.magnify)
-        layout = self.layout = FrameLayout(W, H, len(note_lines), len(magnify))
+        layout = FrameLayout.for_size(W, H, len(note_lines), len(magnify))
         key_labels = key_labels or {}
         entries = [n for n in key if n != "noise" or self.sigmas.any()]
         entries = [n for n in entries if self._ever_shown(n)]
+        rows = [(n, key_labels.get(n, LABELS.get(n, n))) for n in entries]
+        if layout.compact:  # long labels take two lines in the narrower column
+            rows = [(n, wrap_label(label, layout.column - HANDLE_PX - 24)) for n, label in rows]
+            layout = replace(layout, key_lines=sum(label.count("\n") for _, label in rows))
+            short = INSET_ROOM - layout.inset_room(len(entries))
+            if short > 0:  # a long key in a narrow panel: the figure grows so two insets fit under it
+                H += int(np.ceil(short))
+                layout = replace(layout, height=H)
+                size = (size[0], H / DPI)
+        self.layout = layout
+        self.fig = fig = new_figure(size, layout=None)
         self.fig_rows = len(entries)
         ax = self.ax = fig.add_axes(layout.frac(*layout.main))
         framed_axes(ax)
         ax.set_autoscale_on(False)
         self.main_px = layout.main[2:]
-        self.headline = f"{suptitle}  ·  {self.view_name}"
+        # a side-by-side panel leaves the view's name to its note (both panels are drawn in one view)
+        self.headline = suptitle if layout.compact else f"{suptitle}  ·  {self.view_name}"
         # Texts are sprites (viz.sprites): rasterized once, blitted each frame.
         headline = fig.add_artist(TextSprite(text_pt("headline"), weight="bold", gid="headline"))
         headline.set_text(self.headline)
+        if headline.size[0] > W - 24:  # a long method name in a narrow panel: the title's size, still bold
+            headline = fig.add_artist(TextSprite(text_pt("title"), weight="bold", gid="headline"))
+            headline.set_text(self.headline)
         headline.place(12, H - 8, ha="left", va="top")
         self.title = fig.add_artist(TextSprite(text_pt("title"), gid="title"))
         self.title.set_animated(True)
@@ -214,8 +247,7 @@ class ConstructionView(Animated):
                        for s in self.segments}
         self.points = {name: point_marker(ax, name, zorder=4.5 if name == "x_t" else 4) for name in self.markers}
         self.rings, self.pins = ring_marker(ax, "outside"), ring_marker(ax, "offscale")
-        self.key = FrameKey(fig, layout.frac(*layout.key_rect(len(entries))),
-                            [(n, key_labels.get(n, LABELS.get(n, n))) for n in entries])
+        self.key = FrameKey(fig, layout.frac(*layout.key_rect(len(entries))), rows)
         self.inset_slots = {n: [layout.frac(*r) for r in layout.inset_rects(len(entries), n)] for n in (1, 2)}
         self.magnifiers = [Magnifier(self, spec, self.inset_slots[1][0]) for spec in magnify]
         # the step's inset, and a spare one for what it cannot show at once (a noise 20 times shorter than the step)

@@ -8,6 +8,8 @@ each frame: nothing is listed that the frame does not show, and no gap is left w
 
 from __future__ import annotations
 
+import re
+
 from typing import Callable, Iterable, Sequence, Union
 
 from matplotlib.axes import Axes
@@ -16,7 +18,7 @@ from matplotlib.lines import Line2D
 
 from viz.drawing import PATHS, point_marker, set_vector, vector_arrow
 from viz.sprites import TextSprite
-from viz.style import COLORS, POINTS, VECTORS, text_pt
+from viz.style import COLORS, POINTS, TEXT_PX, VECTORS, text_pt
 
 MAX_ENTRIES = 6
 HANDLE_PX = 52  # length of a handle
@@ -62,6 +64,32 @@ def _move(artists: list, x0: float, x1: float, y: float) -> None:
             a.set_data([x1 if str(a.get_gid()).endswith(":point") else (x0 + x1) / 2], [y])
         else:
             a.set_data([x0, x1], [y, y])
+
+
+def wrap_label(label: str, px: float, size_px: float = TEXT_PX["key"]) -> str:
+    """``label`` broken between words into lines of at most about ``px`` (at ``size_px`` type),
+    never inside a ``$...$`` formula; a label that already has lines, or fits, is kept."""
+    if "\n" in label:
+        return label
+    words: list[str] = []
+    for word in label.replace(" = ", "\u00a0=\u00a0").split(" "):  # never break around "="
+        if words and words[-1].count("$") % 2:  # inside a formula: keep it in one piece
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines = [""]
+    for word in words:
+        trial = f"{lines[-1]} {word}".strip()
+        if lines[-1] and _visible_len(trial) * 0.56 * size_px > px:
+            lines.append(word)
+        else:
+            lines[-1] = trial
+    return "\n".join(lines).replace("\u00a0", " ")
+
+
+def _visible_len(text: str) -> int:
+    """About how many characters ``text`` shows (a formula's commands and braces take no room)."""
+    return len(re.sub(r"\\[A-Za-z]+|[{}^_$]", "", text))
 
 
 class FrameKey:
@@ -123,4 +151,4 @@ class FrameKey:
         return rows * ROW_PX + extra_lines * 22 + 6
 
 
-__all__ = ["FrameKey", "MAX_ENTRIES", "ROW_PX"]
+__all__ = ["FrameKey", "HANDLE_PX", "MAX_ENTRIES", "ROW_PX", "wrap_label"]

@@ -78,10 +78,22 @@ def place(anchors: np.ndarray, sizes: np.ndarray, bounds: tuple[float, float, fl
             own = _box_distance(boxes, anchor)
             other = np.min([_box_distance(boxes, a) for j, a in enumerate(anchors) if j != i], axis=0)
             cost = cost + 4.0 * np.clip((own - other + 8.0) / 16.0, 0.0, 1.0)
-        best = int(np.argmin(cost))
-        out[i] = boxes[best]
-        placed = np.concatenate([placed, boxes[best:best + 1]])
+        best = shift_inside(boxes[int(np.argmin(cost))], bounds)  # the least bad spot, never past an edge
+        out[i] = best
+        placed = np.concatenate([placed, best[None]])
     return out
+
+
+def shift_inside(box: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """``box`` (x0, y0, x1, y1) moved, not resized, to lie inside ``bounds`` (its left and top edges
+    win where it is larger than they are)."""
+    x0, y0, x1, y1 = box
+    bx0, by0, bx1, by1 = bounds
+    dx = bx1 - x1 if x1 > bx1 else 0.0
+    dx = bx0 - x0 if x0 + dx < bx0 else dx
+    dy = by0 - y0 if y0 < by0 else 0.0
+    dy = by1 - y1 if y1 + dy > by1 else dy
+    return np.array([x0 + dx, y0 + dy, x1 + dx, y1 + dy])
 
 
 def _box_distance(boxes: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -98,4 +110,4 @@ def leader(anchor: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return a, near
 
 
-__all__ = ["DIRECTIONS", "GAPS", "candidates", "leader", "place", "segment_samples"]
+__all__ = ["DIRECTIONS", "GAPS", "candidates", "leader", "place", "segment_samples", "shift_inside"]

@@ -121,6 +121,10 @@ DISPLAY_WIDTH = {
 }
 #: ... and the height in CSS px (width / height keeps each picture on a 1080-px-high screen with its controls)
 DISPLAY_HEIGHT = {kind: 640 for kind in DISPLAY_WIDTH} | {"overlay": 620, "noising": 400, "noising_strip": 250}
+#: a view in one of the side-by-side page's two columns on a 1920x1080 screen with the sidebar open (CSS px)
+HALF_SIZE = (730, 500)
+#: figures narrower than this get the compact layout (a narrower key column, the info line across the figure)
+COMPACT_WIDTH = 900
 MIN_TEXT_PX = 14  # no text smaller than this on a 1920-px-wide screen
 #: type sizes in CSS px: the headline, a frame's title, labels on the plot and in the key, small print
 TEXT_PX = {"headline": 21, "title": 19, "label": 18, "key": 17, "small": 15}
@@ -147,9 +151,12 @@ def text_pt(role: str) -> float:
     return font_pt(TEXT_PX[role])
 
 
-def display_size(kind: str, width: int | None = None) -> tuple[float, float]:
+def display_size(kind: str, width: int | tuple[int, int] | None = None) -> tuple[float, float]:
     """Figure size in inches (at ``DPI``) of figure ``kind`` drawn ``width`` CSS px wide (default its
-    ``DISPLAY_WIDTH``), keeping its declared width / height."""
+    ``DISPLAY_WIDTH``), keeping its declared width / height; or ``width`` = (width, height) in CSS px
+    (``HALF_SIZE``: a panel of the side-by-side page)."""
+    if isinstance(width, tuple):
+        return int(width[0]) / DPI, int(width[1]) / DPI
     w = DISPLAY_WIDTH[kind] if width is None else int(width)
     h = DISPLAY_HEIGHT[kind] * w / DISPLAY_WIDTH[kind]
     return w / DPI, round(h) / DPI

@@ -128,7 +128,7 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     (_, left, *_, left_basis, left_pair), (_, right, *_, right_basis, right_pair) = drawn[-2:]
     # one basis for both runs (the sidebar says PCA), fitted to runs from the same noise, and one scale
     assert left_basis == right_basis == ui.cache.reference_runs(left)
-    assert left_pair == right_pair == (left, right)
+    assert left_pair == right_pair == (("cfg", left), ("cfg", right))
     assert "one scale" in text
     assert ui.cache.basis_of(left_basis, "pca").kind == "pca"
     assert ui.cache.shared_basis((left, right), "pca_data") is None  # the data set's PCA is one basis already
@@ -141,7 +141,8 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     at.selectbox(key="sbs_left_guidance").set_value("classifier").run()
     assert not at.exception and not at.error
     assert [c.guidance for c in sample_calls[n:]] == ["classifier"] and at.selectbox(key="sbs_right_guidance").value == "cfg"
-    assert drawn[-1][-1] is None and any("each in its own basis" in c.value for c in at.caption)  # two kinds of picture
+    # two kinds of picture, still one basis and one scale
+    assert [kind for kind, _ in drawn[-1][-1]] == ["classifier", "cfg"] and any("one scale" in c.value for c in at.caption)
     assert all(c.seed == sample_calls[0].seed for c in sample_calls)  # same seed on both sides
 
 

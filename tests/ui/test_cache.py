@@ -10,6 +10,7 @@ import models.pipeline
 import ui.cache
 from models.data import load_dataset
 from ui.cache import GIF_FPS, GIF_FRAMES
+from viz.style import HALF_SIZE
 from ui.runs import Settings, run_spec, with_gammas
 from viz.diagrams import gamma_overlay_figure, make_animation, shared_pca
 from viz.geometry import data_range, outside_range
@@ -121,20 +122,21 @@ def test_side_by_side_panels_share_one_scale(kind):
     points), each view still cached on its own run, and each frame drawn with that camera."""
     digits = Settings("digits", "exact", "ddpm", 6, 0, 1, "pca")
     left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 8.0)
-    pair = (left, right)
-    basis = ui.cache.shared_basis(pair, "pca")
+    pair = ((kind, left), (kind, right))
+    basis = ui.cache.shared_basis((left, right), "pca")
     if kind == "paths":
         limits = ui.cache.pair_limits(pair, "pca", 0, basis)
-        views = [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for spec in pair]
+        views = [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair]
         assert all((v.ax.get_xlim(), v.ax.get_ylim()) == limits for v in views)
         proj = ui.cache.basis_of(basis, "pca")
-        for spec in pair:
+        for _, spec in pair:
             xs = proj(ui.cache.cached_trajectory(spec).x).reshape(-1, 2)  # every path inside the one view
             assert (xs >= [limits[0][0], limits[1][0]]).all() and (xs <= [limits[0][1], limits[1][1]]).all()
         return
-    cams = ui.cache.pair_camera(kind, pair, "pca", 0, basis)
-    own = [ui.cache._shared_view(kind, spec, "pca", 0, None, basis) for spec in pair]
-    assert [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for spec in pair] == own
+    cams = ui.cache.pair_camera(pair, "pca", 0, basis)
+    own = [ui.cache._shared_view(kind, spec, "pca", 0, None, basis, size=HALF_SIZE) for _, spec in pair]
+    assert own[0].fig.get_figwidth() * own[0].fig.dpi == HALF_SIZE[0]  # drawn at the size a column shows it
+    assert [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair] == own
     assert any(own[0].shots[k].width != own[1].shots[k].width for k in range(6))  # alone, each zooms its own way
     for k in range(6):
         assert cams[0][k] == cams[1][k]

@@ -24,19 +24,19 @@ from models.guidance import ZOO_GUIDANCE
 from models.pipeline import SampleSpec, run
 from models.samplers import SAMPLER_NAMES
 from models.schedule import make_schedule
-from viz.animate import frame_indices
+from viz.animate import PathAnimation, frame_indices
 from viz.camera import plan_shots, shared_shots, smooth_widths
 from viz.construction import shared_camera
 from viz.diagrams import ANIMATIONS, CFGDiagram, gamma_overlay_figure, load_photo, make_animation, noising_figure
 from viz.drawing import arrow_ends
 from viz.field import FieldAnimation, field_figure
 from viz.geometry import abar_pair, readable_step, step_vectors
-from viz.guidance_diagrams import ClassifierGuidanceDiagram, ClassifierPredictionDiagram
+from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, ClassifierPredictionDiagram
 from viz.key import MAX_ENTRIES
 from viz.projection import identity_projection, pca_projection
 from viz.sprites import PAD, TextSprite
 from viz.step_diagrams import StepDiagram
-from viz.style import DISPLAY_WIDTH, MIN_ARROW_PX, MIN_TEXT_PX, class_color
+from viz.style import DISPLAY_WIDTH, HALF_SIZE, MIN_ARROW_PX, MIN_TEXT_PX, class_color
 
 _RUNS: dict = {}
 
@@ -111,6 +111,60 @@ def test_every_text_is_readable_on_a_projector(kind, data):
     for k in (0, view.num_frames // 2, view.num_frames - 1):
         view.frame(k)
         assert_readable(view.fig, kind)
+
+
+def text_boxes(fig):
+    """(text, (x0, y0, x1, y1) px) of every visible text of a drawn figure."""
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.get_visible()) and \
+                (t.axes is None or t.axes.axison or t in t.axes.texts or t is t.axes.title):
+            e = t.get_window_extent(renderer)
+            out.append((t.get_text(), (e.x0, e.y0, e.x1, e.y1)))
+    for sp in fig.findobj(TextSprite):
+        if sp.get_visible() and sp.get_text() and (sp.axes is None or sp.axes.get_visible()):
+            x0, y0, x1, y1 = sp.box()
+            out.append((sp.get_text(), (x0 + PAD, y0 + PAD, x1 - PAD, y1 - PAD)))
+    return out
+
+
+HALF_KINDS = ["paths", "step", "classifier", "cfg", *ZOO_GUIDANCE]
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+@pytest.mark.parametrize("kind", HALF_KINDS)
+def test_side_by_side_panels_are_readable_on_a_projector(kind, data):
+    """A view drawn for one of the side-by-side page's columns (HALF_SIZE, the px it is shown at on a
+    1920-px screen with the sidebar open): every text at least 14 px, inside the figure, and the
+    scale bar's length apart from the flattened lengths beside it."""
+    traj = run_for(kind, data, steps=10)
+    proj = identity_projection() if data == "gmm2d" else pca_projection(traj.x.reshape(-1, 64))
+    if kind == "paths":
+        view = PathAnimation(traj, proj, None, "paths of every sample", width=HALF_SIZE)
+    else:
+        view = ui_view(kind, traj, proj)
+    assert view.fig.get_figwidth() * view.fig.dpi == HALF_SIZE[0]
+    W, H = view.fig.get_figwidth() * view.fig.dpi, view.fig.get_figheight() * view.fig.dpi
+    assert H >= HALF_SIZE[1] and (kind == "paths" or view.layout.inset_room(view.fig_rows) >= 150)  # room for the insets
+    for k in (0, view.num_frames // 2, view.num_frames - 1):
+        view.frame(k)
+        small = [(t, px, h) for t, px, h in texts_of(view.fig) if px < MIN_TEXT_PX or h < MIN_TEXT_PX]
+        assert not small, small
+        boxes = text_boxes(view.fig)
+        outside = [(t, b) for t, b in boxes if b[0] < -1 or b[1] < -1 or b[2] > W + 1 or b[3] > H + 1]
+        assert not outside, outside
+        if kind != "paths" and view.facts.get_text():
+            a, b = view.bar_text.box(), view.facts.box()
+            assert a[2] <= b[0] or b[2] <= a[0], (view.bar_text.get_text(), view.facts.get_text())
+
+
+def ui_view(kind, traj, proj):
+    """The one-step view ``kind`` at a column's size, as the side-by-side page draws it."""
+    from viz.diagrams import METHOD_VIEWS
+    views = {"step": lambda t, s, p, width: StepDiagram(t, p, s, width=width), "cfg": CFGDiagram,
+             "classifier": ClassifierGuidanceDiagram, **METHOD_VIEWS}
+    return views[kind](traj, 0, proj, width=HALF_SIZE)
 
 
 def test_still_figures_are_readable_on_a_projector():
