@@ -66,6 +66,7 @@ class SampleSpec:
     apgmix_eta: float = SETTINGS["apgmix_eta"].default
     apgmix_r: float = SETTINGS["apgmix_r"].default
     apgmix_beta: float = SETTINGS["apgmix_beta"].default
+    fdg_low: float = SETTINGS["fdg_low"].default
     # Langevin corrector steps after each sampler step, and their step size (models.corrector).
     corrector_steps: int = CORRECTOR_STEPS.default
     corrector_snr: float = CORRECTOR_SNR.default

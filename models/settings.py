@@ -179,6 +179,13 @@ ZOO_SETTINGS = (
     Setting("apgmix_beta", "apgmix", -0.5, -1.0, 1.0, "β (momentum, also fed by the CFG steps)",
             "APG mix: momentum of the guidance difference across steps, updated at every step, CFG's too "
             "(diffusers' default is -0.5).", "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
+    # Frequency-decoupled guidance: gamma scales the high band, this the low one (digits only, 8x8 images).
+    Setting("fdg_low", "fdg", 1.5, -100.0, 100.0, "γ_low (scale of the low frequencies)",
+            "FDG, digits only: guidance scale of the low-frequency band of a two-level Laplacian pyramid of the "
+            "8x8 image, gamma being the high band's; the paper keeps it below gamma (5 against 10 for SDXL), "
+            "so the default is half the default gamma, and gamma_low = gamma is CFG. The bands are linear and add up "
+            "to the image, so the result is the same in eps, x0 and v.",
+            "arXiv 2506.19713", slider=(0.0, 10.0, 0.5)),
 )
 
 #: every setting by name

@@ -37,8 +37,14 @@ its paper defines (``space``; ``to_space`` / ``from_space`` convert with ``model
   uses it), on x0: APG while sigma lies in (lo, hi], CFG at the same gamma outside, one momentum
   buffer fed at every step.
 
+* ``fdg``: frequency-decoupled guidance (Sadat et al., arXiv 2506.19713), on the digits as 8 x 8
+  images: the guidance difference split by a two-level Laplacian pyramid (``models.pyramid``) into a
+  low band L (the 4 x 4 level, brought back up) and a high band H = I - L, each with its own scale:
+  ``x0' = D_u + gamma H(D_c - D_u) + gamma_low L(D_c - D_u)``. The split is linear and H + L = I, so
+  the result is the same in eps, x0 and v; it is applied to x0.
+
 Each keeps gamma = 1 + w: at gamma = 1 ``tcfg``, ``mambo``, ``apgmix`` and ``cfgzero`` (after its
-zero steps) are conditional sampling.
+zero steps) are conditional sampling, and ``fdg`` with ``gamma_low = 1`` too.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ import torch
 from models.conversions import eps_to_x0, v_to_x0, x0_eps_to_v, x0_to_eps
 from models.denoiser import Prediction, scales
 from models.guidance_base import SPACES, Guided, need_labels, register, unconditional_and_conditional
+from models.pyramid import IMAGE_SIDE, down_matrix, up_matrix
 
 
 def _std(x: torch.Tensor) -> torch.Tensor:
@@ -335,3 +342,66 @@ class APGMix(Guided):
         sigma = torch.as_tensor(self.schedule.sigma(t.detach().cpu().numpy()), device=x_t.device)
         inside = in_window(sigma, self.lo, self.hi).reshape(-1, 1)
         return Prediction(x0=torch.where(inside, apg, cfg), x0_uncond=d_u, x0_cond=d_c)
+
+
+# ----------------------------------------------------------------------------- frequency-decoupled guidance
+
+def _per_axis(matrix, img: torch.Tensor) -> torch.Tensor:
+    """``A X A^T`` for each image X (..., n, n) of ``img``, A a numpy per-axis matrix (``models.pyramid``)."""
+    a = torch.as_tensor(matrix, dtype=img.dtype, device=img.device)
+    return a @ img @ a.T
+
+
+def pyr_down(img: torch.Tensor) -> torch.Tensor:
+    """One Laplacian-pyramid level down (..., n, n) -> (..., n/2, n/2): binomial blur, mirrored
+    borders, then bilinear halving (``models.pyramid``)."""
+    return _per_axis(down_matrix(img.shape[-1]), img)
+
+
+def pyr_up(img: torch.Tensor) -> torch.Tensor:
+    """One level up (..., m, m) -> (..., 2m, 2m): bilinear doubling, then the blur."""
+    return _per_axis(up_matrix(img.shape[-1]), img)
+
+
+def laplacian_split(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two-level Laplacian pyramid of images (..., n, n): ``(high, low)``, the high band
+    ``img - pyr_up(low)`` at full size and the low level ``pyr_down(img)`` at half size;
+    ``high + pyr_up(low)`` is ``img`` again."""
+    low = pyr_down(img)
+    return img - pyr_up(low), low
+
+
+def frequency_bands(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(H x, L x)`` of flattened 8 x 8 images x (B, 64): the high band and the low band brought
+    back to full size, both (B, 64); they add up to x."""
+    img = x.reshape(*x.shape[:-1], IMAGE_SIDE, IMAGE_SIDE)
+    high, low = laplacian_split(img)
+    return high.reshape(x.shape), pyr_up(low).reshape(x.shape)
+
+
+@register("fdg", zoo=True)
+class FrequencyDecoupledGuidance(Guided):
+    """Frequency-decoupled guidance (Sadat et al., arXiv 2506.19713) on 8 x 8 images: CFG per band of
+    a two-level Laplacian pyramid, ``x0' = D_u + gamma H(D_c - D_u) + gamma_low L(D_c - D_u)``, with
+    gamma the high band's scale and ``gamma_low`` (``fdg_low``) the low band's; ``gamma_low = gamma``
+    is CFG.
+
+    The pyramid is linear and its bands add up to the identity, so the combination is the same in
+    eps, x0 and v (diffusers applies it to the network's output): it acts on x0. diffusers' optional
+    per-band parallel weights (APG's projection) and rescale are left out: APG and rescale are
+    methods of their own here, and FDG with neither is the paper's method.
+
+    Only images: ``ValueError`` for data that are not 8 x 8 images (gmm2d's 2-D points).
+    """
+
+    def __init__(self, denoiser, gamma: float, low: float = 1.5) -> None:
+        super().__init__(denoiser, gamma)
+        self.low = float(low)
+
+    def predict(self, x_t, t, y):
+        if x_t.shape[-1] != IMAGE_SIDE * IMAGE_SIDE:
+            raise ValueError(f"fdg (frequency-decoupled guidance) splits {IMAGE_SIDE}x{IMAGE_SIDE} images into "
+                             f"frequency bands, and these data are {x_t.shape[-1]}-D points, not images: use the digits")
+        d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, "fdg"))
+        high, low = frequency_bands(d_c - d_u)
+        return Prediction(x0=d_u + self.gamma * high + self.low * low, x0_uncond=d_u, x0_cond=d_c)

@@ -12,7 +12,7 @@ from models.guidance_base import REGISTRY, Guided, need_labels, register, uncond
 
 def test_every_method_is_registered_once_in_the_order_the_command_lines_list():
     assert GUIDANCE_NAMES == ("none", "cfg", "classifier", "universal", "rescale", "apg", "interval", "autoguidance",
-                              "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix")
+                              "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix", "fdg")
     assert set(REGISTRY) == set(GUIDANCE_NAMES) and ZOO_GUIDANCE == GUIDANCE_NAMES[4:]
     for name, cls in REGISTRY.items():
         assert cls.name == name and issubclass(cls, Guided) and cls.zoo == (name in ZOO_GUIDANCE)

@@ -32,7 +32,7 @@ def test_the_command_lines_have_one_flag_per_setting_or_group():
     zoo_flags_expected = {s.flag for s in ZOO_SETTINGS}
     assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda",
                                   "--cfgzero-zero-steps", "--mambo-alpha", "--apgmix-window", "--apgmix-eta",
-                                  "--apgmix-r", "--apgmix-beta"}
+                                  "--apgmix-r", "--apgmix-beta", "--fdg-low"}
     for parser in (viz.export.build_parser(), models.evaluate.build_parser()):
         assert zoo_flags_expected | {ETA.flag} <= _flags(parser)
     assert GAMMA.flag in _flags(viz.export.build_parser())
@@ -79,6 +79,7 @@ def test_every_declaration_is_complete():
     ("interval_lo", [0, 5], [-1, math.inf, math.nan]),
     ("interval_hi", [0, 5, math.inf], [-1, math.nan]),
     ("cfgpp_lambda", [0, 0.6, 1], [-0.5, 2, math.nan]),
+    ("fdg_low", [-100, 0, 1.5, 100], [-100.5, 101, math.inf, math.nan]),
 ])
 def test_checks_follow_the_declared_ranges(name, good, bad):
     s = SETTINGS[name]
@@ -107,7 +108,7 @@ def test_groups_are_checked_together():
 
 @pytest.mark.parametrize("values", [{"rescale_phi": 0.25}, {"apg_eta": 1.0, "apg_r": math.inf, "apg_beta": -0.9},
                                     {"interval_lo": 0.0, "interval_hi": math.inf}, {"interval_hi": 2.0},
-                                    {"cfgpp_lambda": 1.0}])
+                                    {"cfgpp_lambda": 1.0}, {"fdg_low": 4.5}, {"fdg_low": -2.0}])
 def test_zoo_flags_give_back_the_same_settings(values):
     argv = zoo_flags(values).split() + ["--out", "/dev/null"]
     parsed = zoo_settings(viz.export.build_parser().parse_args(argv))

@@ -37,6 +37,7 @@ ZOO = {
     "--apgmix-eta": NOT_A_NUMBER + NOT_FINITE,
     "--apgmix-r": NOT_A_NUMBER + ["nan", "0", "-1"],
     "--apgmix-beta": NOT_A_NUMBER + NOT_FINITE + ["1", "-1", "5"],
+    "--fdg-low": NOT_A_NUMBER + NOT_FINITE + ["100.5", "-101"],
 }
 CORRECTOR = {"--corrector-steps": NOT_AN_INTEGER + ["-1", "101"],
              "--corrector-snr": NOT_A_NUMBER + NOT_FINITE + ["0", "-0.1", "1", "2"]}
