@@ -28,6 +28,7 @@ METHODS = {
     "tcfg": "Tangential CFG (TCFG)",
     "mambo": "Magnitude-aware guidance (MAMBO-G)",
     "apgmix": "APG in a σ window, CFG outside",
+    "fdg": "Frequency-decoupled guidance (FDG)",
 }
 ABOUT = {
     "cfg": "Start at the unconditional prediction $\\hat{x}_0^{u}$ and go γ times the difference "
@@ -72,6 +73,13 @@ ABOUT = {
               "arXiv 2410.02416) on the $\\hat{x}_0$ prediction while σ lies in a window (lo, hi], and plain CFG at "
               "the same γ outside it; its momentum average is fed at every step, the CFG steps' too. diffusers "
               "switches after a number of steps; here the window is in σ, so it does not depend on the step count.",
+    "fdg": "Frequency-decoupled guidance (Sadat et al., arXiv 2506.19713) treats each digit as an 8×8 **image**. A "
+           "Laplacian pyramid splits the difference $\\hat{x}_0^{c} - \\hat{x}_0^{u}$ into a low band (blurred and "
+           "shrunk to 4×4, then brought back to 8×8: the coarse shape) and a high band (the rest: strokes and edges), "
+           "and each band gets its own scale: γ for the high band, γ_low for the low one. The authors keep γ_low "
+           "below γ, so the coarse layout is guided gently (keeping diversity) and the details strongly; γ_low = γ is "
+           "CFG. The split is linear and the two bands add up to the difference, so the result is the same whether "
+           "it is applied to $\\hat{x}_0$, ε or v. Digits only: the 2-D points of gmm2d are not images.",
 }
 #: widget keys that predate the declaration (pages and tests know them); the others are ``zoo_<name or group>``
 WIDGET_KEYS = {"rescale_phi": "zoo_phi", "cfgpp_lambda": "zoo_lambda"}

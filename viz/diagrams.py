@@ -11,7 +11,7 @@ Figure kinds (each in a small module of its own):
 * ``cfg``        one step of classifier-free guidance (``viz.guidance_diagrams``);
 * ``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``: one step of each method of the
   guidance zoo, drawn as its own construction (``viz.zoo_diagrams``);
-* ``cfgzero``, ``tcfg``, ``mambo``, ``apgmix``: one step of each of diffusers' guiders, drawn in the
+* ``cfgzero``, ``tcfg``, ``mambo``, ``apgmix``, ``fdg``: one step of each of diffusers' guiders, drawn in the
   plane of the space it acts in (``viz.guider_diagrams``);
 * ``paths``      the paths of every sample of a run (``viz.animate.PathAnimation``);
 * the still ``gamma_overlay_figure``: one seed at several guidance scales.
@@ -136,6 +136,8 @@ ANIMATION_DESCRIPTIONS: dict[str, str] = {
             "direction (needs guidance tcfg)",
     "mambo": "one step of MAMBO-G: CFG with γ damped by the ratio ‖v_c − v_u‖ / ‖v_u‖ (needs guidance mambo)",
     "apgmix": "one step of APG inside a σ window, CFG outside it (needs guidance apgmix)",
+    "fdg": "one step of frequency-decoupled guidance: the low and the high band of the guidance, each with its own "
+           "scale, on the digits' 8×8 images (needs guidance fdg)",
 }
 
 

@@ -27,7 +27,7 @@ from viz.projection import PROJECTION_NAMES
 
 # The view names, without importing matplotlib before argument parsing.
 FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "classifier_x0", "cfg", "rescale", "apg", "interval", "autoguidance",
-                "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix")
+                "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix", "fdg")
 ANIMATION_DESCRIPTIONS = {
     "paths": "every sample's path", "noising": "a photograph noised step by step",
     "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
@@ -36,7 +36,7 @@ ANIMATION_DESCRIPTIONS = {
     "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
     "autoguidance": "autoguidance step", "cfgpp": "CFG++ step", "cfgzero": "CFG-Zero* step (in v)",
     "tcfg": "tangential CFG step (in eps)", "mambo": "MAMBO-G step (ratio in v)",
-    "apgmix": "APG-in-a-window step (each needs its own --guidance)",
+    "apgmix": "APG-in-a-window step", "fdg": "frequency-decoupled guidance step (digits; each needs its own --guidance)",
     "field": "the guidance field of gmm2d from the noisiest level to the clean data (no sampling: --model, --guidance, "
              "--gamma, --label and the method's own settings choose it)",
 }

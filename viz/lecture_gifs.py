@@ -38,7 +38,8 @@ PROG = "python -m viz.lecture_gifs"
 PROJECTIONS = {"paths": "pca", "noising": "pca", "step": "plane", "trajectory": "pca", "classifier": "plane",
                "classifier_x0": "plane",
                "cfg": "plane", "rescale": "plane", "apg": "plane", "interval": "plane", "autoguidance": "plane",
-               "cfgpp": "plane", "cfgzero": "plane", "tcfg": "plane", "mambo": "plane", "apgmix": "plane"}
+               "cfgpp": "plane", "cfgzero": "plane", "tcfg": "plane", "mambo": "plane", "apgmix": "plane",
+               "fdg": "plane"}
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
 
 

@@ -116,7 +116,7 @@ DPI = 100
 DISPLAY_WIDTH = {
     "step": 1100, "classifier": 1100, "classifier_x0": 1100, "cfg": 1100, "rescale": 1100, "apg": 1100,
     "interval": 1100, "autoguidance": 1100, "cfgpp": 1100, "cfgzero": 1100, "tcfg": 1100, "mambo": 1100,
-    "apgmix": 1100, "trajectory": 1100, "paths": 1100, "field": 1100, "noising": 800,
+    "apgmix": 1100, "fdg": 1100, "trajectory": 1100, "paths": 1100, "field": 1100, "noising": 800,
     "noising_strip": 1100, "overlay": 700,
 }
 #: ... and the height in CSS px (width / height keeps each picture on a 1080-px-high screen with its controls)

@@ -70,3 +70,45 @@ def test_side_by_side_and_tradeoff_offer_and_run_the_guiders():
     at.selectbox(key="tradeoff_guidance").set_value("mambo").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "--guidance mambo" in "".join(c.value for c in at.code)
+
+
+# ----------------------------------------------------------------------------- frequency-decoupled guidance
+
+def test_fdg_runs_on_digits_with_its_low_band_scale(sample_calls):
+    """On the digits: the construction and the final samples, the page's words (8x8 images, arXiv id,
+    the same in every space), and γ_low reaching the sampler and the printed command; γ_low = γ is CFG."""
+    at = choose(zoo_app(data="digits"), "fdg")
+    assert len(at.get("image")) >= 2
+    assert "--guidance fdg" in at.code[0].value and "--figure fdg" in at.code[0].value
+    assert any("**image**" in m.value and "arXiv 2506.19713" in m.value for m in at.markdown)
+    assert "the same whether it is applied to" in ABOUT["fdg"]
+    at.slider(key="zoo_fdg_low").set_value(4.5).run()
+    assert not at.exception and not at.error
+    assert [c.fdg_low for c in sample_calls if c.guidance == "fdg"][-1] == 4.5
+    assert "--fdg-low 4.5" in at.code[0].value
+    assert float(metric(at, "‖x̂₀ − plain")) > 1e-3  # the bands get other scales than CFG's
+    at.slider(key="zoo_fdg_low").set_value(3.0).run()  # = the page's default γ
+    assert float(metric(at, "‖x̂₀ − plain")) < 1e-5  # both bands at γ: CFG
+
+
+def _error_without_traceback(at):
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert errors and any("8x8 images" in e for e in errors), errors
+    assert not any("Traceback" in e for e in errors)
+
+
+def test_fdg_on_gmm2d_shows_one_error_on_every_page():
+    """gmm2d's 2-D points are not images: the zoo, side-by-side and trade-off pages say so in an
+    error box, with no traceback."""
+    at = zoo_app(data="gmm2d")
+    at.selectbox(key="zoo_method").set_value("fdg").run()
+    _error_without_traceback(at)
+    at = open_page("pages/side_by_side.py", data="gmm2d", steps=6)
+    assert "fdg" in at.selectbox(key="sbs_left_guidance").options
+    at.selectbox(key="sbs_left_guidance").set_value("fdg").run()
+    _error_without_traceback(at)
+    at = open_page("pages/tradeoff.py", data="gmm2d", steps=6)
+    assert "fdg" in at.selectbox(key="tradeoff_guidance").options
+    at.selectbox(key="tradeoff_guidance").set_value("fdg").run()
+    _error_without_traceback(at)

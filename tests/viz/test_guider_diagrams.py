@@ -17,6 +17,7 @@ from matplotlib.text import Text
 
 from models.guidance import GUIDANCE_SPACES
 from models.pipeline import SampleSpec, run
+from models.pyramid import high_band, low_band
 from models.schedule import make_schedule
 from viz.diagrams import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
 from viz.drawing import arrow_ends
@@ -31,9 +32,21 @@ from viz.style import MIN_ARROW_PX
 
 METHODS = tuple(GUIDER_VIEWS)
 STEPS = 10
-SETTINGS = dict(cfgzero_zero_steps=2, mambo_alpha=2.0, apgmix_lo=0.0, apgmix_hi=5.0, apgmix_eta=0.2, apgmix_beta=-0.5)
+SETTINGS = dict(cfgzero_zero_steps=2, mambo_alpha=2.0, apgmix_lo=0.0, apgmix_hi=5.0, apgmix_eta=0.2, apgmix_beta=-0.5,
+                fdg_low=2.0)
+IMAGES_ONLY = ("fdg",)  # methods of 8x8 images: no gmm2d run (the 2-D points are not images)
 DISPLAY_WIDTH, MIN_TEXT_PX = 1100, 14
 _RUNS: dict = {}
+
+
+def data_of(method):
+    """The data sets ``method`` runs on."""
+    return ("digits",) if method in IMAGES_ONLY else ("digits", "gmm2d")
+
+
+def home(method):
+    """The small data set a test of ``method`` samples: gmm2d, or digits for a method of images."""
+    return data_of(method)[-1]
 
 
 def spec_for(method, data="digits", model="exact", **kw):
@@ -74,7 +87,7 @@ def title(view):
     return view.title.get_text()
 
 
-CASES = [(m, model, data) for m in METHODS for model in ("exact", "neural") for data in ("digits", "gmm2d")]
+CASES = [(m, model, data) for m in METHODS for model in ("exact", "neural") for data in data_of(m)]
 
 
 # ----------------------------------------------------------------------------- every method
@@ -84,7 +97,7 @@ def test_the_views_are_registered_where_the_figure_kinds_are():
     for method in METHODS:
         assert method in ANIMATIONS and method in ANIMATION_DESCRIPTIONS and method in FIGURE_KINDS
         assert PROJECTIONS[method] == "plane"  # python -m viz.lecture_gifs draws it in its exact plane
-        traj = sample(method, "gmm2d")
+        traj = sample(method, home(method))
         assert construction_kind(traj) == method
         assert view_applies(method, traj) and not view_applies("cfg", traj)
         assert all(view_applies(other, traj) == (other == method) for other in METHODS)
@@ -113,7 +126,8 @@ def test_the_exact_plane_holds_the_construction_at_true_distances(method):
     in_plane = {"cfgzero": ("origin", "x0_uncond", "x0_cond", "su", "ray_start", "ray_end", "guided"),
                 "tcfg": ("origin", "x0_uncond", "x0_cond", "u_n", "ray_end", "guided"),
                 "mambo": ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided"),
-                "apgmix": ("origin", "x0_cond", "par_end", "ray_end", "guided")}[method]
+                "apgmix": ("origin", "x0_cond", "par_end", "ray_end", "guided"),
+                "fdg": ("x0_uncond", "x0_cond", "low_end", "guided", "x_cfg", "band_low", "band_high")}[method]
     for k in range(STEPS):
         named = view.named_points(view.vectors(k))
         proj = view.projection_at(k)
@@ -127,7 +141,7 @@ def test_the_exact_plane_holds_the_construction_at_true_distances(method):
                 assert seen == pytest.approx(true, abs=1e-6 * max(size, 1.0)), (k, a, b)
 
 
-@pytest.mark.parametrize("method, data", [(m, d) for m in METHODS for d in ("digits", "gmm2d")])
+@pytest.mark.parametrize("method, data", [(m, d) for m in METHODS for d in data_of(m)])
 def test_keys_are_short_and_every_text_is_legible(method, data):
     """At most six key entries; every text (matplotlib's and the sprites': labels, key, titles,
     insets) at least 14 px high once the figure is shown 1100 px wide (a 1920-px screen's page column)."""
@@ -181,8 +195,8 @@ def test_images_at_the_points_on_digits_and_the_construction_magnified_where_sma
     ink = view.labels.images["guided"].pixels[3:-3:7, 3:-3:7, 0]
     want = np.round(255 * (1 - np.clip(np.asarray(traj.x0_hat[STEPS // 2, 0], np.float64), -1, 1)) / 2)
     np.testing.assert_array_equal(ink, want.reshape(8, 8))  # the guided point's own image
-    gmm = make_animation(method, sample(method, "gmm2d"), "plane")
-    assert not gmm.labels.images
+    gmm = make_animation(method, sample(method, home(method)), "plane")
+    assert method in IMAGES_ONLY or not gmm.labels.images
     construction = next(m for m in gmm.magnifiers if m.spec.what == "the construction")
     magnified = 0
     for k in range(STEPS):
@@ -200,10 +214,10 @@ def test_images_at_the_points_on_digits_and_the_construction_magnified_where_sma
 
 @pytest.mark.parametrize("method", METHODS)
 def test_same_settings_same_gif_bytes(method):
-    traj = sample(method, "gmm2d")
+    traj = sample(method, home(method))
     gif = make_animation(method, traj, "plane").gif(max_frames=5)
     assert gif_frame_count(gif) == 5
-    assert make_animation(method, run(spec_for(method, "gmm2d"), device="cpu"), "plane").gif(max_frames=5) == gif
+    assert make_animation(method, run(spec_for(method, home(method)), device="cpu"), "plane").gif(max_frames=5) == gif
     assert make_animation(method, traj, "pca").gif(max_frames=5) == make_animation(method, traj, "pca").gif(max_frames=5)
 
 
@@ -211,9 +225,9 @@ def test_same_settings_same_gif_bytes(method):
 def test_each_view_refuses_other_runs_and_runs_without_their_settings(method):
     for other in ("cfg", *(m for m in METHODS if m != method)):
         with pytest.raises(ValueError, match=f"draws runs with guidance '{method}'; this run used '{other}'"):
-            GUIDER_VIEWS[method](sample(other, "gmm2d"))
+            GUIDER_VIEWS[method](sample(other, home(other)))
     if method != "tcfg":  # tcfg has no setting of its own
-        traj = dataclasses.replace(sample(method, "gmm2d"))
+        traj = dataclasses.replace(sample(method, home(method)))
         traj.meta = {k: v for k, v in traj.meta.items() if k not in SETTINGS}
         with pytest.raises(ValueError, match="sample it again"):
             GUIDER_VIEWS[method](traj)
@@ -222,7 +236,8 @@ def test_each_view_refuses_other_runs_and_runs_without_their_settings(method):
 
 @pytest.mark.parametrize("method, key, value", [("cfgzero", "cfgzero_zero_steps", 0), ("cfgzero", "gamma", 2.0),
                                                 ("tcfg", "gamma", 5.0), ("mambo", "mambo_alpha", 0.0),
-                                                ("apgmix", "apgmix_hi", 1e9), ("apgmix", "apgmix_beta", 0.0)])
+                                                ("apgmix", "apgmix_hi", 1e9), ("apgmix", "apgmix_beta", 0.0),
+                                                ("fdg", "fdg_low", 4.0), ("fdg", "gamma", 5.0)])
 def test_settings_that_do_not_match_the_run_are_refused(method, key, value):
     traj = dataclasses.replace(sample(method, "digits"))
     traj.meta = {**traj.meta, key: value}
@@ -338,7 +353,7 @@ def test_line_ends_cover_the_points_on_both_sides():
 def test_an_inset_shown_alone_takes_the_whole_column(method):
     """Where two insets are asked for but one is not needed at half the column (a region magnifies
     less in a wide, low slot), the other is drawn in the whole column, not in half of it over a gap."""
-    for data in ("digits", "gmm2d"):
+    for data in data_of(method):
         view = make_animation(method, sample(method, data, steps=25), "plane")
         for k in range(view.num_frames):
             view.update(k)
@@ -363,3 +378,34 @@ def test_cfgzero_magnifies_a_rescale_shorter_than_its_marker(data):
         assert main >= MIN_ARROW_PX or step_first or (inset is not None and inset >= MIN_ARROW_PX), (k, main, inset)
         magnified += inset is not None
     assert magnified >= (1 if data == "digits" else 0)
+
+
+# ----------------------------------------------------------------------------- frequency-decoupled guidance
+
+@pytest.mark.parametrize("model", ["exact", "neural"])
+def test_fdg_adds_the_low_part_then_the_high_part_head_to_tail(model):
+    """From x̂0ᵘ the green arrow is γ_low times the low band of x̂0ᶜ − x̂0ᵘ (models.pyramid, the same
+    split as models.zoo's torch pyramid), the blue one γ times its high band, ending at the guided
+    x̂0; plain CFG's hollow point is x̂0ᵘ + γ (x̂0ᶜ − x̂0ᵘ); the title gives both scales."""
+    traj = sample("fdg", "digits", model, gamma=5.0)
+    view = make_animation("fdg", traj, "plane")
+    assert view.key.labels()[1:3] == ["γ_low × its low band (4×4 level)", "γ × its high band (the rest)"]
+    for k in range(STEPS):
+        view.update(k)
+        named = view.named_points(view.vectors(k))
+        d_u, d_c = (np.asarray(a[k, 0], np.float64) for a in (traj.x0_uncond, traj.x0_cond))
+        np.testing.assert_allclose(named["low_end"], d_u + 2.0 * low_band(d_c - d_u), atol=1e-12)
+        np.testing.assert_allclose(named["guided"] - named["low_end"], 5.0 * high_band(d_c - d_u), atol=1e-4)
+        np.testing.assert_allclose(named["x_cfg"], d_u + 5.0 * (d_c - d_u), atol=1e-12)
+        proj = view.projection_at(k)
+        shown = arrows(view)
+        if "low_part" in shown and shown["low_part"].get_visible():
+            np.testing.assert_allclose(arrow_ends(shown["low_part"])[0], proj(d_u), atol=1e-9)
+        assert "γ = 5 (high), γ_low = 2" in title(view)
+
+
+def test_fdg_view_refuses_points_that_are_not_images():
+    traj = dataclasses.replace(sample("cfg", "gmm2d"))
+    traj.meta = {**traj.meta, "guidance": "fdg", "fdg_low": 2.0}
+    with pytest.raises(ValueError, match="draws 8x8 images"):
+        GUIDER_VIEWS["fdg"](traj)
