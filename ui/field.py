@@ -21,7 +21,8 @@ from ui.views import gamma_slider
 from ui.zoo import group_widget, setting_widget
 from viz.field import FieldAnimation, field_figure, method_title, sigma_text
 
-METHODS = tuple(g for g in GUIDANCE_NAMES if g != "none")  # every method with a scale (or its own λ)
+#: every method with a scale (or its own λ) that applies to 2-D points: fdg guides 8x8 images only
+METHODS = tuple(g for g in GUIDANCE_NAMES if g not in ("none", "fdg"))
 #: the noise levels of the slider, noisiest first: denser where the guided basins split (t 200..0)
 LEVELS = (999, 800, 600, 500, 400, 300, 250, 200, 175, 150, 125, 100, 75, 50, 25, 10, 0)
 DEFAULT_GAMMA, DEFAULT_T = 7.0, 150  # where the observation lives (class B's outer blob)
