@@ -19,6 +19,10 @@ DATA_NAMES = ("digits", "gmm2d")
 CLASS_NAMES = {"digits": tuple(str(i) for i in range(10)), "gmm2d": ("A", "B", "C")}
 
 
+#: each data set's image shape (rows, columns); None for data that are points, not images
+IMAGE_SHAPES = {"digits": (8, 8), "gmm2d": None}
+
+
 def num_classes(name: str) -> int:
     """The number of classes of data set ``name``; ``ValueError`` listing the valid names."""
     if name not in CLASS_NAMES:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from models.corrector import Corrector, with_corrector
-from models.data import DATA_NAMES, num_classes
+from models.data import DATA_NAMES, IMAGE_SHAPES, num_classes
 from models.guidance import GUIDANCE_NAMES, make_guidance
 from models.registry import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.samplers import SAMPLER_NAMES, get_sampler
@@ -102,6 +102,9 @@ class SampleSpec:
         check_values(self.settings())
         if self.guidance == "cfgpp" and self.sampler != "ddim":
             raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
+        if self.guidance == "fdg" and IMAGE_SHAPES.get(self.data) is None:  # before any sampling starts
+            raise ValueError(f"fdg (frequency-decoupled guidance) splits 8x8 images into frequency bands, and "
+                             f"{self.data} holds 2-D points, not images: use the digits")
         classes = num_classes(self.data)
         if self.label == -1 and self.guidance != "none":
             raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")

@@ -167,6 +167,8 @@ def test_gmm2d_points_are_refused_in_one_sentence(schedule):
     with pytest.raises(ValueError) as err:
         run(SampleSpec(data="gmm2d", model="exact", guidance="fdg", steps=5, batch=2, label=1))
     assert "\n" not in str(err.value) and "use the digits" in str(err.value)
+    with pytest.raises(ValueError, match="not images"):  # refused by the spec itself, before any sampling
+        SampleSpec(data="gmm2d", model="exact", guidance="fdg", label=1).validate()
 
 
 def test_fdg_says_its_space_records_its_parts_and_its_setting(digits):
