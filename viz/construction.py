@@ -27,12 +27,14 @@ from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.lines import Line2D
 
 from models.trajectory import Trajectory
 from viz.animate import Animated, frame_indices, shared_renderer
 from viz.camera import MAX_RATIO, Shot, max_gap, plan_shots, shared_shots
-from viz.drawing import far_out, framed_axes, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector, vector_arrow
+from viz.drawing import (far_out, framed_axes, mixture_for, pin_inside, point_marker, ring_marker, set_point, set_vector,
+                          share_mathtext_parser, vector_arrow)
 from viz.gif import encode_gif
 from viz.geometry import (StepVectors, check_finite, check_sample, data_range, guidance_scale, image_shape,
                           noise_scales, outside_range, step_vectors)
@@ -409,23 +411,39 @@ class ConstructionView(Animated):
         a view cached by the app holds no canvas of its own: about 3 MB instead of 9 at 1100 x 640."""
         self.update(k)
         with shared_renderer(self.fig) as renderer:
-            renderer.clear()
-            self.fig.patch.draw(renderer)
-            for artist in self.static:
-                artist.draw(renderer)
-            key = self.key.ax
-            box = key.bbox
-            state = (tuple(self.key.visible), id(renderer))
-            for ax in self.zoom_axes:
-                if ax is key and state in self._key_pixels:
-                    renderer.restore_region(self._key_pixels[state])  # the key as drawn before (it changes rarely)
-                    continue
-                ax.draw(renderer)
-                if ax is key:
-                    self._key_pixels[state] = renderer.copy_from_bbox(box)
-            for artist in self.moving:
-                artist.draw(renderer)
-            return np.asarray(renderer.buffer_rgba()).copy()
+            return self._draw_on(renderer).copy()
+
+    def frames(self, indices: Optional[Sequence[int]] = None):
+        """The frames of ``indices`` (default: all) for a GIF, drawn in turn on two renderers of this
+        view's own: each frame is the renderer's buffer itself, not a copy (1.3 ms a frame at 1100 x
+        640), and stays intact until two frames later (``viz.gif.encode_gif`` reads it before then)."""
+        W, H = int(round(self.fig.bbox.width)), int(round(self.fig.bbox.height))
+        pair = [RendererAgg(W, H, self.fig.dpi) for _ in range(2)]
+        for renderer in pair:
+            share_mathtext_parser(renderer)
+        for i, k in enumerate(range(self.num_frames) if indices is None else indices):
+            self.update(k)
+            yield self._draw_on(pair[i % 2])
+
+    def _draw_on(self, renderer) -> np.ndarray:
+        """Draw the frame the artists show (``update``) on ``renderer``; its RGBA buffer (H, W, 4)."""
+        renderer.clear()
+        self.fig.patch.draw(renderer)
+        for artist in self.static:
+            artist.draw(renderer)
+        key = self.key.ax
+        box = key.bbox
+        state = tuple(self.key.visible)  # a region is a copy of pixels: it restores onto any renderer of this size
+        for ax in self.zoom_axes:
+            if ax is key and state in self._key_pixels:
+                renderer.restore_region(self._key_pixels[state])  # the key as drawn before (it changes rarely)
+                continue
+            ax.draw(renderer)
+            if ax is key:
+                self._key_pixels[state] = renderer.copy_from_bbox(box)
+        for artist in self.moving:
+            artist.draw(renderer)
+        return np.asarray(renderer.buffer_rgba())
 
     def gif(self, max_frames: int = GIF_FRAMES, fps: float = 10.0) -> bytes:
         """GIF bytes of at most ``max_frames`` evenly spread frames. Fewer frames than the default

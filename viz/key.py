@@ -114,6 +114,7 @@ class FrameKey:
             text.set_text(label)
             self.rows.append((name if isinstance(name, str) else label, label, artists, text))
         self.visible: list[str] = []
+        self.rows_placed = False
         self.show(name for name, *_ in self.rows)
 
     def names(self) -> list[str]:
@@ -131,6 +132,9 @@ class FrameKey:
     def show(self, names: Iterable[str]) -> None:
         """Show the rows named in ``names`` (in the key's order, from the top), hide the rest."""
         want = set(names)
+        if self.rows_placed and [name for name, *_ in self.rows if name in want] == self.visible:
+            return  # the same rows as the frame before: they stand where they are
+        self.rows_placed = True
         self.visible = []
         y = ROW_PX / 2 + 2
         for name, _, artists, text in self.rows:

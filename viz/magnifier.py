@@ -73,7 +73,8 @@ class Magnifier:
 
     def __init__(self, view, spec: Magnified, rect: Sequence[float]) -> None:
         self.view, self.spec = view, spec
-        self._ax = None  # built on first use (``ax``): an Axes costs ~15 ms, and many frames need no inset
+        self._ax = None  # built when first drawn (``ax``): an Axes costs ~15 ms, and many frames need no inset
+        self._pending = None  # (plan, points) shown but not yet applied to axes that do not exist yet
         by_gid = {s.gid: s for s in view.segments}
         self.segments = [by_gid[g] for g in spec.segments if g in by_gid]
         self.box = Rectangle((0, 0), 0, 0, fill=False, ec=COLORS[spec.color], lw=1.8, zorder=6, visible=False)
@@ -86,12 +87,14 @@ class Magnifier:
 
     @property
     def built(self) -> bool:
-        """Whether the inset's axes exist (a view draws only those: one never built was never shown)."""
-        return self._ax is not None
+        """Whether the inset has axes to draw, or a frame to show on them (a view draws only those:
+        an inset never shown has none)."""
+        return self._ax is not None or self._pending is not None
 
     @property
     def ax(self):
-        """The inset's axes, with its arrows, points and title, built the first time they are needed."""
+        """The inset's axes, with its arrows, points and title, built the first time they are needed
+        (and showing the frame last given to ``show``)."""
         if self._ax is None:
             spec, view = self.spec, self.view
             self._ax = ax = view.fig.add_axes(self.rect)
@@ -102,6 +105,8 @@ class Magnifier:
                            for n in spec.markers if n in view.points}
             self.title = ax.add_artist(TextSprite(text_pt("small"), color="#222222", gid="inset_title"))
             ax.set_visible(False)
+        if self._pending is not None:
+            self._apply(*self._pending)
         return self._ax
 
     def set_rect(self, rect: Sequence[float]) -> None:
@@ -170,18 +175,28 @@ class Magnifier:
     def show(self, plan: Optional[tuple[Limits, float, tuple[str, ...]]], pos: dict[str, np.ndarray]) -> None:
         """Draw the inset for ``plan`` (``plan``'s output) with the frame's points ``pos``, or hide it."""
         self.box.set_visible(plan is not None)
+        self._pending = None
         if plan is None:
             if self._ax is not None:
                 self._ax.set_visible(False)
             self.magnification, self.limits, self.framed = None, None, ()
             return
-        self.ax.set_visible(True)
         inner, mag, framed = plan
         self.magnification, self.limits, self.framed = mag, inner, framed
-        self.ax.set_xlim(*inner[0])
-        self.ax.set_ylim(*inner[1])
         (x0, x1), (y0, y1) = inner
         self.box.set_bounds(x0, y0, x1 - x0, y1 - y0)
+        if self._ax is None:  # applied when the inset is first drawn (``ax``)
+            self._pending = (plan, pos)
+            return
+        self._apply(plan, pos)
+
+    def _apply(self, plan: tuple[Limits, float, tuple[str, ...]], pos: dict[str, np.ndarray]) -> None:
+        """Show ``plan`` with the frame's points ``pos`` on the inset's axes."""
+        self._pending = None
+        inner, mag, framed = plan
+        self._ax.set_visible(True)
+        self._ax.set_xlim(*inner[0])
+        self._ax.set_ylim(*inner[1])
         for seg in self.segments:
             _set_clipped(self.arrows[seg.gid], pos[seg.start], pos[seg.end], inner)
         for name, line in self.points.items():

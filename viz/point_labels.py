@@ -93,8 +93,9 @@ class PointLabels:
             if np.linalg.norm(b - a) > 16:
                 (ax_, ay_), (bx_, by_) = back([a, b])
                 self.leaders[name].set_data([ax_, bx_], [ay_, by_])
-            else:
+            else:  # no leader: hidden, so a frame does not draw an empty line
                 self.leaders[name].set_data([], [])
+                self.leaders[name].set_visible(False)
 
 
 __all__ = ["PointLabels"]
