@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -33,10 +34,10 @@ from models.tradeoff import data_reference, row_scale
 from models.trajectory import Trajectory
 from ui.runs import Sweep, readable_step
 from viz.animate import PathAnimation, frame_indices, shared_path_limits
+from viz.construction import shared_camera
 from viz.diagrams import (METHOD_VIEWS, CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
                           image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
 from viz.geometry import data_range, outside_range
-from viz.construction import shared_camera
 from viz.gif import encode_gif
 from viz.highdim import highdim_figure
 from viz.mosaic import digit_rows, png
@@ -219,6 +220,11 @@ def _paired(kind: str, spec: SampleSpec, projection: str, sample: int, basis: Op
             pair_camera(pair, projection, sample, basis, gif)[pair.index((kind, spec))])
 
 
+def _filmed(view, shots: Optional[dict]):
+    """``view`` filmed by the shared camera ``shots`` inside a ``with`` block (none: its own)."""
+    return nullcontext() if shots is None else view.camera(shots)
+
+
 def _png(pixels: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(pixels[..., :3]).save(buf, format="PNG", compress_level=1)
@@ -242,12 +248,8 @@ def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: 
     view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False)
     if view is None:
         view = _shared_view(kind, spec, projection, sample, stages, basis)
-    with DRAWING:
-        k = int(np.clip(step, 0, view.num_frames - 1))
-        if shots is None:
-            return _png(view.frame(k))
-        with view.camera(shots):
-            return _png(view.frame(k))
+    with DRAWING, _filmed(view, shots):
+        return _png(view.frame(int(np.clip(step, 0, view.num_frames - 1))))
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")
@@ -259,11 +261,8 @@ def view_gif(kind: str, spec: SampleSpec, projection: str, sample: int = 0,
     view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=True)
     if view is None:
         view = _build_view(kind, spec, projection, sample, None, basis)
-    with DRAWING:
-        if shots is None:
-            return view.gif(GIF_FRAMES, GIF_FPS)
-        with view.camera(shots):
-            return view.gif(GIF_FRAMES, GIF_FPS)
+    with DRAWING, _filmed(view, shots):
+        return view.gif(GIF_FRAMES, GIF_FPS)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the animation…")

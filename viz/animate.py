@@ -156,8 +156,7 @@ class PathAnimation(Animated):
         self.fig = fig or new_figure(size, layout=None)
         W, H = self.fig.bbox.width, self.fig.bbox.height
         frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
-        note, main = _path_layout(W, H, projection)
-        bottom = 12 + 20 * len(note)
+        note, bottom, main = _path_layout(W, H, projection)
         ax = self.ax = self.fig.add_axes(frac(*main))
         plain_axes(ax)
         ax.set_aspect("auto")
@@ -234,11 +233,12 @@ class PathAnimation(Animated):
             self.step_text.set_text("final samples  ·  t = 0")
 
 
-def _path_layout(W: float, H: float, projection: Projection) -> tuple[list[str], tuple[float, float, float, float]]:
-    """The path view's note lines and its main area (left, top, width, height) in a W x H px figure."""
+def _path_layout(W: float, H: float, projection: Projection) -> tuple[list[str], int, tuple[float, float, float, float]]:
+    """The path view's note lines, the px they take at the bottom, and its main area (left, top,
+    width, height) in a W x H px figure."""
     note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
     bottom = 12 + 20 * len(note)
-    return note, (12, 80, W - _key_column(W) - 20, H - 80 - bottom - 6)
+    return note, bottom, (12, 80, W - _key_column(W) - 20, H - 80 - bottom - 6)
 
 
 def _key_column(W: float) -> int:
@@ -262,7 +262,7 @@ def shared_path_limits(trajs: Sequence[Trajectory], projection: Projection, widt
     if not trajs:
         raise ValueError("no runs to hold")
     W, H = (v * DPI for v in display_size(PathAnimation.kind, width))  # as the figure's bbox
-    _, main = _path_layout(W, H, projection)
+    *_, main = _path_layout(W, H, projection)
     points = np.concatenate([_path_points(projection(t.x), projection(t.x0_hat), PathAnimation.max_ratio)
                              for t in trajs])
     return square_limits(points, aspect=main[2] / main[3])

@@ -108,14 +108,12 @@ def shared_shots(boxes: Sequence[np.ndarray], px: Sequence[tuple[float, float]],
         raise ValueError(f"the views have different numbers of frames: {[len(v) for v in b]}")
     stacked = np.stack(b)  # (V, N, 2, 2)
     union = np.stack([stacked[:, :, 0].min(0), stacked[:, :, 1].max(0)], 1)  # (N, 2, 2)
-    (w0, h0), out = px[0], []
-    shots = plan_shots(union, w0 / h0, margin, ratio)
-    for w, h in px:
-        per_px = [s.width / w0 for s in shots]
-        out.append([Shot((cx - u * w / 2, cx + u * w / 2), (cy - u * h / 2, cy + u * h / 2))
-                    for s, u in zip(shots, per_px)
-                    for cx, cy in [((s.xlim[0] + s.xlim[1]) / 2, (s.ylim[0] + s.ylim[1]) / 2)]])
-    return out
+    w0, h0 = px[0]
+    # each frame's centre and data units per pixel, then each view's shot of its own size around them
+    frames = [((s.xlim[0] + s.xlim[1]) / 2, (s.ylim[0] + s.ylim[1]) / 2, s.width / w0)
+              for s in plan_shots(union, w0 / h0, margin, ratio)]
+    return [[Shot((cx - u * w / 2, cx + u * w / 2), (cy - u * h / 2, cy + u * h / 2)) for cx, cy, u in frames]
+            for w, h in px]
 
 
 def max_gap(indices) -> int:

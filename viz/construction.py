@@ -383,6 +383,11 @@ class ConstructionView(Animated):
         default spacing (so the page's steps and the GIF's frames both change smoothly)."""
         return MAX_RATIO ** (1.0 / max_gap(frame_indices(self.num_frames, GIF_FRAMES)))
 
+    def sparser_than_gif(self, indices: Sequence[int]) -> bool:
+        """Whether frames ``indices`` lie farther apart than the default GIF's: a camera over just
+        them then bounds each jump between them by ``MAX_RATIO``, not ``frame_ratio``."""
+        return max_gap(indices) > max_gap(frame_indices(self.num_frames, GIF_FRAMES))
+
     def camera_boxes(self, indices: Sequence[int]) -> np.ndarray:
         """(N, 2, 2): the box each frame in ``indices`` must show (its points, far-out ones left out)."""
         boxes = []
@@ -450,7 +455,7 @@ class ConstructionView(Animated):
         (farther apart) get a camera planned over just them, so their scale still changes smoothly."""
         indices = frame_indices(self.num_frames, max_frames)
         shots = self.shots
-        if not self._imposed and max_gap(indices) > max_gap(frame_indices(self.num_frames, GIF_FRAMES)):
+        if not self._imposed and self.sparser_than_gif(indices):
             self.shots = self.plan_camera(indices, MAX_RATIO)
         try:
             return encode_gif(self.frames(indices), fps=fps, palette=self.gif_palette)
@@ -668,8 +673,7 @@ def shared_camera(views: Sequence[ConstructionView], indices: Optional[Sequence[
         raise ValueError("views with different numbers of steps cannot share a camera")
     idx = list(range(views[0].num_frames) if indices is None else indices)
     first = views[0]
-    # consecutive frames of ``idx``: the page's steps (all) or a GIF's fewer, farther-apart frames
-    ratio = first.frame_ratio if max_gap(idx) <= max_gap(frame_indices(first.num_frames, GIF_FRAMES)) else MAX_RATIO
+    ratio = MAX_RATIO if first.sparser_than_gif(idx) else first.frame_ratio  # the page's steps, or a GIF's frames
     margin = tuple(max(m) for m in zip(*(v.margins() for v in views)))
     plans = shared_shots([v.camera_boxes(idx) for v in views], [v.main_px for v in views], margin, ratio)
     return [dict(zip(idx, plan)) for plan in plans]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -113,8 +113,7 @@ class FrameKey:
             text = ax.add_artist(TextSprite(text_pt("key"), gid=f"key:{label}"))
             text.set_text(label)
             self.rows.append((name if isinstance(name, str) else label, label, artists, text))
-        self.visible: list[str] = []
-        self.rows_placed = False
+        self.visible: Optional[list[str]] = None  # no rows placed yet (``show`` fills it)
         self.show(name for name, *_ in self.rows)
 
     def names(self) -> list[str]:
@@ -132,9 +131,8 @@ class FrameKey:
     def show(self, names: Iterable[str]) -> None:
         """Show the rows named in ``names`` (in the key's order, from the top), hide the rest."""
         want = set(names)
-        if self.rows_placed and [name for name, *_ in self.rows if name in want] == self.visible:
+        if [name for name, *_ in self.rows if name in want] == self.visible:
             return  # the same rows as the frame before: they stand where they are
-        self.rows_placed = True
         self.visible = []
         y = ROW_PX / 2 + 2
         for name, _, artists, text in self.rows:
