@@ -27,12 +27,17 @@ def fail(prog: str, message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def _number(text: str, integer: bool = False) -> float:
+    """``text`` read as an int (``integer``) or a float; ``argparse.ArgumentTypeError`` if it is not one."""
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if integer else 'a number'}") from None
+
+
 def finite_float(text: str) -> float:
     """argparse type: a finite float."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
@@ -42,10 +47,7 @@ def int_range(lo: int, hi: int):
     """argparse type: an integer in ``lo..hi``."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        value = _number(text, integer=True)
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"{value} is outside {lo}..{hi}")
         return value
@@ -128,20 +130,11 @@ def setting_type(setting: Setting):
     """argparse type of one declared setting (``models.settings``): a number in its range."""
 
     def parse(text: str) -> float:
-        if setting.integer:
-            try:
-                value = int(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-            if not setting.valid(value):
-                raise argparse.ArgumentTypeError(f"{value} is outside {setting.range_text()}")
-            return value
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        value = _number(text, setting.integer)
         if not setting.valid(value):
             what = setting.range_text()
+            if setting.integer:
+                raise argparse.ArgumentTypeError(f"{value} is outside {what}")
             raise argparse.ArgumentTypeError(f"{text!r} is not {'a finite number' if what == 'any finite number' else 'in ' + what}")
         return value
 

@@ -125,6 +125,15 @@ CORRECTOR_SNR = Setting("corrector_snr", None, 0.16, 0.0, 1.0, "Corrector signal
 
 SIGMA_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, math.inf)
 
+
+def sigma_window(method: str, group: str, lo: float, hi: float, label: str, help: str, paper: str) -> tuple[Setting, Setting]:
+    """The two ends ``<method>_lo`` and ``<method>_hi`` of a noise-level window (LO, HI], given as one
+    flag (``group``) and chosen on the page from ``SIGMA_CHOICES``; defaults ``lo`` and ``hi``."""
+    return (Setting(f"{method}_lo", method, lo, 0.0, math.inf, label, help, paper, hi_open=True,
+                    choices=SIGMA_CHOICES[:-1], group=group),
+            Setting(f"{method}_hi", method, hi, 0.0, math.inf, label, help, paper, choices=SIGMA_CHOICES, group=group))
+
+
 ZOO_SETTINGS = (
     Setting("rescale_phi", "rescale", 0.7, 0.0, 1.0, "φ (0 = CFG, 1 = fully rescaled)",
             "CFG rescale: mix of the rescaled and the plain CFG prediction. Here it rescales the x0 prediction; the "
@@ -140,14 +149,9 @@ ZOO_SETTINGS = (
     Setting("apg_beta", "apg", 0.0, -1.0, 1.0, "β (momentum across steps)",
             "APG: momentum of the guidance difference across steps (the paper uses negative values).",
             "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
-    Setting("interval_lo", "interval", 0.3, 0.0, math.inf, "Guide while σ is in",
-            "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
-            "plain conditional elsewhere.",
-            "arXiv 2404.07724", hi_open=True, choices=SIGMA_CHOICES[:-1], group="interval"),
-    Setting("interval_hi", "interval", 5.0, 0.0, math.inf, "Guide while σ is in",
-            "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
-            "plain conditional elsewhere.",
-            "arXiv 2404.07724", choices=SIGMA_CHOICES, group="interval"),
+    *sigma_window("interval", "interval", 0.3, 5.0, "Guide while σ is in",
+                  "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
+                  "plain conditional elsewhere.", "arXiv 2404.07724"),
     Setting("cfgpp_lambda", "cfgpp", 0.6, 0.0, 1.0, "λ (interpolation, 0 = unconditional, 1 = conditional)",
             "CFG++: interpolation weight between the unconditional and the conditional prediction, used instead of gamma.",
             "arXiv 2406.08070", slider=(0.0, 1.0, 0.05), replaces="gamma"),
@@ -161,14 +165,10 @@ ZOO_SETTINGS = (
             "MAMBO-G, on the velocity prediction v: the guidance gamma - 1 is damped by exp(-alpha |v_c - v_u| / |v_u|), "
             "per sample; 0 is CFG (diffusers' default is 8).",
             "arXiv 2508.03442", hi_open=True, slider=(0.0, 20.0, 0.5)),
-    Setting("apgmix_lo", "apgmix", 0.0, 0.0, math.inf, "APG (not CFG) while σ is in",
-            "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same gamma "
-            "outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
-            "arXiv 2410.02416", hi_open=True, choices=SIGMA_CHOICES[:-1], group="apgmix_window"),
-    Setting("apgmix_hi", "apgmix", 50.0, 0.0, math.inf, "APG (not CFG) while σ is in",
-            "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same gamma "
-            "outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
-            "arXiv 2410.02416", choices=SIGMA_CHOICES, group="apgmix_window"),
+    *sigma_window("apgmix", "apgmix_window", 0.0, 50.0, "APG (not CFG) while σ is in",
+                  "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same "
+                  "gamma outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
+                  "arXiv 2410.02416"),
     Setting("apgmix_eta", "apgmix", 0.0, -math.inf, math.inf, "η (APG's weight of the parallel part)",
             "APG mix: inside the window, weight of the part of the guidance parallel to the conditional prediction.",
             "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(0.0, 1.0, 0.1)),
