@@ -257,9 +257,7 @@ def first_visit_settled_once(timeout: float = 300.0) -> float:
         wait_settled(_server_pid(base), timeout)
         page = context.new_page()
         t0 = time.perf_counter()
-        page.goto(base, wait_until="domcontentloaded", timeout=int(timeout * 1000))
-        page.wait_for_function("() => (window.__glRuns || 0) > 0", timeout=int(timeout * 1000))
-        browser.wait_idle(page, timeout, quiet_ms=0)
+        browser.load(page, base, timeout, quiet_ms=0)
         seconds = time.perf_counter() - t0
         if problems := browser.page_problems(page):
             raise RuntimeError(f"first page: {problems}")
@@ -387,6 +385,22 @@ def speed_rows(args) -> list[str]:
     return rows
 
 
+WARM_UP = {"off": {"GUIDANCE_LAB_WARM_UP": "0"}, "on": {"GUIDANCE_LAB_WARM_UP": "1"}}
+
+
+def warm_up_off_and_on(repeats: int, measure: Callable[[], float]) -> dict[str, list[float]]:
+    """``measure()`` ``repeats`` times with the servers' warm-up off and on, alternating which goes
+    first (a change in the machine's load hits both alike): {"off": [...], "on": [...]}."""
+    from benchmarks.run import server_env
+
+    runs: dict[str, list[float]] = {"off": [], "on": []}
+    for i in range(repeats):
+        for which in (("off", "on") if i % 2 == 0 else ("on", "off")):
+            with server_env(**WARM_UP[which]):
+                runs[which].append(measure())
+    return runs
+
+
 def start_rows(args) -> list[str]:
     """The rows of the start-up changes (issue 13): the server's background warm-up, timed by its own
     switch (``GUIDANCE_LAB_WARM_UP=0`` is the change undone), and what it costs in memory."""
@@ -399,13 +413,12 @@ def start_rows(args) -> list[str]:
     rows = [f"| the heavy imports frozen without a full collection first (`ui.preload`) | fresh process, after the "
             f"imports: collect and freeze, or freeze alone (RSS {f['rss_before']:.0f} MB before, {f['rss_after']:.0f} MB "
             f"after) | {f['before']:.1f} ms | {f['after']:.1f} ms | {f['before'] - f['after']:.0f} ms less |"]
-    off, on = {"GUIDANCE_LAB_WARM_UP": "0"}, {"GUIDANCE_LAB_WARM_UP": "1"}
     print("[changes] cold start, warm-up off and on ...", file=sys.stderr, flush=True)
     cold: dict[str, list[float]] = {"trivial": [], "off": [], "on": []}
     for i in range(c):
         order = ("trivial", "off", "on") if i % 2 == 0 else ("on", "off", "trivial")
         for which in order:
-            with server_env(**(on if which == "on" else off)):
+            with server_env(**WARM_UP["on" if which == "on" else "off"]):
                 cold[which].append(cold_start_once(TRIVIAL_SCRIPT if which == "trivial" else "app.py"))
     print(f"[changes] cold starts (s): {cold}", file=sys.stderr, flush=True)
     triv, b, a = (statistics.median(cold[k]) for k in ("trivial", "off", "on"))
@@ -413,22 +426,14 @@ def start_rows(args) -> list[str]:
             f"to the first page drawn in Chromium, as a multiple of the trivial page (same run, median of {c}) | "
             f"{b / triv:.2f}x ({b:.1f} / {triv:.1f} s) | {a / triv:.2f}x ({a:.1f} / {triv:.1f} s) | {b / a:.2f}x |")
     print("[changes] first page on a settled server, warm-up off and on ...", file=sys.stderr, flush=True)
-    settled: dict[str, list[float]] = {"off": [], "on": []}
-    for i in range(c):
-        for which in (("off", "on") if i % 2 == 0 else ("on", "off")):
-            with server_env(**(on if which == "on" else off)):
-                settled[which].append(first_visit_settled_once())
+    settled = warm_up_off_and_on(c, first_visit_settled_once)
     print(f"[changes] first visits of a settled server (s): {settled}", file=sys.stderr, flush=True)
     b, a = statistics.median(settled["off"]), statistics.median(settled["on"])
     rows.append(f"| the same warm-up, seen by the first student of a server started before the class | first page "
                 f"drawn in Chromium, opened once the server has settled (median of {c}) | {b:.1f} s | {a:.1f} s | "
                 f"{b / a:.2f}x |")
     print("[changes] trade-off first visit, warm-up off and on ...", file=sys.stderr, flush=True)
-    visit: dict[str, list[float]] = {"off": [], "on": []}
-    for i in range(c):
-        for which in (("off", "on") if i % 2 == 0 else ("on", "off")):
-            with server_env(**(on if which == "on" else off)):
-                visit[which].append(tradeoff_visit_once())
+    visit = warm_up_off_and_on(c, tradeoff_visit_once)
     print(f"[changes] trade-off first visits (s): {visit}", file=sys.stderr, flush=True)
     b, a = statistics.median(visit["off"]), statistics.median(visit["on"])
     rows.append(f"| the trade-off page's judge and the data's own scores in the warm-up (`ui.preload.warm_trade_off`) | "
@@ -437,7 +442,7 @@ def start_rows(args) -> list[str]:
     print("[changes] server memory, warm-up off and on ...", file=sys.stderr, flush=True)
     mem = {}
     for which in ("off", "on"):
-        with server_env(**(on if which == "on" else off)), browser.chromium() as context, \
+        with server_env(**WARM_UP["on" if which == "on" else "off"]), browser.chromium() as context, \
                 browser.streamlit_server() as base:
             browser.open_page(context.new_page(), base, browser.PAGES[0], 180.0)
             pid = _server_pid(base)

@@ -215,9 +215,7 @@ def cold_start_once(script: str, timeout: float = 180.0, root: Path = ROOT) -> f
         page = context.new_page()
         t0 = time.perf_counter()
         with browser.streamlit_server(root=root, script=script, timeout=timeout) as base:
-            page.goto(base, wait_until="domcontentloaded", timeout=int(timeout * 1000))
-            page.wait_for_function("() => (window.__glRuns || 0) > 0", timeout=int(timeout * 1000))
-            browser.wait_idle(page, timeout, quiet_ms=0)
+            browser.load(page, base, timeout, quiet_ms=0)
             seconds = time.perf_counter() - t0
             if problems := browser.page_problems(page):
                 raise RuntimeError(f"{script}: {problems}")

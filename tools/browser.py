@@ -205,11 +205,17 @@ def wait_idle(page, timeout: float, after_runs: Optional[int] = None, images: bo
                     .every(img => img.complete && img.naturalWidth > 0)""", timeout=ms, polling=100)
 
 
+def load(page, url: str, timeout: float, images: bool = True, quiet_ms: int = 500) -> None:
+    """Open ``url`` and wait for the app's first run there to finish (``wait_idle``'s ``images`` and
+    ``quiet_ms``; 0 for a timing that stops as soon as the page is drawn)."""
+    page.goto(url, wait_until="domcontentloaded", timeout=int(timeout * 1000))
+    page.wait_for_function("() => (window.__glRuns || 0) > 0", timeout=int(timeout * 1000))
+    wait_idle(page, timeout, images=images, quiet_ms=quiet_ms)
+
+
 def open_page(page, base: str, app_page: AppPage, timeout: float) -> None:
     """Load ``app_page`` by its URL and wait for its first run to finish."""
-    page.goto(f"{base}/{app_page.path}", wait_until="domcontentloaded", timeout=int(timeout * 1000))
-    page.wait_for_function("() => (window.__glRuns || 0) > 0", timeout=int(timeout * 1000))
-    wait_idle(page, timeout, images=app_page.images)
+    load(page, f"{base}/{app_page.path}", timeout, images=app_page.images)
 
 
 def nav_link(page, app_page: AppPage):
