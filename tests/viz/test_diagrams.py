@@ -17,6 +17,7 @@ from models.pipeline import SampleSpec, run
 from models.schedule import make_schedule
 from models.trajectory import Trajectory
 from tests.images import header_only_png, image_bytes
+from tests.viz.views import key_labels, point_texts
 from viz.diagrams import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
                           TrajectoryDiagram, gamma_overlay_figure, image_from_upload, load_photo, make_animation,
                           noising_figure, shared_pca, step_figure)
@@ -55,16 +56,6 @@ def arrows(fig_or_view):
     ax = fig_or_view.ax if hasattr(fig_or_view, "ax") else fig_or_view.axes[0]
     return {p.get_gid(): p for p in ax.patches
             if isinstance(p, FancyArrowPatch) and p.get_visible() and ":" not in str(p.get_gid())}
-
-
-def legend_labels(view):
-    """Every label the view's key can show."""
-    return view.key.labels()
-
-
-def point_texts(view):
-    """The labels written beside the points of the current frame."""
-    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
 
 
 def length(arrow):
@@ -142,7 +133,7 @@ def test_step_diagram_arrows_are_the_projected_vectors(cfg_digits):
     assert length(found["prediction"]) == pytest.approx(np.linalg.norm(sv.x0_hat - sv.x_t), rel=1e-9)
     x_next = view.positions(k)["x_next"]
     assert np.linalg.norm(x_next - proj(sv.x_t)) == pytest.approx(np.linalg.norm(sv.x_next - sv.x_t), rel=1e-9)
-    labels = legend_labels(view)
+    labels = key_labels(view)
     assert any("prediction" in s for s in labels) and "step" in labels and any("noise" in s for s in labels)
     said = point_texts(view)
     for name in ("$x_t$", "$\\hat{x}_0$", "$x_{t-1}$"):  # points are labelled where they are
@@ -156,7 +147,7 @@ def test_stages_build_the_picture_up_and_deterministic_runs_have_no_noise(cfg_di
     assert set(arrows(step_figure(cfg_digits, "plane", 1, stages=("prediction", "step")))) == {"prediction", "step"}
     ddim = StepDiagram(sample(sampler="ddim"), "plane")
     assert set(arrows(ddim)) == {"prediction", "step"}
-    assert not any("noise" in s for s in legend_labels(ddim))
+    assert not any("noise" in s for s in key_labels(ddim))
     with pytest.raises(ValueError, match="prediction, step, noise"):
         StepDiagram(cfg_digits, "plane", stages=("prediction", "wiggle"))
 
@@ -188,7 +179,7 @@ def test_cfg_plane_keeps_lengths_and_angles(cfg_digits):
         assert angle(direction(a["to_uncond"]), direction(a["to_cond"])) == pytest.approx(true, abs=1e-6)
         assert length(a["to_guided"]) == pytest.approx(np.linalg.norm(sv.x0_hat - sv.x_t), rel=1e-5)
     assert set(arrows(view)) >= {"to_uncond", "to_cond", "cfg_diff", "cfg_diff_scaled", "to_guided", "step"}
-    labels = legend_labels(view)
+    labels = key_labels(view)
     for want in ("$\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$", "γ × ($\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$)", "step"):
         assert want in labels
     assert all(any(t.startswith(n) for t in point_texts(view)) for n in ("$\\hat{x}_0^{u}$", "$\\hat{x}_0^{c}$"))
@@ -210,7 +201,7 @@ def test_exact_classifier_guidance_draws_the_cfg_picture(cfg_digits, classifier_
         for mine, theirs in (("to_uncond", "to_uncond"), ("shift", "cfg_diff"), ("to_guided", "to_guided")):
             np.testing.assert_allclose(np.concatenate(arrow_ends(a[mine])), np.concatenate(arrow_ends(b[theirs])),
                                        atol=2e-3)
-    assert "γ × classifier direction" in legend_labels(cls)
+    assert "γ × classifier direction" in key_labels(cls)
 
 
 def test_guidance_views_need_their_parts(cfg_digits, classifier_digits):

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 
 from models.guidance import GUIDANCE_SPACES
@@ -29,6 +28,8 @@ from viz.lecture import construction_kind, view_applies
 from viz.lecture_gifs import PROJECTIONS
 from viz.sprites import PAD, TextSprite
 from viz.style import MIN_ARROW_PX
+
+from tests.viz.views import arrows, drawn, key_labels, point_texts
 
 METHODS = tuple(GUIDER_VIEWS)
 STEPS = 10
@@ -61,25 +62,6 @@ def sample(method, data="digits", model="exact", **kw):
     if key not in _RUNS:
         _RUNS[key] = run(spec_for(method, data, model, **kw), device="cpu")
     return _RUNS[key]
-
-
-def arrows(view):
-    return {p.get_gid(): p for p in view.ax.patches if isinstance(p, FancyArrowPatch) and ":" not in str(p.get_gid())}
-
-
-def drawn(view, name):
-    x, y = view.points[name].get_data()
-    return np.array([x[0], y[0]], np.float64)
-
-
-def key_labels(view):
-    """Every label the view's key can show (``viz.key.FrameKey``)."""
-    return view.key.labels()
-
-
-def point_texts(view):
-    """The labels written beside the points of the current frame."""
-    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
 
 
 def title(view):

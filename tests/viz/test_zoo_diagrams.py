@@ -24,6 +24,8 @@ from viz.magnifier import INSET_MIN_PX, clip_segment
 from viz.style import MIN_ARROW_PX
 from viz.zoo_diagrams import ZOO_VIEWS, apg_parts
 
+from tests.viz.views import arrows, drawn, key_labels, point_texts
+
 #: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
 ZOO_GUIDANCE = tuple(m for m in EVERY_ZOO_METHOD if m in ZOO_VIEWS)
 STEPS = 10
@@ -43,27 +45,6 @@ def sample(method, data="digits", model="neural", **kw):
     if key not in _RUNS:
         _RUNS[key] = run(spec_for(method, data, model, **kw), device="cpu")
     return _RUNS[key]
-
-
-def arrows(view):
-    """gid -> FancyArrowPatch of the main axes (separate solid heads left out)."""
-    return {p.get_gid(): p for p in view.ax.patches if isinstance(p, FancyArrowPatch) and ":" not in str(p.get_gid())}
-
-
-def drawn(view, name):
-    """The 2-D position of the marker of point ``name`` in the main axes."""
-    x, y = view.points[name].get_data()
-    return np.array([x[0], y[0]], np.float64)
-
-
-def legend_labels(view):
-    """Every label the view's key can show."""
-    return view.key.labels()
-
-
-def point_texts(view):
-    """The labels written beside the points of the current frame."""
-    return [t.get_text() for t in view.labels.texts.values() if t.get_visible()]
 
 
 def distances(points):
@@ -191,7 +172,7 @@ def test_rescale_scales_cfg_toward_the_origin_and_mixes_by_phi(data):
         ray = arrow_ends(a["ray"])
         np.testing.assert_allclose(ray[0], origin, atol=1e-12)
     assert "φ = 0.7" in view.title.get_text() and "γ = 3" in view.title.get_text()
-    labels = legend_labels(view)
+    labels = key_labels(view)
     assert "× std($\\hat{x}_0^{c}$) / std(CFG)" in labels and "line from the origin 0" in labels
 
 
@@ -231,7 +212,7 @@ def test_apg_splits_the_guidance_along_and_across_the_conditional_prediction(mod
             assert abs(abs(np.dot(p1 - p0, line)) - np.linalg.norm(p1 - p0)) <= 1e-7 * np.linalg.norm(p1 - p0)
         np.testing.assert_allclose(drawn(view, "x_cfg"), proj(sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond)),
                                    atol=1e-9)
-    labels = legend_labels(view)
+    labels = key_labels(view)
     assert "parallel part (× η)" in labels and "orthogonal part" in labels
     assert any(t.startswith("plain CFG's") for t in point_texts(view))  # the hollow diamond, labelled where it is
     assert f"η = {eta:g}" in view.title.get_text()
@@ -282,7 +263,7 @@ def test_interval_titles_switch_at_the_ends_of_the_interval(model, data):
 
 def test_autoguidance_is_labelled_weak_and_main():
     view = make_animation("autoguidance", sample("autoguidance", "digits", "neural"), "plane")
-    labels = legend_labels(view)
+    labels = key_labels(view)
     # In the key's order: the difference of the two models' predictions and the band.
     assert labels[:2] == ["main − weak", "γ × (main − weak)"]
     said = point_texts(view)  # the points: the weak model's prediction (recorded as x0_uncond), the main model's
@@ -301,7 +282,7 @@ def test_cfgpp_says_lambda_and_marks_where_plain_cfg_ddim_would_land(model, data
     view = make_animation("cfgpp", traj, "plane")
     title = view.title.get_text()
     assert f"λ = {lam:g}" in title and "γ" not in title
-    assert "λ × ($\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$)" in legend_labels(view)
+    assert "λ × ($\\hat{x}_0^{c}$ − $\\hat{x}_0^{u}$)" in key_labels(view)
     # Plain CFG at gamma = lambda with DDIM from the same noise: its first step lands on the hollow marker.
     cfg = run(dataclasses.replace(spec_for("cfgpp", data, model), guidance="cfg", gamma=lam), device="cpu")
     view.update(0)
