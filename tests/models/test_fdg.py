@@ -25,7 +25,8 @@ from models.guidance import REGISTRY, make_guidance
 from models.pipeline import SampleSpec, run
 from models.pyramid import BLUR_TAPS, double_matrix, halve_matrix, high_band, low_band, low_pass_matrix
 from models.zoo import frequency_bands, laplacian_split, pyr_down, pyr_up
-from tests.models.test_new_guiders import STEPS, DiffusersInSpace, _diff, _moves, _same, _sample
+from tests.models.test_guiders_parity import STEPS, _diff, _same, _sample
+from tests.models.test_new_guiders import DiffusersInSpace, _moves
 
 F64 = torch.float64
 PYRAMID_TOL = 1e-12

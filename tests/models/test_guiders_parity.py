@@ -102,27 +102,33 @@ class DiffusersGuided:
         return self.predict(x_t, t, y).x0
 
 
-def _sample(guided, data: str, sampler: str, seed: int = 0):
-    """A float64 trajectory of ``STEPS`` steps for a batch of ``BATCH`` with mixed labels."""
+def _sample(guided, data: str, sampler: str = "ddpm", seed: int = 0):
+    """A float64 trajectory of ``STEPS`` steps for a batch of ``BATCH`` with mixed labels. A diffusers
+    oracle (``DiffusersGuided``, and wrappers of it) counts its calls in ``step``: one per step."""
     dim = 64 if data == "digits" else 2
     g = torch.Generator().manual_seed(seed)
     x_T = torch.randn(BATCH, dim, generator=g, dtype=F64)
     y = torch.tensor([3, 1, 4, 9]) % guided.num_classes
     options = {"eta": 0.0} if sampler == "ddim" else {}
     traj = get_sampler(sampler)(guided, x_T, guided.schedule.timesteps(STEPS), y, generator=g, **options)
-    if isinstance(guided, DiffusersGuided):
+    if hasattr(guided, "step"):
         assert guided.step == STEPS  # one guider call per step
     return traj
 
 
-def _same(ours, theirs, what: str) -> float:
-    """Every step's guided x0 prediction and state agree to ``TOL``; returns the largest difference."""
+def _diff(ours, theirs) -> float:
+    """The largest difference between two trajectories' x0 predictions and states."""
+    return float(max(np.abs(theirs.x0_hat - ours.x0_hat).max(), np.abs(theirs.x - ours.x).max()))
+
+
+def _same(ours, theirs, what: str, tol: float = TOL) -> float:
+    """Every step's guided x0 prediction and state agree to ``tol``; returns the largest difference."""
     assert ours.x0_hat.shape == theirs.x0_hat.shape == (STEPS, BATCH, ours.x.shape[-1])
     for k in range(STEPS):
-        np.testing.assert_allclose(theirs.x0_hat[k], ours.x0_hat[k], atol=TOL, rtol=0,
+        np.testing.assert_allclose(theirs.x0_hat[k], ours.x0_hat[k], atol=tol, rtol=0,
                                    err_msg=f"{what}: x0 at step {k}")
-    np.testing.assert_allclose(theirs.x, ours.x, atol=TOL, rtol=0, err_msg=f"{what}: x_t")
-    diff = float(max(np.abs(theirs.x0_hat - ours.x0_hat).max(), np.abs(theirs.x - ours.x).max()))
+    np.testing.assert_allclose(theirs.x, ours.x, atol=tol, rtol=0, err_msg=f"{what}: x_t")
+    diff = _diff(ours, theirs)
     print(f"{what}: max |diffusers - ours| = {diff:.2e}")
     return diff
 

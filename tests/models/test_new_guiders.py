@@ -40,15 +40,8 @@ import models.zoo
 from models.denoiser import Prediction, scales
 from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import REGISTRY, make_guidance
-from models.samplers import get_sampler
 from models.zoo import CFGZERO_GUARD, APGMix, leading_direction, optimal_scale
-from tests.models.test_guiders_parity import DiffusersGuided
-
-F64 = torch.float64
-STEPS = 25
-BATCH = 4
-TOL = 1e-10
-DATA = ["digits", "gmm2d"]
+from tests.models.test_guiders_parity import DATA, F64, STEPS, TOL, DiffusersGuided, _diff, _same, _sample
 
 
 @pytest.fixture(scope="module")
@@ -119,31 +112,6 @@ def float64_oracle():
         yield
     finally:
         torch.Tensor.float = original
-
-
-def _sample(guided, data: str, sampler: str = "ddpm", seed: int = 0):
-    """A float64 trajectory of ``STEPS`` steps, batch ``BATCH`` with mixed labels."""
-    dim = 64 if data == "digits" else 2
-    g = torch.Generator().manual_seed(seed)
-    x_T = torch.randn(BATCH, dim, generator=g, dtype=F64)
-    y = torch.tensor([3, 1, 4, 9]) % guided.num_classes
-    options = {"eta": 0.0} if sampler == "ddim" else {}
-    traj = get_sampler(sampler)(guided, x_T, guided.schedule.timesteps(STEPS), y, generator=g, **options)
-    if isinstance(guided, DiffusersInSpace):
-        assert guided.step == STEPS  # one guider call per step
-    return traj
-
-
-def _diff(ours, theirs) -> float:
-    return float(max(np.abs(theirs.x0_hat - ours.x0_hat).max(), np.abs(theirs.x - ours.x).max()))
-
-
-def _same(ours, theirs, what: str, tol: float = TOL) -> None:
-    """Every step's guided x0 and every state agree to ``tol``."""
-    for k in range(STEPS):
-        np.testing.assert_allclose(theirs.x0_hat[k], ours.x0_hat[k], atol=tol, rtol=0, err_msg=f"{what}: x0 at step {k}")
-    np.testing.assert_allclose(theirs.x, ours.x, atol=tol, rtol=0, err_msg=f"{what}: x_t")
-    print(f"{what}: max |diffusers - ours| = {_diff(ours, theirs):.2e}")
 
 
 def _moves(a, b, at_least: float = 1e-3) -> bool:
