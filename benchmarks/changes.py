@@ -91,7 +91,7 @@ def data_without_sklearn(repeats: int) -> dict:
     read from its files (after)."""
     before = _subprocess_ms("from sklearn.datasets import load_digits, load_sample_image\n"
                             "load_digits(); load_sample_image('china.jpg')", repeats)
-    after = _subprocess_ms("from models.data import load_digits_dataset\nfrom viz.noising import load_photo\n"
+    after = _subprocess_ms("from models.engine.data import load_digits_dataset\nfrom viz.figures.noising import load_photo\n"
                            "load_digits_dataset(); load_photo('china')", repeats)
     return {"before": before[0], "after": after[0], "rss_before": before[1], "rss_after": after[1]}
 
@@ -99,8 +99,8 @@ def data_without_sklearn(repeats: int) -> dict:
 def _classifier_run():
     import torch
 
-    from models.pipeline import SampleSpec, run
-    from models.registry import load_bundle
+    from models.engine.pipeline import SampleSpec, run
+    from models.engine.loading import load_bundle
 
     bundle = load_bundle("digits", "neural", "cpu", needs=("classifier",))
     spec = SampleSpec(data="digits", model="neural", guidance="classifier", gamma=3.0, label=3, steps=25, batch=8, seed=0)
@@ -109,7 +109,7 @@ def _classifier_run():
 
 def sampler_threads(repeats: int) -> dict:
     """25 classifier-guided steps, batch 8, neural digits: two torch threads (before) or one (after)."""
-    import models.samplers as S
+    import models.engine.samplers as S
 
     go, torch = _classifier_run()
     torch.set_num_threads(2)
@@ -118,9 +118,9 @@ def sampler_threads(repeats: int) -> dict:
 
 
 def _views(kinds=("classifier", "cfg")):
-    from models.data import load_dataset
-    from models.pipeline import SampleSpec, run
-    from viz.diagrams import make_animation
+    from models.engine.data import load_dataset
+    from models.engine.pipeline import SampleSpec, run
+    from viz.views.kinds import make_animation
 
     trajs = {"classifier": run(SampleSpec(guidance="classifier", gamma=3.0, label=3, steps=25, batch=8, seed=0), device="cpu"),
              "cfg": run(SampleSpec(guidance="cfg", gamma=3.0, label=3, steps=25, batch=8, seed=0), device="cpu")}
@@ -133,7 +133,7 @@ def pca_svd(repeats: int) -> dict:
     page): OpenBLAS's own threads (before) or one thread (after)."""
     import numpy as np
 
-    import viz.projection as P
+    import viz.draw.projection as P
 
     build = _views(("cfg",))["cfg"]
     x = np.random.default_rng(0).standard_normal((408, 64))
@@ -151,7 +151,7 @@ def pca_svd(repeats: int) -> dict:
 def layout_pass(repeats: int) -> dict:
     """Guidance-view builds: layout by a disabled draw of the whole figure (before) or by the layout
     engine alone (after)."""
-    import viz.drawing as D
+    import viz.draw.drawing as D
 
     def old_run_layout(fig):
         D.share_mathtext_parser(fig.canvas.get_renderer())
@@ -166,7 +166,7 @@ def layout_pass(repeats: int) -> dict:
 
 def mathtext(repeats: int) -> dict:
     """Guidance-view builds: a mathtext parser per figure (before) or one shared (after)."""
-    import viz.drawing as D
+    import viz.draw.drawing as D
 
     out = {}
     for kind, go in _views().items():
@@ -182,12 +182,12 @@ def saved_figures(repeats: int) -> dict:
     from matplotlib.axes import Axes
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-    import viz.noising as N
+    import viz.figures.noising as N
 
-    from models.data import load_dataset
-    from models.pipeline import SampleSpec, run
-    from models.schedule import make_schedule
-    from viz.diagrams import gamma_overlay_figure, load_photo, noising_figure, shared_pca
+    from models.engine.data import load_dataset
+    from models.engine.pipeline import SampleSpec, run
+    from models.engine.schedule import make_schedule
+    from viz.views.kinds import gamma_overlay_figure, load_photo, noising_figure, shared_pca
 
     photo, schedule = load_photo("china"), make_schedule("linear")
 

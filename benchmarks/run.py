@@ -35,8 +35,8 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
 
 def bench_trajectories(repeats: int) -> tuple[float, float]:
     """1,000 paths x 50 DDPM steps with CFG on the exact digits model vs one matmul of the same size."""
-    from models.pipeline import SampleSpec, run
-    from models.registry import load_bundle
+    from models.engine.pipeline import SampleSpec, run
+    from models.engine.loading import load_bundle
 
     bundle = load_bundle("digits", "exact", "cpu")
     spec = SampleSpec(data="digits", model="exact", sampler="ddpm", guidance="cfg", gamma=3.0,
@@ -66,9 +66,9 @@ def bench_gif(repeats: int, kind: str = "trajectory") -> tuple[float, float, flo
     (our median s, its median s, median speed-up over the pairs, GIF bytes)."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    from models.data import load_dataset
-    from models.pipeline import SampleSpec, run
-    from viz.diagrams import make_animation
+    from models.engine.data import load_dataset
+    from models.engine.pipeline import SampleSpec, run
+    from viz.views.kinds import make_animation
 
     traj = run(SampleSpec(model="exact", guidance="cfg", gamma=3.0, steps=99, batch=8, seed=0), device="cpu")
     bg = load_dataset("digits").x
@@ -286,7 +286,7 @@ def tradeoff_visit_once(busy: bool = False, timeout: float = 300.0) -> float:
 
 
 def evaluate_floor_once(busy: bool = False) -> float:
-    """Seconds the trade-off page's default sweep takes through ``models.evaluate.evaluate`` alone,
+    """Seconds the trade-off page's default sweep takes through ``models.analysis.evaluate.evaluate`` alone,
     one γ per call as the page makes them, in a fresh process that has imported torch and
     scikit-learn, loaded the model and fitted the judge before the clock starts: the work the page
     shows, with nothing else. ``busy``: two busy-loop processes hold the cores meanwhile."""
@@ -298,10 +298,10 @@ def evaluate_floor_once(busy: bool = False) -> float:
     code = f"""
 import time, torch
 torch.set_num_threads(1)
-from models.evaluate import evaluate
-from models.metrics import reference_classifier
-from models.registry import load_bundle
-from models.tradeoff import DEFAULT_GAMMAS
+from models.analysis.evaluate import evaluate
+from models.analysis.metrics import reference_classifier
+from models.engine.loading import load_bundle
+from models.analysis.tradeoff import DEFAULT_GAMMAS
 s = {sweep!r}
 bundle = load_bundle(s["data"], s["model"], "cpu", needs=(s["guidance"],))
 reference_classifier(s["data"])
@@ -329,7 +329,7 @@ print(time.perf_counter() - t0, flush=True)
 
 def bench_tradeoff_visit(repeats: int, busy: bool) -> tuple[float, float]:
     """Median first visit of the trade-off page (``tradeoff_visit_once``) and median of the same sweep
-    through ``models.evaluate`` alone (``evaluate_floor_once``), interleaved, quiet or ``busy``."""
+    through ``models.analysis.evaluate`` alone (``evaluate_floor_once``), interleaved, quiet or ``busy``."""
     page, floor = [], []
     for i in range(repeats):
         for which in ((0, 1) if i % 2 == 0 else (1, 0)):
@@ -476,14 +476,14 @@ def section_cold(args) -> list[tuple]:
 
 def section_tradeoff(args) -> list[tuple]:
     """The trade-off page's first visit on a settled server, quiet and with two busy cores, each against
-    the same sweep through ``models.evaluate`` alone in the same conditions."""
+    the same sweep through ``models.analysis.evaluate`` alone in the same conditions."""
     rows = []
     c = args.cold_repeats
     for busy in (False, True):
         page, floor = bench_tradeoff_visit(c, busy)
         where = "2 busy cores" if busy else "quiet"
         rows.append(("tradeoff", f"trade-off page, first visit on a running server, {where} (median of {c})",
-                     f"{page:.1f} s", f"its 8 γ x 100 samples through `models.evaluate` alone {floor:.1f} s",
+                     f"{page:.1f} s", f"its 8 γ x 100 samples through `models.analysis.evaluate` alone {floor:.1f} s",
                      f"{page / floor:.2f}x", "≤ 1.5x", verdict(page / floor <= 1.5, f"{page / floor / 1.5:.2f}x the target")))
     return rows
 

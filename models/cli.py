@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from models.settings import CORRECTOR_SNR, CORRECTOR_STEPS, GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -127,7 +127,7 @@ def float_in(lo: float, hi: float, *, low_open: bool = False):
 
 
 def setting_type(setting: Setting):
-    """argparse type of one declared setting (``models.settings``): a number in its range."""
+    """argparse type of one declared setting (``models.engine.settings``): a number in its range."""
 
     def parse(text: str) -> float:
         value = _number(text, setting.integer)
@@ -162,7 +162,7 @@ def add_setting(parser, setting: Setting, **kwargs) -> None:
 
 
 def add_zoo_options(parser: argparse.ArgumentParser) -> None:
-    """The settings of the guidance zoo (``models.settings``), shared by the command lines: one
+    """The settings of the guidance zoo (``models.engine.settings``), shared by the command lines: one
     flag per setting, one per group (``--interval LO,HI``)."""
     g = parser.add_argument_group("guidance zoo settings (used by the guidance that names them)")
     done = set()
@@ -194,7 +194,7 @@ def zoo_settings(args: argparse.Namespace) -> dict:
 
 
 def add_corrector_options(parser: argparse.ArgumentParser) -> None:
-    """``--corrector-steps K`` and ``--corrector-snr R`` (declared in ``models.settings``), shared by
+    """``--corrector-steps K`` and ``--corrector-snr R`` (declared in ``models.engine.settings``), shared by
     the command lines."""
     g = parser.add_argument_group("predictor-corrector (Langevin steps on the guided score after each sampler step)")
     add_setting(g, CORRECTOR_STEPS)

@@ -1,6 +1,6 @@
 """Retrain every shipped network from scratch: ``python -m models.train``.
 
-For each data set (``digits``, ``gmm2d``) three networks (``models.nets``) are trained and written
+For each data set (``digits``, ``gmm2d``) three networks (``models.engine.nets``) are trained and written
 to ``assets/<data>_<role>.pt`` (the state_dict) beside ``assets/<data>_<role>.json`` (the config the
 network is built from, plus the facts of its training: seed, steps, final loss, held-out accuracy):
 
@@ -40,11 +40,11 @@ from torch import nn
 from tqdm import tqdm
 
 from models.cli import OneLineParser, fail, float_in, int_range, writable_folder
-from models.conversions import x0_eps_to_v, x0_eps_to_xt
-from models.data import DATA_NAMES, load_digits_dataset, make_gmm2d
-from models.nets import NETWORKS
-from models.registry import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
-from models.schedule import make_schedule
+from models.engine.conversions import x0_eps_to_v, x0_eps_to_xt
+from models.engine.data import DATA_NAMES, load_digits_dataset, make_gmm2d
+from models.engine.nets import NETWORKS
+from models.engine.loading import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
+from models.engine.schedule import make_schedule
 
 ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser")
 PROG = "python -m models.train"
@@ -178,7 +178,7 @@ def fit(net: nn.Module, loss_fn: Callable[[int], torch.Tensor], recipe: Recipe, 
 
 
 def base_config(source: DataSource, role: str, recipe: Recipe) -> dict:
-    """The config dict ``models.nets`` builds ``role`` from."""
+    """The config dict ``models.engine.nets`` builds ``role`` from."""
     config = dict(dim=source.dim, num_classes=source.num_classes, hidden=recipe.hidden, depth=recipe.depth)
     if role != "clean_classifier":
         config.update(schedule="linear", emb_dim=recipe.emb_dim)

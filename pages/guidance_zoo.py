@@ -8,7 +8,7 @@ from ui.state import keep, remember
 from ui.views import (PICTURE_SHARE, command_expander, leaves_data_warning, model_for, picture_and_controls, prepare_run, show_view,
                       step_picture)
 from ui.zoo import ABOUT, METHODS, show_final_digits, show_numbers, zoo_controls
-from viz.lecture import construction_kind
+from viz.figures.lecture import construction_kind
 
 s = current()
 st.title("The guidance zoo")

@@ -5,7 +5,7 @@ import streamlit as st
 from ui.lecture import slide_picture, slide_spec
 from ui.sidebar import current
 from ui.views import model_for, play_toggle
-from viz.lecture import SLIDES
+from viz.figures.lecture import SLIDES
 
 POSITION = "lecture_slide"
 # Large type beside the picture, and a picture never taller than the window leaves it (the page's top

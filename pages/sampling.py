@@ -8,7 +8,7 @@ from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember
 from ui.views import PICTURE_SHARE, command_expander, model_for, picture_and_controls, prepare_run, show_view, step_picture
-from viz.projection import for_whole_paths
+from viz.draw.projection import for_whole_paths
 
 s = current()
 st.title("How a diffusion model samples")

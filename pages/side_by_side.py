@@ -8,7 +8,7 @@ from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
 from ui.state import keep, remember
 from ui.views import STEP_CHOSEN, gamma_slider, model_for, play_toggle, show_view, step_scrubber
-from viz.lecture import construction_kind
+from viz.figures.lecture import construction_kind
 
 GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")
 SIDES = (("left", "cfg", 1.0), ("right", "cfg", 5.0))  # (name, default method, default γ)

@@ -3,15 +3,15 @@
 import streamlit as st
 
 from models.guidance import GUIDANCE_NAMES
-from models.tilt import CLEAN
-from models.tradeoff import sweep_values
+from models.analysis.tilted_density import CLEAN
+from models.analysis.tradeoff import sweep_values
 from ui.cache import curves_png, tilted_png
 from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
 from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, show_exact_target, show_findings,
                          show_numbers, tilt_specs)
 from ui.views import model_for
-from viz.tradeoff import METRIC_HELP
+from viz.figures.tradeoff import METRIC_HELP
 
 GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")  # every method with a scale γ
 SAMPLE_CHOICES = (100, 200, 500, 1000, 2000)

@@ -12,7 +12,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-import models.pipeline  # noqa: E402
+import models.engine.pipeline  # noqa: E402
 import ui.cache  # noqa: E402
 
 # Tiny tensors run fastest on one thread, and a shared 2-core machine makes more threads slower.
@@ -41,7 +41,7 @@ def sample_calls(monkeypatch):
     """The specs of every trajectory the pages sample through ``ui.cache`` (its cache emptied first:
     runs cached by earlier tests would not be sampled again)."""
     calls = []
-    real = models.pipeline.run
+    real = models.engine.pipeline.run
 
     def counting(spec, *args, **kwargs):
         calls.append(spec)

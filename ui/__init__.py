@@ -1,13 +1,13 @@
 """The Streamlit glue of Guidance Lab: with ``app.py`` and ``pages/`` the only code that imports ``streamlit``.
 
-* ``ui.runs``     the runs a page asks for as named specs (``models.pipeline.SampleSpec``) and the
+* ``ui.runs``     the runs a page asks for as named specs (``models.engine.pipeline.SampleSpec``) and the
                   command lines that repeat them (no Streamlit);
 * ``ui.sidebar``  the shared sidebar, the settings every page reads and the page style;
 * ``ui.state``    settings that follow the teacher from page to page (a shadow copy of each widget's value);
 * ``ui.cache``    Streamlit caches: models, trajectories, views and pictures, keyed on a spec;
 * ``ui.views``    widgets and displays shared by pages (the step scrubber, "step k of S", opening on a
                   readable step; play; the picture beside its controls; one view; the run preamble);
-* ``ui.zoo``      the guidance zoo's sliders, derived from ``models.settings``;
+* ``ui.zoo``      the guidance zoo's sliders, derived from ``models.engine.settings``;
 * ``ui.tradeoff`` the trade-off page's evaluation loop;
 * ``ui.lecture``  the lecture's slides drawn through the caches, and each slide's own build-up GIF;
 * ``ui.preload``  the heavy imports, once per server process (``app.py`` imports it first).

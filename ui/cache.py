@@ -1,6 +1,6 @@
 """Streamlit caches: models shared read-only across sessions, runs and pictures keyed on a named spec.
 
-Every run is a ``models.pipeline.SampleSpec`` (frozen; Streamlit hashes a dataclass by its field
+Every run is a ``models.engine.pipeline.SampleSpec`` (frozen; Streamlit hashes a dataclass by its field
 names and values, so two specs that differ in any setting, a zoo method's own included, are two
 entries). Moving the step scrubber never re-samples: trajectories are cached on their spec, each
 view's figure is built once per run (shared, behind a lock, because a figure is mutable) and each
@@ -21,29 +21,29 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-import models.evaluate as evaluation  # looked up at call time: a test may stand in for ``evaluate``
-from models.data import load_dataset, load_digits_dataset
-from models.highdim import measure, measurements
-from models.pipeline import SampleSpec, run
-from models.registry import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
-from models.schedule import make_schedule
-from models.tilt import points_at, tilt_view
-from models.tilted import tilted_tv_report
-from models.tilted_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, gap_view
-from models.tradeoff import data_reference, row_scale
-from models.trajectory import Trajectory
+import models.analysis.evaluate as evaluation  # looked up at call time: a test may stand in for ``evaluate``
+from models.engine.data import load_dataset, load_digits_dataset
+from models.analysis.highdim import measure, measurements
+from models.engine.pipeline import SampleSpec, run
+from models.engine.loading import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
+from models.engine.schedule import make_schedule
+from models.analysis.tilted_density import points_at, tilt_view
+from models.analysis.tilted_target import tilted_tv_report
+from models.analysis.tilted_target_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, gap_view
+from models.analysis.tradeoff import data_reference, row_scale
+from models.engine.trajectory import Trajectory
 from ui.runs import Sweep, readable_step
-from viz.animate import PathAnimation, frame_indices, shared_path_limits
-from viz.construction import shared_camera
-from viz.diagrams import (METHOD_VIEWS, CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
+from viz.views.paths import PathAnimation, frame_indices, shared_path_limits
+from viz.views.construction import shared_camera
+from viz.views.kinds import (METHOD_VIEWS, CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
                           image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
-from viz.geometry import data_range, outside_range
+from viz.draw.geometry import data_range, outside_range
 from viz.gif import encode_gif
-from viz.highdim import highdim_figure
-from viz.mosaic import digit_rows, png
-from viz.projection import Projection, for_whole_paths, identity_projection, pca_projection
-from viz.style import HALF_SIZE
-from viz.tradeoff import curves_figure, exact_target_figure, tilted_figure
+from viz.figures.highdim import highdim_figure
+from viz.figures.mosaic import digit_rows, png
+from viz.draw.projection import Projection, for_whole_paths, identity_projection, pca_projection
+from viz.draw.style import HALF_SIZE
+from viz.figures.tradeoff import curves_figure, exact_target_figure, tilted_figure
 
 GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
 GIF_FPS = 10.0
@@ -139,7 +139,7 @@ Limits = tuple[tuple[float, float], tuple[float, float]]
 
 def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray,
              limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
-    """View ``kind`` of ``traj`` drawn in the basis ``proj`` (``viz.diagrams.make_animation`` takes a
+    """View ``kind`` of ``traj`` drawn in the basis ``proj`` (``viz.views.kinds.make_animation`` takes a
     projection's name and fits it to its own run; a basis shared by two runs is passed in here), the
     paths inside ``limits`` if given, ``size`` CSS px (width, height) if given."""
     if kind == "paths":
@@ -190,14 +190,14 @@ Panels = tuple[tuple[str, SampleSpec], ...]
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def pair_limits(pair: Panels, projection: str, sample: int, basis: Optional[tuple]) -> Limits:
-    """One view that holds the paths of every run in ``pair`` (``viz.animate.shared_path_limits``)."""
+    """One view that holds the paths of every run in ``pair`` (``viz.views.paths.shared_path_limits``)."""
     trajs = [cached_trajectory(spec) for _, spec in pair]
     return shared_path_limits(trajs, _basis(pair[0][1], projection, sample, basis), width=HALF_SIZE)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def pair_camera(pair: Panels, projection: str, sample: int, basis: Optional[tuple], gif: bool = False) -> list[dict]:
-    """One camera for the one-step views of ``pair`` (``viz.construction.shared_camera``; the views
+    """One camera for the one-step views of ``pair`` (``viz.views.construction.shared_camera``; the views
     may be of different methods), over every step, or over the GIF's frames (``gif``). Each view
     stays cached on its own run: a γ move in one column redraws the other's frame at the new scale
     without rebuilding its view."""
@@ -295,7 +295,7 @@ def _overlay_inputs(specs: tuple[SampleSpec, ...], projection: str):
 @st.cache_data(max_entries=32, show_spinner="Drawing every γ…")
 def overlay_png(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: int = 0) -> bytes:
     """PNG of the paths of one seed at several gammas (one spec each, ``ui.runs.with_gammas``) in ONE
-    shared view: PCA of all their points (also for ``plane``: ``viz.projection.for_whole_paths``),
+    shared view: PCA of all their points (also for ``plane``: ``viz.draw.projection.for_whole_paths``),
     PCA of the data set, or random."""
     trajs, proj, background = _overlay_inputs(specs, projection)
     with DRAWING:
@@ -316,13 +316,13 @@ def overlay_gif(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring…")
 def highdim_facts(seed: int):
-    """``models.highdim.measure`` of the digits for one seed (the high-dimensions page's numbers)."""
+    """``models.analysis.highdim.measure`` of the digits for one seed (the high-dimensions page's numbers)."""
     return measure(load_digits_dataset().x, int(seed))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing…")
 def highdim_png(seed: int) -> bytes:
-    """PNG of ``viz.highdim.highdim_figure`` of the digits for one seed; the figure is dropped after."""
+    """PNG of ``viz.figures.highdim.highdim_figure`` of the digits for one seed; the figure is dropped after."""
     x = load_digits_dataset().x
     with DRAWING:
         return figure_png(highdim_figure(measurements(x, int(seed))))
@@ -340,7 +340,7 @@ def noising_png(upload: Optional[bytes], seed: int) -> bytes:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def evaluation_row(sweep: Sweep, gamma: float) -> dict:
-    """One gamma's row of ``models.evaluate.evaluate`` (accuracy, diversity, nearest_train, ...) for
+    """One gamma's row of ``models.analysis.evaluate.evaluate`` (accuracy, diversity, nearest_train, ...) for
     the settings of ``sweep``; one gamma per call, so the page can show its progress."""
     bundle = cached_bundle(sweep.data, sweep.model, (sweep.guidance,), str(assets_dir()))
     return evaluation.evaluate(sweep.data, sweep.model, sweep.sampler, int(sweep.steps), sweep.guidance, [float(gamma)],
@@ -349,7 +349,7 @@ def evaluation_row(sweep: Sweep, gamma: float) -> dict:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def curves_png(sweep: Sweep, gammas: tuple[float, ...]) -> bytes:
-    """PNG of the trade-off curves (``viz.tradeoff.curves_figure``) of ``evaluation_row`` at each of ``gammas``."""
+    """PNG of the trade-off curves (``viz.figures.tradeoff.curves_figure``) of ``evaluation_row`` at each of ``gammas``."""
     rows = [evaluation_row(sweep, g) for g in gammas]
     title = (f"{sweep.model} model · {sweep.data} · {sweep.guidance} guidance · {sweep.sampler}, {sweep.steps} steps · "
              f"{sweep.samples} samples per γ · seed {sweep.seed}")
@@ -359,7 +359,7 @@ def curves_png(sweep: Sweep, gammas: tuple[float, ...]) -> bytes:
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the tilted density…")
 def tilted_png(specs: tuple[SampleSpec, ...], t: int) -> bytes:
-    """PNG of ``viz.tradeoff.tilted_figure`` on gmm2d: the tilted density at timestep ``t`` (-1: the
+    """PNG of ``viz.figures.tradeoff.tilted_figure`` on gmm2d: the tilted density at timestep ``t`` (-1: the
     clean data) under the points of one run per gamma (``specs``: one gmm2d run per gamma, same class)."""
     points, shown_t = {}, t
     for spec in specs:
@@ -376,7 +376,7 @@ def tilted_png(specs: tuple[SampleSpec, ...], t: int) -> bytes:
 def gap_run(spec: SampleSpec) -> GapRun:
     """The final samples of the gmm2d run ``spec`` (no trajectory kept: the exact-target section has
     24 runs of 1000 samples), their ``tilted_tv`` report against the exact target at ``spec.gamma``
-    (``models.tilted.tilted_tv_report``) and the seconds both took."""
+    (``models.analysis.tilted_target.tilted_tv_report``) and the seconds both took."""
     start = time.perf_counter()
     bundle, _ = bundle_or_fallback(spec.data, spec.model, (spec.guidance,))
     x = run(spec, bundle).samples
@@ -386,7 +386,7 @@ def gap_run(spec: SampleSpec) -> GapRun:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def gap_view_of(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...], gamma: float, shown: str) -> GapView:
-    """The exact-target figure's numbers (``models.tilted_gap.gap_view``) for ``runs`` (each sampler
+    """The exact-target figure's numbers (``models.analysis.tilted_target_gap.gap_view``) for ``runs`` (each sampler
     with its runs, one per gamma, the exact draws among them) with the samples of the sampler named
     ``shown`` beside the exact draws at ``gamma``."""
     measured = {sampler.name: [gap_run(spec) for spec in specs] for sampler, specs in runs}
@@ -401,7 +401,7 @@ def gap_view_of(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...], gam
 
 @st.cache_data(max_entries=32, show_spinner="Drawing…")
 def exact_target_png(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...], gamma: float, shown: str) -> bytes:
-    """PNG of ``viz.tradeoff.exact_target_figure`` of ``gap_view_of(runs, gamma, shown)``."""
+    """PNG of ``viz.figures.tradeoff.exact_target_figure`` of ``gap_view_of(runs, gamma, shown)``."""
     view = gap_view_of(runs, gamma, shown)
     with DRAWING:
         return figure_png(exact_target_figure(view))
@@ -411,7 +411,7 @@ def exact_target_png(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...]
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def final_digits_png(spec: SampleSpec, per_row: int = 4) -> bytes:
-    """PNG of the final samples of a digits run, ``per_row`` to a row (``viz.mosaic``), those
+    """PNG of the final samples of a digits run, ``per_row`` to a row (``viz.figures.mosaic``), those
     that left the data's range framed: numpy only, a few milliseconds."""
     traj = cached_trajectory(spec)
     x, out = traj.samples, outside_range(traj.samples, data_range(traj))

@@ -1,5 +1,5 @@
-"""The guidance-field page's controls and pictures: ``models.field`` numbers drawn by ``viz.field``,
-cached on a ``models.field_view.FieldSpec`` (frozen: two specs that differ in any setting are two
+"""The guidance-field page's controls and pictures: ``models.analysis.field`` numbers drawn by ``viz.figures.field``,
+cached on a ``models.analysis.field_records.FieldSpec`` (frozen: two specs that differ in any setting are two
 entries). The animation over t is byte for byte what ``python -m viz.export --figure field`` writes."""
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from typing import Optional
 
 import streamlit as st
 
-from models.data import load_dataset
-from models.field import compute_field, field_series
-from models.field_view import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins, describe_series
+from models.engine.data import load_dataset
+from models.analysis.field import compute_field, field_series
+from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins, describe_series
 from models.guidance import GUIDANCE_NAMES
-from models.schedule import make_schedule
-from models.settings import GAMMA, settings_for, zoo_flags
+from models.engine.schedule import make_schedule
+from models.engine.settings import GAMMA, settings_for, zoo_flags
 from ui.cache import DRAWING, figure_png, usable_model
 from ui.runs import Settings
 from ui.views import gamma_slider
 from ui.zoo import group_widget, setting_widget
-from viz.field import FieldAnimation, field_figure, method_title, sigma_text
+from viz.figures.field import FieldAnimation, field_figure, method_title, sigma_text
 
 #: every method with a scale (or its own λ) that applies to 2-D points: fdg guides 8x8 images only
 METHODS = tuple(g for g in GUIDANCE_NAMES if g not in ("none", "fdg"))

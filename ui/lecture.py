@@ -1,4 +1,4 @@
-"""The lecture's slides (``viz.lecture.SLIDES``) drawn through the app's caches (``ui.cache``), so
+"""The lecture's slides (``viz.figures.lecture.SLIDES``) drawn through the app's caches (``ui.cache``), so
 a slide costs what the same view costs on its page.
 
 A still shows the step where the construction reads well (``ui.cache.opening_step``; a whole path
@@ -8,11 +8,11 @@ the several-γ slide grows every γ's path step by step, the others play their v
 
 from __future__ import annotations
 
-from models.pipeline import SampleSpec
+from models.engine.pipeline import SampleSpec
 from ui.cache import buildup_gif, cached_trajectory, noising_png, opening_step, overlay_gif, overlay_png, view_frame, view_gif
 from ui.runs import Settings, run_spec, with_gammas
-from viz.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
-from viz.projection import for_whole_paths
+from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
+from viz.draw.projection import for_whole_paths
 
 
 def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:

@@ -19,9 +19,9 @@ try:
 
     import ui.cache  # noqa: F401  (the models, samplers, every view and the Streamlit caches)
     import ui.views  # noqa: F401
-    from models.data import DATA_NAMES
-    from models.metrics import reference_classifier
-    from models.tradeoff import data_reference
+    from models.engine.data import DATA_NAMES
+    from models.analysis.metrics import reference_classifier
+    from models.analysis.tradeoff import data_reference
 finally:
     gc.enable()
 # Frozen as they are: a full collection first would free the imports' own cyclic garbage (~8,600
@@ -32,9 +32,9 @@ gc.freeze()
 
 def warm_trade_off() -> None:
     """What the trade-off page's first visit needs besides its own sampling, for every data set (both
-    cached for the process): the judge (``models.metrics.reference_classifier``, an RBF SVC, whose
+    cached for the process): the judge (``models.analysis.metrics.reference_classifier``, an RBF SVC, whose
     first call imports scikit-learn's SVC: ~1.1 s and ~140 MB with scipy and pandas, several seconds
-    on a busy machine) and the data's own scores (``models.tradeoff.data_reference``: a few tenths of a second, the
+    on a busy machine) and the data's own scores (``models.analysis.tradeoff.data_reference``: a few tenths of a second, the
     distances between all training points). The server's warm-up (``app.warm_up``) calls this in
     the background once it has run the first page."""
     for data in DATA_NAMES:

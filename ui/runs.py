@@ -1,6 +1,6 @@
 """The runs the pages ask for, as named specs, and the command lines that repeat them (no Streamlit).
 
-A page turns the sidebar's ``Settings`` and its own widgets into a ``models.pipeline.SampleSpec``
+A page turns the sidebar's ``Settings`` and its own widgets into a ``models.engine.pipeline.SampleSpec``
 (``run_spec``): frozen and hashable, it is the key of every cache in ``ui.cache`` and is read by
 name everywhere (``spec.seed``, ``dataclasses.replace(spec, gamma=g)``).
 """
@@ -12,14 +12,14 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from models.pipeline import SampleSpec
-from models.settings import GAMMA, ZOO_NAMES, replaced_by, settings_for, zoo_flags
-from models.trajectory import ARRAY_NAMES, Trajectory
-import viz.geometry
-from viz.geometry import data_range, outside_range
+from models.engine.pipeline import SampleSpec
+from models.engine.settings import GAMMA, ZOO_NAMES, replaced_by, settings_for, zoo_flags
+from models.engine.trajectory import ARRAY_NAMES, Trajectory
+import viz.draw.geometry
+from viz.draw.geometry import data_range, outside_range
 
 BATCH = 8  # trajectories per run on the pages; the one-sample views follow sample 0
-OPENING_SHARE = 0.4  # without viz.geometry.readable_step: open this far through the run
+OPENING_SHARE = 0.4  # without viz.draw.geometry.readable_step: open this far through the run
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def with_gammas(spec: SampleSpec, gammas: Sequence[float]) -> tuple[SampleSpec, 
 
 
 def zoo_values(spec: SampleSpec) -> dict[str, float]:
-    """The zoo settings that ``spec``'s guidance method reads (``models.settings.settings_for``), by name."""
+    """The zoo settings that ``spec``'s guidance method reads (``models.engine.settings.settings_for``), by name."""
     return {setting.name: getattr(spec, setting.name) for setting in settings_for(spec.guidance)}
 
 
@@ -75,7 +75,7 @@ def export_command(spec: SampleSpec, kind: str, projection: str) -> str:
 
 @dataclass(frozen=True)
 class Sweep:
-    """The settings of a trade-off measurement (``models.evaluate.evaluate``) but its gammas:
+    """The settings of a trade-off measurement (``models.analysis.evaluate.evaluate``) but its gammas:
     ``samples`` samples, spread over every class, from one seed."""
 
     data: str
@@ -101,15 +101,15 @@ def non_finite_parts(traj: Trajectory) -> list[str]:
 
 
 def samples_off_data(traj: Trajectory) -> np.ndarray:
-    """(B,) bool: the final samples that left the data's range (``viz.geometry.outside_range``);
+    """(B,) bool: the final samples that left the data's range (``viz.draw.geometry.outside_range``);
     a sample that is not finite has left it too."""
     return outside_range(traj.samples, data_range(traj)) | ~np.isfinite(traj.samples).all(axis=-1)
 
 
 def readable_step(traj: Trajectory) -> int:
     """The step (0-based, 0..S-1) a page opens on: where the run's construction reads well
-    (``viz.geometry.readable_step``), not step 0 (t = T, where the prediction is a far-off blur and
+    (``viz.draw.geometry.readable_step``), not step 0 (t = T, where the prediction is a far-off blur and
     the step a dot); where that function is missing, ``OPENING_SHARE`` of the way through the run."""
-    pick = getattr(viz.geometry, "readable_step", None)
+    pick = getattr(viz.draw.geometry, "readable_step", None)
     k = pick(traj) if pick is not None else round(OPENING_SHARE * (traj.steps - 1))
     return min(max(int(k), 0), traj.steps - 1)

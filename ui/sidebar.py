@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models.data import DATA_NAMES, load_dataset
-from models.registry import MODEL_NAMES
-from models.samplers import SAMPLER_NAMES
+from models.engine.data import DATA_NAMES, load_dataset
+from models.engine.loading import MODEL_NAMES
+from models.engine.samplers import SAMPLER_NAMES
 from ui.runs import Settings
 from ui.state import forget, keep, kept, remember
-from viz.projection import PROJECTION_NAMES
+from viz.draw.projection import PROJECTION_NAMES
 
 POST = "https://sander.ai/2023/08/28/geometry.html"
 # Short enough for the sidebar's boxes (a longer one was cut off: "gmm2d (2-D mixture, exact pictu");

@@ -8,15 +8,15 @@ from typing import Mapping, Optional, Sequence
 
 import streamlit as st
 
-from models.data import load_dataset
-from models.pipeline import TILTED_GUIDANCE, SampleSpec
-from models.registry import WeightsError
-from models.settings import GAMMA
-from models.tilt import CLEAN, blob_shares, points_at
-from models.tilted import TILTED_DATA
-from models.tilted_gap import (CORRECTED, EXACT, GAP_CORRECTOR, GAP_GAMMAS, GAP_SAMPLERS, GAP_SAMPLES, GAP_SHOWN,
+from models.engine.data import load_dataset
+from models.engine.pipeline import TILTED_GUIDANCE, SampleSpec
+from models.engine.loading import WeightsError
+from models.engine.settings import GAMMA
+from models.analysis.tilted_density import CLEAN, blob_shares, points_at
+from models.analysis.tilted_target import TILTED_DATA
+from models.analysis.tilted_target_gap import (CORRECTED, EXACT, GAP_CORRECTOR, GAP_GAMMAS, GAP_SAMPLERS, GAP_SAMPLES, GAP_SHOWN,
                                GAP_STEPS, PLAIN, GapSampler, gap_sentence)
-from models.tradeoff import SYMBOLS, TILT_GAMMAS, data_reference, describe_blobs, findings, row_scale, swept
+from models.analysis.tradeoff import SYMBOLS, TILT_GAMMAS, data_reference, describe_blobs, findings, row_scale, swept
 from ui.cache import cached_trajectory, evaluation_row, exact_target_png, gap_run, gap_view_of
 from ui.runs import Settings, Sweep, run_spec, with_gammas
 
@@ -47,7 +47,7 @@ def ignores_gamma(rows: Sequence[Mapping]) -> bool:
 
 
 def show_findings(rows: Sequence[Mapping], data: str) -> None:
-    """What the measured rows say about each of the papers' claims (``models.tradeoff.findings``)."""
+    """What the measured rows say about each of the papers' claims (``models.analysis.tradeoff.findings``)."""
     for f in findings(rows, data_reference(data)):
         st.markdown(f"**{VERDICTS.get(f.verdict, f.verdict)} · {f.claim}.** {f.evidence}")
 
@@ -151,7 +151,7 @@ def measure_gap(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...]) -> 
 def show_exact_target(s: Settings, guidance: str) -> None:
     """The exact-target section: ``tilted_tv`` against γ for DDPM, DDIM and DDPM with the corrector,
     the exact draws beside a sampler's samples at a chosen γ, and one sentence read off the numbers
-    (``models.tilted_gap.gap_sentence``); on other data or methods, why it is absent."""
+    (``models.analysis.tilted_target_gap.gap_sentence``); on other data or methods, why it is absent."""
     st.subheader("Does guided sampling reach that density?")
     reason = exact_target_absent(s.data, guidance)
     if reason:

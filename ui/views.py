@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from models.pipeline import SampleSpec
-from models.registry import WeightsError
-from models.settings import GAMMA
-from models.trajectory import Trajectory
+from models.engine.pipeline import SampleSpec
+from models.engine.loading import WeightsError
+from models.engine.settings import GAMMA
+from models.engine.trajectory import Trajectory
 from ui.cache import cached_trajectory, opening_step, overlay_png, usable_model, view_frame, view_gif
 from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.state import keep, remember
-from viz.lecture import OVERLAY_GAMMAS
+from viz.figures.lecture import OVERLAY_GAMMAS
 
 STEP_CHOSEN = "step_chosen"  # not a widget key: set once the teacher has moved the step scrubber
 #: the picture's share of a guidance page's width beside its controls (~1100 px of a 1920-px screen)
@@ -181,7 +181,7 @@ def overlay_beside(spec: SampleSpec, projection: str, text: str, caption: str) -
 
 
 def gamma_slider(key: str = "gamma", default: float | None = None, where=st) -> float:
-    """The guidance scale γ slider (``key``; ``where`` a column or ``st``), as ``models.settings.GAMMA``
+    """The guidance scale γ slider (``key``; ``where`` a column or ``st``), as ``models.engine.settings.GAMMA``
     declares it (range, step, default unless ``default`` is given, label and help); its value holds
     for the whole session, across pages."""
     lo, hi, step = GAMMA.slider

@@ -1,5 +1,5 @@
 """The guidance zoo page's controls and pictures: each method's sliders derived from its declared
-settings (``models.settings``), its numbers at one step, and its final digits beside plain CFG's."""
+settings (``models.engine.settings``), its numbers at one step, and its final digits beside plain CFG's."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from models.pipeline import SampleSpec
-from models.settings import GAMMA, GROUPS, SETTINGS, Setting, settings_for
-from models.trajectory import Trajectory
+from models.engine.pipeline import SampleSpec
+from models.engine.settings import GAMMA, GROUPS, SETTINGS, Setting, settings_for
+from models.engine.trajectory import Trajectory
 from ui.cache import final_digits_png
 from ui.runs import Settings, run_spec
 from ui.state import keep, remember
 from ui.views import gamma_slider
-from viz.zoo_diagrams import sigma_of
+from viz.methods.zoo_views import sigma_of
 
 METHODS = {
     "cfg": "CFG (the reference)",
@@ -129,7 +129,7 @@ def group_widget(group: str, where) -> dict[str, float]:
 
 def zoo_controls(s: Settings, method: str, model: str, scale_box, settings_box) -> ZooChoice:
     """Draw ``method``'s sliders one under the other: the scale in ``scale_box`` (γ, or the setting the
-    method reads instead, CFG++'s λ), then its own settings (``models.settings.settings_for``) in
+    method reads instead, CFG++'s λ), then its own settings (``models.engine.settings.settings_for``) in
     ``settings_box`` (two containers, so that a page can put its step scrubber between them); return
     the run they describe (with the method's sampler where it has only one)."""
     own = settings_for(method)

@@ -15,15 +15,15 @@ from typing import Optional, Sequence
 
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         finite_float, int_range, writable_file, zoo_settings)
-from models.data import DATA_NAMES, load_dataset
+from models.engine.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
-from models.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
-from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
-from models.schedule import TRAINING_STEPS
-from models.field_view import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
-from models.settings import ETA, GAMMA, settings_for
-from models.trajectory import Trajectory
-from viz.projection import PROJECTION_NAMES
+from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
+from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
+from models.engine.schedule import TRAINING_STEPS
+from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
+from models.engine.settings import ETA, GAMMA, settings_for
+from models.engine.trajectory import Trajectory
+from viz.draw.projection import PROJECTION_NAMES
 
 # The view names, without importing matplotlib before argument parsing.
 FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "classifier_x0", "cfg", "rescale", "apg", "interval", "autoguidance",
@@ -44,7 +44,7 @@ ANIMATION_DESCRIPTIONS = {
 #: the views a --sampler tilted run has: exact draws record no guidance parts to construct
 TILTED_FIGURES = ("paths", "noising", "step", "trajectory")
 
-FIELD_FIGURE = "field"  # not a view of a run: the guidance field over t (models.field), nothing sampled
+FIELD_FIGURE = "field"  # not a view of a run: the guidance field over t (models.analysis.field), nothing sampled
 
 PROG = "python -m viz.export"
 
@@ -90,7 +90,7 @@ def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device
     The app's download buttons call the same ``make_animation(...).gif(frames, fps)``, so the
     same settings give the same bytes here and there.
     """
-    from viz.diagrams import make_animation
+    from viz.views.kinds import make_animation
 
     traj = run(spec, device=resolve_device(device))
     anim = make_animation(figure, traj, projection, sample=sample, seed=spec.seed,
@@ -105,10 +105,10 @@ def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device
 
 def export_field(spec: FieldSpec, out, frames: int = FIELD_GIF_FRAMES, fps: float = FIELD_GIF_FPS) -> bytes:
     """Write the GIF of the guidance field of ``spec`` at ``frames`` noise levels, noisiest first
-    (``models.field.field_series``, ``viz.field.FieldAnimation``), and return it: the bytes of the
+    (``models.analysis.field.field_series``, ``viz.figures.field.FieldAnimation``), and return it: the bytes of the
     guidance-field page's animation for the same settings."""
-    from models.field import field_series  # after argument parsing, like viz.diagrams above (torch, matplotlib)
-    from viz.field import FieldAnimation
+    from models.analysis.field import field_series  # after argument parsing, like viz.views.kinds above (torch, matplotlib)
+    from viz.figures.field import FieldAnimation
 
     gif = FieldAnimation(field_series(spec, frames)).gif(frames, fps)
     with open(out, "wb") as f:

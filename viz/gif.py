@@ -3,7 +3,7 @@
 Two palettes:
 
 * ``"figure"`` (the diagrams): one fixed palette of 256 colours made from the figures' own colours
-  (``viz.style``), their blends with white (antialiased edges, pale bands, shading), a grey ramp that
+  (``viz.draw.style``), their blends with white (antialiased edges, pale bands, shading), a grey ramp that
   holds every ink level of the 8x8 digits, and a coarse colour cube for the rest. Each pixel is
   mapped through a 32x32x32 lookup table built once, in a few milliseconds a frame: the named
   colours come out exact, and the same colour has the same index in every frame.
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from viz.style import CLASS_COLORS, COLORS
+from viz.draw.style import CLASS_COLORS, COLORS
 
 MAX_COLORS = 128
 PALETTES = ("figure", "adaptive")
@@ -48,7 +48,7 @@ def figure_palette() -> np.ndarray:
         for w in (0.15, 0.3, 0.45, 0.6, 0.75):
             out.append(c + w * (255.0 - c))
     out += colors
-    for c in CLASS_COLORS[:3]:  # the 2-D mixture's paler shading bands (viz.shading.SHADE_WHITE)
+    for c in CLASS_COLORS[:3]:  # the 2-D mixture's paler shading bands (viz.draw.shading.SHADE_WHITE)
         c = np.round(255 * np.array(to_rgb(c)))
         out += [c + w * (255.0 - c) for w in (0.82, 0.9)]
     cube = np.linspace(0, 255, 3)

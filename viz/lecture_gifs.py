@@ -1,10 +1,10 @@
 """``python -m viz.lecture_gifs --out DIR``: every lecture GIF in one command (``make gifs``).
 
 For each data set and each guidance method (``models.guidance.GUIDANCE_NAMES``, so new methods
-join by themselves), one run is sampled and every view of ``viz.diagrams.ANIMATIONS`` that applies
+join by themselves), one run is sampled and every view of ``viz.views.kinds.ANIMATIONS`` that applies
 to it is written as ``DIR/<data>-<guidance>-<view>.gif``; the photograph's noising, which depends on
 neither, once as ``DIR/noising.gif``. A view applies when the run recorded what it draws
-(``viz.lecture.view_applies``: the classifier view needs a classifier direction, the CFG view both
+(``viz.figures.lecture.view_applies``: the classifier view needs a classifier direction, the CFG view both
 predictions; each zoo method gets its own construction view instead of the CFG one). Each file is
 byte for byte what ``python -m viz.export --figure VIEW`` writes with the same settings. A method
 that cannot run with these settings (missing weights, a sampler it does not support and no
@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from models.cli import OneLineParser, add_setting, fail, finite_float, int_range
-from models.data import DATA_NAMES, load_dataset
+from models.engine.data import DATA_NAMES, load_dataset
 from models.guidance import GUIDANCE_NAMES
-from models.pipeline import MAX_BATCH, SampleSpec, run
-from models.registry import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
-from models.samplers import SAMPLER_NAMES
-from models.schedule import TRAINING_STEPS
-from models.settings import GAMMA
+from models.engine.pipeline import MAX_BATCH, SampleSpec, run
+from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
+from models.engine.samplers import SAMPLER_NAMES
+from models.engine.schedule import TRAINING_STEPS
+from models.engine.settings import GAMMA
 from viz.export import FIGURE_KINDS
 
 PROG = "python -m viz.lecture_gifs"
@@ -106,8 +106,8 @@ def export_all(args, progress: bool = True) -> list[Written]:
     written and what was skipped, in order."""
     from tqdm import tqdm
 
-    from viz.diagrams import make_animation
-    from viz.lecture import view_applies
+    from viz.views.kinds import make_animation
+    from viz.figures.lecture import view_applies
 
     datas = _names(args.data, DATA_NAMES, "data set")
     guidances = _names(args.guidance, GUIDANCE_NAMES, "guidance")

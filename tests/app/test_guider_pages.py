@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 import ui.cache
-from models.pipeline import SampleSpec
+from models.engine.pipeline import SampleSpec
 from tests.app.test_zoo_page import choose, metric, zoo_app
 from tests.apptest import open_page
 from ui.zoo import ABOUT, METHODS

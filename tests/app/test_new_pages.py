@@ -6,12 +6,12 @@ columns of the side-by-side page do not affect each other."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import models.evaluate
-import models.pipeline
+import models.analysis.evaluate
+import models.engine.pipeline
 import ui.cache
 import ui.views
 from tests.apptest import open_page
-from viz.lecture import SLIDES
+from viz.figures.lecture import SLIDES
 
 NEW_PAGES = ["pages/tradeoff.py", "pages/side_by_side.py", "pages/lecture.py"]
 
@@ -28,15 +28,15 @@ def image_urls(at: AppTest) -> list[str]:
 
 @pytest.fixture
 def evaluations(monkeypatch):
-    """The guidance of every call of models.evaluate.evaluate (the trade-off page's cache is emptied first)."""
+    """The guidance of every call of models.analysis.evaluate.evaluate (the trade-off page's cache is emptied first)."""
     calls = []
-    real = models.evaluate.evaluate
+    real = models.analysis.evaluate.evaluate
 
     def recording(data, model, sampler, steps, guidance, *args, **kwargs):
         calls.append(guidance)
         return real(data, model, sampler, steps, guidance, *args, **kwargs)
 
-    monkeypatch.setattr(models.evaluate, "evaluate", recording)  # ui.cache looks it up at call time
+    monkeypatch.setattr(models.analysis.evaluate, "evaluate", recording)  # ui.cache looks it up at call time
     ui.cache.evaluation_row.clear()
     ui.cache.curves_png.clear()
     return calls

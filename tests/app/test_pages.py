@@ -1,7 +1,7 @@
 """Every page under AppTest: it runs, and each widget changes what it should (and nothing else).
 
 AppTest cannot see pixels, but each image's media URL carries a hash of its bytes, so a changed
-URL means a changed picture. Sampling is counted by wrapping ``models.pipeline.run``.
+URL means a changed picture. Sampling is counted by wrapping ``models.engine.pipeline.run``.
 """
 
 import re

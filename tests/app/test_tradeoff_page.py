@@ -6,8 +6,8 @@ import pytest
 
 import ui.cache
 import ui.tradeoff
-from models.tilted_gap import GAP_SAMPLERS
-from models.tradeoff import DEFAULT_LAMBDAS
+from models.analysis.tilted_target_gap import GAP_SAMPLERS
+from models.analysis.tradeoff import DEFAULT_LAMBDAS
 from tests.apptest import open_page
 from ui.tradeoff import GAP_KEYS, NO_EXACT_TARGET
 

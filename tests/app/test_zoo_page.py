@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.cache
-from models.pipeline import SampleSpec
+from models.engine.pipeline import SampleSpec
 from tests.apptest import open_page
 from ui.runs import Settings, run_spec
 from viz.export import main

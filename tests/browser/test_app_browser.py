@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tools import browser
-from viz.lecture import SLIDES
+from viz.figures.lecture import SLIDES
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 FIRST_LOAD_S = 120.0  # the first page loads the model and samples

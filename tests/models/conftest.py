@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.schedule import make_schedule
+from models.engine.schedule import make_schedule
 
 
 @pytest.fixture(scope="module")

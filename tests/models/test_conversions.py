@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from models import conversions as cv
-from models.schedule import make_schedule
+from models.engine.schedule import make_schedule
 
 # Values are O(1) (scores up to ~1e2 at t = 0); float64 round-off leaves ~1e-14 absolute, so 1e-12
 # relative (absolute near zero) leaves room only for round-off, not for a wrong formula.

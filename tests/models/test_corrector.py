@@ -1,4 +1,4 @@
-"""Langevin corrector steps on the guided score (models.corrector).
+"""Langevin corrector steps on the guided score (models.engine.corrector).
 
 References: the plain samplers (K = 0 must change nothing, bit for bit), a single Gaussian whose
 noisy score is known in closed form (the corrector must leave it in place, up to the known bias of
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.corrector import DEFAULT_SNR, Corrector, guided_score, snr_step_size, with_corrector
-from models.exact import ExactMixtureDenoiser, exact_gmm2d_denoiser
+from models.engine.corrector import DEFAULT_SNR, Corrector, guided_score, snr_step_size, with_corrector
+from models.engine.exact import ExactMixtureDenoiser, exact_gmm2d_denoiser
 from models.guidance import make_guidance
-from models.samplers import SAMPLERS, sample_ddpm, standard_normal
+from models.engine.samplers import SAMPLERS, sample_ddpm, standard_normal
 
 MU = np.array([0.3, -0.2])
 R = 0.4  # the single Gaussian's std

@@ -1,10 +1,10 @@
-"""models.data: the two data sets, their class counts, and the mixture's noisy density."""
+"""models.engine.data: the two data sets, their class counts, and the mixture's noisy density."""
 
 import numpy as np
 import pytest
 
-from models.data import (CLASS_NAMES, DATA_NAMES, load_dataset, make_gmm2d, mixture_density, num_classes)
-from models.schedule import make_schedule
+from models.engine.data import (CLASS_NAMES, DATA_NAMES, load_dataset, make_gmm2d, mixture_density, num_classes)
+from models.engine.schedule import make_schedule
 
 
 @pytest.mark.parametrize("name", DATA_NAMES)

@@ -1,9 +1,9 @@
-"""models.denoiser: the scales of a step and the Prediction of a plain denoiser."""
+"""models.engine.denoiser: the scales of a step and the Prediction of a plain denoiser."""
 
 import numpy as np
 import torch
 
-from models.denoiser import Prediction, predict, scales
+from models.engine.denoiser import Prediction, predict, scales
 
 
 def test_scales_are_the_schedules_a_and_s_as_columns(schedule):

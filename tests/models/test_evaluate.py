@@ -1,4 +1,4 @@
-"""models.evaluate: one evaluation of sampled rows, and the command line's error paths. (The metrics on
+"""models.analysis.evaluate: one evaluation of sampled rows, and the command line's error paths. (The metrics on
 hand-made arrays: test_metrics.py.)"""
 import json
 import math
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from models.evaluate import evaluate, main, parse_gammas
-from models.registry import ASSETS_ENV
+from models.analysis.evaluate import evaluate, main, parse_gammas
+from models.engine.loading import ASSETS_ENV
 from tests.conftest import ROOT
 
 
@@ -36,7 +36,7 @@ def test_evaluate_rejects_bad_values(kwargs):
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "models.evaluate", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "models.analysis.evaluate", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

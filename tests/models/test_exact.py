@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import load_digits_dataset, make_gmm2d
-from models.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
-from models.schedule import make_schedule
+from models.engine.data import load_digits_dataset, make_gmm2d
+from models.engine.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.schedule import make_schedule
 
 F64 = torch.float64
 TIMES = (0, 10, 50, 100, 250, 500, 750, 999)

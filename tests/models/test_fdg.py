@@ -1,7 +1,7 @@
-"""Frequency-decoupled guidance (models.zoo's ``fdg``, arXiv 2506.19713) on the digits as 8x8 images.
+"""Frequency-decoupled guidance (models.guidance.zoo's ``fdg``, arXiv 2506.19713) on the digits as 8x8 images.
 
 Its oracles: kornia's Laplacian pyramid (``build_laplacian_pyramid``, ``pyrup``: what diffusers'
-``FrequencyDecoupledGuidance`` builds on) against ours (``models.pyramid``), and that guider itself
+``FrequencyDecoupledGuidance`` builds on) against ours (``models.engine.pyramid``), and that guider itself
 over whole float64 exact-model trajectories, driven as ``tests/models/test_new_guiders`` drives the
 other guiders (``DiffusersInSpace``), in the space diffusers' pipelines apply it in (the network's
 output: eps for the SD-style pipelines, v for the v-prediction ones; the split is linear, so x0 too).
@@ -19,12 +19,12 @@ import torch
 from diffusers.guiders import FrequencyDecoupledGuidance as DiffusersFDG
 from kornia.geometry.transform import build_laplacian_pyramid, pyrdown, pyrup
 
-import models.zoo
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+import models.guidance.zoo
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import REGISTRY, make_guidance
-from models.pipeline import SampleSpec, run
-from models.pyramid import BLUR_TAPS, double_matrix, halve_matrix, high_band, low_band, low_pass_matrix
-from models.zoo import frequency_bands, laplacian_split, pyr_down, pyr_up
+from models.engine.pipeline import SampleSpec, run
+from models.engine.pyramid import BLUR_TAPS, double_matrix, halve_matrix, high_band, low_band, low_pass_matrix
+from models.guidance.zoo import frequency_bands, laplacian_split, pyr_down, pyr_up
 from tests.models.test_guiders_parity import STEPS, _diff, _same, _sample
 from tests.models.test_new_guiders import DiffusersInSpace, _moves
 
@@ -129,11 +129,11 @@ def test_each_band_gets_its_own_scale(digits):
 
 BREAKS = {
     "bands swapped (gamma on the low band, gamma_low on the high)": (
-        lambda mp: mp.setattr(models.zoo, "frequency_bands", lambda x: _swapped(x))),
+        lambda mp: mp.setattr(models.guidance.zoo, "frequency_bands", lambda x: _swapped(x))),
     "low band brought back up without the blur": (
-        lambda mp: mp.setattr(models.zoo, "up_matrix", double_matrix)),
+        lambda mp: mp.setattr(models.guidance.zoo, "up_matrix", double_matrix)),
     "zero-padded instead of mirrored borders": (
-        lambda mp: mp.setattr(models.zoo, "down_matrix", lambda n: _zero_border_down(n))),
+        lambda mp: mp.setattr(models.guidance.zoo, "down_matrix", lambda n: _zero_border_down(n))),
 }
 _ORIGINAL_BANDS = frequency_bands
 

@@ -1,4 +1,4 @@
-"""models.field: the guided field on gmm2d against independent formulas, identities and its own density."""
+"""models.analysis.field: the guided field on gmm2d against independent formulas, identities and its own density."""
 
 import math
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import make_gmm2d
-from models.field import bundle_for, compute_field, field_series, field_vectors, guided_x0
-from models.field_view import BASIN_GRID, VIEW_HALF, FieldSpec, log_terms, square_grid, tilted_log_density
+from models.engine.data import make_gmm2d
+from models.analysis.field import bundle_for, compute_field, field_series, field_vectors, guided_x0
+from models.analysis.field_records import BASIN_GRID, VIEW_HALF, FieldSpec, log_terms, square_grid, tilted_log_density
 from models.guidance import GUIDANCE_NAMES, make_guidance
-from models.registry import load_bundle
+from models.engine.loading import load_bundle
 
 GMM = make_gmm2d()
 POINTS = np.array([[0.0, 0.0], [0.31, -0.42], [-0.7, 0.15], [1.2, 0.9], [-0.05, -1.4]])  # (5, 2)
@@ -20,7 +20,7 @@ POINTS = np.array([[0.0, 0.0], [0.31, -0.42], [-0.7, 0.15], [1.2, 0.9], [-0.05, 
 
 def reference_terms(x: np.ndarray, t: int, schedule):
     """Per component: log w_k N(x; a mu_k, v_k I) (N, K), posterior means (N, K, 2), for the mixture
-    written out from its definition (MATH.md), without models.exact or models.field."""
+    written out from its definition (MATH.md), without models.engine.exact or models.analysis.field."""
     abar = float(schedule.alphas_cumprod[t])
     a, s2 = math.sqrt(abar), 1.0 - abar
     v = abar * GMM.stds**2 + s2  # (K,)

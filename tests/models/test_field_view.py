@@ -1,4 +1,4 @@
-"""models.field_view: the exact tilted density, the basins of a field, the frames' noise levels and
+"""models.analysis.field_records: the exact tilted density, the basins of a field, the frames' noise levels and
 the sentences computed from the basins (numpy only: made-up fields and densities)."""
 
 import math
@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from models.data import make_gmm2d
-from models.field_view import (Basins, FieldSpec, GuidedField, describe_basins, describe_series, flow_sinks,
+from models.engine.data import make_gmm2d
+from models.analysis.field_records import (Basins, FieldSpec, GuidedField, describe_basins, describe_series, flow_sinks,
                                frame_timesteps, square_grid, tilted_log_density)
 
 GMM = make_gmm2d()

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import load_digits_dataset, make_gmm2d
-from models.denoiser import predict
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.data import load_digits_dataset, make_gmm2d
+from models.engine.denoiser import predict
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import GUIDANCE_NAMES, make_guidance
-from models.samplers import SAMPLER_NAMES, get_sampler
-from models.schedule import make_schedule
+from models.engine.samplers import SAMPLER_NAMES, get_sampler
+from models.engine.schedule import make_schedule
 
 F64 = torch.float64
 BATCH, STEPS = 4, 8

@@ -1,13 +1,13 @@
-"""The guidance registry (models.guidance_base): methods are found by name, and a new method is one
+"""The guidance registry (models.guidance.base): methods are found by name, and a new method is one
 class and one registration."""
 
 import pytest
 import torch
 
-from models.denoiser import Prediction
-from models.exact import exact_gmm2d_denoiser
+from models.engine.denoiser import Prediction
+from models.engine.exact import exact_gmm2d_denoiser
 from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, make_guidance
-from models.guidance_base import REGISTRY, Guided, need_labels, register, unconditional_and_conditional
+from models.guidance.base import REGISTRY, Guided, need_labels, register, unconditional_and_conditional
 
 
 def test_every_method_is_registered_once_in_the_order_the_command_lines_list():

@@ -34,11 +34,11 @@ import pytest
 import torch
 from diffusers.guiders import AdaptiveProjectedGuidance, AutoGuidance, ClassifierFreeGuidance
 
-from models.denoiser import Prediction
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.denoiser import Prediction
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import make_guidance
-from models.registry import blurred_exact_denoiser
-from models.samplers import get_sampler
+from models.engine.loading import blurred_exact_denoiser
+from models.engine.samplers import get_sampler
 
 F64 = torch.float64
 STEPS = 25
@@ -284,7 +284,7 @@ def test_autoguidance_matches_diffusers_auto_guidance(exact_models, data, sample
     (``main + s (main - weak)`` in the original formulation, s = gamma - 1). Its weak model is built
     by layer-skip hooks on a transformer, which the exact models are not: the guider is constructed
     with a layer to skip (never hooked) and given the blurred exact model's prediction as its
-    ``pred_uncond`` batch (see ``DiffusersGuided``), the weak model ``models.registry`` gives
+    ``pred_uncond`` batch (see ``DiffusersGuided``), the weak model ``models.engine.loading`` gives
     autoguidance for the exact models."""
     den, weak = exact_models[data]
     gamma = 2.5

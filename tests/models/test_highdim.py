@@ -1,10 +1,10 @@
-"""The high-dimension measurements (models.highdim) against what theory says they must be."""
+"""The high-dimension measurements (models.analysis.highdim) against what theory says they must be."""
 
 import numpy as np
 import pytest
 
-from models.data import load_digits_dataset
-from models.highdim import (explained_variance, measure, measurements, noise_norms, random_cosines,
+from models.engine.data import load_digits_dataset
+from models.analysis.highdim import (explained_variance, measure, measurements, noise_norms, random_cosines,
                             random_distortions)
 
 

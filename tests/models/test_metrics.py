@@ -1,11 +1,11 @@
-"""models.metrics on hand-made arrays: diversity, distance to the training set and the judge's accuracy."""
+"""models.analysis.metrics on hand-made arrays: diversity, distance to the training set and the judge's accuracy."""
 import math
 
 import numpy as np
 import pytest
 
-from models.data import load_digits_dataset, load_gmm2d_dataset
-from models.metrics import accuracy, diversity, nearest_train
+from models.engine.data import load_digits_dataset, load_gmm2d_dataset
+from models.analysis.metrics import accuracy, diversity, nearest_train
 
 
 def test_diversity_of_identical_samples_is_zero():

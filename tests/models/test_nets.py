@@ -1,13 +1,13 @@
-"""models.nets: the networks keep the denoiser contract (x0 from the v prediction, both predictions in
+"""models.engine.nets: the networks keep the denoiser contract (x0 from the v prediction, both predictions in
 one pass) and their time features are the sinusoidal embedding."""
 
 import math
 
 import torch
 
-from models.conversions import v_to_x0
-from models.denoiser import scales
-from models.nets import CleanClassifier, NeuralDenoiser, NoisyClassifier, timestep_embedding
+from models.engine.conversions import v_to_x0
+from models.engine.denoiser import scales
+from models.engine.nets import CleanClassifier, NeuralDenoiser, NoisyClassifier, timestep_embedding
 
 CONFIG = dict(dim=2, num_classes=3, hidden=16, depth=1, emb_dim=8, schedule="linear")
 

@@ -1,4 +1,4 @@
-"""The guiders diffusers ships for any denoiser, in our zoo (models.zoo: cfgzero, tcfg, mambo, apgmix):
+"""The guiders diffusers ships for any denoiser, in our zoo (models.guidance.zoo: cfgzero, tcfg, mambo, apgmix):
 each against its diffusers guider class over whole float64 trajectories of the exact models, the
 reductions their papers state, and a deliberate break of each wrapper caught by the same comparison.
 
@@ -6,7 +6,7 @@ How the comparison runs (``DiffusersInSpace``): a diffusers guider combines what
 outputs. Each method acts in the space its paper defines (``space``: v for CFG-Zero* and MAMBO-G,
 eps for TCFG, x0 for APG), so the guider is driven exactly as ``tests/models/test_guiders_parity``
 drives the others (``DiffusersGuided``), on a model that returns our exact x0 prediction converted
-into that space by the formulas written out here (not ``models.conversions``), and its output is
+into that space by the formulas written out here (not ``models.engine.conversions``), and its output is
 converted back to x0 for the sampler. Both trajectories then evolve on their own.
 
 Scales (read from diffusers 0.42.1): every one of these guiders writes ``uncond' + s (cond - uncond')``
@@ -36,11 +36,11 @@ import torch
 from diffusers.guiders import (AdaptiveProjectedMixGuidance, ClassifierFreeZeroStarGuidance, MagnitudeAwareGuidance,
                                TangentialClassifierFreeGuidance)
 
-import models.zoo
-from models.denoiser import Prediction, scales
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+import models.guidance.zoo
+from models.engine.denoiser import Prediction, scales
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import REGISTRY, make_guidance
-from models.zoo import CFGZERO_GUARD, APGMix, leading_direction, optimal_scale
+from models.guidance.zoo import CFGZERO_GUARD, APGMix, leading_direction, optimal_scale
 from tests.models.test_guiders_parity import DATA, F64, STEPS, TOL, DiffusersGuided, _diff, _same, _sample
 
 
@@ -235,20 +235,20 @@ def _patched_space(cls, space):
 BREAKS = {
     "cfgzero acting on x0, not v": ("cfgzero", _patched_space(REGISTRY["cfgzero"], "x0")),
     "cfgzero without s* (plain CFG after the zero step)": (
-        "cfgzero", lambda mp: mp.setattr(models.zoo, "optimal_scale", lambda c, u: torch.ones_like(c[:, :1]))),
+        "cfgzero", lambda mp: mp.setattr(models.guidance.zoo, "optimal_scale", lambda c, u: torch.ones_like(c[:, :1]))),
     "cfgzero zeroing one step too many": (
         "cfgzero", lambda mp: mp.setattr(REGISTRY["cfgzero"], "zero_steps", property(lambda s: 2, lambda s, v: None), raising=False)),
     "tcfg acting on v, not eps": ("tcfg", _patched_space(REGISTRY["tcfg"], "v")),
     "tcfg projecting on c, not the singular direction": (
-        "tcfg", lambda mp: mp.setattr(models.zoo, "leading_direction",
+        "tcfg", lambda mp: mp.setattr(models.guidance.zoo, "leading_direction",
                                       lambda c, u: torch.nn.functional.normalize(c, dim=1))),
     "mambo measuring the ratio in x0, not v": ("mambo", _patched_space(REGISTRY["mambo"], "x0")),
     "mambo damping gamma, not gamma - 1": (
-        "mambo", lambda mp: mp.setattr(models.zoo, "damped_scale",
+        "mambo", lambda mp: mp.setattr(models.guidance.zoo, "damped_scale",
                                        lambda g, al, c, u: g * torch.exp(-al * (c - u).norm(dim=1, keepdim=True)
                                                                         / u.norm(dim=1, keepdim=True)))),
     "apgmix with APG and CFG swapped": (
-        "apgmix", lambda mp: mp.setattr(models.zoo, "in_window", lambda sigma, lo, hi: ~((sigma > lo) & (sigma <= hi)))),
+        "apgmix", lambda mp: mp.setattr(models.guidance.zoo, "in_window", lambda sigma, lo, hi: ~((sigma > lo) & (sigma <= hi)))),
     "apgmix forgetting its momentum": (
         "apgmix", lambda mp: mp.setattr(APGMix, "_momentum", property(lambda s: None, lambda s, v: None), raising=False)),
 }

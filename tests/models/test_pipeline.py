@@ -1,4 +1,4 @@
-"""models.pipeline: same spec, same arrays; the meta records the spec; bad settings fail with helpful errors.
+"""models.engine.pipeline: same spec, same arrays; the meta records the spec; bad settings fail with helpful errors.
 Saving and loading a run is tested in test_trajectory.py."""
 import dataclasses
 import math
@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import DATA_NAMES
+from models.engine.data import DATA_NAMES
 from models.guidance import GUIDANCE_NAMES
-from models.pipeline import SampleSpec, run
-from models.registry import MODEL_NAMES
-from models.samplers import SAMPLER_NAMES
-from models.trajectory import META_NAMES, Trajectory
+from models.engine.pipeline import SampleSpec, run
+from models.engine.loading import MODEL_NAMES
+from models.engine.samplers import SAMPLER_NAMES
+from models.engine.trajectory import META_NAMES, Trajectory
 
 
 def spec(**kw) -> SampleSpec:

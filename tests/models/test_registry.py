@@ -1,11 +1,11 @@
-"""models.registry: models load by name with the parts a guidance method needs; bad names and devices
+"""models.engine.loading: models load by name with the parts a guidance method needs; bad names and devices
 are clear errors. (Broken weight files: tests/robustness/test_weights.py.)"""
 
 import pytest
 import torch
 
-from models.registry import DEVICE_NAMES, MODEL_NAMES, blurred_exact_denoiser, load_bundle, resolve_device
-from models.schedule import TRAINING_STEPS
+from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, blurred_exact_denoiser, load_bundle, resolve_device
+from models.engine.schedule import TRAINING_STEPS
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)

@@ -16,11 +16,11 @@ import torch
 from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler,
                        HeunDiscreteScheduler)
 
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
-from models.pipeline import SampleSpec, run
-from models.samplers import (SAMPLER_NAMES, get_sampler, sample_ddim, sample_ddpm, sample_dpmpp2m, sample_euler,
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.pipeline import SampleSpec, run
+from models.engine.samplers import (SAMPLER_NAMES, get_sampler, sample_ddim, sample_ddpm, sample_dpmpp2m, sample_euler,
                              sample_heun)
-from models.schedule import make_schedule
+from models.engine.schedule import make_schedule
 
 TOL = dict(rtol=1e-5, atol=1e-5)
 SCHEDULE = dict(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule="linear")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from models.schedule import SCHEDULE_KINDS, Schedule, make_schedule
+from models.engine.schedule import SCHEDULE_KINDS, Schedule, make_schedule
 
 T = 1000
 

@@ -1,4 +1,4 @@
-"""Each setting declared once (models.settings): the spec's fields, the command-line flags, the .npz
+"""Each setting declared once (models.engine.settings): the spec's fields, the command-line flags, the .npz
 meta names and the checks all follow the declaration."""
 
 import dataclasses
@@ -6,14 +6,14 @@ import math
 
 import pytest
 
-import models.evaluate
+import models.analysis.evaluate
 import viz.export
 from models.cli import zoo_settings
 from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, ZOO_META_NAMES
-from models.pipeline import SampleSpec
-from models.settings import (ETA, GAMMA, GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, Setting, check_values, defaults,
+from models.engine.pipeline import SampleSpec
+from models.engine.settings import (ETA, GAMMA, GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, Setting, check_values, defaults,
                              parse_group, replaced_by, settings_for, zoo_flags)
-from models.trajectory import META_NAMES, meta_names
+from models.engine.trajectory import META_NAMES, meta_names
 
 
 def _flags(parser) -> set[str]:
@@ -33,7 +33,7 @@ def test_the_command_lines_have_one_flag_per_setting_or_group():
     assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda",
                                   "--cfgzero-zero-steps", "--mambo-alpha", "--apgmix-window", "--apgmix-eta",
                                   "--apgmix-r", "--apgmix-beta", "--fdg-low"}
-    for parser in (viz.export.build_parser(), models.evaluate.build_parser()):
+    for parser in (viz.export.build_parser(), models.analysis.evaluate.build_parser()):
         assert zoo_flags_expected | {ETA.flag} <= _flags(parser)
     assert GAMMA.flag in _flags(viz.export.build_parser())
     defaults_parsed = zoo_settings(viz.export.build_parser().parse_args(["--out", "/dev/null"]))

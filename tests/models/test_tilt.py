@@ -1,15 +1,15 @@
-"""The tilted density (models.tilt) against Bayes' rule on the mixture, the densest-region and blob
+"""The tilted density (models.analysis.tilted_density) against Bayes' rule on the mixture, the densest-region and blob
 shares against exact samples, and the numbers of the tilted-density view."""
 
 import numpy as np
 import pytest
 
-from models.data import GaussianMixture2D, make_gmm2d, mixture_density
-from models.pipeline import SampleSpec, run
-from models.schedule import make_schedule
-from models.tilt import (CLEAN, blob_shares, cell_area, densest_region_share, densest_region_threshold, grid, log_tilted,
+from models.engine.data import GaussianMixture2D, make_gmm2d, mixture_density
+from models.engine.pipeline import SampleSpec, run
+from models.engine.schedule import make_schedule
+from models.analysis.tilted_density import (CLEAN, blob_shares, cell_area, densest_region_share, densest_region_threshold, grid, log_tilted,
                          points_at, tilt_limits, tilt_view, tilted_density)
-from models.tradeoff import describe_blobs
+from models.analysis.tradeoff import describe_blobs
 
 GMM = make_gmm2d()
 SCHEDULE = make_schedule("linear")
@@ -51,7 +51,7 @@ def test_tilted_density_at_gamma_one_is_the_class_conditional_density(mesh, t, l
 
 
 def test_tilted_density_at_gamma_two_squares_the_posterior(mesh):
-    # p(y | x) = p(y) p(x | y) / p(x), computed from the mixture alone, independently of models.exact.
+    # p(y | x) = p(y) p(x | y) / p(x), computed from the mixture alone, independently of models.engine.exact.
     xx, yy = mesh
     p_x = mixture_density(GMM, xx, yy)
     posterior = (1 / 3) * mixture_density(class_mixture(1), xx, yy) / p_x

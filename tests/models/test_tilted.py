@@ -1,8 +1,8 @@
 """The exact tilted target on gmm2d: rejection draws, component shares, their quadrature, tilted_tv.
 
 References: a plain Cartesian grid integration of ``p0(x) p0(y | x)^gamma`` written here from the
-mixture's formula (independent of models.tilted), the exact model's class posterior
-(models.exact), the class-conditional mixture's moments, and the multinomial law of the shares.
+mixture's formula (independent of models.analysis.tilted_target), the exact model's class posterior
+(models.engine.exact), the class-conditional mixture's moments, and the multinomial law of the shares.
 """
 import math
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import GaussianMixture2D, make_gmm2d
-from models.exact import exact_gmm2d_denoiser
+from models.engine.data import GaussianMixture2D, make_gmm2d
+from models.engine.exact import exact_gmm2d_denoiser
 from models.guidance import make_guidance
-from models.samplers import sample_ddpm
-from models.tilted import (TILTED_DATA, assign_components, batch_target_shares, check_exact_target,
+from models.engine.samplers import sample_ddpm
+from models.analysis.tilted_target import (TILTED_DATA, assign_components, batch_target_shares, check_exact_target,
                            class_log_posterior, component_shares, exact_tv_quantile, expected_tv, noise_rng, normaliser,
                            responsibilities, target_shares, tilted_draws, tilted_sample, tilted_trajectory, tilted_tv,
                            tilted_tv_report)

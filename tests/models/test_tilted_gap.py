@@ -1,13 +1,13 @@
-"""models.tilted_gap: the sentence read off made-up numbers (the corrector closes, narrows, widens or
+"""models.analysis.tilted_target_gap: the sentence read off made-up numbers (the corrector closes, narrows, widens or
 leaves the gap; no gap at all; mass leaving the class), the blobs' names, and the figure's record
-against models.tilted's own numbers."""
+against models.analysis.tilted_target's own numbers."""
 
 import numpy as np
 import pytest
 
-from models.data import make_gmm2d
-from models.tilted import component_shares, exact_tv_quantile, expected_tv, target_shares, tilted_sample, tilted_tv_report
-from models.tilted_gap import (EXACT, GapCurve, GapNumbers, GapRun, blob_names, describe_gap, gap_curves, gap_numbers,
+from models.engine.data import make_gmm2d
+from models.analysis.tilted_target import component_shares, exact_tv_quantile, expected_tv, target_shares, tilted_sample, tilted_tv_report
+from models.analysis.tilted_target_gap import (EXACT, GapCurve, GapNumbers, GapRun, blob_names, describe_gap, gap_curves, gap_numbers,
                                gap_sentence, gap_view)
 
 BLOBS = ("inner blob at the upper left", "outer blob", "inner blob at the right")

@@ -1,16 +1,16 @@
-"""``--sampler tilted`` and ``--corrector-steps`` end to end: SampleSpec and run (models.pipeline), and
-both command lines (viz.export, models.evaluate): exact draws where an exact target exists, one clear
+"""``--sampler tilted`` and ``--corrector-steps`` end to end: SampleSpec and run (models.engine.pipeline), and
+both command lines (viz.export, models.analysis.evaluate): exact draws where an exact target exists, one clear
 line and exit status 2 where none does, ``tilted_tv`` in every gmm2d row of the evaluation."""
 import json
 
 import numpy as np
 import pytest
 
-import models.evaluate
+import models.analysis.evaluate
 import viz.export
-from models.pipeline import TILTED_GUIDANCE, SampleSpec, run
-from models.tilted import exact_tv_quantile, batch_target_shares, tilted_sample, tilted_tv
-from models.trajectory import Trajectory
+from models.engine.pipeline import TILTED_GUIDANCE, SampleSpec, run
+from models.analysis.tilted_target import exact_tv_quantile, batch_target_shares, tilted_sample, tilted_tv
+from models.engine.trajectory import Trajectory
 from tests.robustness.conftest import assert_one_line_error, call_main
 
 TILTED = dict(data="gmm2d", model="exact", sampler="tilted", guidance="cfg")
@@ -119,10 +119,10 @@ def test_export_corrector_flags_reach_the_arrays(tmp_path):
     assert meta["corrector_steps"] == 2 and meta["corrector_snr"] == 0.1
 
 
-# --- models.evaluate ----------------------------------------------------------------------------
+# --- models.analysis.evaluate ----------------------------------------------------------------------------
 
 def _evaluate_json(capsys, *args) -> list[dict]:
-    assert models.evaluate.main(["--data", "gmm2d", "--model", "exact", "--json", *args]) == 0
+    assert models.analysis.evaluate.main(["--data", "gmm2d", "--model", "exact", "--json", *args]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -144,14 +144,14 @@ def test_evaluate_tilted_sampler_scores_within_mc_error_of_zero(capsys):
 
 
 def test_evaluate_row_matches_tilted_tv_of_the_same_samples():
-    rows = models.evaluate.evaluate("gmm2d", "exact", "ddim", 10, "cfg", [3.0], 90, 5)
+    rows = models.analysis.evaluate.evaluate("gmm2d", "exact", "ddim", 10, "cfg", [3.0], 90, 5)
     x = run(SampleSpec(data="gmm2d", model="exact", sampler="ddim", steps=10, gamma=3.0, batch=90, seed=5),
             device="cpu", labels=np.arange(90) % 3).samples
     assert rows[0]["tilted_tv"] == pytest.approx(tilted_tv(x, np.arange(90) % 3, 3.0), abs=1e-12)
 
 
 def test_evaluate_digits_rows_have_no_tilted_tv():
-    rows = models.evaluate.evaluate("digits", "exact", "ddim", 2, "cfg", [1.0], 10, 0)
+    rows = models.analysis.evaluate.evaluate("digits", "exact", "ddim", 2, "cfg", [1.0], 10, 0)
     assert "tilted_tv" not in rows[0]
 
 
@@ -162,7 +162,7 @@ def test_evaluate_digits_rows_have_no_tilted_tv():
     (["--data", "gmm2d", "--model", "exact", "--sampler", "tilted", "--guidance", "rescale"], "rescale"),
 ])
 def test_evaluate_tilted_without_an_exact_target_is_one_line_and_status_2(capsys, args, mentions):
-    code, out, err = call_main(models.evaluate.main, [*args, "--samples", "10"], capsys)
+    code, out, err = call_main(models.analysis.evaluate.main, [*args, "--samples", "10"], capsys)
     assert_one_line_error(code, out, err, EVALUATE, mentions=mentions)
 
 

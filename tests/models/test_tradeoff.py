@@ -1,17 +1,17 @@
-"""The trade-off's numbers (models.tradeoff): the data's own scores and the findings' verdicts."""
+"""The trade-off's numbers (models.analysis.tradeoff): the data's own scores and the findings' verdicts."""
 
 import re
 
 import numpy as np
 import pytest
 
-from models.data import load_digits_dataset
-from models.settings import GAMMA, SETTINGS
-from models.tradeoff import DEFAULT_GAMMAS, DEFAULT_LAMBDAS, data_reference, findings, row_scale, swept, sweep_values, trend
+from models.engine.data import load_digits_dataset
+from models.engine.settings import GAMMA, SETTINGS
+from models.analysis.tradeoff import DEFAULT_GAMMAS, DEFAULT_LAMBDAS, data_reference, findings, row_scale, swept, sweep_values, trend
 
 
 def rows(gammas, accuracy, diversity, nearest, samples=10):
-    """Rows as ``models.evaluate.evaluate`` returns them."""
+    """Rows as ``models.analysis.evaluate.evaluate`` returns them."""
     return [dict(gamma=g, accuracy=a, diversity=d, nearest_train=n, finite=1.0, samples=samples, seconds=0.1)
             for g, a, d, n in zip(gammas, accuracy, diversity, nearest)]
 

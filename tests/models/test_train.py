@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from models.registry import load_bundle, load_network
+from models.engine.loading import load_bundle, load_network
 from models.train import DENOISERS, ROLES, main, train_all, train_and_save
 
 

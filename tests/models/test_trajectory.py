@@ -1,11 +1,11 @@
-"""models.trajectory: the .npz record is written where it is asked to be and survives np.savez and back
+"""models.engine.trajectory: the .npz record is written where it is asked to be and survives np.savez and back
 (arrays, parts and meta, without pickle); a run records the meta names of its guidance."""
 
 import numpy as np
 import pytest
 
-from models.pipeline import SampleSpec, run
-from models.trajectory import META_NAMES, PART_NAMES, Trajectory, meta_names
+from models.engine.pipeline import SampleSpec, run
+from models.engine.trajectory import META_NAMES, PART_NAMES, Trajectory, meta_names
 from tests.models.test_pipeline import _arrays_equal, spec
 
 

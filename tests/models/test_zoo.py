@@ -9,12 +9,12 @@ import torch
 from diffusers.guiders.adaptive_projected_guidance import MomentumBuffer, normalized_guidance
 from diffusers.guiders.guider_utils import rescale_noise_cfg
 
-from models.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import make_guidance
-from models.pipeline import SampleSpec, run
-from models.registry import load_bundle
-from models.samplers import get_sampler
-from models.settings import check_values
+from models.engine.pipeline import SampleSpec, run
+from models.engine.loading import load_bundle
+from models.engine.samplers import get_sampler
+from models.engine.settings import check_values
 
 F64 = torch.float64
 
@@ -170,7 +170,7 @@ def test_every_zoo_method_runs_on_the_shipped_neural_models():
                                    ["--guidance", "autoguidance"],
                                    ["--guidance", "cfgpp", "--sampler", "ddim", "--cfgpp-lambda", "0.8"]])
 def test_zoo_flags_on_the_command_lines(tmp_path, flags):
-    from models.evaluate import main as evaluate_main
+    from models.analysis.evaluate import main as evaluate_main
     from viz.export import main as export_main
 
     base = ["--model", "exact", "--steps", "4"]

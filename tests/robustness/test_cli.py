@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import models.evaluate
+import models.analysis.evaluate
 import models.train
 import viz.export
 from tests.robustness.conftest import ROOT, assert_one_line_error, call_main
@@ -90,7 +90,7 @@ def _options(parser) -> set[str]:
 
 def test_the_tables_cover_every_option():
     assert _options(viz.export.build_parser()) == set(EXPORT) | set(UNWRITABLE)
-    assert _options(models.evaluate.build_parser()) == set(EVALUATE)
+    assert _options(models.analysis.evaluate.build_parser()) == set(EVALUATE)
     assert _options(models.train.build_parser()) == set(TRAIN) | {"--out"}
 
 
@@ -107,7 +107,7 @@ def test_export_bad_value(tmp_path, capsys, option, value):
 @pytest.mark.parametrize("option, value", _cases(EVALUATE))
 def test_evaluate_bad_value(capsys, option, value):
     base = ["--data", "gmm2d", "--model", "exact", "--sampler", "ddim", "--steps", "2", "--samples", "4", "--gammas", "1"]
-    code, out, err = call_main(models.evaluate.main, base + _args(option, value), capsys)
+    code, out, err = call_main(models.analysis.evaluate.main, base + _args(option, value), capsys)
     # --gammas 101 fails in the sampler's settings, which call it gamma
     assert_one_line_error(code, out, err, EVALUATE_PROG, mentions="gamma" if option == "--gammas" else option)
 
@@ -119,7 +119,7 @@ def test_train_bad_value(tmp_path, capsys, option, value):
     assert not (tmp_path / "w").exists()  # refused before anything was made
 
 
-@pytest.mark.parametrize("main, prog", [(viz.export.main, EXPORT_PROG), (models.evaluate.main, EVALUATE_PROG),
+@pytest.mark.parametrize("main, prog", [(viz.export.main, EXPORT_PROG), (models.analysis.evaluate.main, EVALUATE_PROG),
                                         (models.train.main, TRAIN_PROG)])
 @pytest.mark.parametrize("argv", [["--bogus"], ["--bogus", "1"], ["extra"], ["--seed"], ["--data"], ["-x"]])
 def test_unknown_options_and_missing_values(tmp_path, capsys, main, prog, argv):
@@ -206,8 +206,8 @@ def test_train_default_folder_unwritable_fails_before_training(read_only_dir, ca
 REAL = [
     (["viz.export", "--gamma", "nan", "--out", "{tmp}/x.gif"], "--gamma"),
     (["viz.export", "--model", "exact", "--steps", "2", "--out", "{tmp}"], "--out"),
-    (["models.evaluate", "--samples", "abc"], "--samples"),
-    (["models.evaluate", "--data", "gmm2d", "--model", "exact", "--gammas", "1000", "--steps", "2", "--samples", "4"], "gamma"),
+    (["models.analysis.evaluate", "--samples", "abc"], "--samples"),
+    (["models.analysis.evaluate", "--data", "gmm2d", "--model", "exact", "--gammas", "1000", "--steps", "2", "--samples", "4"], "gamma"),
     (["models.train", "--workers", "-1"], "--workers"),
     (["models.train", "--out", "{tmp}/file"], "--out"),
 ]

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import models.pipeline
+import models.engine.pipeline
 import ui.cache
 import viz.export
-from models.pipeline import SampleSpec
-from models.settings import GAMMA
-from models.trajectory import Trajectory
+from models.engine.pipeline import SampleSpec
+from models.engine.settings import GAMMA
+from models.engine.trajectory import Trajectory
 from tests.apptest import open_page
 from tests.robustness.conftest import assert_one_line_error, call_main
-from viz.geometry import data_range, outside_range
+from viz.draw.geometry import data_range, outside_range
 from viz.gif import gif_frame_count
 
 # (options, GIF frames expected or None): every view and guidance at the ends of the ranges
@@ -155,7 +155,7 @@ def test_zoo_page_at_the_ends_of_its_sliders(method, data, steps):
 @pytest.fixture
 def diverging(monkeypatch):
     """Make every run at γ = 10 (and, for the overlay, γ = 7) return NaN, as a diverging sampler would."""
-    real = models.pipeline.run
+    real = models.engine.pipeline.run
 
     def run(spec, *args, **kwargs) -> Trajectory:
         traj = real(spec, *args, **kwargs)

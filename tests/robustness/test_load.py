@@ -123,7 +123,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _classroom(base: str, pid: int) -> dict:
-    from models.schedule import make_schedule
+    from models.engine.schedule import make_schedule
 
     timesteps = make_schedule("linear").timesteps(STEPS)
     figures: dict = {}
@@ -196,8 +196,8 @@ async def _classroom(base: str, pid: int) -> dict:
 
 def _recompute(seen: list[tuple[int, float, int, str]]) -> list[str]:
     """The metric ‖x̂₀ᶜ − x̂₀ᵘ‖ of every (seed, γ, step) a session saw, recomputed in this process."""
-    from models.pipeline import SampleSpec, run
-    from models.registry import load_bundle
+    from models.engine.pipeline import SampleSpec, run
+    from models.engine.loading import load_bundle
     from ui.runs import readable_step
 
     bundle = load_bundle("digits", "neural", "cpu", needs=("cfg",))

@@ -14,7 +14,7 @@ import sys
 import torch
 from streamlit.testing.v1 import AppTest
 
-from models.registry import assets_dir
+from models.engine.loading import assets_dir
 from tests.robustness.conftest import ROOT
 from ui.cache import cached_bundle
 

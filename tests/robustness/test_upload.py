@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.images import header_only_png, image_bytes
 from tests.robustness.conftest import ROOT
-from viz.noising import image_from_upload
+from viz.figures.noising import image_from_upload
 
 RNG = np.random.default_rng(0)
 PHOTO = Image.fromarray(RNG.integers(0, 255, (90, 120, 3), dtype=np.uint8))

@@ -16,10 +16,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import models.evaluate
+import models.analysis.evaluate
 import viz.export
-from models.nets import NETWORKS
-from models.registry import ASSETS_ENV, WeightsError, load_bundle
+from models.engine.nets import NETWORKS
+from models.engine.loading import ASSETS_ENV, WeightsError, load_bundle
 from tests.robustness.conftest import ROOT, assert_one_line_error, call_main
 from ui.cache import usable_model
 
@@ -144,7 +144,7 @@ def test_export_fails_in_one_line_naming_the_file(assets_copy, tmp_path, capsys,
 def test_evaluate_fails_in_one_line_naming_the_file(assets_copy, capsys, monkeypatch, case):
     broken = _break(assets_copy, case, "noisy_classifier")
     monkeypatch.setenv(ASSETS_ENV, str(assets_copy))
-    code, out, err = call_main(models.evaluate.main, ["--model", "neural", "--guidance", "classifier", "--steps", "2",
+    code, out, err = call_main(models.analysis.evaluate.main, ["--model", "neural", "--guidance", "classifier", "--steps", "2",
                                                       "--samples", "4"], capsys)
     line = assert_one_line_error(code, out, err, "python -m models.evaluate")
     assert broken.name in line and HINT in line

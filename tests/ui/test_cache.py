@@ -6,18 +6,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import models.pipeline
+import models.engine.pipeline
 import ui.cache
-from models.data import load_dataset
+from models.engine.data import load_dataset
 from ui.cache import GIF_FPS, GIF_FRAMES
-from viz.style import HALF_SIZE
+from viz.draw.style import HALF_SIZE
 from ui.runs import Settings, run_spec, with_gammas
-from viz.diagrams import gamma_overlay_figure, make_animation, shared_pca
-from viz.geometry import data_range, outside_range
-from viz.mosaic import digit_rows
-from viz.mosaic import png as mosaic_png
-from viz.projection import pca_projection
-from viz.step_diagrams import StepDiagram
+from viz.views.kinds import gamma_overlay_figure, make_animation, shared_pca
+from viz.draw.geometry import data_range, outside_range
+from viz.figures.mosaic import digit_rows
+from viz.figures.mosaic import png as mosaic_png
+from viz.draw.projection import pca_projection
+from viz.views.step import StepDiagram
 
 S = Settings(data="gmm2d", model="exact", sampler="ddpm", steps=4, seed=1, label=1, projection="pca")
 
@@ -55,7 +55,7 @@ def test_a_bad_spec_is_refused_with_one_sentence():
 @pytest.mark.parametrize("kind, projection", [("cfg", "plane"), ("paths", "pca_data"), ("trajectory", "random")])
 def test_view_gif_and_frames_are_the_direct_views(kind, projection):
     spec = run_spec(S, "cfg", 2.0)
-    traj = models.pipeline.run(spec)
+    traj = models.engine.pipeline.run(spec)
     direct = make_animation(kind, traj, projection, seed=spec.seed, background=load_dataset(spec.data).x)
     assert ui.cache.view_gif(kind, spec, projection) == direct.gif(GIF_FRAMES, GIF_FPS)
     last = direct.num_frames - 1
@@ -65,7 +65,7 @@ def test_view_gif_and_frames_are_the_direct_views(kind, projection):
 
 def test_a_step_frame_builds_up_in_stages():
     spec = run_spec(S, "none", 1.0, label=-1)
-    traj = models.pipeline.run(spec)
+    traj = models.engine.pipeline.run(spec)
     for stages in (("prediction",), ("prediction", "step")):
         direct = StepDiagram(traj, "plane", 0, stages)
         assert ui.cache.view_frame("step", spec, "plane", 0, 2, stages) == ui.cache._png(direct.frame(2))
@@ -76,7 +76,7 @@ def test_a_step_frame_builds_up_in_stages():
 def test_overlay_is_one_shared_pca_also_for_the_plane():
     spec = run_spec(S, "cfg", 5.0)
     specs = with_gammas(spec, (0.0, 1.0, 3.0))
-    trajs = {s.gamma: models.pipeline.run(s) for s in specs}
+    trajs = {s.gamma: models.engine.pipeline.run(s) for s in specs}
     with ui.cache.DRAWING:
         direct = ui.cache.figure_png(gamma_overlay_figure(trajs, shared_pca(trajs), background=load_dataset("gmm2d").x))
     assert ui.cache.overlay_png(specs, "pca") == direct
@@ -87,7 +87,7 @@ def test_final_digits_frame_the_samples_that_left_the_data():
     spec = run_spec(replace(S, data="digits", steps=1), "cfg", 10.0)
     png = ui.cache.final_digits_png(spec)
     assert png.startswith(b"\x89PNG")
-    traj = models.pipeline.run(spec)
+    traj = models.engine.pipeline.run(spec)
     out = outside_range(traj.samples, data_range(traj))
     assert out.any()  # one step at γ = 10 overshoots
     assert png == mosaic_png(digit_rows([traj.samples[:4], traj.samples[4:]], outside=[out[:4], out[4:]]))

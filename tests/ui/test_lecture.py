@@ -9,12 +9,12 @@ import pytest
 from PIL import Image, ImageSequence
 
 import ui.cache
-from models.pipeline import run
+from models.engine.pipeline import run
 from ui.runs import readable_step
 from viz.gif import gif_frame_count
 from ui.lecture import slide_picture, slide_spec
 from ui.runs import Settings, with_gammas
-from viz.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, SLIDES
+from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, SLIDES
 
 S = Settings("gmm2d", "exact", "ddpm", 4, 3, 2, "plane")
 BY_KEY = {slide.key: slide for slide in SLIDES}

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import models.evaluate
+import models.analysis.evaluate
 import viz.export
-import viz.geometry
-from models.pipeline import SampleSpec, run
-from models.settings import GAMMA, ZOO_NAMES, settings_for
+import viz.draw.geometry
+from models.engine.pipeline import SampleSpec, run
+from models.engine.settings import GAMMA, ZOO_NAMES, settings_for
 from ui.cache import GIF_FPS, GIF_FRAMES
 from ui.runs import (BATCH, OPENING_SHARE, Settings, Sweep, evaluate_command, export_command, non_finite_parts,
                      readable_step, run_spec, samples_off_data, with_gammas, zoo_values)
@@ -103,11 +103,11 @@ def test_the_printed_evaluate_command_measures_the_same_rows(monkeypatch):
         seen.append((Sweep(data, model, sampler, steps, guidance, samples, seed), list(gammas), kwargs))
         return []
 
-    monkeypatch.setattr(models.evaluate, "evaluate", evaluate)
+    monkeypatch.setattr(models.analysis.evaluate, "evaluate", evaluate)
     sweep = Sweep("gmm2d", "neural", "heun", 12, "apg", 200, 5)
     argv = shlex.split(evaluate_command(sweep, (0.0, 0.5, 10.0)))
-    assert argv[:3] == ["python", "-m", "models.evaluate"]
-    assert models.evaluate.main(argv[3:]) == 0
+    assert argv[:3] == ["python", "-m", "models.analysis.evaluate"]
+    assert models.analysis.evaluate.main(argv[3:]) == 0
     (got, gammas, kwargs), = seen
     assert got == sweep and gammas == [0.0, 0.5, 10.0]
     assert kwargs["eta"] == 0.0 and kwargs["zoo"] == SampleSpec().settings()  # what the page's rows use
@@ -125,9 +125,9 @@ def test_non_finite_parts_and_samples_off_data():
 
 def test_pages_open_on_the_figures_readable_step_or_forty_percent_of_the_way(monkeypatch):
     traj = run(run_spec(Settings("gmm2d", "exact", "ddpm", 11, 0, 1, "pca"), "cfg", 3.0))
-    monkeypatch.delattr(viz.geometry, "readable_step", raising=False)
+    monkeypatch.delattr(viz.draw.geometry, "readable_step", raising=False)
     assert readable_step(traj) == round(OPENING_SHARE * 10) == 4  # not step 0, where t = T
-    monkeypatch.setattr(viz.geometry, "readable_step", lambda t: 7, raising=False)
+    monkeypatch.setattr(viz.draw.geometry, "readable_step", lambda t: 7, raising=False)
     assert readable_step(traj) == 7  # the figures' own choice, once they have one
-    monkeypatch.setattr(viz.geometry, "readable_step", lambda t: 99, raising=False)
+    monkeypatch.setattr(viz.draw.geometry, "readable_step", lambda t: 99, raising=False)
     assert readable_step(traj) == 10  # never past the last step

@@ -3,7 +3,7 @@ the data set changes, and a page that reads the settings with or without app.py.
 
 from streamlit.testing.v1 import AppTest
 
-from models.data import DATA_NAMES
+from models.engine.data import DATA_NAMES
 
 
 def page_script():

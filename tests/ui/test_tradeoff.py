@@ -6,12 +6,12 @@ from streamlit.testing.v1 import AppTest
 
 import ui.cache
 import ui.tradeoff
-from models.data import load_dataset
-from models.pipeline import run
-from models.tilt import CLEAN, blob_shares, points_at
-from models.tilted import expected_tv, target_shares, tilted_tv_report
-from models.tilted_gap import CORRECTED, EXACT, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, describe_gap, gap_numbers
-from models.tradeoff import TILT_GAMMAS, describe_blobs
+from models.engine.data import load_dataset
+from models.engine.pipeline import run
+from models.analysis.tilted_density import CLEAN, blob_shares, points_at
+from models.analysis.tilted_target import expected_tv, target_shares, tilted_tv_report
+from models.analysis.tilted_target_gap import CORRECTED, EXACT, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, describe_gap, gap_numbers
+from models.analysis.tradeoff import TILT_GAMMAS, describe_blobs
 from tests.models.test_tilted_gap import BLOBS as BLOB_NAMES
 from ui.runs import Settings
 from ui.tradeoff import GAP_KEYS, TILT_BATCH, blob_summary, exact_target_absent, gap_runs, ignores_gamma, tilt_specs
@@ -75,7 +75,7 @@ def test_tilt_runs_and_their_blob_summary():
 def lambda_script():
     import streamlit as st
 
-    from models.tradeoff import DEFAULT_LAMBDAS
+    from models.analysis.tradeoff import DEFAULT_LAMBDAS
     from ui.runs import Sweep, evaluate_command
     from ui.tradeoff import measure, show_findings, show_numbers
 

@@ -1,13 +1,13 @@
 """ui.views: the one-call run preamble (sample, refuse what cannot be drawn, scrubber, play) and
-the γ slider as ``models.settings.GAMMA`` declares it, each in a small script under AppTest
+the γ slider as ``models.engine.settings.GAMMA`` declares it, each in a small script under AppTest
 (a script function imports what it uses itself: AppTest runs its body as a page)."""
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-import models.pipeline
+import models.engine.pipeline
 import ui.cache
-from models.settings import GAMMA
+from models.engine.settings import GAMMA
 from ui.runs import Settings, readable_step, run_spec
 
 
@@ -30,7 +30,7 @@ def shown(at: AppTest) -> str:
 def opening(n: int, gamma: float = 2.0) -> int:
     """The 1-based step the page opens on for the script's run with ``n`` steps."""
     spec = run_spec(Settings("gmm2d", "exact", "ddpm", n, 0, 1, "pca"), "cfg", gamma)
-    return readable_step(models.pipeline.run(spec)) + 1
+    return readable_step(models.engine.pipeline.run(spec)) + 1
 
 
 def test_prepare_run_opens_on_a_readable_step_and_clamps_the_step():
@@ -76,7 +76,7 @@ def test_a_run_that_cannot_be_sampled_stops_with_one_message():
 
 
 def test_a_diverged_run_is_refused_before_any_widget(monkeypatch):
-    real = models.pipeline.run
+    real = models.engine.pipeline.run
 
     def diverging(spec, *args, **kwargs):
         traj = real(spec, *args, **kwargs)

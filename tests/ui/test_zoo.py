@@ -1,4 +1,4 @@
-"""ui.zoo: the zoo page's sliders are derived from ``models.settings`` (label, range, step or
+"""ui.zoo: the zoo page's sliders are derived from ``models.engine.settings`` (label, range, step or
 choices, default, help), CFG++ gets its own λ instead of γ, and the run holds what they say."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.settings import GAMMA, GROUPS, SETTINGS, settings_for
+from models.engine.settings import GAMMA, GROUPS, SETTINGS, settings_for
 from ui.zoo import METHODS, widget_key
 
 

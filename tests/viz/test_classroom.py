@@ -18,25 +18,25 @@ from matplotlib.legend import Legend
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 
-from models.field import compute_field, field_series
-from models.field_view import FieldSpec
+from models.analysis.field import compute_field, field_series
+from models.analysis.field_records import FieldSpec
 from models.guidance import ZOO_GUIDANCE
-from models.pipeline import SampleSpec, run
-from models.samplers import SAMPLER_NAMES
-from models.schedule import make_schedule
-from viz.animate import PathAnimation, frame_indices
-from viz.camera import plan_shots, shared_shots, smooth_widths
-from viz.construction import shared_camera
-from viz.diagrams import ANIMATIONS, CFGDiagram, gamma_overlay_figure, load_photo, make_animation, noising_figure
-from viz.drawing import arrow_ends
-from viz.field import FieldAnimation, field_figure
-from viz.geometry import abar_pair, readable_step, step_vectors
-from viz.guidance_diagrams import CFGDiagram, ClassifierGuidanceDiagram, ClassifierPredictionDiagram
-from viz.key import MAX_ENTRIES
-from viz.projection import identity_projection, pca_projection
-from viz.sprites import PAD, TextSprite
-from viz.step_diagrams import StepDiagram
-from viz.style import DISPLAY_WIDTH, HALF_SIZE, MIN_ARROW_PX, MIN_TEXT_PX, class_color
+from models.engine.pipeline import SampleSpec, run
+from models.engine.samplers import SAMPLER_NAMES
+from models.engine.schedule import make_schedule
+from viz.views.paths import PathAnimation, frame_indices
+from viz.draw.camera import plan_shots, shared_shots, smooth_widths
+from viz.views.construction import shared_camera
+from viz.views.kinds import ANIMATIONS, CFGDiagram, gamma_overlay_figure, load_photo, make_animation, noising_figure
+from viz.draw.drawing import arrow_ends
+from viz.figures.field import FieldAnimation, field_figure
+from viz.draw.geometry import abar_pair, readable_step, step_vectors
+from viz.views.guidance import CFGDiagram, ClassifierGuidanceDiagram, ClassifierPredictionDiagram
+from viz.draw.key import MAX_ENTRIES
+from viz.draw.projection import identity_projection, pca_projection
+from viz.draw.sprites import PAD, TextSprite
+from viz.views.step import StepDiagram
+from viz.draw.style import DISPLAY_WIDTH, HALF_SIZE, MIN_ARROW_PX, MIN_TEXT_PX, class_color
 
 _RUNS: dict = {}
 
@@ -178,7 +178,7 @@ def test_side_by_side_panels_are_readable_on_a_projector(kind, data):
 
 def ui_view(kind, traj, proj):
     """The one-step view ``kind`` at a column's size, as the side-by-side page draws it."""
-    from viz.diagrams import METHOD_VIEWS
+    from viz.views.kinds import METHOD_VIEWS
     views = {"step": lambda t, s, p, width: StepDiagram(t, p, s, width=width), "cfg": CFGDiagram,
              "classifier": ClassifierGuidanceDiagram, **METHOD_VIEWS}
     return views[kind](traj, 0, proj, width=HALF_SIZE)

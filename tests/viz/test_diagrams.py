@@ -1,4 +1,4 @@
-"""Diagrams (viz.diagrams and its modules): geometry against the formulas, arrows against the
+"""Diagrams (viz.views.kinds and its modules): geometry against the formulas, arrows against the
 vectors they stand for, GIFs that animate and repeat byte for byte, loud failures, safe uploads.
 
 Every run uses the exact model with few steps, so the whole file stays fast.
@@ -13,20 +13,20 @@ from matplotlib.patches import FancyArrowPatch
 from PIL import Image
 
 from models.guidance import ZOO_GUIDANCE
-from models.pipeline import SampleSpec, run
-from models.schedule import make_schedule
-from models.trajectory import Trajectory
+from models.engine.pipeline import SampleSpec, run
+from models.engine.schedule import make_schedule
+from models.engine.trajectory import Trajectory
 from tests.images import header_only_png, image_bytes
 from tests.viz.views import key_labels, point_texts
-from viz.diagrams import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
+from viz.views.kinds import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
                           TrajectoryDiagram, gamma_overlay_figure, image_from_upload, load_photo, make_animation,
                           noising_figure, shared_pca, step_figure)
-from viz.guidance_diagrams import ClassifierPredictionDiagram
-from viz.sprites import Sprite, TextSprite
-from viz.drawing import arrow_ends
-from viz.geometry import ddpm_sigma, fitted_sigma, noise_scales, step_vectors
+from viz.views.guidance import ClassifierPredictionDiagram
+from viz.draw.sprites import Sprite, TextSprite
+from viz.draw.drawing import arrow_ends
+from viz.draw.geometry import ddpm_sigma, fitted_sigma, noise_scales, step_vectors
 from viz.gif import gif_frame_count
-from viz.projection import pca_projection
+from viz.draw.projection import pca_projection
 
 STEPS = 6
 

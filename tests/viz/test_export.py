@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.pipeline import SampleSpec
-from models.trajectory import Trajectory
+from models.engine.pipeline import SampleSpec
+from models.engine.trajectory import Trajectory
 from ui.cache import GIF_FPS, GIF_FRAMES, view_gif
 from viz.export import export, main
 from viz.gif import gif_frame_count

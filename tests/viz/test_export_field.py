@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import viz.export
-from models.field_view import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec
+from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec
 from viz.export import main
 from viz.gif import gif_frame_count
 

@@ -1,4 +1,4 @@
-"""viz.field: the field figure and its animation (readable sizes, few legend entries, same bytes twice)."""
+"""viz.figures.field: the field figure and its animation (readable sizes, few legend entries, same bytes twice)."""
 
 import ast
 from pathlib import Path
@@ -8,9 +8,9 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from models.field import compute_field, field_series
-from models.field_view import FieldSpec
-from viz.field import (DISPLAY_WIDTH, MIN_TEXT_PX, FieldAnimation, FieldFigure, arrow_reference, arrow_vectors,
+from models.analysis.field import compute_field, field_series
+from models.analysis.field_records import FieldSpec
+from viz.figures.field import (DISPLAY_WIDTH, MIN_TEXT_PX, FieldAnimation, FieldFigure, arrow_reference, arrow_vectors,
                        field_figure, legend_entry_count, text_heights)
 from viz.gif import gif_frame_count
 

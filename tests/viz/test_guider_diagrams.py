@@ -1,4 +1,4 @@
-"""The construction views of diffusers' guiders (viz.guider_diagrams): each drawn in the plane of the
+"""The construction views of diffusers' guiders (viz.methods.guider_views): each drawn in the plane of the
 space it acts in, the guided point drawn where the method put x0_hat, the construction's own facts
 (a perpendicular foot, a projection on a line, a damped scale, a window) true on the figure, and
 figures that stay readable (at most six key entries, text of at least 14 px at 1100 px, images at the
@@ -15,19 +15,19 @@ import pytest
 from matplotlib.text import Text
 
 from models.guidance import GUIDANCE_SPACES
-from models.pipeline import SampleSpec, run
-from models.pyramid import high_band, low_band
-from models.schedule import make_schedule
-from viz.diagrams import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
-from viz.drawing import arrow_ends
+from models.engine.pipeline import SampleSpec, run
+from models.engine.pyramid import high_band, low_band
+from models.engine.schedule import make_schedule
+from viz.views.kinds import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
+from viz.draw.drawing import arrow_ends
 from viz.export import FIGURE_KINDS
 from viz.gif import gif_frame_count
-from viz.guider_diagrams import GUIDER_SPACES, GUIDER_VIEWS, line_ends, space_zero
-from viz.key import MAX_ENTRIES
-from viz.lecture import construction_kind, view_applies
+from viz.methods.guider_views import GUIDER_SPACES, GUIDER_VIEWS, line_ends, space_zero
+from viz.draw.key import MAX_ENTRIES
+from viz.figures.lecture import construction_kind, view_applies
 from viz.lecture_gifs import PROJECTIONS
-from viz.sprites import PAD, TextSprite
-from viz.style import MIN_ARROW_PX
+from viz.draw.sprites import PAD, TextSprite
+from viz.draw.style import MIN_ARROW_PX
 
 from tests.viz.views import arrows, drawn, key_labels, point_texts
 
@@ -366,8 +366,8 @@ def test_cfgzero_magnifies_a_rescale_shorter_than_its_marker(data):
 
 @pytest.mark.parametrize("model", ["exact", "neural"])
 def test_fdg_adds_the_low_part_then_the_high_part_head_to_tail(model):
-    """From x̂0ᵘ the green arrow is γ_low times the low band of x̂0ᶜ − x̂0ᵘ (models.pyramid, the same
-    split as models.zoo's torch pyramid), the blue one γ times its high band, ending at the guided
+    """From x̂0ᵘ the green arrow is γ_low times the low band of x̂0ᶜ − x̂0ᵘ (models.engine.pyramid, the same
+    split as models.guidance.zoo's torch pyramid), the blue one γ times its high band, ending at the guided
     x̂0; plain CFG's hollow point is x̂0ᵘ + γ (x̂0ᶜ − x̂0ᵘ); the title gives both scales."""
     traj = sample("fdg", "digits", model, gamma=5.0)
     view = make_animation("fdg", traj, "plane")

@@ -1,11 +1,11 @@
-"""The high-dimensions figure (viz.highdim) draws the measurements it is given (models.highdim)."""
+"""The high-dimensions figure (viz.figures.highdim) draws the measurements it is given (models.analysis.highdim)."""
 
 import numpy as np
 
-from models.data import load_digits_dataset
-from models.highdim import measurements
+from models.engine.data import load_digits_dataset
+from models.analysis.highdim import measurements
 from tests.viz.test_tradeoff import assert_readable
-from viz.highdim import HIGHDIM_DISPLAY_HEIGHT, HIGHDIM_DISPLAY_WIDTH, highdim_figure
+from viz.figures.highdim import HIGHDIM_DISPLAY_HEIGHT, HIGHDIM_DISPLAY_WIDTH, highdim_figure
 
 
 def test_highdim_figure_draws_the_measurements():

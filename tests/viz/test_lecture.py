@@ -1,14 +1,14 @@
-"""Classroom mode: the slide deck (viz.lecture) and ``python -m viz.lecture_gifs`` (make gifs)."""
+"""Classroom mode: the slide deck (viz.figures.lecture) and ``python -m viz.lecture_gifs`` (make gifs)."""
 
 import pytest
 
 from models.guidance import GUIDANCE_NAMES
-from models.pipeline import SampleSpec, run
-from models.registry import ASSETS_ENV
-from viz.diagrams import ANIMATIONS
+from models.engine.pipeline import SampleSpec, run
+from models.engine.loading import ASSETS_ENV
+from viz.views.kinds import ANIMATIONS
 from viz.export import export
 from viz.export import main as export_main
-from viz.lecture import SLIDES, construction_kind, view_applies
+from viz.figures.lecture import SLIDES, construction_kind, view_applies
 from viz.lecture_gifs import main
 
 

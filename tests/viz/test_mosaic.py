@@ -1,9 +1,9 @@
-"""viz.mosaic: rows of digits as one picture, pixel for pixel."""
+"""viz.figures.mosaic: rows of digits as one picture, pixel for pixel."""
 
 import numpy as np
 import pytest
 
-from viz.mosaic import GAP_COLOR, OUTSIDE_COLOR, digit_rows, png
+from viz.figures.mosaic import GAP_COLOR, OUTSIDE_COLOR, digit_rows, png
 
 
 def test_ink_mapping_layout_and_frames():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from models.data import load_dataset
-from models.pipeline import SampleSpec, run
-from viz.diagrams import make_animation
+from models.engine.data import load_dataset
+from models.engine.pipeline import SampleSpec, run
+from viz.views.kinds import make_animation
 
 
 def _view(guidance: str, data: str = "gmm2d"):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from models.data import load_digits_dataset
-from viz.projection import distance_distortion, pca_projection, plane_projection, random_projection
+from models.engine.data import load_digits_dataset
+from viz.draw.projection import distance_distortion, pca_projection, plane_projection, random_projection
 
 
 def test_pca_matches_sklearn_on_digits():

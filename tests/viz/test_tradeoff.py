@@ -1,4 +1,4 @@
-"""The trade-off figures (viz.tradeoff): the curves figure's lines (over γ, or CFG++'s λ), the
+"""The trade-off figures (viz.figures.tradeoff): the curves figure's lines (over γ, or CFG++'s λ), the
 tilted-density panels and the exact-target figure (curves, band, points coloured by class, sizes).
 The numbers they draw are tested in tests/models/test_tilt.py and test_tradeoff.py."""
 
@@ -8,16 +8,16 @@ import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
 
-from models.data import make_gmm2d
-from models.metrics import METRIC_NAMES
-from models.tilt import CLEAN, tilt_view
-from models.tilted import tilted_sample, tilted_tv_report
-from models.tilted_gap import EXACT, GapRun, gap_curves, gap_view
+from models.engine.data import make_gmm2d
+from models.analysis.metrics import METRIC_NAMES
+from models.analysis.tilted_density import CLEAN, tilt_view
+from models.analysis.tilted_target import tilted_sample, tilted_tv_report
+from models.analysis.tilted_target_gap import EXACT, GapRun, gap_curves, gap_view
 from tests.models.test_tilt import exact_class_samples
 from tests.models.test_tradeoff import rows
-from viz.field import CLASS_COLORS, legend_entry_count, text_heights
-from viz.style import MIN_TEXT_PX
-from viz.tradeoff import (GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,
+from viz.figures.field import CLASS_COLORS, legend_entry_count, text_heights
+from viz.draw.style import MIN_TEXT_PX
+from viz.figures.tradeoff import (GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,
                           tilted_figure)
 
 

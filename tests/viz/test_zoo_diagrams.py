@@ -1,4 +1,4 @@
-"""The guidance zoo's construction views (viz.zoo_diagrams): each method's own construction, drawn
+"""The guidance zoo's construction views (viz.methods.zoo_views): each method's own construction, drawn
 at true lengths in its exact plane, against the formulas of its paper and the recorded run.
 
 Runs are small (10 steps, batch 2); each is sampled once per module.
@@ -13,16 +13,16 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 from models.guidance import ZOO_GUIDANCE as EVERY_ZOO_METHOD
-from models.pipeline import SampleSpec, run
-from models.schedule import make_schedule
-from viz.diagrams import ANIMATIONS, make_animation
-from viz.drawing import arrow_ends
-from viz.geometry import step_vectors
+from models.engine.pipeline import SampleSpec, run
+from models.engine.schedule import make_schedule
+from viz.views.kinds import ANIMATIONS, make_animation
+from viz.draw.drawing import arrow_ends
+from viz.draw.geometry import step_vectors
 from viz.gif import gif_frame_count
-from viz.lecture import construction_kind, view_applies
-from viz.magnifier import INSET_MIN_PX, clip_segment
-from viz.style import MIN_ARROW_PX
-from viz.zoo_diagrams import ZOO_VIEWS, apg_parts
+from viz.figures.lecture import construction_kind, view_applies
+from viz.draw.magnifier import INSET_MIN_PX, clip_segment
+from viz.draw.style import MIN_ARROW_PX
+from viz.methods.zoo_views import ZOO_VIEWS, apg_parts
 
 from tests.viz.views import arrows, drawn, key_labels, point_texts
 

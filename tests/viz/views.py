@@ -18,7 +18,7 @@ def drawn(view, name: str) -> np.ndarray:
 
 
 def key_labels(view) -> list[str]:
-    """Every label the view's key can show (``viz.key.FrameKey``)."""
+    """Every label the view's key can show (``viz.draw.key.FrameKey``)."""
     return view.key.labels()
 
 

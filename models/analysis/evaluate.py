@@ -1,0 +1,224 @@
+"""How good are guided samples? Accuracy, diversity and memorisation, per guidance scale.
+
+``python -m models.evaluate --data digits --model neural --sampler ddpm --steps 100 --guidance cfg
+--gammas 0,1,3 --samples 500 --seed 0 [--json]`` samples ``N`` points with labels spread over all
+classes (``arange(N) % C``) once per gamma, then measures them (``models.analysis.metrics``): ``accuracy``
+by an independent judge, within-class ``diversity`` and the distance to the nearest training point
+(``nearest_train``). Samples that are not finite (a diverging guidance scale) count as misclassified
+and are left out of the distances; ``finite`` reports their share.
+
+On gmm2d each row also has ``tilted_tv``: the total variation distance between the samples' shares
+of the mixture's nine components (each sample given to its most responsible component; non-finite
+samples to none) and the shares of the exact target ``p0(x) p0(y | x)^gamma`` for the same labels
+(``models.analysis.tilted_target``). ``tilted_tv_se`` is its Monte Carlo error and ``tilted_tv_floor`` what exact
+draws of the same size score on average (about ``1.13 / sqrt(N)``: 0.05 at N = 500, 0.018 at
+N = 4000); a gap well above floor plus a few errors is real. For gamma < 0 there is no such target
+and the three are null. ``--sampler tilted`` samples that target exactly (gmm2d, exact model).
+
+CFG++ (``--guidance cfgpp``) reads its interpolation weight λ instead of gamma, so for it the sweep is
+over λ: the ``--gammas`` values are read as λ (in [0, 1]; default 0,0.5,1) and each row holds
+``cfgpp_lambda`` in place of ``gamma`` (``models.analysis.tradeoff.swept``). Its rows' ``tilted_tv`` is null:
+CFG++ at a λ aims at no tilted density ``p0(x) p0(y | x)^gamma``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
+                        int_range, zoo_settings)
+from models.engine.data import DATA_NAMES
+from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
+from models.analysis.metrics import accuracy, diversity, nearest_train, reference_classifier
+from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
+from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
+from models.engine.schedule import TRAINING_STEPS
+from models.engine.settings import ETA
+from models.analysis.tilted_target import TILTED_DATA, tilted_tv_report
+from models.analysis.tradeoff import SYMBOLS, row_scale, swept
+
+PROG = "python -m models.evaluate"
+CLI_GAMMAS = (0.0, 1.0, 3.0)  # --gammas when not given ...
+CLI_LAMBDAS = (0.0, 0.5, 1.0)  # ... and for a method that reads its own setting instead of gamma (CFG++'s λ)
+NO_TILTED = dict(tilted_tv=math.nan, tilted_tv_se=math.nan, tilted_tv_floor=math.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# One evaluation: sample once per gamma, measure.
+
+def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gammas: Sequence[float],
+             samples: int, seed: int, device: str | torch.device = "cpu", bundle: Optional[ModelBundle] = None,
+             *, eta: float = 0.0, progress: bool = False, zoo: Optional[dict] = None,
+             corrector: Optional[dict] = None) -> list[dict]:
+    """Sample ``samples`` points per gamma (labels ``arange(samples) % C``) and measure them.
+
+    For a method that reads its own setting instead of gamma (CFG++'s ``cfgpp_lambda``:
+    ``models.analysis.tradeoff.swept``), ``gammas`` are that setting's values, and each row holds its value
+    under the setting's name in place of ``gamma`` (its ``tilted_tv`` columns are NaN).
+
+    Returns one dict per gamma with ``gamma``, ``accuracy``, ``diversity``, ``nearest_train``,
+    ``finite`` (share of finite samples), ``samples`` and ``seconds``, and on gmm2d ``tilted_tv``,
+    ``tilted_tv_se`` and ``tilted_tv_floor`` (module docstring). ``zoo`` and ``corrector`` hold
+    ``SampleSpec`` settings by name (``corrector_steps``, ``corrector_snr``). Every gamma uses the same
+    seed, so the runs differ only by the guidance scale. Raises ``ValueError`` for bad settings
+    and ``models.engine.loading.WeightsError`` for missing or corrupt weights.
+    """
+    gammas = [float(g) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must list at least one guidance scale")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 2 <= samples <= MAX_BATCH:
+        raise ValueError(f"samples must be an integer in 2..{MAX_BATCH}, got {samples!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"steps must be an integer in 1..{TRAINING_STEPS}, got {steps!r}")
+    scale = swept(guidance)
+    by_gamma = scale.name == "gamma"
+    specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, label=0, steps=int(steps),
+                        seed=int(seed), batch=int(samples), eta=float(eta),
+                        **{**(zoo or {}), scale.name: g}, **(corrector or {})).validate()
+             for g in gammas]
+    if bundle is None:
+        dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
+        bundle = load_bundle(data, model, dev, needs=(guidance,))
+    elif (bundle.data, bundle.model) != (data, model):
+        raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {model}/{data}")
+    dataset = bundle.dataset
+    labels = np.arange(samples) % dataset.num_classes
+    reference_classifier(data)  # fit the judge before the timed loop
+
+    rows = []
+    if progress:
+        specs_iter = tqdm(specs, desc=f"{model}/{data} {guidance}", unit="gamma", file=sys.stderr)
+    else:
+        specs_iter = specs
+    for spec in specs_iter:
+        start = time.perf_counter()
+        x = run(spec, bundle, labels=labels).samples  # (N, D)
+        seconds = time.perf_counter() - start
+        row = {scale.name: getattr(spec, scale.name)}
+        row.update(accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
+                   nearest_train=nearest_train(x, dataset.x), finite=float(np.isfinite(x).all(axis=1).mean()),
+                   samples=int(samples), seconds=round(seconds, 3))
+        if data in TILTED_DATA:
+            row.update(tilted_columns(x, labels, spec.gamma) if by_gamma else NO_TILTED)
+        rows.append(row)
+    return rows
+
+
+def tilted_columns(samples: np.ndarray, labels: np.ndarray, gamma: float) -> dict:
+    """``tilted_tv``, ``tilted_tv_se`` and ``tilted_tv_floor`` of gmm2d samples (N, 2) with their
+    labels (N,) at ``gamma`` (``models.analysis.tilted_target.tilted_tv_report``); NaN for gamma < 0 (no target)."""
+    if gamma < 0:
+        return dict(NO_TILTED)
+    r = tilted_tv_report(samples, labels, gamma)
+    return dict(tilted_tv=r.tv, tilted_tv_se=r.se, tilted_tv_floor=r.floor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+def parse_gammas(text: str) -> list[float]:
+    """``"0,1,3"`` -> ``[0.0, 1.0, 3.0]``; raises ``ValueError`` for anything not finite."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        gammas = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--gammas must be comma-separated numbers, got {text!r}") from None
+    if not gammas or not all(math.isfinite(g) for g in gammas):
+        raise ValueError(f"--gammas must be finite numbers, got {text!r}")
+    return gammas
+
+
+def _gammas_option(text: str) -> list[float]:
+    """argparse type of ``--gammas`` (``parse_gammas``, its message kept)."""
+    try:
+        return parse_gammas(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--gammas ")) from None
+
+
+def build_parser() -> OneLineParser:
+    """The ``python -m models.evaluate`` argument parser (errors: one line, exit status 2)."""
+    p = OneLineParser(prog=PROG,
+                      description="Sample with guidance at several scales and measure class accuracy (by an "
+                                  "independent SVM), within-class diversity and distance to the nearest training point.")
+    p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
+    p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampler; {TILTED_HELP} (default: ddpm)")
+    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
+                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
+    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
+    p.add_argument("--gammas", type=_gammas_option, default=None,
+                   help="comma-separated guidance scales gamma (default: 0,1,3); for --guidance cfgpp, which reads its "
+                        "interpolation weight lambda instead of gamma, the values are read as lambda, each in [0, 1] "
+                        "(default: 0,0.5,1), and --cfgpp-lambda does not apply")
+    p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
+                   help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "
+                        "so take 4000 to see gaps of 0.02 (default: 500)")
+    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    add_setting(p, ETA)
+    add_zoo_options(p)
+    add_corrector_options(p)
+    p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
+    p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
+    return p
+
+
+def format_table(rows: list[dict]) -> str:
+    """A markdown table of the rows ``evaluate`` returns (with ``tilted_tv ± se (floor)`` on gmm2d),
+    headed by the swept setting's name (``gamma``, or ``cfgpp_lambda`` for CFG++)."""
+    scale = row_scale(rows).name if rows else "gamma"
+    tilted = any("tilted_tv" in r for r in rows)
+    head = f"| {scale} | accuracy | diversity | nearest_train | finite |" + (" tilted_tv ± se (floor) |" if tilted else "") + " seconds |"
+    lines = [head, "|---:|---:|---:|---:|---:|" + ("---:|" if tilted else "") + "---:|"]
+    for r in rows:
+        tv = ""
+        if tilted:
+            tv = (" n/a |" if not math.isfinite(r["tilted_tv"]) else
+                  f" {r['tilted_tv']:.3f} ± {r['tilted_tv_se']:.3f} ({r['tilted_tv_floor']:.3f}) |")
+        lines.append(f"| {r[scale]:g} | {r['accuracy']:.3f} | {r['diversity']:.3f} | {r['nearest_train']:.3f} "
+                     f"| {r['finite']:.3f} |{tv} {r['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def _json_safe(rows: list[dict]) -> list[dict]:
+    """NaN (no finite samples) becomes null, so the output is strict JSON."""
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m models.evaluate``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    scale = swept(args.guidance)
+    if scale.name != "gamma" and getattr(args, scale.name) != scale.default:
+        fail(PROG, f"with --guidance {args.guidance}, --gammas lists the {SYMBOLS.get(scale.name, scale.name)} values to "
+                   f"sweep; {scale.flag} does not apply")
+    if args.gammas is None:
+        args.gammas = list(CLI_GAMMAS if scale.name == "gamma" else CLI_LAMBDAS)
+    try:
+        rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, args.gammas,
+                        args.samples, args.seed, device=args.device, eta=args.eta, progress=True,
+                        zoo=zoo_settings(args), corrector=corrector_settings(args))
+    except (ValueError, WeightsError) as e:
+        fail(PROG, e)
+    if args.json:
+        print(json.dumps(_json_safe(rows), allow_nan=False))
+    else:
+        steps = "exact draws" if args.sampler == "tilted" else f"{args.steps} steps"
+        pc = f", {args.corrector_steps} corrector steps (snr {args.corrector_snr:g})" if args.corrector_steps else ""
+        print(f"{args.model} / {args.data}, {args.sampler} {steps}{pc}, {args.guidance} guidance, "
+              f"{args.samples} samples, seed {args.seed}\n")
+        print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Changes of parameterisation, one small function each (VP form, see ``models.engine.schedule``).
+
+``a`` and ``s`` are the signal and noise scales at the current step, broadcastable to ``x_t``.
+Tweedie's formula links the x0 prediction to the score (arXiv 2011.13456, 2206.00364).
+Works on torch tensors and numpy arrays alike.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+Array = TypeVar("Array", torch.Tensor, np.ndarray)
+
+
+def x0_eps_to_xt(x0: Array, eps: Array, a, s) -> Array:
+    """The forward (noising) process: ``x_t = a * x0 + s * eps``."""
+    return a * x0 + s * eps
+
+
+def eps_to_x0(x_t: Array, eps: Array, a, s) -> Array:
+    """``x0 = (x_t - s * eps) / a``."""
+    return (x_t - s * eps) / a
+
+
+def x0_to_eps(x_t: Array, x0: Array, a, s) -> Array:
+    """``eps = (x_t - a * x0) / s``."""
+    return (x_t - a * x0) / s
+
+
+def x0_eps_to_v(x0: Array, eps: Array, a, s) -> Array:
+    """``v = a * eps - s * x0`` (arXiv 2202.00512)."""
+    return a * eps - s * x0
+
+
+def v_to_x0(x_t: Array, v: Array, a, s) -> Array:
+    """``x0 = a * x_t - s * v``."""
+    return a * x_t - s * v
+
+
+def v_to_eps(x_t: Array, v: Array, a, s) -> Array:
+    """``eps = a * v + s * x_t``."""
+    return a * v + s * x_t
+
+
+def x0_to_score(x_t: Array, x0: Array, a, s) -> Array:
+    """Tweedie: ``grad log p_t(x_t) = (a * x0 - x_t) / s**2``."""
+    return (a * x0 - x_t) / s**2
+
+
+def eps_to_score(eps: Array, s) -> Array:
+    """``grad log p_t(x_t) = -eps / s``."""
+    return -eps / s
+
+
+def score_to_x0(x_t: Array, score: Array, a, s) -> Array:
+    """Inverse Tweedie: ``x0 = (x_t + s**2 * score) / a``."""
+    return (x_t + s**2 * score) / a
+
+
+def ve_denoiser(x_ve: Array, score_ve: Array, sigma) -> Array:
+    """VE denoiser ``D(x; sigma) = x + sigma**2 * score`` (arXiv 2206.00364, eq. 3)."""
+    return x_ve + sigma**2 * score_ve

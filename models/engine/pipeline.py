@@ -1,0 +1,162 @@
+"""One call from settings to a Trajectory: validate, load, guide, sample.
+
+Besides the samplers of ``models.engine.samplers``, ``sampler = "tilted"`` returns exact draws of the
+density guidance aims at, ``p0(x) p0(y | x)^gamma``, as a one-step trajectory (``models.analysis.tilted_target``):
+only on gmm2d with the exact model (the analytic mixture's target; the digits' empirical
+distribution and the networks have none we can draw), for gamma >= 0 and the guidance methods that
+aim at it (cfg, classifier, universal), without a corrector; ``steps`` is ignored (recorded as 1).
+``corrector_steps > 0`` adds Langevin corrector steps on the guided score after each sampler step
+(``models.engine.corrector``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from models.engine.corrector import Corrector, with_corrector
+from models.engine.data import DATA_NAMES, IMAGE_SHAPES, num_classes
+from models.guidance import GUIDANCE_NAMES, make_guidance
+from models.engine.loading import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
+from models.engine.samplers import SAMPLER_NAMES, get_sampler
+from models.engine.schedule import TRAINING_STEPS
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SETTINGS, ZOO_NAMES, check_values
+from models.analysis.tilted_target import check_exact_target, tilted_trajectory
+from models.engine.trajectory import Trajectory, meta_names
+
+MAX_BATCH = 4096
+TILTED = "tilted"  # exact draws of the tilted target (models.analysis.tilted_target), not a sampler of models.engine.samplers
+RUN_SAMPLERS = SAMPLER_NAMES + (TILTED,)  # what SampleSpec.sampler and the command lines accept
+TILTED_GUIDANCE = ("cfg", "classifier", "universal")  # the methods that aim at p0(x) p0(y | x)^gamma
+CORRECTOR_META = ("corrector_steps", "corrector_snr")  # recorded when the corrector runs
+#: the command lines' word on --sampler tilted
+TILTED_HELP = ("tilted: exact draws of p0(x) p0(y|x)^gamma, what guidance aims at, as one step "
+               "(gmm2d with --model exact, gamma >= 0, guidance cfg, classifier or universal)")
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """Everything that decides a trajectory. Same spec, same trajectory (bit for bit on one device)."""
+
+    data: str = "digits"
+    model: str = "neural"
+    sampler: str = "ddpm"
+    guidance: str = "cfg"
+    gamma: float = GAMMA.default
+    label: int = 0  # class of every sample; -1 = unconditional (guidance 'none' only)
+    steps: int = 100
+    seed: int = 0
+    batch: int = 8
+    eta: float = ETA.default  # DDIM only
+    # The zoo methods' settings, declared (range, meaning, paper) in models.engine.settings; each method reads its own.
+    rescale_phi: float = SETTINGS["rescale_phi"].default
+    apg_eta: float = SETTINGS["apg_eta"].default
+    apg_r: float = SETTINGS["apg_r"].default
+    apg_beta: float = SETTINGS["apg_beta"].default
+    interval_lo: float = SETTINGS["interval_lo"].default
+    interval_hi: float = SETTINGS["interval_hi"].default
+    cfgpp_lambda: float = SETTINGS["cfgpp_lambda"].default
+    cfgzero_zero_steps: int = SETTINGS["cfgzero_zero_steps"].default
+    mambo_alpha: float = SETTINGS["mambo_alpha"].default
+    apgmix_lo: float = SETTINGS["apgmix_lo"].default
+    apgmix_hi: float = SETTINGS["apgmix_hi"].default
+    apgmix_eta: float = SETTINGS["apgmix_eta"].default
+    apgmix_r: float = SETTINGS["apgmix_r"].default
+    apgmix_beta: float = SETTINGS["apgmix_beta"].default
+    fdg_low: float = SETTINGS["fdg_low"].default
+    # Langevin corrector steps after each sampler step, and their step size (models.engine.corrector).
+    corrector_steps: int = CORRECTOR_STEPS.default
+    corrector_snr: float = CORRECTOR_SNR.default
+
+    def settings(self) -> dict[str, float]:
+        """The zoo methods' settings (``models.engine.settings.ZOO_NAMES``) by name."""
+        return {name: getattr(self, name) for name in ZOO_NAMES}
+
+    def validate(self) -> "SampleSpec":
+        """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
+        for value, valid, what in ((self.data, DATA_NAMES, "data set"), (self.model, MODEL_NAMES, "model"),
+                                   (self.sampler, RUN_SAMPLERS, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
+            if value not in valid:
+                raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+        for name in ("steps", "batch", "seed", "label", "corrector_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        for name in ("gamma", "eta", "corrector_snr"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+        GAMMA.check(self.gamma)
+        if not 1 <= self.steps <= TRAINING_STEPS:
+            raise ValueError(f"steps must be an integer in 1..{TRAINING_STEPS}, got {self.steps}")
+        if not 1 <= self.batch <= MAX_BATCH:
+            raise ValueError(f"batch must be an integer in 1..{MAX_BATCH}, got {self.batch}")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
+        ETA.check(self.eta)
+        CORRECTOR_STEPS.check(self.corrector_steps)
+        CORRECTOR_SNR.check(self.corrector_snr)
+        check_values(self.settings())
+        if self.guidance == "cfgpp" and self.sampler != "ddim":
+            raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
+        if self.guidance == "fdg" and IMAGE_SHAPES.get(self.data) is None:  # before any sampling starts
+            raise ValueError(f"fdg (frequency-decoupled guidance) splits 8x8 images into frequency bands, and "
+                             f"{self.data} holds 2-D points, not images: use the digits")
+        classes = num_classes(self.data)
+        if self.label == -1 and self.guidance != "none":
+            raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")
+        if not -1 <= self.label < classes:
+            raise ValueError(f"label must be in 0..{classes - 1} (or -1 for unconditional), got {self.label}")
+        if self.sampler == TILTED:
+            self._validate_tilted()
+        return self
+
+    def _validate_tilted(self) -> None:
+        """The tilted sampler's own conditions (module docstring), one sentence each."""
+        check_exact_target(self.data)
+        if self.model != "exact":
+            raise ValueError(f"sampler 'tilted' draws the analytic mixture's exact target, not the {self.model} "
+                             "model's (whose tilted density is unknown); use model 'exact'")
+        if self.guidance not in TILTED_GUIDANCE:
+            raise ValueError(f"sampler 'tilted' draws p0(x) p0(y | x)^gamma, what {', '.join(TILTED_GUIDANCE)} aim at; "
+                             f"guidance {self.guidance!r} has no such target")
+        if self.gamma < 0:
+            raise ValueError(f"sampler 'tilted' needs gamma >= 0 (for gamma < 0 the target is not a bounded "
+                             f"reweighting of the data), got {self.gamma:g}")
+        if self.corrector_steps:
+            raise ValueError("sampler 'tilted' draws exact samples; corrector steps do not apply (use 0)")
+
+
+def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | torch.device = "auto",
+        labels: Optional[np.ndarray] = None) -> Trajectory:
+    """Sample one batch of trajectories. ``labels`` (B,) overrides ``spec.label`` per sample."""
+    spec.validate()
+    if bundle is None:
+        dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
+        bundle = load_bundle(spec.data, spec.model, dev, needs=(spec.guidance,))
+    dev = bundle.device
+    guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
+                           clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,
+                           settings=spec.settings())
+    generator = torch.Generator().manual_seed(spec.seed)
+    x_T = torch.randn((spec.batch, bundle.dataset.dim), generator=generator, dtype=torch.float32).to(dev)
+    if labels is not None:
+        y = torch.as_tensor(np.asarray(labels, np.int64), device=dev)
+    else:
+        y = None if spec.label == -1 else torch.full((spec.batch,), spec.label, dtype=torch.long, device=dev)
+    recorded = meta_names(spec.guidance)  # a zoo method's own settings too, not gamma where they replace it
+    # (inf is kept: np.savez scalars)
+    if spec.sampler == TILTED:
+        traj = tilted_trajectory(y.cpu().numpy(), spec.gamma, spec.seed, bundle.schedule.alphas_cumprod, data=spec.data)
+        traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded} | {"steps": traj.steps}
+        return traj
+    options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
+    corrector = Corrector(steps=spec.corrector_steps, snr=spec.corrector_snr) if spec.corrector_steps else None
+    traj = with_corrector(get_sampler(spec.sampler), corrector)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
+                                                                generator=generator, **options)
+    recorded += CORRECTOR_META if corrector is not None else ()
+    traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded}
+    return traj

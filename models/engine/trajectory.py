@@ -1,0 +1,83 @@
+"""The record of one sampling run: plain numpy arrays, saved and loaded with ``np.savez``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from models.engine.settings import replaced_by, settings_for
+
+PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
+META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
+
+
+def meta_names(guidance: str) -> tuple[str, ...]:
+    """The ``meta`` keys a run of ``guidance`` records: ``META_NAMES`` but those its own settings
+    replace (CFG++'s lambda replaces gamma), then its own settings (``models.engine.settings``), if any."""
+    replaced = replaced_by(guidance)
+    return tuple(n for n in META_NAMES if n not in replaced) + tuple(s.name for s in settings_for(guidance))
+
+
+ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
+
+
+@dataclass
+class Trajectory:
+    """Everything a diagram needs, so that plotting never calls the model again.
+
+    ``x[0]`` is x_T (pure noise) and ``x[-1]`` the final sample; ``x0_hat[i]`` is the
+    prediction used at step i (taken at ``x[i]``), ``noise[i]`` the standard-normal draw added
+    in that step (zeros for deterministic samplers and for the last step).
+    """
+
+    timesteps: np.ndarray  # (S,) int64, descending
+    alphas_cumprod: np.ndarray  # (T,) float64
+    x: np.ndarray  # (S+1, B, D)
+    x0_hat: np.ndarray  # (S, B, D)
+    noise: np.ndarray  # (S, B, D)
+    labels: np.ndarray  # (B,) int64, -1 for unconditional
+    x0_uncond: Optional[np.ndarray] = None  # (S, B, D)
+    x0_cond: Optional[np.ndarray] = None  # (S, B, D)
+    classifier_shift: Optional[np.ndarray] = None  # (S, B, D), x0-space shift at gamma = 1
+    meta: dict = field(default_factory=dict)  # meta_names(guidance): META_NAMES and a zoo method's settings
+
+    @property
+    def steps(self) -> int:
+        """Number of sampling steps S."""
+        return int(self.timesteps.shape[0])
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The final samples x_0, (B, D)."""
+        return self.x[-1]
+
+    def parts(self) -> dict[str, np.ndarray]:
+        """The guidance parts this run recorded, by name."""
+        return {k: getattr(self, k) for k in PART_NAMES if getattr(self, k) is not None}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every field as a numpy array, ready for ``np.savez``."""
+        out = dict(timesteps=self.timesteps, alphas_cumprod=self.alphas_cumprod, x=self.x,
+                   x0_hat=self.x0_hat, noise=self.noise, labels=self.labels, **self.parts())
+        for k, v in self.meta.items():
+            out[k] = np.asarray(v)
+        return out
+
+    def save_npz(self, path: str | Path) -> None:
+        """Write the trajectory with ``np.savez`` (readable with ``np.load(..., allow_pickle=False)``)
+        to exactly ``path``: given a name, ``np.savez`` appends ``.npz`` to one that lacks it
+        (``out.npz.tmp`` became ``out.npz.tmp.npz``), given an open file it writes where it is told."""
+        with open(path, "wb") as f:
+            np.savez(f, **self.to_arrays())
+
+    @classmethod
+    def load_npz(cls, path: str | Path) -> "Trajectory":
+        """Read a trajectory written by ``save_npz``."""
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        fields = {k: arrays.pop(k) for k in ARRAY_NAMES if k in arrays}
+        meta = {k: v.item() for k, v in arrays.items() if v.ndim == 0}  # every scalar saved beside them
+        return cls(**fields, meta=meta)
