@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from models import conversions as cv
+from models.engine import conversions as cv
 from models.engine.schedule import make_schedule
 
 # Values are O(1) (scores up to ~1e2 at t = 0); float64 round-off leaves ~1e-14 absolute, so 1e-12
