@@ -24,6 +24,8 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import busy_cores  # noqa: E402  (after the path: `python benchmarks/changes.py` too)
+
 
 def paired_ms(go: Callable[[], object], undone: Callable[[], contextlib.AbstractContextManager], repeats: int,
               before: Callable[[], object] | None = None) -> tuple[float, float]:
@@ -45,20 +47,6 @@ def paired_ms(go: Callable[[], object], undone: Callable[[], contextlib.Abstract
                 go()
                 a.append(time.perf_counter() - t0)
     return 1000 * statistics.median(b), 1000 * statistics.median(a)
-
-
-@contextlib.contextmanager
-def busy_cores(n: int = 2):
-    """``n`` busy-loop processes for the duration (ended by their PIDs)."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=10)
 
 
 @contextlib.contextmanager

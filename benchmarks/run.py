@@ -266,7 +266,7 @@ def tradeoff_visit_once(busy: bool = False, timeout: float = 300.0) -> float:
     whose first page a browser has opened and which has then settled (its warm-up, if any, done):
     the first visit of the trade-off page on a running classroom server. ``busy``: two busy-loop
     processes hold the cores during the visit."""
-    from benchmarks.changes import busy_cores
+    from benchmarks.common import busy_cores
     from tools import browser
 
     target = next(p for p in browser.PAGES if p.name == "tradeoff")
@@ -292,7 +292,7 @@ def evaluate_floor_once(busy: bool = False) -> float:
     shows, with nothing else. ``busy``: two busy-loop processes hold the cores meanwhile."""
     import subprocess
 
-    from benchmarks.changes import busy_cores
+    from benchmarks.common import busy_cores
 
     sweep = dict(TRADEOFF_SWEEP, guidance=tradeoff_guidance())
     code = f"""
