@@ -263,17 +263,28 @@ def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Opt
                 for f in findings([{**r, GAMMA.name: r[scale.name]} for r in rows], reference)]
     rows = sorted(rows, key=lambda r: float(r["gamma"]))
     gammas = [float(r["gamma"]) for r in rows]
-    out = []
-
     # Quality: accuracy stands in for precision / Inception score (is each sample clearly its class?).
     acc = trend(gammas, [float(r["accuracy"]) for r in rows], accuracy_tolerance(rows), digits=2)
     verdict, text = quality_finding(acc)
-    out.append(Finding("Quality (precision, Inception score) rises with the guidance scale", verdict, text))
+    return [Finding("Quality (precision, Inception score) rises with the guidance scale", verdict, text),
+            _diversity_row_finding(rows, gammas, acc, reference),
+            _copies_finding(rows, gammas[-1], reference)]
 
-    # Diversity stands in for recall.
+
+def _nearest_by_gamma(rows: Sequence[Mapping]) -> dict[float, float]:
+    """Each row's gamma -> its samples' distance to the nearest training point."""
+    return {float(r["gamma"]): float(r["nearest_train"]) for r in rows}
+
+
+def _diversity_row_finding(rows: Sequence[Mapping], gammas: list[float], acc: Trend,
+                           reference: Mapping[str, float]) -> Finding:
+    """The diversity finding of ``findings`` (diversity stands in for recall) for rows sorted by gamma:
+    the trend's sentence, whether the samples spread away from the data instead, whether samples
+    landing in another class count toward it (``acc``, the accuracy trend), and the training data's
+    own diversity."""
     values = [float(r["diversity"]) for r in rows]
     typical = float(np.nanmedian(np.abs(values))) if np.isfinite(values).any() else 0.0
-    n_at = {float(r["gamma"]): float(r["nearest_train"]) for r in rows}
+    n_at = _nearest_by_gamma(rows)
     glast = gammas[-1]
     if np.isfinite(values).any():
         div = trend(gammas, values, DIVERSITY_TOLERANCE * typical)
@@ -288,10 +299,15 @@ def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Opt
                      f"{acc.at(low)}).")
     else:
         verdict, text = "differs", "Diversity could not be measured: no γ left two finite samples of a class."
-    out.append(Finding("Diversity (recall) falls as the guidance scale grows", verdict,
-                       text + f" The training data's own diversity is {_fmt(reference['diversity'])}."))
+    return Finding("Diversity (recall) falls as the guidance scale grows", verdict,
+                   text + f" The training data's own diversity is {_fmt(reference['diversity'])}.")
 
-    # Memorisation: not in the papers, decisive for reading the toy.
+
+def _copies_finding(rows: Sequence[Mapping], glast: float, reference: Mapping[str, float]) -> Finding:
+    """The memorisation finding of ``findings`` (not in the papers, decisive for reading the toy): do
+    the samples (of ``rows``, sorted by gamma) copy training points, leave the data at the largest
+    gamma ``glast``, or are they new?"""
+    n_at = _nearest_by_gamma(rows)
     ref = float(reference["nearest_train"])
     nmax = max(n_at.values())
     if nmax <= 0.05 * ref:
@@ -305,8 +321,7 @@ def findings(rows: Sequence[Mapping], reference: Mapping[str, float], scale: Opt
     else:
         verdict, text = "note", (f"Samples lie {_fmt(min(n_at.values()))} to {_fmt(nmax)} from the nearest training point, "
                                  f"about as far as training points lie from each other ({_fmt(ref)}): new points, not copies.")
-    out.append(Finding("Copies or new samples? (not measured in the papers)", verdict, text))
-    return out
+    return Finding("Copies or new samples? (not measured in the papers)", verdict, text)
 
 
 def describe_blobs(blobs: Sequence[Blob], gamma: float, class_name: str) -> str:

@@ -201,31 +201,61 @@ class ConstructionView(Animated):
         self._positions = [self._frame_positions(k) for k in range(traj.steps)]
 
         # -- the figure ------------------------------------------------------------------------
+        size, note_lines, rows = self._plan_layout(key, key_labels, width)
+        self.fig = fig = new_figure(size, layout=None)
+        self.fig_rows = len(rows)
+        self._add_main_axes()
+        self._add_texts(suptitle, note_lines)
+        self._add_construction()
+        layout = self.layout
+        self.key = FrameKey(fig, layout.frac(*layout.key_rect(len(rows))), rows)
+        self._add_insets(len(rows))
+        self._add_point_labels()
+        self._add_info_line()
+        self.shots = self.plan_camera(range(traj.steps))
+        self._imposed = False  # a camera given by ``camera`` (shared with other views) is in use
+        self.moving = [self.title]
+        self._key_pixels: dict = {}  # the key's drawn pixels for each set of rows shown
+        self.limits = None
+        self.update(0)
+        self.canvas = fig.canvas  # only ``draw(k)`` (a whole Figure for a page) ever draws on it
+
+    def _plan_layout(self, key: Sequence[str], key_labels: Optional[dict[str, str]],
+                     width: Optional[int]) -> tuple[tuple[float, float], list[str], list[tuple[str, str]]]:
+        """Lay the frame out (``layout``) for a figure shown ``width`` CSS px wide: ``(size, note_lines,
+        rows)``, the figure's size in inches (a compact panel grows to fit its insets under a long
+        key), the note's lines and the key's rows (name, label) of the arrows ``key`` names."""
         size = display_size(self.kind, width)
         W, H = int(round(size[0] * DPI)), int(round(size[1] * DPI))
         wrap = max(60, int((W - 24) / (0.56 * TEXT_PX["small"])))
         note_lines = textwrap.wrap(self.note, wrap)
-        magnify = tuple(self.magnify)
-        layout = FrameLayout.for_size(W, H, len(note_lines), len(magnify))
-        key_labels = key_labels or {}
+        layout = FrameLayout.for_size(W, H, len(note_lines), len(tuple(self.magnify)))
+        rows = self._key_rows(key, key_labels or {})
+        if layout.compact:  # long labels take two lines in the narrower column
+            rows, layout, size = _fit_compact_key(rows, layout, size)
+        self.layout = layout
+        return size, note_lines, rows
+
+    def _key_rows(self, key: Sequence[str], key_labels: dict[str, str]) -> list[tuple[str, str]]:
+        """The key's rows (name, label) for the entries of ``key`` some frame draws (the noise only
+        for runs that add noise), labelled from ``key_labels``, else ``viz.draw.style.LABELS``."""
         entries = [n for n in key if n != "noise" or self.sigmas.any()]
         entries = [n for n in entries if self._ever_shown(n)]
-        rows = [(n, key_labels.get(n, LABELS.get(n, n))) for n in entries]
-        if layout.compact:  # long labels take two lines in the narrower column
-            rows = [(n, wrap_label(label, layout.column - HANDLE_PX - 24)) for n, label in rows]
-            layout = replace(layout, key_lines=sum(label.count("\n") for _, label in rows))
-            short = INSET_ROOM - layout.inset_room(len(entries))
-            if short > 0:  # a long key in a narrow panel: the figure grows so two insets fit under it
-                H += int(np.ceil(short))
-                layout = replace(layout, height=H)
-                size = (size[0], H / DPI)
-        self.layout = layout
-        self.fig = fig = new_figure(size, layout=None)
-        self.fig_rows = len(entries)
-        ax = self.ax = fig.add_axes(layout.frac(*layout.main))
+        return [(n, key_labels.get(n, LABELS.get(n, n))) for n in entries]
+
+    def _add_main_axes(self) -> None:
+        """The main view (``ax``, framed, its limits set by the camera) and its size in px (``main_px``)."""
+        layout = self.layout
+        ax = self.ax = self.fig.add_axes(layout.frac(*layout.main))
         framed_axes(ax)
         ax.set_autoscale_on(False)
         self.main_px = layout.main[2:]
+
+    def _add_texts(self, suptitle: str, note_lines: list[str]) -> None:
+        """The headline (``suptitle`` and the view's name), the title (``title``, set each frame, at
+        ``title_xy``) and the note (``note_lines``); the headline and the note are ``static``."""
+        fig, layout = self.fig, self.layout
+        W, H = layout.width, layout.height
         # a side-by-side panel leaves the view's name to its note (both panels are drawn in one view)
         self.headline = suptitle if layout.compact else f"{suptitle}  ·  {self.view_name}"
         # Texts are sprites (viz.draw.sprites): rasterized once, blitted each frame.
@@ -242,28 +272,45 @@ class ConstructionView(Animated):
         note.set_text("\n".join(note_lines))
         note.place(12, layout.bottom - layout.info - 8, ha="left", va="top")
         self.static = [headline, note]
-        gmm = mixture_for(traj, dim)
-        identity = fixed is not None and fixed.kind == "identity"
+
+    def _add_construction(self) -> None:
+        """What the main view draws: the 2-D mixture's density (in the identity view), the arrows of
+        ``segments``, the ``markers`` and the rings of points off the data and off-scale."""
+        ax = self.ax
+        gmm = mixture_for(self.traj, self.dim)
+        identity = self.fixed is not None and self.fixed.kind == "identity"
         self.density = ClassDensity(ax, gmm, self._label()) if gmm is not None and identity else None
         self.arrows = {s.gid: vector_arrow(ax, s.style, gid=s.gid, zorder=UNDERLAYS.get(s.style, 3))
                        for s in self.segments}
         self.points = {name: point_marker(ax, name, zorder=4.5 if name == "x_t" else 4) for name in self.markers}
         self.rings, self.pins = ring_marker(ax, "outside"), ring_marker(ax, "offscale")
-        self.key = FrameKey(fig, layout.frac(*layout.key_rect(len(entries))), rows)
-        self.inset_slots = {n: [layout.frac(*r) for r in layout.inset_rects(len(entries), n)] for n in (1, 2)}
-        self.magnifiers = [Magnifier(self, spec, self.inset_slots[1][0]) for spec in magnify]
+
+    def _add_insets(self, rows: int) -> None:
+        """The insets' slots under a key of ``rows`` rows (``inset_slots``: one inset, or two sharing the
+        column) and their magnifiers: one per ``magnify``, and where the step has one, a ``spare``."""
+        layout = self.layout
+        self.inset_slots = {n: [layout.frac(*r) for r in layout.inset_rects(rows, n)] for n in (1, 2)}
+        self.magnifiers = [Magnifier(self, spec, self.inset_slots[1][0]) for spec in tuple(self.magnify)]
         # the step's inset, and a spare one for what it cannot show at once (a noise 20 times shorter than the step)
         self.step_magnifier = next((m for m in self.magnifiers if {"step", "noise"} & set(m.spec.triggers)), None)
         self.spare = None
         if self.step_magnifier is not None:
             self.spare = Magnifier(self, self.step_magnifier.spec, self.inset_slots[2][1])
             self.magnifiers.append(self.spare)
-        shape = image_shape(traj)
+
+    def _add_point_labels(self) -> None:
+        """The markers' labels (``labels``), with their 8x8 images on digits (``with_images``)."""
+        shape = image_shape(self.traj)
         colors = {n: COLORS[POINTS[n][2]] for n in self.markers}
-        self.labels = PointLabels(ax, [n for n in _label_order(self.markers)], colors, shape,
+        self.labels = PointLabels(self.ax, [n for n in _label_order(self.markers)], colors, shape,
                                   [n for n in self.markers if n in self.image_points])
         self.with_images = shape is not None
-        self.info = fig.add_axes(layout.frac(*layout.info_rect))
+
+    def _add_info_line(self) -> None:
+        """The info line under the main view (``info``): the scale bar (``bar``, ``bar_text``) and
+        the lengths the projection flattens (``facts``)."""
+        layout = self.layout
+        self.info = self.fig.add_axes(layout.frac(*layout.info_rect))
         self.info.set_axis_off()
         iw, ih = layout.info_rect[2:]
         self.info.set_xlim(0, iw)
@@ -271,13 +318,6 @@ class ConstructionView(Animated):
         self.bar = self.info.add_line(Line2D([], [], color="#333333", lw=4, solid_capstyle="butt"))
         self.bar_text = self.info.add_artist(TextSprite(text_pt("small"), color="#333333", gid="scale"))
         self.facts = self.info.add_artist(TextSprite(text_pt("small"), color="#7A3B00", gid="facts"))
-        self.shots = self.plan_camera(range(traj.steps))
-        self._imposed = False  # a camera given by ``camera`` (shared with other views) is in use
-        self.moving = [self.title]
-        self._key_pixels: dict = {}  # the key's drawn pixels for each set of rows shown
-        self.limits = None
-        self.update(0)
-        self.canvas = fig.canvas  # only ``draw(k)`` (a whole Figure for a page) ever draws on it
 
     @property
     def zoom_axes(self) -> tuple:
@@ -642,6 +682,21 @@ class ConstructionView(Animated):
     def title_at(self, k: int) -> str:
         """The title of frame ``k``: its step, t and gamma (the headline above says what is drawn)."""
         return step_title(self.traj, k, self.gamma)
+
+
+def _fit_compact_key(rows: list[tuple[str, str]], layout: FrameLayout,
+                     size: tuple[float, float]) -> tuple[list[tuple[str, str]], FrameLayout, tuple[float, float]]:
+    """A compact panel's key ``rows`` with long labels on two lines in its narrower column, its
+    ``layout`` counting those lines, and the figure's ``size`` (inches): where the key leaves too
+    little room under it for two insets (``INSET_ROOM``), the figure grows to give them that."""
+    rows = [(n, wrap_label(label, layout.column - HANDLE_PX - 24)) for n, label in rows]
+    layout = replace(layout, key_lines=sum(label.count("\n") for _, label in rows))
+    short = INSET_ROOM - layout.inset_room(len(rows))
+    if short > 0:  # a long key in a narrow panel: the figure grows so two insets fit under it
+        H = layout.height + int(np.ceil(short))
+        layout = replace(layout, height=H)
+        size = (size[0], H / DPI)
+    return rows, layout, size
 
 
 def _label_order(markers: Sequence[str]) -> list[str]:

@@ -298,8 +298,6 @@ def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional
     fig = new_figure(size, layout=None)
     W, H = int(round(size[0] * DPI)), int(round(size[1] * DPI))
     frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
-    kind = {"pca": "shared PCA", "pca_data": "PCA of the data set", "random": "random projection",
-            "identity": "2-D data, exact"}.get(proj.kind, proj.kind)
     note = textwrap.wrap(proj.note, max(40, int((W - 24) / (0.56 * TEXT_PX["small"]))))
     bottom = 12 + 20 * len(note)
     cell = 8 * 7 + 6  # a final image, framed
@@ -309,56 +307,92 @@ def gamma_overlay_figure(trajs: Mapping[float, Trajectory], projection: Optional
     plain_axes(ax)
     ax.set_aspect("auto")
     ax.set_autoscale_on(False)
+    _overlay_texts(fig, (W, H), proj, first, sample, "final samples" if upto == S else f"up to step {upto}/{S}",
+                   note, bottom)
+    everything = np.concatenate(list(paths.values()))
+    limits = limits_with_outliers(everything, everything, main[2] / main[3], bottom=0.0, pad=0.16)
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+    ScaleBar(ax).update(limits[0])
+    _overlay_underlay(ax, limits, first, sample, proj, background)
+    finals = {g: by_gamma[g].x[-1, sample] for g in gammas}
+    _overlay_paths(ax, paths, colors, {g: upto == S and bool(outside_range(finals[g], rng)) for g in gammas},
+                   upto == S)
+    if shape is not None:
+        _overlay_finals(fig, (W, H), H - bottom - row - 2, finals, colors, rng, shape)
+    return fig
+
+
+def _overlay_texts(fig: Figure, size_px: tuple[int, int], proj: Projection, first: Trajectory, sample: int,
+                   when: str, note: list[str], bottom: int) -> None:
+    """The gamma overlay's headline (the projection's kind), its title (the guidance, the class it
+    guides toward and ``when``: final samples or up to which step) and the projection's note at the
+    bottom (its lines ``note``, ``bottom`` px high), on ``fig`` of ``size_px`` (W, H) px."""
+    W, H = size_px
+    kind = {"pca": "shared PCA", "pca_data": "PCA of the data set", "random": "random projection",
+            "identity": "2-D data, exact"}.get(proj.kind, proj.kind)
     guidance = GUIDANCE_TITLES.get(str(first.meta.get("guidance", "")), str(first.meta.get("guidance", "")))
-    when = "final samples" if upto == S else f"up to step {upto}/{S}"
     fig.text(12 / W, 1 - 8 / H, f"One seed, several γ  ·  {kind}", fontsize=text_pt("headline"), ha="left",
              va="top", weight="bold")
     fig.text(12 / W, 1 - 44 / H, f"{guidance}{_toward(first, sample)}  ·  {when}", fontsize=text_pt("title"),
              ha="left", va="top")
     fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
              va="top", linespacing=1.15)
-    everything = np.concatenate(list(paths.values()))
-    limits = limits_with_outliers(everything, everything, main[2] / main[3], bottom=0.0, pad=0.16)
-    ax.set_xlim(*limits[0])
-    ax.set_ylim(*limits[1])
-    ScaleBar(ax).update(limits[0])
+
+
+def _overlay_underlay(ax, limits, first: Trajectory, sample: int, proj: Projection,
+                      background: Optional[np.ndarray]) -> None:
+    """What lies under the gamma overlay's paths within ``limits``: the 2-D mixture's density shaded
+    by class (in the identity view), or the data set ``background`` in its classes' colours, the
+    class ``sample`` of run ``first`` is guided toward highlighted."""
     gmm = mixture_for(first, first.x.shape[-1])
     highlight = guided_label(first, sample)
     if gmm is not None and proj.kind == "identity":
         ClassDensity(ax, gmm, highlight).update(limits, 1.0)
     elif background is not None:
         class_cloud(ax, proj(background), background_labels(first, background), highlight)
+
+
+def _overlay_paths(ax, paths: Mapping[float, np.ndarray], colors: Mapping[float, tuple], off: Mapping[float, bool],
+                   final: bool) -> None:
+    """The gamma overlay's paths (``paths``: gamma -> its 2-D points, in the order drawn), each in
+    its gamma's colour, from their shared start x_T to their end (the final sample where ``final``,
+    else x_t now), ringed where ``off`` the data, and every end labelled with its gamma."""
+    gammas = list(paths)
     start = point_marker(ax, "x_T", zorder=5)
     set_point(start, paths[gammas[0]][0])
     names, points, texts, label_colors = ["x_T"], {"x_T": paths[gammas[0]][0]}, {"x_T": r"$x_T$ (start)"}, {"x_T": "#000000"}
     for i, g in enumerate(gammas):
         p = paths[g]
         ax.plot(p[:, 0], p[:, 1], color=colors[g], lw=2.0, alpha=0.9, zorder=2)
-        end = point_marker(ax, "x0" if upto == S else "x_t", color=colors[g], ms=17 if upto == S else 10,
+        end = point_marker(ax, "x0" if final else "x_t", color=colors[g], ms=17 if final else 10,
                            mec="black", mew=0.8, zorder=4)
         set_point(end, p[-1])
-        off = upto == S and bool(outside_range(by_gamma[g].x[-1, sample], rng))
-        if off:
+        if off[g]:
             ax.plot(*p[-1], ls="", marker="o", ms=24, mfc="none", mec=COLORS["outside"], mew=2.2, zorder=4)
         name = f"gamma{i}"
         names.append(name)
-        points[name], texts[name], label_colors[name] = p[-1], f"γ = {g:g}" + ("  (off the data)" if off else ""), colors[g]
+        points[name], texts[name], label_colors[name] = p[-1], f"γ = {g:g}" + ("  (off the data)" if off[g] else ""), colors[g]
     labels = PointLabels(ax, names, label_colors)
-    obstacles = ax.transData.transform(everything)
+    obstacles = ax.transData.transform(np.concatenate(list(paths.values())))
     labels.update(points, texts, obstacles=obstacles)
-    if shape is not None:
-        top = H - bottom - row - 2
-        step_x = min(110.0, (W - 24) / len(gammas))
-        for i, g in enumerate(gammas):
-            bad = outside_range(by_gamma[g].x[-1, sample], rng)
-            pic = fig.add_artist(Sprite(image_pixels(by_gamma[g].x[-1, sample], shape, 7,
-                                                     COLORS["outside"] if bad else _hex(colors[g]), 3)))
-            cx = 12 + step_x * (i + 0.5)
-            pic.place(cx, H - (top + 28), ha="center", va="top")
-            caption = fig.add_artist(TextSprite(text_pt("label")))
-            caption.set_text(f"γ = {g:g}")
-            caption.place(cx, H - (top + 26), ha="center", va="bottom")
-    return fig
+
+
+def _overlay_finals(fig: Figure, size_px: tuple[int, int], top: float, finals: Mapping[float, np.ndarray],
+                    colors: Mapping[float, tuple], rng: Optional[tuple[float, float]], shape) -> None:
+    """The gamma overlay's row of final images (``finals``: gamma -> the final sample's pixels), each
+    framed in its gamma's colour (in the off-the-data colour where it leaves ``rng``) and captioned
+    with its gamma, ``top`` px from the top of ``fig`` of ``size_px`` (W, H) px."""
+    W, H = size_px
+    step_x = min(110.0, (W - 24) / len(finals))
+    for i, (g, x) in enumerate(finals.items()):
+        bad = outside_range(x, rng)
+        pic = fig.add_artist(Sprite(image_pixels(x, shape, 7, COLORS["outside"] if bad else _hex(colors[g]), 3)))
+        cx = 12 + step_x * (i + 0.5)
+        pic.place(cx, H - (top + 28), ha="center", va="top")
+        caption = fig.add_artist(TextSprite(text_pt("label")))
+        caption.set_text(f"γ = {g:g}")
+        caption.place(cx, H - (top + 26), ha="center", va="bottom")
 
 
 def _hex(rgba) -> str:

@@ -166,36 +166,15 @@ class PathAnimation(Animated):
                                         (self.x0s[..., 1] < ylim[0]) | (self.x0s[..., 1] > ylim[1])).sum(1)]
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-        highlight = guided_label(traj) if traj.labels is not None and len(traj.labels) and \
-            len(set(int(y) for y in traj.labels)) == 1 else None
-        gmm = mixture_for(traj, traj.x.shape[-1])
         batch = self.xs.shape[1]
-        colors = [COLORS["x_t"]] * batch
-        entries = [("x_t", r"$x_t$ now"), ("x0_hat", r"its prediction $\hat{x}_0$")]
-        if gmm is not None and projection.kind == "identity":
-            ClassDensity(ax, gmm, highlight).update((xlim, ylim), 1.0)
-            ends = mixture_classes(traj.x[-1], gmm)
-            colors = [class_color(int(c)) for c in ends]
-            entries.append((_path_handle(colors), "a path, coloured by\nthe class it ends in"))
-        elif background is not None:
-            labels = background_labels(traj, background)
-            class_cloud(ax, projection(background), labels, highlight)
-            if labels is not None and highlight is not None:
-                entries.append((_dot_handle(class_color(highlight), 8), f"data of class {class_name(traj, highlight)}\n"
-                                                                         "(guided toward)"))
-                entries.append((_dot_handle("#999999", 5), "data of the other classes"))
-            elif labels is not None:
-                entries.append((_dot_handle("#999999", 6), "data, in the colours of its classes"))
+        colors, entries = _path_underlay(ax, traj, projection, background, (xlim, ylim), batch)
         fig = self.fig
         fig.text(12 / W, 1 - 8 / H, title, fontsize=text_pt("headline"), ha="left", va="top", weight="bold")
         fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
                  va="top", linespacing=1.15)
         ScaleBar(ax).update(xlim)
         col = _key_column(W)
-        if W < COMPACT_WIDTH:  # a side-by-side panel: long key rows wrap to fit the narrower column
-            chars = int((col - 60) / (0.55 * TEXT_PX["key"]))
-            entries = [(handle, label if "$" in label or "\n" in label else textwrap.fill(label, chars))
-                       for handle, label in entries]
+        entries = _fit_key_rows(entries, W, col)
         lines = sum(label.count("\n") for _, label in entries)
         self.key = FrameKey(fig, frac(W - col, 80, col - 10, FrameKey.height_px(len(entries), lines)), entries)
         self.paths = [ax.plot([], [], color=colors[b], lw=1.4, alpha=0.55, animated=True)[0] for b in range(batch)]
@@ -231,6 +210,43 @@ class PathAnimation(Animated):
             self.pred.set_offsets(np.empty((0, 2)))
             self.links.set_data([], [])
             self.step_text.set_text("final samples  ·  t = 0")
+
+
+def _path_underlay(ax, traj: Trajectory, projection: Projection, background: Optional[np.ndarray],
+                   limits: tuple[tuple[float, float], tuple[float, float]], batch: int) -> tuple[list, list]:
+    """Draw what lies under the path view's paths (the 2-D mixture's density, shaded by class, or
+    the data set ``background`` in its classes' colours) on ``ax`` within ``limits``; the colour of
+    each of the ``batch`` paths (the class it ends in on the 2-D mixture) and the key's rows."""
+    highlight = guided_label(traj) if traj.labels is not None and len(traj.labels) and \
+        len(set(int(y) for y in traj.labels)) == 1 else None
+    gmm = mixture_for(traj, traj.x.shape[-1])
+    colors = [COLORS["x_t"]] * batch
+    entries = [("x_t", r"$x_t$ now"), ("x0_hat", r"its prediction $\hat{x}_0$")]
+    if gmm is not None and projection.kind == "identity":
+        ClassDensity(ax, gmm, highlight).update(limits, 1.0)
+        ends = mixture_classes(traj.x[-1], gmm)
+        colors = [class_color(int(c)) for c in ends]
+        entries.append((_path_handle(colors), "a path, coloured by\nthe class it ends in"))
+    elif background is not None:
+        labels = background_labels(traj, background)
+        class_cloud(ax, projection(background), labels, highlight)
+        if labels is not None and highlight is not None:
+            entries.append((_dot_handle(class_color(highlight), 8), f"data of class {class_name(traj, highlight)}\n"
+                                                                     "(guided toward)"))
+            entries.append((_dot_handle("#999999", 5), "data of the other classes"))
+        elif labels is not None:
+            entries.append((_dot_handle("#999999", 6), "data, in the colours of its classes"))
+    return colors, entries
+
+
+def _fit_key_rows(entries: list, W: float, col: int) -> list:
+    """The path view's key rows, their long labels wrapped to fit the narrower key column ``col`` px
+    wide of a side-by-side panel (a W px wide figure under ``COMPACT_WIDTH``); as they are otherwise."""
+    if W < COMPACT_WIDTH:
+        chars = int((col - 60) / (0.55 * TEXT_PX["key"]))
+        entries = [(handle, label if "$" in label or "\n" in label else textwrap.fill(label, chars))
+                   for handle, label in entries]
+    return entries
 
 
 def _path_layout(W: float, H: float, projection: Projection) -> tuple[list[str], int, tuple[float, float, float, float]]:

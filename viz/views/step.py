@@ -120,46 +120,87 @@ class TrajectoryDiagram(Animated):
         self.xs = projection(traj.x[:, self.sample])  # (S+1, 2)
         self.x0s = projection(traj.x0_hat[:, self.sample])  # (S, 2)
         self.outside = outside_range(traj.x0_hat[:, self.sample], data_range(traj))  # (S,)
-        self.shape = shape = image_shape(traj)
+        self.shape = image_shape(traj)
         self.pinned = far_out(self.xs, self.x0s)  # predictions thrown far out by extreme guidance
 
+        frac, main, bottom, strip_h = self._lay_out(width)
+        self._fix_camera(main)
+        end_color = self._draw_underlay(background)
+        self._add_path_artists(end_color)
+        entries = self._key_entries(end_color)
+        self.key = FrameKey(self.fig, frac(self.W - 360, 80, 350, FrameKey.height_px(len(entries))), entries)
+        ScaleBar(self.ax).update(self.limits[0])
+        self.moving = [self.path, self.pred_path, self.link, self.pred, self.ring, self.pin, self.cur, self.final,
+                       *self.labels.leaders.values(), *self.labels.images.values(), *self.labels.texts.values(),
+                       self.title]
+        if self.shape is not None:
+            self._thumbnails(frac(12, self.H - bottom - strip_h - 4, self.W - 24, strip_h))
+        self.update(0)
+        self._cache_background()
+
+    def _lay_out(self, width: Optional[int]):
+        """The figure (``fig``, ``W`` x ``H`` px, shown ``width`` CSS px wide) and its main view
+        (``ax``) with the texts above and below it; ``(frac, main, bottom, strip_h)``: the function
+        turning a px rect (left, top, width, height) into figure fractions, the main view's px rect,
+        the px the note takes at the bottom and those the rows of small images take above it."""
         size = display_size(self.kind, width)
         self.fig = fig = new_figure(size, layout=None)
         W, H = int(round(size[0] * DPI)), int(round(size[1] * DPI))
         self.W, self.H = W, H
         frac = lambda left, top, w, h: [left / W, 1 - (top + h) / H, w / W, h / H]  # noqa: E731
-        note = textwrap.wrap(projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
-        strip_h = 0 if shape is None else 2 * (8 * STRIP_SCALE + 12) + 30
+        note = textwrap.wrap(self.projection.note, max(60, int((W - 24) / (0.56 * TEXT_PX["small"]))))
+        strip_h = 0 if self.shape is None else 2 * (8 * STRIP_SCALE + 12) + 30
         bottom = 12 + 20 * len(note)
         main = (12, 80, W - 380, H - 80 - bottom - strip_h - 10)
         ax = self.ax = fig.add_axes(frac(*main))
         plain_axes(ax)
         ax.set_aspect("auto")
         ax.set_autoscale_on(False)
+        self._write_texts(note, bottom)
+        return frac, main, bottom, strip_h
+
+    def _write_texts(self, note: list[str], bottom: int) -> None:
+        """The headline (where the path heads, in which projection), the title (``title``, animated:
+        the step, t and gamma) and the projection's note (its lines ``note``, ``bottom`` px high)."""
+        fig, W, H = self.fig, self.W, self.H
         kind = {"pca": "PCA view", "pca_data": "PCA of the data set", "random": "random projection",
-                "identity": "2-D data, exact"}.get(projection.kind, projection.kind)
-        self.headline = f"The sampling path{_toward_text(traj, self.sample)}  ·  {kind}"
+                "identity": "2-D data, exact"}.get(self.projection.kind, self.projection.kind)
+        self.headline = f"The sampling path{_toward_text(self.traj, self.sample)}  ·  {kind}"
         fig.text(12 / W, 1 - 8 / H, self.headline, fontsize=text_pt("headline"), ha="left", va="top", weight="bold")
-        self.title = fig.text(12 / W, 1 - 44 / H, step_title(traj, 0, self.gamma), fontsize=text_pt("title"),
+        self.title = fig.text(12 / W, 1 - 44 / H, step_title(self.traj, 0, self.gamma), fontsize=text_pt("title"),
                               ha="left", va="top", animated=True)
         fig.text(12 / W, (bottom - 6) / H, "\n".join(note), fontsize=text_pt("small"), color="#444444", ha="left",
                  va="top", linespacing=1.15)
 
-        # The camera: the whole path and its predictions (those thrown far out pinned to the edge), fixed.
+    def _fix_camera(self, main: tuple) -> None:
+        """The camera, fixed for the whole run: it holds the path and its predictions (those thrown far
+        out pinned to the edge, ``x0s_shown``) in the main view of px rect ``main``."""
         aspect = main[2] / main[3]
         limits = limits_with_outliers(self.xs, self.x0s, aspect, max_ratio=15.0, bottom=0.0, pad=0.12)
         self.limits = limits
         self.x0s_shown, _ = pin_inside(self.x0s, limits)
-        ax.set_xlim(*limits[0])
-        ax.set_ylim(*limits[1])
+        self.ax.set_xlim(*limits[0])
+        self.ax.set_ylim(*limits[1])
+
+    def _draw_underlay(self, background: Optional[np.ndarray]) -> str:
+        """The 2-D mixture's density shaded by class (in the identity view) or the data set
+        ``background`` in its classes' colours under the path; the path's colour (that of the class
+        it ends in on the mixture, else x_t's)."""
+        traj = self.traj
         gmm = mixture_for(traj, traj.x.shape[-1])
         highlight = guided_label(traj, self.sample)
         end_color = COLORS["x_t"]
-        if gmm is not None and projection.kind == "identity":
-            ClassDensity(ax, gmm, highlight).update(limits, 1.0)
+        if gmm is not None and self.projection.kind == "identity":
+            ClassDensity(self.ax, gmm, highlight).update(self.limits, 1.0)
             end_color = class_color(int(mixture_classes(traj.x[-1, self.sample][None], gmm)[0]))
         elif background is not None:
-            class_cloud(ax, projection(background), background_labels(traj, background), highlight)
+            class_cloud(self.ax, self.projection(background), background_labels(traj, background), highlight)
+        return end_color
+
+    def _add_path_artists(self, end_color: str) -> None:
+        """The path (in ``end_color``) and the predictions' path, the prediction's link, the markers
+        (x_T, the final sample, x_t, x0_hat), the rings (off the data, off-scale) and the points' labels."""
+        ax = self.ax
         self.path = path_line(ax, "x_t_path", animated=True, color=end_color)
         self.pred_path = path_line(ax, "x0_hat_path", animated=True)
         self.link = vector_arrow(ax, "prediction", gid="prediction")
@@ -176,9 +217,13 @@ class TrajectoryDiagram(Animated):
         self.pin.set_animated(True)
         self.labels = PointLabels(ax, ["x_t", "x0_hat", "x_T", "x0"], {n: COLORS[POINTS[n][2]] for n in
                                                                        ("x_t", "x0_hat", "x_T", "x0")},
-                                  shape, ("x_t", "x0_hat"))
+                                  self.shape, ("x_t", "x0_hat"))
         for artist in (*self.labels.texts.values(), *self.labels.images.values(), *self.labels.leaders.values()):
             artist.set_animated(True)
+
+    def _key_entries(self, end_color: str) -> list:
+        """The key's rows: the path (in ``end_color``), the prediction, the predictions' path, and where
+        the run has them, predictions off the data and off-scale."""
         names = ["x_t_path", "prediction", "x0_hat_path"]
         names += ["outside"] * bool(self.outside.any())
         entries = [(n, LABELS[n]) for n in names]
@@ -187,15 +232,7 @@ class TrajectoryDiagram(Animated):
         entries[1] = ("prediction", r"$x_t \to \hat{x}_0$: the prediction")
         if self.pinned.any():
             entries.append((_offscale_handle, "off-scale (pinned to edge)"))
-        self.key = FrameKey(fig, frac(W - 360, 80, 350, FrameKey.height_px(len(entries))), entries)
-        ScaleBar(ax).update(limits[0])
-        self.moving = [self.path, self.pred_path, self.link, self.pred, self.ring, self.pin, self.cur, self.final,
-                       *self.labels.leaders.values(), *self.labels.images.values(), *self.labels.texts.values(),
-                       self.title]
-        if shape is not None:
-            self._thumbnails(frac(12, H - bottom - strip_h - 4, W - 24, strip_h))
-        self.update(0)
-        self._cache_background()
+        return entries
 
     def _thumbnails(self, rect) -> None:
         """Two rows of small images (x_t above, x0_hat below) at up to ``thumbs`` steps, each a
