@@ -301,9 +301,10 @@ torch.set_num_threads(1)
 from models.analysis.evaluate import evaluate
 from models.analysis.metrics import reference_classifier
 from models.engine.loading import load_bundle
+from models.guidance import resources
 from models.analysis.tradeoff import DEFAULT_GAMMAS
 s = {sweep!r}
-bundle = load_bundle(s["data"], s["model"], "cpu", needs=(s["guidance"],))
+bundle = load_bundle(s["data"], s["model"], "cpu", needs=resources(s["guidance"]))
 reference_classifier(s["data"])
 print("ready", flush=True)
 input()

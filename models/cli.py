@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, GROUPS, SETTINGS, ZOO_SETTINGS, Setting, parse_group
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, Setting
+from models.guidance import GROUPS, SETTINGS, ZOO_SETTINGS, parse_group
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -16,35 +16,16 @@ from typing import Optional, Sequence
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         finite_float, int_range, writable_file, zoo_settings)
 from models.engine.data import DATA_NAMES, load_dataset
-from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
+from models.guidance import guidance_help, names
 from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.engine.schedule import TRAINING_STEPS
 from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
-from models.engine.settings import ETA, GAMMA, settings_for
+from models.engine.settings import ETA, GAMMA
+from models.guidance import settings_for
 from models.engine.trajectory import Trajectory
 from viz.draw.projection import PROJECTION_NAMES
-
-# The view names, without importing matplotlib before argument parsing.
-FIGURE_KINDS = ("paths", "noising", "step", "trajectory", "classifier", "classifier_x0", "cfg", "rescale", "apg", "interval", "autoguidance",
-                "cfgpp", "cfgzero", "tcfg", "mambo", "apgmix", "fdg")
-ANIMATION_DESCRIPTIONS = {
-    "paths": "every sample's path", "noising": "a photograph noised step by step",
-    "step": "one sampling step (prediction, step, noise)", "trajectory": "one sample's whole path and images",
-    "classifier": "classifier guidance step",
-    "classifier_x0": "classifier guidance step in prediction space", "cfg": "classifier-free guidance step",
-    "rescale": "CFG rescale step", "apg": "APG step", "interval": "guidance-interval step",
-    "autoguidance": "autoguidance step", "cfgpp": "CFG++ step", "cfgzero": "CFG-Zero* step (in v)",
-    "tcfg": "tangential CFG step (in eps)", "mambo": "MAMBO-G step (ratio in v)",
-    "apgmix": "APG-in-a-window step", "fdg": "frequency-decoupled guidance step (digits; each needs its own --guidance)",
-    "field": "the guidance field of gmm2d from the noisiest level to the clean data (no sampling: --model, --guidance, "
-             "--gamma, --label and the method's own settings choose it)",
-}
-
-#: the views a --sampler tilted run has: exact draws record no guidance parts to construct
-TILTED_FIGURES = ("paths", "noising", "step", "trajectory")
-
-FIELD_FIGURE = "field"  # not a view of a run: the guidance field over t (models.analysis.field), nothing sampled
+from viz.views.catalog import FIELD_FIGURE, TILTED_FIGURES, descriptions, figure_kinds
 
 PROG = "python -m viz.export"
 
@@ -56,7 +37,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="exact closed-form or trained network (default: neural)")
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampling algorithm; {TILTED_HELP} (default: ddpm)")
-    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
+    p.add_argument("--guidance", choices=names(), default="cfg", help=guidance_help())
     add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
     p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
@@ -66,8 +47,8 @@ def build_parser() -> OneLineParser:
     add_setting(p, ETA)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
                    "projection, or the exact plane of each step (default: pca)")
-    p.add_argument("--figure", choices=FIGURE_KINDS + (FIELD_FIGURE,), default="paths",
-                   help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in ANIMATION_DESCRIPTIONS.items())
+    p.add_argument("--figure", choices=figure_kinds() + (FIELD_FIGURE,), default="paths",
+                   help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in descriptions().items())
                    + " (default: paths)")
     p.add_argument("--sample", type=int_range(0, MAX_BATCH - 1), default=0,
                    help="which trajectory of the batch the one-sample views follow (default: 0)")

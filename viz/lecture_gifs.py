@@ -1,6 +1,6 @@
 """``python -m viz.lecture_gifs --out DIR``: every lecture GIF in one command (``make gifs``).
 
-For each data set and each guidance method (``models.guidance.GUIDANCE_NAMES``, so new methods
+For each data set and each guidance method (``models.guidance.names()``, so new methods
 join by themselves), one run is sampled and every view of ``viz.views.kinds.ANIMATIONS`` that applies
 to it is written as ``DIR/<data>-<guidance>-<view>.gif``; the photograph's noising, which depends on
 neither, once as ``DIR/noising.gif``. A view applies when the run recorded what it draws
@@ -24,22 +24,15 @@ from typing import Optional, Sequence
 
 from models.cli import OneLineParser, add_setting, fail, finite_float, int_range
 from models.engine.data import DATA_NAMES, load_dataset
-from models.guidance import GUIDANCE_NAMES
+from models.guidance import names as guidance_names, resources
 from models.engine.pipeline import MAX_BATCH, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
 from models.engine.samplers import SAMPLER_NAMES
 from models.engine.schedule import TRAINING_STEPS
 from models.engine.settings import GAMMA
-from viz.export import FIGURE_KINDS
+from viz.views.catalog import figure_kinds, lecture_projection
 
 PROG = "python -m viz.lecture_gifs"
-#: the projection each view is exported in: the exact plane of each step for the one-step views
-#: (true lengths and angles), the run's PCA for whole paths
-PROJECTIONS = {"paths": "pca", "noising": "pca", "step": "plane", "trajectory": "pca", "classifier": "plane",
-               "classifier_x0": "plane",
-               "cfg": "plane", "rescale": "plane", "apg": "plane", "interval": "plane", "autoguidance": "plane",
-               "cfgpp": "plane", "cfgzero": "plane", "tcfg": "plane", "mambo": "plane", "apgmix": "plane",
-               "fdg": "plane"}
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
 
 
@@ -68,9 +61,9 @@ def build_parser() -> OneLineParser:
     p = OneLineParser(prog=PROG, description="Export every lecture GIF (every view, every guidance method) to one folder.")
     p.add_argument("--out", type=Path, default=Path("out/gifs"), help="folder for the GIFs, created if needed (default: out/gifs)")
     p.add_argument("--data", default=",".join(DATA_NAMES), help=f"comma-separated data sets (default: {','.join(DATA_NAMES)})")
-    p.add_argument("--guidance", default=",".join(GUIDANCE_NAMES),
-                   help=f"comma-separated guidance methods (default: all: {','.join(GUIDANCE_NAMES)})")
-    p.add_argument("--figures", default=",".join(FIGURE_KINDS), help=f"comma-separated views (default: all: {','.join(FIGURE_KINDS)})")
+    p.add_argument("--guidance", default=",".join(guidance_names()),
+                   help=f"comma-separated guidance methods (default: all: {','.join(guidance_names())})")
+    p.add_argument("--figures", default=",".join(figure_kinds()), help=f"comma-separated views (default: all: {','.join(figure_kinds())})")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
     p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm",
                    help="sampler; a method that does not support it uses the first one that it does (default: ddpm)")
@@ -110,8 +103,8 @@ def export_all(args, progress: bool = True) -> list[Written]:
     from viz.figures.lecture import view_applies
 
     datas = _names(args.data, DATA_NAMES, "data set")
-    guidances = _names(args.guidance, GUIDANCE_NAMES, "guidance")
-    kinds = _names(args.figures, FIGURE_KINDS, "figure")
+    guidances = _names(args.guidance, guidance_names(), "guidance")
+    kinds = _names(args.figures, figure_kinds(), "figure")
     if not 0 < args.fps <= 50:
         raise ValueError(f"fps must be in (0, 50], got {args.fps:g}")
     device = resolve_device(args.device)
@@ -137,7 +130,7 @@ def export_all(args, progress: bool = True) -> list[Written]:
             try:
                 spec = spec_for(data, guidance, args)
                 bar.set_postfix_str(f"sampling {data} {guidance}")
-                traj = run(spec, load_bundle(data, args.model, device, needs=(guidance,)))
+                traj = run(spec, load_bundle(data, args.model, device, needs=resources(guidance)))
                 if spec.sampler != args.sampler:
                     bar.write(f"{data} {guidance}: sampled with {spec.sampler} ({guidance} does not support {args.sampler})", file=sys.stderr)
             except (ValueError, WeightsError) as e:
@@ -149,10 +142,10 @@ def export_all(args, progress: bool = True) -> list[Written]:
                     out.append(Written(name, None, why=f"the {kind} view does not draw {guidance} guidance"))
                     bar.update()
                     continue
-                write(name, make_animation(kind, traj, PROJECTIONS[kind], sample=0, seed=spec.seed, background=background))
+                write(name, make_animation(kind, traj, lecture_projection(kind), sample=0, seed=spec.seed, background=background))
             if shared and not any(w.name in shared for w in out):
                 for kind in shared:  # from the first run: it only needs the schedule
-                    write(kind, make_animation(kind, traj, PROJECTIONS[kind], seed=spec.seed))
+                    write(kind, make_animation(kind, traj, lecture_projection(kind), seed=spec.seed))
     bar.close()
     return out
 

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         int_range, zoo_settings)
 from models.engine.data import DATA_NAMES
-from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES
+from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES, resources
 from models.analysis.metrics import accuracy, diversity, nearest_train, reference_classifier
 from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
@@ -87,7 +87,7 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
              for g in gammas]
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        bundle = load_bundle(data, model, dev, needs=(guidance,))
+        bundle = load_bundle(data, model, dev, needs=resources(guidance))
     elif (bundle.data, bundle.model) != (data, model):
         raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {model}/{data}")
     dataset = bundle.dataset

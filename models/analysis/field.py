@@ -26,9 +26,9 @@ from models.engine.data import make_gmm2d
 from models.analysis.field_records import (BASIN_GRID, FIELD_DATA, VIEW_HALF, FieldSpec, GuidedField, basin_half, component_params,
                                flow_sinks, flow_step_scale, frame_timesteps, log_terms, peak_one, square_grid,
                                to_quantity)
-from models.guidance import GUIDANCE_NAMES, make_guidance
+from models.guidance import GUIDANCE_NAMES, make_guidance, resources
 from models.engine.loading import MODEL_NAMES, ModelBundle, load_bundle
-from models.engine.settings import SETTINGS
+from models.guidance import SETTINGS
 
 #: settings that count a run's steps, not a property of one noise level, held neutral in the field:
 #: CFG-Zero* zeroes its output at the first levels a wrapper meets, and a fresh wrapper's first
@@ -40,7 +40,7 @@ RUN_SETTINGS = {"cfgzero_zero_steps": 0}
 @lru_cache(maxsize=8)
 def bundle_for(model: str, guidance: str) -> ModelBundle:
     """The gmm2d model with what ``guidance`` needs (classifier, clean classifier, weak model), on the CPU."""
-    return load_bundle(FIELD_DATA, model, "cpu", needs=(guidance,))
+    return load_bundle(FIELD_DATA, model, "cpu", needs=resources(guidance))
 
 
 @contextmanager

@@ -52,7 +52,7 @@ import numpy as np
 
 from models.engine.data import GaussianMixture2D, make_gmm2d
 from models.engine.schedule import Schedule
-from models.engine.settings import check_values, defaults, settings_for
+from models.guidance import check_values, defaults, settings_for
 
 QUANTITIES = ("score", "x0")
 DEFAULT_QUANTITY = "score"

@@ -23,7 +23,8 @@ import numpy as np
 
 from models.engine.data import load_dataset
 from models.analysis.metrics import accuracy, diversity
-from models.engine.settings import GAMMA, SETTINGS, Setting, settings_for
+from models.engine.settings import GAMMA, Setting
+from models.guidance import SETTINGS, settings_for
 from models.analysis.tilted_density_records import Blob
 
 #: the guidance scales the trade-off page sweeps, and those it draws the tilted density at

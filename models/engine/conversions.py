@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 import numpy as np
-import torch
 
-Array = TypeVar("Array", torch.Tensor, np.ndarray)
+Array = TypeVar("Array")  # a torch tensor or a numpy array (torch is not imported here)
 
 
 def x0_eps_to_xt(x0: Array, eps: Array, a, s) -> Array:
@@ -63,3 +62,30 @@ def score_to_x0(x_t: Array, score: Array, a, s) -> Array:
 def ve_denoiser(x_ve: Array, score_ve: Array, sigma) -> Array:
     """VE denoiser ``D(x; sigma) = x + sigma**2 * score`` (arXiv 2206.00364, eq. 3)."""
     return x_ve + sigma**2 * score_ve
+
+
+#: the prediction spaces a guidance method may act in (``models.guidance.base.SPACES`` says them in words)
+SPACE_NAMES = ("x0", "eps", "v")
+
+
+def to_space(space: str, x0: Array, x_t: Array, a, s) -> Array:
+    """The x0 prediction ``x0`` at ``x_t`` as a prediction in ``space`` (``"x0"``, ``"eps"`` or ``"v"``)."""
+    if space == "x0":
+        return x0
+    eps = x0_to_eps(x_t, x0, a, s)
+    if space == "eps":
+        return eps
+    if space == "v":
+        return x0_eps_to_v(x0, eps, a, s)
+    raise ValueError(f"unknown prediction space {space!r}; valid: {', '.join(SPACE_NAMES)}")
+
+
+def from_space(space: str, pred: Array, x_t: Array, a, s) -> Array:
+    """The x0 prediction that ``pred``, a prediction in ``space`` at ``x_t``, stands for."""
+    if space == "x0":
+        return pred
+    if space == "eps":
+        return eps_to_x0(x_t, pred, a, s)
+    if space == "v":
+        return v_to_x0(x_t, pred, a, s)
+    raise ValueError(f"unknown prediction space {space!r}; valid: {', '.join(SPACE_NAMES)}")

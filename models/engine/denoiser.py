@@ -9,11 +9,12 @@ it returns the x0 prediction (B, D). Guidance wrappers keep that signature and a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol
-
-import torch
+from typing import TYPE_CHECKING, Optional, Protocol
 
 from models.engine.schedule import Schedule
+
+if TYPE_CHECKING:  # torch is imported where a prediction is computed, so the guidance cards stay cheap
+    import torch
 
 
 class Denoiser(Protocol):
@@ -50,6 +51,8 @@ def predict(denoiser, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tens
 
 def scales(schedule: Schedule, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(a_t, s_t)`` as (B, 1) tensors with the dtype and device of ``like``."""
+    import torch
+
     t_np = t.detach().cpu().numpy()
     a = torch.as_tensor(schedule.a(t_np), dtype=like.dtype, device=like.device).reshape(-1, 1)
     s = torch.as_tensor(schedule.s(t_np), dtype=like.dtype, device=like.device).reshape(-1, 1)

@@ -130,14 +130,15 @@ class ModelBundle:
     device: torch.device
     log_prob: Optional[Callable] = None  # (x_t, t) -> (B, C) log p(y | x_t): classifier guidance
     clean_log_prob: Optional[Callable] = None  # x0 -> (B, C) log p(y | x0): universal guidance
-    weak: Optional[Callable] = None  # a weaker denoiser of the same kind: autoguidance
+    weak: Optional[Callable] = None  # a weaker denoiser of the same kind (guidance by a weaker model)
 
 
 def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
                 needs: tuple[str, ...] = (), assets: Optional[Path] = None) -> ModelBundle:
     """Load ``model`` (``exact`` or ``neural``) for ``data``; ``needs`` lists extra parts to load:
-    ``classifier`` (noise-aware classifier), ``universal`` (clean classifier), ``autoguidance``
-    (a weaker denoiser).
+    ``classifier`` (noise-aware classifier), ``clean_classifier`` (clean classifier), ``weak`` (a weaker
+    denoiser): the resources of ``models.guidance.base.RESOURCES``, ``models.guidance.resources(method)``
+    gives a method's.
 
     The exact model's classifier is its exact posterior and needs no file; its weak model is the
     exact denoiser of a blurred data distribution (each component widened by ``WEAK_BLUR``).
@@ -153,13 +154,13 @@ def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
         build = exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser
         denoiser = build(schedule, device)
         log_prob = denoiser.log_posterior
-        weak = blurred_exact_denoiser(data, schedule, device) if "autoguidance" in needs else None
+        weak = blurred_exact_denoiser(data, schedule, device) if "weak" in needs else None
     else:
         denoiser = load_network(data, "denoiser", device, assets)
         schedule = denoiser.schedule
         log_prob = load_network(data, "noisy_classifier", device, assets) if "classifier" in needs else None
-        weak = load_network(data, "weak_denoiser", device, assets) if "autoguidance" in needs else None
-    clean = load_network(data, "clean_classifier", device, assets) if "universal" in needs else None
+        weak = load_network(data, "weak_denoiser", device, assets) if "weak" in needs else None
+    clean = load_network(data, "clean_classifier", device, assets) if "clean_classifier" in needs else None
     return ModelBundle(data, model, dataset, denoiser, schedule, device, log_prob, clean, weak)
 
 

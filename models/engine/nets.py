@@ -121,4 +121,4 @@ class CleanClassifier(nn.Module):
 
 
 NETWORKS = {"denoiser": NeuralDenoiser, "noisy_classifier": NoisyClassifier, "clean_classifier": CleanClassifier,
-            "weak_denoiser": NeuralDenoiser}  # the weak one: smaller and trained for fewer steps (autoguidance)
+            "weak_denoiser": NeuralDenoiser}  # the weak one: smaller and trained for fewer steps (guidance by a weaker model)

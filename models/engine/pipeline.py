@@ -11,7 +11,7 @@ aim at it (cfg, classifier, universal), without a corrector; ``steps`` is ignore
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, field, make_dataclass
 from typing import Optional
 
 import numpy as np
@@ -19,66 +19,34 @@ import torch
 
 from models.engine.corrector import Corrector, with_corrector
 from models.engine.data import DATA_NAMES, IMAGE_SHAPES, num_classes
-from models.guidance import GUIDANCE_NAMES, make_guidance
+from models.analysis.tilted_target import check_exact_target, tilted_trajectory
 from models.engine.loading import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.engine.samplers import SAMPLER_NAMES, get_sampler
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SETTINGS, ZOO_NAMES, check_values
-from models.analysis.tilted_target import check_exact_target, tilted_trajectory
-from models.engine.trajectory import Trajectory, meta_names
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA
+from models.engine.trajectory import Trajectory
+from models.guidance import ZOO_NAMES, ZOO_SETTINGS, card, cards, check_values, make_guidance, meta_names, names, resources
 
 MAX_BATCH = 4096
 TILTED = "tilted"  # exact draws of the tilted target (models.analysis.tilted_target), not a sampler of models.engine.samplers
 RUN_SAMPLERS = SAMPLER_NAMES + (TILTED,)  # what SampleSpec.sampler and the command lines accept
-TILTED_GUIDANCE = ("cfg", "classifier", "universal")  # the methods that aim at p0(x) p0(y | x)^gamma
 CORRECTOR_META = ("corrector_steps", "corrector_snr")  # recorded when the corrector runs
 #: the command lines' word on --sampler tilted
 TILTED_HELP = ("tilted: exact draws of p0(x) p0(y|x)^gamma, what guidance aims at, as one step "
                "(gmm2d with --model exact, gamma >= 0, guidance cfg, classifier or universal)")
 
 
-@dataclass(frozen=True)
-class SampleSpec:
-    """Everything that decides a trajectory. Same spec, same trajectory (bit for bit on one device)."""
-
-    data: str = "digits"
-    model: str = "neural"
-    sampler: str = "ddpm"
-    guidance: str = "cfg"
-    gamma: float = GAMMA.default
-    label: int = 0  # class of every sample; -1 = unconditional (guidance 'none' only)
-    steps: int = 100
-    seed: int = 0
-    batch: int = 8
-    eta: float = ETA.default  # DDIM only
-    # The zoo methods' settings, declared (range, meaning, paper) in models.engine.settings; each method reads its own.
-    rescale_phi: float = SETTINGS["rescale_phi"].default
-    apg_eta: float = SETTINGS["apg_eta"].default
-    apg_r: float = SETTINGS["apg_r"].default
-    apg_beta: float = SETTINGS["apg_beta"].default
-    interval_lo: float = SETTINGS["interval_lo"].default
-    interval_hi: float = SETTINGS["interval_hi"].default
-    cfgpp_lambda: float = SETTINGS["cfgpp_lambda"].default
-    cfgzero_zero_steps: int = SETTINGS["cfgzero_zero_steps"].default
-    mambo_alpha: float = SETTINGS["mambo_alpha"].default
-    apgmix_lo: float = SETTINGS["apgmix_lo"].default
-    apgmix_hi: float = SETTINGS["apgmix_hi"].default
-    apgmix_eta: float = SETTINGS["apgmix_eta"].default
-    apgmix_r: float = SETTINGS["apgmix_r"].default
-    apgmix_beta: float = SETTINGS["apgmix_beta"].default
-    fdg_low: float = SETTINGS["fdg_low"].default
-    # Langevin corrector steps after each sampler step, and their step size (models.engine.corrector).
-    corrector_steps: int = CORRECTOR_STEPS.default
-    corrector_snr: float = CORRECTOR_SNR.default
+class _Spec:
+    """The methods of ``SampleSpec`` (its fields are declared below, the methods' settings from their cards)."""
 
     def settings(self) -> dict[str, float]:
-        """The zoo methods' settings (``models.engine.settings.ZOO_NAMES``) by name."""
+        """The methods' own settings (``models.guidance.ZOO_NAMES``) by name."""
         return {name: getattr(self, name) for name in ZOO_NAMES}
 
     def validate(self) -> "SampleSpec":
         """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
         for value, valid, what in ((self.data, DATA_NAMES, "data set"), (self.model, MODEL_NAMES, "model"),
-                                   (self.sampler, RUN_SAMPLERS, "sampler"), (self.guidance, GUIDANCE_NAMES, "guidance")):
+                                   (self.sampler, RUN_SAMPLERS, "sampler"), (self.guidance, names(), "guidance")):
             if value not in valid:
                 raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
         for name in ("steps", "batch", "seed", "label", "corrector_steps"):
@@ -100,11 +68,12 @@ class SampleSpec:
         CORRECTOR_STEPS.check(self.corrector_steps)
         CORRECTOR_SNR.check(self.corrector_snr)
         check_values(self.settings())
-        if self.guidance == "cfgpp" and self.sampler != "ddim":
-            raise ValueError(f"cfgpp (CFG++) is implemented for the ddim sampler only, got {self.sampler!r}")
-        if self.guidance == "fdg" and IMAGE_SHAPES.get(self.data) is None:  # before any sampling starts
-            raise ValueError(f"fdg (frequency-decoupled guidance) splits 8x8 images into frequency bands, and "
-                             f"{self.data} holds 2-D points, not images: use the digits")
+        method = card(self.guidance)
+        if method.sampler is not None and self.sampler != method.sampler:
+            raise ValueError(f"{method.name} ({method.label}) is implemented for the {method.sampler} sampler only, "
+                             f"got {self.sampler!r}")
+        if "images" in method.needs and IMAGE_SHAPES.get(self.data) is None:  # before any sampling starts
+            raise ValueError(f"{method.images_note}, and {self.data} holds 2-D points, not images: use the digits")
         classes = num_classes(self.data)
         if self.label == -1 and self.guidance != "none":
             raise ValueError(f"guidance {self.guidance!r} needs a class label in 0..{classes - 1}")
@@ -120,8 +89,8 @@ class SampleSpec:
         if self.model != "exact":
             raise ValueError(f"sampler 'tilted' draws the analytic mixture's exact target, not the {self.model} "
                              "model's (whose tilted density is unknown); use model 'exact'")
-        if self.guidance not in TILTED_GUIDANCE:
-            raise ValueError(f"sampler 'tilted' draws p0(x) p0(y | x)^gamma, what {', '.join(TILTED_GUIDANCE)} aim at; "
+        if not card(self.guidance).tilted:
+            raise ValueError(f"sampler 'tilted' draws p0(x) p0(y | x)^gamma, what {', '.join(tilted_guidance())} aim at; "
                              f"guidance {self.guidance!r} has no such target")
         if self.gamma < 0:
             raise ValueError(f"sampler 'tilted' needs gamma >= 0 (for gamma < 0 the target is not a bounded "
@@ -130,13 +99,36 @@ class SampleSpec:
             raise ValueError("sampler 'tilted' draws exact samples; corrector steps do not apply (use 0)")
 
 
+def tilted_guidance() -> tuple[str, ...]:
+    """The methods that aim at p0(x) p0(y | x)^gamma (their cards say ``tilted``)."""
+    return tuple(c.name for c in cards() if c.tilted)
+
+
+#: ``SampleSpec``'s fields: the general ones, then each method's own settings (``models.guidance``, in
+#: ``names()`` order, each declared on its method's card), then the corrector's
+SPEC_FIELDS = (
+    ("data", str, "digits"), ("model", str, "neural"), ("sampler", str, "ddpm"), ("guidance", str, "cfg"),
+    ("gamma", float, GAMMA.default),
+    ("label", int, 0),  # class of every sample; -1 = unconditional (guidance 'none' only)
+    ("steps", int, 100), ("seed", int, 0), ("batch", int, 8),
+    ("eta", float, ETA.default),  # DDIM only
+    *((s.name, int if s.integer else float, s.default) for s in ZOO_SETTINGS),
+    ("corrector_steps", int, CORRECTOR_STEPS.default), ("corrector_snr", float, CORRECTOR_SNR.default),
+)
+#: Everything that decides a trajectory. Same spec, same trajectory (bit for bit on one device).
+SampleSpec = make_dataclass("SampleSpec", [(name, kind, field(default=value)) for name, kind, value in SPEC_FIELDS],
+                            bases=(_Spec,), frozen=True, namespace={"__module__": __name__})
+SampleSpec.__doc__ = ("Everything that decides a trajectory. Same spec, same trajectory (bit for bit on one device). "
+                      "Fields: " + ", ".join(name for name, _, _ in SPEC_FIELDS) + ".")
+
+
 def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | torch.device = "auto",
         labels: Optional[np.ndarray] = None) -> Trajectory:
     """Sample one batch of trajectories. ``labels`` (B,) overrides ``spec.label`` per sample."""
     spec.validate()
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        bundle = load_bundle(spec.data, spec.model, dev, needs=(spec.guidance,))
+        bundle = load_bundle(spec.data, spec.model, dev, needs=resources(spec.guidance))
     dev = bundle.device
     guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,

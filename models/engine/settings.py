@@ -121,7 +121,7 @@ CORRECTOR_SNR = Setting("corrector_snr", None, 0.16, 0.0, 1.0, "Corrector signal
                         "noise and guided-score norms (Algorithm 5 of the paper, whose value is 0.16).",
                         "arXiv 2011.13456", lo_open=True, hi_open=True, slider=(0.02, 0.5, 0.02))
 
-# --------------------------------------------------------------------------------------------- the zoo
+# --------------------------------------------------------------------------------------------- noise-level windows
 
 SIGMA_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, math.inf)
 
@@ -134,130 +134,9 @@ def sigma_window(method: str, group: str, lo: float, hi: float, label: str, help
             Setting(f"{method}_hi", method, hi, 0.0, math.inf, label, help, paper, choices=SIGMA_CHOICES, group=group))
 
 
-ZOO_SETTINGS = (
-    Setting("rescale_phi", "rescale", 0.7, 0.0, 1.0, "φ (0 = CFG, 1 = fully rescaled)",
-            "CFG rescale: mix of the rescaled and the plain CFG prediction. Here it rescales the x0 prediction; the "
-            "paper and diffusers rescale the network's own output (eps or v), which gives other numbers.",
-            "arXiv 2305.08891",
-            slider=(0.0, 1.0, 0.05)),
-    Setting("apg_eta", "apg", 0.0, -math.inf, math.inf, "η (weight of the parallel part)",
-            "APG: weight of the part of the guidance parallel to the conditional prediction (1 keeps it, as CFG does).",
-            "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(0.0, 1.0, 0.1)),
-    Setting("apg_r", "apg", math.inf, 0.0, math.inf, "r (clip the difference to this norm)",
-            "APG: clip the guidance difference to this norm; inf turns clipping off.", "arXiv 2410.02416",
-            lo_open=True, choices=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf), inf_text="off"),
-    Setting("apg_beta", "apg", 0.0, -1.0, 1.0, "β (momentum across steps)",
-            "APG: momentum of the guidance difference across steps (the paper uses negative values).",
-            "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
-    *sigma_window("interval", "interval", 0.3, 5.0, "Guide while σ is in",
-                  "Interval: guide only while the noise level sigma lies in (LO, HI], the paper's half-open interval; "
-                  "plain conditional elsewhere.", "arXiv 2404.07724"),
-    Setting("cfgpp_lambda", "cfgpp", 0.6, 0.0, 1.0, "λ (interpolation, 0 = unconditional, 1 = conditional)",
-            "CFG++: interpolation weight between the unconditional and the conditional prediction, used instead of gamma.",
-            "arXiv 2406.08070", slider=(0.0, 1.0, 0.05), replaces="gamma"),
-    # The guiders diffusers ships for any denoiser (models.guidance.zoo): CFG-Zero*, MAMBO-G, APG mixed with CFG
-    # (tangential CFG has no setting of its own). 1000 zero steps: the schedule's length (the most steps a run has).
-    Setting("cfgzero_zero_steps", "cfgzero", 1, 0, 1000, "Zero steps (v̂ = 0 at the first steps)",
-            "CFG-Zero*, on the velocity prediction v: how many of the first noise levels of a run get v = 0 (the "
-            "sample stays put, x0 = sqrt(abar) x_t); the authors' code and diffusers zero the first one.",
-            "arXiv 2503.18886", slider=(0, 10, 1), integer=True),
-    Setting("mambo_alpha", "mambo", 8.0, 0.0, math.inf, "α (damping; 0 = CFG)",
-            "MAMBO-G, on the velocity prediction v: the guidance gamma - 1 is damped by exp(-alpha |v_c - v_u| / |v_u|), "
-            "per sample; 0 is CFG (diffusers' default is 8).",
-            "arXiv 2508.03442", hi_open=True, slider=(0.0, 20.0, 0.5)),
-    *sigma_window("apgmix", "apgmix_window", 0.0, 50.0, "APG (not CFG) while σ is in",
-                  "APG mix, on the x0 prediction: APG while the noise level sigma lies in (LO, HI], CFG at the same "
-                  "gamma outside (diffusers switches to APG after a step count; the first steps are the noisiest).",
-                  "arXiv 2410.02416"),
-    Setting("apgmix_eta", "apgmix", 0.0, -math.inf, math.inf, "η (APG's weight of the parallel part)",
-            "APG mix: inside the window, weight of the part of the guidance parallel to the conditional prediction.",
-            "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(0.0, 1.0, 0.1)),
-    Setting("apgmix_r", "apgmix", math.inf, 0.0, math.inf, "r (APG's clip of the difference)",
-            "APG mix: inside the window, clip the (momentum-averaged) guidance difference to this norm; inf turns "
-            "clipping off.", "arXiv 2410.02416", lo_open=True, choices=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, math.inf),
-            inf_text="off"),
-    Setting("apgmix_beta", "apgmix", -0.5, -1.0, 1.0, "β (momentum, also fed by the CFG steps)",
-            "APG mix: momentum of the guidance difference across steps, updated at every step, CFG's too "
-            "(diffusers' default is -0.5).", "arXiv 2410.02416", lo_open=True, hi_open=True, slider=(-0.9, 0.9, 0.1)),
-    # Frequency-decoupled guidance: gamma scales the high band, this the low one (digits only, 8x8 images).
-    Setting("fdg_low", "fdg", 1.5, -100.0, 100.0, "γ_low (scale of the low frequencies)",
-            "FDG, digits only: guidance scale of the low-frequency band of a two-level Laplacian pyramid of the "
-            "8x8 image, gamma being the high band's; the paper keeps it below gamma (5 against 10 for SDXL), "
-            "so the default is half the default gamma, and gamma_low = gamma is CFG. The bands are linear and add up "
-            "to the image, so the result is the same in eps, x0 and v.",
-            "arXiv 2506.19713", slider=(0.0, 10.0, 0.5)),
-)
+#: the settings every run may read (the guidance methods declare their own on their cards,
+#: ``models.guidance``, which also indexes all of them)
+GENERAL_SETTINGS = (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR)
 
-#: every setting by name
-SETTINGS: dict[str, Setting] = {s.name: s for s in (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR, *ZOO_SETTINGS)}
-#: the names of the zoo methods' settings, in declaration order (the SampleSpec fields after eta)
-ZOO_NAMES = tuple(s.name for s in ZOO_SETTINGS)
-#: group -> the names of its settings (lo first), sharing one flag ``--GROUP LO,HI``
-GROUPS: dict[str, tuple[str, ...]] = {}
-for _s in ZOO_SETTINGS:
-    if _s.group:
-        GROUPS.setdefault(_s.group, ())
-        GROUPS[_s.group] += (_s.name,)
-del _s
-
-
-def settings_for(method: str) -> tuple[Setting, ...]:
-    """The settings guidance ``method`` reads beside gamma, in declaration order (empty for most)."""
-    return tuple(s for s in ZOO_SETTINGS if s.method == method)
-
-
-def replaced_by(method: str) -> tuple[str, ...]:
-    """The general settings ``method`` does not read (CFG++ reads its λ instead of gamma)."""
-    return tuple(s.replaces for s in settings_for(method) if s.replaces)
-
-
-def defaults(names=ZOO_NAMES) -> dict[str, float]:
-    """The default value of each named setting."""
-    return {name: SETTINGS[name].default for name in names}
-
-
-def check_values(values: Mapping[str, float]) -> dict[str, float]:
-    """Check named settings (each in its range, a group's ends in order); return them as floats.
-
-    Raises ``ValueError`` (one sentence) for an unknown name or a bad value.
-    """
-    unknown = sorted(set(values) - set(SETTINGS))
-    if unknown:
-        raise ValueError(f"unknown settings {unknown}; valid: {', '.join(SETTINGS)}")
-    checked = {name: SETTINGS[name].check(value) for name, value in values.items()}
-    for group, (lo_name, hi_name) in GROUPS.items():
-        if lo_name in checked or hi_name in checked:
-            lo = checked.get(lo_name, SETTINGS[lo_name].default)
-            hi = checked.get(hi_name, SETTINGS[hi_name].default)
-            if not lo <= hi:
-                raise ValueError(f"{group} must be 0 <= lo <= hi (sigma), got {lo:g}, {hi:g}")
-    return checked
-
-
-def parse_group(group: str, text: str) -> tuple[float, ...]:
-    """``"0.3,5"`` -> ``(0.3, 5.0)`` for ``--GROUP LO,HI`` (``inf`` allowed where the range allows);
-    ``ValueError`` with one sentence otherwise."""
-    names = GROUPS[group]
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != len(names):
-        raise ValueError(f"{text!r} is not {','.join(n.rsplit('_', 1)[-1].upper() for n in names)} "
-                         f"({len(names)} numbers, e.g. 0.3,5)")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"{text!r} is not {len(names)} comma-separated numbers") from None
-    return tuple(check_values(dict(zip(names, values))).values())
-
-
-def zoo_flags(values: Mapping[str, float]) -> str:
-    """The command-line flags that give these zoo settings (by name), e.g. ``--apg-eta 0.5
-    --interval 0.3,5``; a group's missing end takes its default."""
-    flags = [f"{SETTINGS[name].flag} {float(value):g}" for name, value in values.items() if SETTINGS[name].group is None]
-    for group, names in GROUPS.items():
-        if any(name in values for name in names):
-            ends = ",".join(f"{float(values.get(n, SETTINGS[n].default)):g}" for n in names)
-            flags.append(f"--{group.replace('_', '-')} {ends}")
-    return " ".join(flags)
-
-__all__ = ["CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "GAMMA", "GROUPS", "SETTINGS", "SIGMA_CHOICES", "Setting", "ZOO_NAMES", "ZOO_SETTINGS",
-           "check_values", "defaults", "parse_group", "replaced_by", "settings_for", "zoo_flags"]
+__all__ = ["CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "GAMMA", "GENERAL_SETTINGS", "SIGMA_CHOICES", "Setting",
+           "sigma_window"]

@@ -8,17 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from models.engine.settings import replaced_by, settings_for
-
 PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
-META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
-
-
-def meta_names(guidance: str) -> tuple[str, ...]:
-    """The ``meta`` keys a run of ``guidance`` records: ``META_NAMES`` but those its own settings
-    replace (CFG++'s lambda replaces gamma), then its own settings (``models.engine.settings``), if any."""
-    replaced = replaced_by(guidance)
-    return tuple(n for n in META_NAMES if n not in replaced) + tuple(s.name for s in settings_for(guidance))
 
 
 ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
@@ -42,7 +32,7 @@ class Trajectory:
     x0_uncond: Optional[np.ndarray] = None  # (S, B, D)
     x0_cond: Optional[np.ndarray] = None  # (S, B, D)
     classifier_shift: Optional[np.ndarray] = None  # (S, B, D), x0-space shift at gamma = 1
-    meta: dict = field(default_factory=dict)  # meta_names(guidance): META_NAMES and a zoo method's settings
+    meta: dict = field(default_factory=dict)  # models.guidance.meta_names(guidance)
 
     @property
     def steps(self) -> int:

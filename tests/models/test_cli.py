@@ -7,7 +7,7 @@ import math
 import pytest
 
 from models.cli import float_in, float_list, group_type, int_range, setting_type, writable_file, writable_folder
-from models.engine.settings import SETTINGS
+from models.guidance import SETTINGS
 
 
 def _rejects(parse, text: str, words: str) -> None:

@@ -12,7 +12,8 @@ from models.guidance import GUIDANCE_NAMES
 from models.engine.pipeline import SampleSpec, run
 from models.engine.loading import MODEL_NAMES
 from models.engine.samplers import SAMPLER_NAMES
-from models.engine.trajectory import META_NAMES, Trajectory
+from models.engine.trajectory import Trajectory
+from models.guidance import META_NAMES
 
 
 def spec(**kw) -> SampleSpec:

@@ -13,7 +13,7 @@ def test_bundles_carry_what_their_guidance_needs(model):
     plain = load_bundle("gmm2d", model)
     assert plain.schedule.T == TRAINING_STEPS and plain.dataset.num_classes == plain.denoiser.num_classes == 3
     assert plain.weak is None and plain.clean_log_prob is None
-    weak = load_bundle("gmm2d", model, needs=("autoguidance",))
+    weak = load_bundle("gmm2d", model, needs=("weak",))
     assert weak.weak is not None and weak.weak is not weak.denoiser
 
 

@@ -11,9 +11,10 @@ import viz.export
 from models.cli import zoo_settings
 from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, ZOO_META_NAMES
 from models.engine.pipeline import SampleSpec
-from models.engine.settings import (ETA, GAMMA, GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, Setting, check_values, defaults,
+from models.engine.settings import ETA, GAMMA, Setting
+from models.guidance import GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, check_values, defaults
                              parse_group, replaced_by, settings_for, zoo_flags)
-from models.engine.trajectory import META_NAMES, meta_names
+from models.guidance import META_NAMES, meta_names
 
 
 def _flags(parser) -> set[str]:

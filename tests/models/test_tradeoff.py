@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from models.engine.data import load_digits_dataset
-from models.engine.settings import GAMMA, SETTINGS
+from models.engine.settings import GAMMA
+from models.guidance import SETTINGS
 from models.analysis.tradeoff import DEFAULT_GAMMAS, DEFAULT_LAMBDAS, data_reference, findings, row_scale, swept, sweep_values, trend
 
 

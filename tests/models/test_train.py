@@ -17,7 +17,7 @@ def test_tiny_digits_training_in_process_loads_through_the_registry(tmp_path):
         assert ("heldout_accuracy" in config) == (role not in DENOISERS)
         net = load_network("digits", role, "cpu", assets=tmp_path)
         assert not net.training and all(p.dtype == torch.float32 for p in net.parameters())
-    bundle = load_bundle("digits", "neural", "cpu", needs=("classifier", "universal"), assets=tmp_path)
+    bundle = load_bundle("digits", "neural", "cpu", needs=("classifier", "clean_classifier"), assets=tmp_path)
     x, t = torch.randn(3, 64), torch.tensor([0, 500, 999])
     assert bundle.denoiser(x, t, torch.tensor([0, 1, 2])).shape == (3, 64)
     assert bundle.log_prob(x, t).shape == bundle.clean_log_prob(x).shape == (3, 10)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from models.engine.pipeline import SampleSpec, run
-from models.engine.trajectory import META_NAMES, PART_NAMES, Trajectory, meta_names
+from models.engine.trajectory import PART_NAMES, Trajectory
+from models.guidance import META_NAMES, meta_names
 from tests.models.test_pipeline import _arrays_equal, spec
 
 

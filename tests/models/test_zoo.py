@@ -14,7 +14,7 @@ from models.guidance import make_guidance
 from models.engine.pipeline import SampleSpec, run
 from models.engine.loading import load_bundle
 from models.engine.samplers import get_sampler
-from models.engine.settings import check_values
+from models.guidance import check_values
 
 F64 = torch.float64
 
@@ -85,7 +85,7 @@ def test_autoguidance_with_the_main_model_as_weak_is_conditional_sampling(schedu
 
 
 def test_autoguidance_extrapolates_from_the_weak_model(schedule):
-    bundle = load_bundle("digits", "exact", needs=("autoguidance",))
+    bundle = load_bundle("digits", "exact", needs=("weak",))
     traj = _trajectory(make_guidance("autoguidance", bundle.denoiser, 2.5, weak=bundle.weak), schedule)
     np.testing.assert_allclose(traj.x0_hat, traj.x0_uncond + 2.5 * (traj.x0_cond - traj.x0_uncond), atol=1e-12)
     assert np.abs(traj.x0_cond - traj.x0_uncond).max() > 1e-3  # the blurred model really is different

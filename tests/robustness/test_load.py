@@ -200,7 +200,7 @@ def _recompute(seen: list[tuple[int, float, int, str]]) -> list[str]:
     from models.engine.loading import load_bundle
     from ui.runs import readable_step
 
-    bundle = load_bundle("digits", "neural", "cpu", needs=("cfg",))
+    bundle = load_bundle("digits", "neural", "cpu", needs=())
     runs, wrong = {}, []
     for seed, gamma, step, shown in seen:
         if (seed, gamma) not in runs:

@@ -91,9 +91,9 @@ BREAKS = {
     "JSON with an unknown schedule": (".json", lambda p, role: p.write_text(json.dumps({**_config(p.parent, role),
                                                                                         "schedule": "bogus"}))),
 }
-# Which guidance needs which network (the denoiser is needed by all).
-ROLES = {"denoiser": "cfg", "noisy_classifier": "classifier", "clean_classifier": "universal",
-         "weak_denoiser": "autoguidance"}
+# Which resource (models.guidance.base.RESOURCES) loads which network (the denoiser is loaded by all).
+ROLES = {"denoiser": "classifier", "noisy_classifier": "classifier", "clean_classifier": "clean_classifier",
+         "weak_denoiser": "weak"}
 
 
 def _break(folder: Path, case: str, role: str = "denoiser") -> Path:
@@ -126,7 +126,7 @@ def test_other_networks_name_their_file(assets_copy, role, case):
     broken = _break(assets_copy, case, role)
     with pytest.raises(WeightsError, match=broken.name):
         load_bundle("digits", "neural", "cpu", needs=(ROLES[role],), assets=assets_copy)
-    load_bundle("digits", "neural", "cpu", needs=("cfg",), assets=assets_copy)  # not needed: not loaded
+    load_bundle("digits", "neural", "cpu", needs=(), assets=assets_copy)  # not needed: not loaded
 
 
 @pytest.mark.parametrize("case", BREAKS)

@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 import ui.field
 from models.analysis.field_records import FieldSpec
-from models.engine.settings import GAMMA, settings_for
+from models.engine.settings import GAMMA
+from models.guidance import settings_for
 from ui.field import DEFAULT_GAMMA, DEFAULT_T, field_animation, field_command, why_not
 from viz.export import main
 from viz.gif import gif_frame_count

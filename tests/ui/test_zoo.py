@@ -6,7 +6,8 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.engine.settings import GAMMA, GROUPS, SETTINGS, settings_for
+from models.engine.settings import GAMMA
+from models.guidance import GROUPS, SETTINGS, settings_for
 from ui.zoo import METHODS, widget_key
 
 

@@ -36,7 +36,7 @@ from viz.draw.key import MAX_ENTRIES
 from viz.draw.projection import identity_projection, pca_projection
 from viz.draw.sprites import PAD, TextSprite
 from viz.views.step import StepDiagram
-from viz.draw.style import DISPLAY_WIDTH, HALF_SIZE, MIN_ARROW_PX, MIN_TEXT_PX, class_color
+from viz.draw.style import DISPLAY_WIDTH, HALF_SIZE, display_width, MIN_ARROW_PX, MIN_TEXT_PX, class_color
 
 _RUNS: dict = {}
 
@@ -109,8 +109,8 @@ def texts_of(fig):
 
 
 def assert_readable(fig, kind):
-    """Every text at least MIN_TEXT_PX high once the figure is shown DISPLAY_WIDTH[kind] px wide."""
-    scale = DISPLAY_WIDTH[kind] / (fig.get_figwidth() * fig.dpi)
+    """Every text at least MIN_TEXT_PX high once the figure is shown display_width(kind) px wide."""
+    scale = display_width(kind) / (fig.get_figwidth() * fig.dpi)
     found = texts_of(fig)
     assert found
     small = [(t, round(px * scale, 1), round(h * scale, 1)) for t, px, h in found

@@ -40,7 +40,7 @@ COLORS = {
     "diff_band": "#F0C7A6",  # the gamma-scaled difference: "diff" at 35 % over white, drawn under it
     # The guidance zoo (viz.methods.zoo_views): the operations each method adds to the CFG construction.
     "origin": "#333333",     # the origin 0 of data space, and dotted lines through it
-    "rescale": "#009E73",    # CFG rescale: the CFG prediction scaled toward / away from the origin
+    "scaled": "#009E73",    # CFG rescale: the CFG prediction scaled toward / away from the origin
     "apg_par": "#009E73",    # APG: the part of the guidance along D_c (down-weighted by eta)
     "apg_orth": "#0072B2",   # APG: the part of the guidance orthogonal to D_c
     "renoise": "#0072B2",    # CFG++: where re-noising with eps_uncond moves the step's end
@@ -57,7 +57,7 @@ LABELS = {
     "cfg_diff_scaled": "γ × (" + X0C + " − " + X0U + ")", "outside": "outside data range",
     "offscale": "off-scale (pinned to edge)", "x0_hat_path": r"$\hat{x}_0$ so far", "x_t_path": r"path of $x_t$",
     "origin": "origin 0", "ray": "line through the origin", "x_cfg": r"CFG's $\hat{x}_0$",
-    "rescale": "× std(" + X0C + ") / std(CFG)", "apg_par": "parallel part (× η)", "apg_orth": "orthogonal part",
+    "scaled": "× std(" + X0C + ") / std(CFG)", "apg_par": "parallel part (× η)", "apg_orth": "orthogonal part",
     "x_ddim": r"CFG-DDIM would land here",
     "renoise": r"$\hat{\epsilon}^{u}$ in place of $\hat{\epsilon}_\lambda$",
     # classifier guidance drawn at x_t (the post's construction), in units of s² × score
@@ -91,7 +91,7 @@ VECTORS = {
     "diff": dict(color="diff", ls="-", lw=2.6, head=True, alpha=1.0),
     "diff_scaled": dict(color="diff_band", ls="-", lw=7.0, head=True, alpha=1.0),
     "ray": dict(color="origin", ls=":", lw=1.6, head=False, alpha=1.0),
-    "rescale": dict(color="rescale", ls="-", lw=2.6, head=True, alpha=1.0),
+    "scaled": dict(color="scaled", ls="-", lw=2.6, head=True, alpha=1.0),
     "apg_par": dict(color="apg_par", ls="-", lw=2.6, head=True, alpha=1.0),
     "apg_orth": dict(color="apg_orth", ls="-", lw=2.6, head=True, alpha=1.0),
     "renoise": dict(color="renoise", ls="-", lw=2.2, head=True, alpha=1.0),
@@ -114,13 +114,25 @@ DPI = 100
 #: drawn that many pixels wide (one figure pixel = one CSS pixel), so its type sizes below are what
 #: the audience sees. Step views sit beside their controls (~1100 px); the γ overlay beside a step view.
 DISPLAY_WIDTH = {
-    "step": 1100, "classifier": 1100, "classifier_x0": 1100, "cfg": 1100, "rescale": 1100, "apg": 1100,
-    "interval": 1100, "autoguidance": 1100, "cfgpp": 1100, "cfgzero": 1100, "tcfg": 1100, "mambo": 1100,
-    "apgmix": 1100, "fdg": 1100, "trajectory": 1100, "paths": 1100, "field": 1100, "noising": 800,
-    "noising_strip": 1100, "overlay": 700,
+    "step": 1100, "classifier": 1100, "classifier_x0": 1100, "cfg": 1100, "trajectory": 1100, "paths": 1100,
+    "field": 1100, "noising": 800, "noising_strip": 1100, "overlay": 700,
 }
+DEFAULT_WIDTH = 1100  # px: every other kind (each newer method's construction view) is shown as wide as a step view
 #: ... and the height in CSS px (width / height keeps each picture on a 1080-px-high screen with its controls)
-DISPLAY_HEIGHT = {kind: 640 for kind in DISPLAY_WIDTH} | {"overlay": 620, "noising": 400, "noising_strip": 250}
+DISPLAY_HEIGHT = {"overlay": 620, "noising": 400, "noising_strip": 250}
+DEFAULT_HEIGHT = 640
+
+
+def display_width(kind: str) -> int:
+    """The width in CSS px at which the app shows figure ``kind`` (``DISPLAY_WIDTH``, else ``DEFAULT_WIDTH``)."""
+    return DISPLAY_WIDTH.get(kind, DEFAULT_WIDTH)
+
+
+def display_height(kind: str) -> int:
+    """Its height in CSS px (``DISPLAY_HEIGHT``, else ``DEFAULT_HEIGHT``)."""
+    return DISPLAY_HEIGHT.get(kind, DEFAULT_HEIGHT)
+
+
 #: a view in one of the side-by-side page's two columns on a 1920x1080 screen with the sidebar open (CSS px)
 HALF_SIZE = (730, 500)
 #: figures narrower than this get the compact layout (a narrower key column, the info line across the figure)
@@ -157,8 +169,8 @@ def display_size(kind: str, width: int | tuple[int, int] | None = None) -> tuple
     (``HALF_SIZE``: a panel of the side-by-side page)."""
     if isinstance(width, tuple):
         return int(width[0]) / DPI, int(width[1]) / DPI
-    w = DISPLAY_WIDTH[kind] if width is None else int(width)
-    h = DISPLAY_HEIGHT[kind] * w / DISPLAY_WIDTH[kind]
+    w = display_width(kind) if width is None else int(width)
+    h = display_height(kind) * w / display_width(kind)
     return w / DPI, round(h) / DPI
 
 

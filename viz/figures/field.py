@@ -34,12 +34,13 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from models.analysis.field_records import VIEW_HALF, FieldSpec, GuidedField, describe_basins
+from models.guidance import card
 from viz.views.paths import Animated, frame_indices
 from viz.gif import encode_gif
-from viz.draw.style import DISPLAY_WIDTH as DISPLAY_WIDTHS
+from viz.draw.style import display_width
 from viz.draw.style import MIN_TEXT_PX, class_color, new_figure
 
-DISPLAY_WIDTH = DISPLAY_WIDTHS["field"]  # px: how wide the page and the README show the figure (on a 1920-px screen)
+DISPLAY_WIDTH = display_width("field")  # px: how wide the page and the README show the figure (on a 1920-px screen)
 FIG_WIDTH = 11.0  # inches at 100 dpi: drawn at its display size, so points map 1 : 1.39 to px
 TITLE_SIZE, TEXT_SIZE, SMALL_SIZE = 15, 13, 11  # points: 20.8, 18.1 and 15.3 px at DISPLAY_WIDTH
 CLASS_COLORS = tuple(class_color(c) for c in range(3))  # one colour per class of gmm2d, as on every figure
@@ -52,9 +53,6 @@ DIFF_COLOR = "#1a1a1a"
 DIFF_CMAP = "Oranges"  # the difference panel's shading: |neural - exact|, darkest at one arrow scale or more
 NOTE_CHARS = 135  # characters a line of the note holds at SMALL_SIZE across FIG_WIDTH
 SINK_LABELS = 6  # at most this many sinks get their share written beside them
-METHOD_NAMES = {"none": "no guidance (conditional)", "cfg": "CFG", "classifier": "classifier guidance",
-                "universal": "universal guidance", "rescale": "CFG rescale", "apg": "APG", "interval": "guidance interval",
-                "autoguidance": "autoguidance", "cfgpp": "CFG++"}
 FIELD_WORDS = {"score": "the score", "x0": r"$\hat{x}_0 - x_t$"}
 FIELD_SYMBOL = {"score": "score", "x0": r"$\hat{x}_0 - x_t$"}
 FIELD_MEANING = {"score": "the direction in which the shaded density rises fastest",
@@ -63,11 +61,12 @@ FIELD_MEANING = {"score": "the direction in which the shaded density rises faste
 
 def method_title(spec: FieldSpec) -> str:
     """``CFG, γ = 7`` (CFG++: its λ; no guidance: the conditional model)."""
-    name = METHOD_NAMES.get(spec.guidance, spec.guidance)
-    if spec.guidance == "none":
+    method = card(spec.guidance)
+    name = method.field_name or method.name
+    if method.name == "none":
         return name
-    if spec.guidance == "cfgpp":
-        return f"{name}, λ = {spec.tilt_gamma:g}"
+    if method.scale is not None:
+        return f"{name}, {method.scale.label.split()[0]} = {spec.tilt_gamma:g}"
     return f"{name}, γ = {spec.gamma:g}"
 
 

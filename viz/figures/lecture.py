@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from models.engine.settings import settings_for
+from models.guidance import settings_for
 from models.engine.trajectory import Trajectory
 from viz.views.step import STAGES
-from viz.methods.guider_views import GUIDER_VIEWS
-from viz.methods.zoo_views import ZOO_VIEWS
+from viz.methods import views
 
 LECTURE_GAMMA = 3.0  # the guidance scale of the one-step guidance slides
 OVERLAY_GAMMAS = (0.0, 1.0, 3.0, 7.0)
@@ -70,14 +69,13 @@ SLIDES: tuple[Slide, ...] = (
 def construction_kind(traj: Trajectory) -> str:
     """The view that draws how ``traj``'s guidance built its prediction: ``classifier`` where the run
     recorded a classifier direction; where it recorded both predictions, the zoo method's own view
-    (``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``; ``cfgzero``, ``tcfg``, ``mambo``,
-    ``apgmix`` of ``viz.methods.guider_views``) for a run of that method that
-    records its settings (``models.engine.settings.settings_for``), else ``cfg``; else ``step``."""
+    (each newer method's, ``viz.methods.views``) for a run of that method that records its settings
+    (``models.guidance.settings_for``), else ``cfg``; else ``step``."""
     if traj.classifier_shift is not None and traj.x0_uncond is not None:
         return "classifier"
     if traj.x0_cond is not None and traj.x0_uncond is not None:
         method = traj.meta.get("guidance")
-        if (method in ZOO_VIEWS or method in GUIDER_VIEWS) and all(setting.name in traj.meta
+        if method in views() and all(setting.name in traj.meta
                                                                    for setting in settings_for(str(method))):
             return str(method)
         return "cfg"
@@ -91,6 +89,6 @@ def view_applies(kind: str, traj: Trajectory) -> bool:
     same runs as ``classifier``; every other view draws any run."""
     if kind == "classifier_x0":
         return construction_kind(traj) == "classifier"
-    if kind in ("classifier", "cfg") or kind in ZOO_VIEWS or kind in GUIDER_VIEWS:
+    if kind in ("classifier", "cfg") or kind in views():
         return construction_kind(traj) == kind
     return True

@@ -61,10 +61,10 @@ class ClassifierGuidanceDiagram(ConstructionView):
       first, and ``gamma a shift`` as a wide band under it;
     * their sum ``a x0_hat - x_t``, the guided direction; then the step and the noise.
 
-    A VP sampler does two things in a step: it moves along the sum, and it rescales the canvas by
+    A VP sampler does two things in a step: it moves along the sum, and it scales the canvas by
     ``a' / a`` (``a' = sqrt(abar_{t-1})``). The deterministic samplers' VP step is about 90 degrees off
     the sum at high noise for that reason alone. So the step's end and x_{t-1} are drawn times
-    ``a / a'``, undoing the rescale: then DDPM's mean and DDIM's and Euler's steps lie exactly on the
+    ``a / a'``, undoing that scaling: then DDPM's mean and DDIM's and Euler's steps lie exactly on the
     line from x_t along the sum (they are affine combinations of ``x_t / a`` and x0_hat in the VE
     scale, arXiv 2206.00364), Heun's and DPM-Solver++'s within a few degrees.
 
@@ -106,7 +106,7 @@ class ClassifierGuidanceDiagram(ConstructionView):
     def named_points(self, sv: StepVectors) -> dict[str, np.ndarray]:
         """x_t, the tips ``a x0_uncond`` (model), ``a (x0_uncond + shift)`` (classifier, gamma = 1) and
         ``a (x0_uncond + gamma shift)`` (= ``a x0_hat``, the sum), and the step's end and x_{t-1}
-        times ``a / a'`` (the canvas's rescale undone)."""
+        times ``a / a'`` (the canvas's scaling undone)."""
         a, a_prev = self._scales(sv)
         gamma = float(self.gamma or 0.0)
         back = a / a_prev

@@ -1,7 +1,7 @@
 """The diagrams of Guidance Lab, after Dieleman's "The geometry of diffusion guidance": one entry
 point for the app and for ``python -m viz.export --figure KIND``.
 
-Figure kinds (each in a small module of its own):
+Figure kinds (``viz.views.catalog`` names and describes them without drawing anything):
 
 * ``noising``    forward noising of a photograph (``viz.figures.noising``);
 * ``step``       one sampling step: prediction, step, noise (``viz.views.step``);
@@ -9,10 +9,8 @@ Figure kinds (each in a small module of its own):
 * ``classifier`` one step of classifier guidance (``viz.views.guidance``);
 * ``classifier_x0`` the same step drawn in prediction space (``viz.views.guidance``);
 * ``cfg``        one step of classifier-free guidance (``viz.views.guidance``);
-* ``rescale``, ``apg``, ``interval``, ``autoguidance``, ``cfgpp``: one step of each method of the
-  guidance zoo, drawn as its own construction (``viz.methods.zoo_views``);
-* ``cfgzero``, ``tcfg``, ``mambo``, ``apgmix``, ``fdg``: one step of each of diffusers' guiders, drawn in the
-  plane of the space it acts in (``viz.methods.guider_views``);
+* one kind per newer guidance method, named after it: one step drawn as its own construction
+  (its view registers itself in ``viz.methods``);
 * ``paths``      the paths of every sample of a run (``viz.views.paths.PathAnimation``);
 * the still ``gamma_overlay_figure``: one seed at several guidance scales.
 
@@ -35,9 +33,8 @@ from viz.views.guidance import (CFGDiagram, ClassifierGuidanceDiagram, Classifie
 from viz.figures.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
 from viz.draw.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
 from viz.views.step import StepDiagram, TrajectoryDiagram, step_figure
-from viz.methods.guider_views import GUIDER_VIEWS
-from viz.methods.zoo_views import (APGDiagram, AutoguidanceDiagram, CFGPlusPlusDiagram, IntervalDiagram, RescaleDiagram,
-                              ZOO_VIEWS)
+from models.guidance import names
+from viz.methods import views
 
 EACH_STEP = "plane"  # what the one-step views take for the exact plane of each step (``viz.views.construction``)
 
@@ -97,48 +94,30 @@ def _cfg(traj, projection, sample, seed, background):
     return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
-#: zoo method -> its construction view (``viz.methods.zoo_views``, and ``viz.methods.guider_views`` for diffusers' guiders)
-METHOD_VIEWS = {**ZOO_VIEWS, **GUIDER_VIEWS}
-
-
-def _zoo(method: str):
-    """The builder of the construction view of zoo method ``method`` (``METHOD_VIEWS``)."""
+def _method(method: str):
+    """The builder of the construction view of method ``method`` (``viz.methods.views``)."""
     def build(traj, projection, sample, seed, background):
-        return METHOD_VIEWS[method](traj, sample, _one_step(projection, traj, seed, sample))
+        return views()[method](traj, sample, _one_step(projection, traj, seed, sample))
     return build
 
 
 Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
 
-#: kind -> builder ``(traj, projection name, sample, seed, background) -> Animated``
-ANIMATIONS: dict[str, Builder] = {
+#: the kinds drawn by a view of this package: kind -> builder ``(traj, projection name, sample, seed, background)``
+RUN_VIEWS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
-    "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg, **{method: _zoo(method) for method in METHOD_VIEWS},
+    "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg,
 }
-#: kind -> one line for a menu
-ANIMATION_DESCRIPTIONS: dict[str, str] = {
-    "paths": "the paths of every sample, with each step's prediction",
-    "noising": "a photograph noised step by step (the forward process)",
-    "step": "one sampling step: prediction, small step, fresh noise",
-    "trajectory": "one sample's whole path, its predictions and (digits) its images",
-    "classifier": "one step of classifier guidance (needs guidance classifier or universal)",
-    "classifier_x0": "one step of classifier guidance drawn in prediction space: the classifier direction added "
-                     "to the model's prediction (needs guidance classifier or universal)",
-    "cfg": "one step of classifier-free guidance (needs guidance cfg)",
-    "rescale": "one step of CFG rescale: the CFG point scaled toward the origin (needs guidance rescale)",
-    "apg": "one step of APG: the guidance split along and across the conditional prediction (needs guidance apg)",
-    "interval": "one step of guidance in an interval of σ: on or off at this step (needs guidance interval)",
-    "autoguidance": "one step of autoguidance: from the weak model past the main one (needs guidance autoguidance)",
-    "cfgpp": "one step of CFG++: interpolate by λ, re-noise with the unconditional noise (needs guidance cfgpp)",
-    "cfgzero": "one step of CFG-Zero*, in v: the unconditional velocity scaled by s*, zero at the first steps "
-               "(needs guidance cfgzero)",
-    "tcfg": "one step of tangential CFG, in ε: the unconditional prediction projected on the leading singular "
-            "direction (needs guidance tcfg)",
-    "mambo": "one step of MAMBO-G: CFG with γ damped by the ratio ‖v_c − v_u‖ / ‖v_u‖ (needs guidance mambo)",
-    "apgmix": "one step of APG inside a σ window, CFG outside it (needs guidance apgmix)",
-    "fdg": "one step of frequency-decoupled guidance: the low and the high band of the guidance, each with its own "
-           "scale, on the digits' 8×8 images (needs guidance fdg)",
-}
+
+
+def animations() -> dict[str, Builder]:
+    """Every animated kind: the run views, then each method view (``viz.methods``), read at call time."""
+    drawn = views()
+    return {**RUN_VIEWS, **{method: _method(method) for method in names() if method in drawn}}
+
+
+#: every animated kind, as at import (``animations()`` also finds a view registered later)
+ANIMATIONS = animations()
 
 
 def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample: int = 0, seed: int = 0,
@@ -151,8 +130,9 @@ def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample:
     Raises ``ValueError`` listing the kinds for an unknown one, for stages of another view, and for
     non-finite data.
     """
-    if kind not in ANIMATIONS:
-        raise ValueError(f"unknown figure kind {kind!r}; valid: {', '.join(ANIMATIONS)}")
+    kinds = animations()
+    if kind not in kinds:
+        raise ValueError(f"unknown figure kind {kind!r}; valid: {', '.join(kinds)}")
     if stages is not None and kind != "step":
         raise ValueError(f"only the step view is built up in stages, not {kind!r}")
     if projection not in PROJECTION_NAMES:
@@ -163,10 +143,9 @@ def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample:
         raise ValueError("the background points have non-finite values (NaN or inf)")
     if stages is not None:
         return StepDiagram(traj, _one_step(projection, traj, int(seed), sample), sample, stages)
-    return ANIMATIONS[kind](traj, projection, sample, int(seed), background)
+    return kinds[kind](traj, projection, sample, int(seed), background)
 
 
-__all__ = ["ANIMATIONS", "ANIMATION_DESCRIPTIONS", "EACH_STEP", "APGDiagram", "AutoguidanceDiagram", "CFGDiagram", "CFGPlusPlusDiagram",
-           "ClassifierGuidanceDiagram", "ClassifierPredictionDiagram", "IntervalDiagram", "NoisingAnimation", "RescaleDiagram", "StepDiagram",
-           "TrajectoryDiagram", "gamma_overlay_figure", "image_from_upload", "load_photo", "make_animation",
-           "noising_figure", "run_projection", "shared_pca", "step_figure"]
+__all__ = ["ANIMATIONS", "EACH_STEP", "RUN_VIEWS", "CFGDiagram", "ClassifierGuidanceDiagram", "ClassifierPredictionDiagram",
+           "NoisingAnimation", "StepDiagram", "TrajectoryDiagram", "animations", "gamma_overlay_figure", "image_from_upload",
+           "load_photo", "make_animation", "noising_figure", "run_projection", "shared_pca", "step_figure"]
