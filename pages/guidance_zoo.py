@@ -7,7 +7,8 @@ from ui.sidebar import POST, current
 from ui.state import keep, remember
 from ui.views import (PICTURE_SHARE, command_expander, leaves_data_warning, model_for, picture_and_controls, prepare_run, show_view,
                       step_picture)
-from ui.zoo import ABOUT, METHODS, show_final_digits, show_numbers, zoo_controls
+from models.guidance import card
+from ui.zoo import methods, show_final_digits, show_numbers, zoo_controls
 from viz.figures.lecture import construction_kind
 
 s = current()
@@ -20,8 +21,9 @@ st.markdown(
 )
 picture, controls = picture_and_controls()
 with controls:
-    method = remember("zoo_method", st.selectbox("Method", tuple(METHODS), format_func=METHODS.get,
-                                                 key=keep("zoo_method", next(iter(METHODS)))))
+    menu = methods()
+    method = remember("zoo_method", st.selectbox("Method", tuple(menu), format_func=menu.get,
+                                                 key=keep("zoo_method", next(iter(menu)))))
     scale_box, step_box, settings_box = st.container(), st.container(), st.container()
     choice = zoo_controls(s, method, model_for(s, method), scale_box, settings_box)
     spec = choice.spec
@@ -32,12 +34,12 @@ with controls:
 kind = construction_kind(run.traj)
 with picture:
     step_picture(kind, spec, s.projection, run, filename=f"{method}.gif", gif_key="zoo_gif",
-                 heading=f"One step of {METHODS[method]}, {choice.scale_text}")
+                 heading=f"One step of {menu[method]}, {choice.scale_text}")
 
 about, digits = st.columns(2, gap="large")
 with about:
-    st.subheader(METHODS[method])
-    st.markdown(ABOUT[method])
+    st.subheader(menu[method])
+    st.markdown(card(method).about)
     paths = remember(f"zoo_paths_{s.data}", st.toggle(
         "Show every sample's path", key=keep(f"zoo_paths_{s.data}", s.data != "digits"),
         help="the paths of all eight samples on the data set's two main PCA axes (one more figure to draw at each "

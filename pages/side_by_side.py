@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from models.guidance import GUIDANCE_NAMES
+from models.guidance import names
 from ui.cache import cached_trajectory, opening_step, shared_basis
 from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
@@ -10,7 +10,7 @@ from ui.state import keep, remember
 from ui.views import STEP_CHOSEN, gamma_slider, model_for, play_toggle, show_view, step_scrubber
 from viz.figures.lecture import construction_kind
 
-GUIDED = tuple(g for g in GUIDANCE_NAMES if g != "none")
+GUIDED = tuple(g for g in names() if g != "none")
 SIDES = (("left", "cfg", 1.0), ("right", "cfg", 5.0))  # (name, default method, default γ)
 
 s = current()

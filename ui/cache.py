@@ -19,6 +19,8 @@ from typing import Optional
 
 import numpy as np
 import streamlit as st
+
+from models.engine.settings import FPS, FRAMES
 from PIL import Image
 
 import models.analysis.evaluate as evaluation  # looked up at call time: a test may stand in for ``evaluate``
@@ -45,8 +47,7 @@ from viz.draw.projection import Projection, for_whole_paths, identity_projection
 from viz.draw.style import HALF_SIZE
 from viz.figures.tradeoff import curves_figure, exact_target_figure, tilted_figure
 
-GIF_FRAMES = 101  # the export command line's defaults: same settings, same bytes
-GIF_FPS = 10.0
+GIF_FRAMES, GIF_FPS = FRAMES.default, FPS.default  # the export command line's defaults: same settings, same bytes
 BUILDUP_FPS = 4.0  # the lecture's build-up GIFs: each part of a step stays a quarter of a second
 OVERLAY_GIF_FRAMES = 13  # the several-γ GIF: its paths grow over at most this many frames (each a whole
 #                         figure, ~0.5 s on a busy 2-core machine: 25 frames took 12 s)

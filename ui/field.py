@@ -12,17 +12,18 @@ import streamlit as st
 from models.engine.data import load_dataset
 from models.analysis.field import compute_field, field_series
 from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins, describe_series
-from models.guidance import GUIDANCE_NAMES
+from models.guidance import cards
 from models.engine.schedule import make_schedule
-from models.engine.settings import GAMMA, settings_for, zoo_flags
+from models.engine.settings import GAMMA
+from models.guidance import settings_for, zoo_flags
 from ui.cache import DRAWING, figure_png, usable_model
 from ui.runs import Settings
 from ui.views import gamma_slider
 from ui.zoo import group_widget, setting_widget
 from viz.figures.field import FieldAnimation, field_figure, method_title, sigma_text
 
-#: every method with a scale (or its own λ) that applies to 2-D points: fdg guides 8x8 images only
-METHODS = tuple(g for g in GUIDANCE_NAMES if g not in ("none", "fdg"))
+#: every method with a scale (or its own λ) that applies to 2-D points (not those that need images)
+METHODS = tuple(c.name for c in cards() if c.name != "none" and "images" not in c.needs)
 #: the noise levels of the slider, noisiest first: denser where the guided basins split (t 200..0)
 LEVELS = (999, 800, 600, 500, 400, 300, 250, 200, 175, 150, 125, 100, 75, 50, 25, 10, 0)
 DEFAULT_GAMMA, DEFAULT_T = 7.0, 150  # where the observation lives (class B's outer blob)

@@ -13,7 +13,8 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from models.engine.pipeline import SampleSpec
-from models.engine.settings import GAMMA, ZOO_NAMES, replaced_by, settings_for, zoo_flags
+from models.engine.settings import GAMMA
+from models.guidance import ZOO_NAMES, replaced_by, settings_for, zoo_flags
 from models.engine.trajectory import ARRAY_NAMES, Trajectory
 import viz.draw.geometry
 from viz.draw.geometry import data_range, outside_range

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from models.engine.settings import APP_STEPS, SEED, STEPS
+
 from models.engine.data import DATA_NAMES, load_dataset
 from models.engine.loading import MODEL_NAMES
 from models.engine.samplers import SAMPLER_NAMES
@@ -53,9 +55,10 @@ def sidebar() -> Settings:
             help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "
                  "euler, heun and dpmpp2m follow the deterministic probability-flow ODE"))
         steps = remember("steps", st.slider(
-            "Sampling steps", 1, 1000, key=keep("steps", 25),
+            STEPS.label, int(STEPS.lo), int(STEPS.hi), key=keep("steps", APP_STEPS),
             help="fewer steps make each step longer and easier to see; more steps sample more accurately"))
-        seed = remember("seed", st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=keep("seed", 0)))
+        seed = remember("seed", st.number_input(SEED.label, min_value=int(SEED.lo), max_value=int(SEED.hi), step=1,
+                                                key=keep("seed", SEED.default)))
         dataset = load_dataset(data)
         if kept("label", 0) not in range(dataset.num_classes):
             forget("label")  # the previous data set had more classes

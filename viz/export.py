@@ -21,7 +21,7 @@ from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP,
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
 from models.engine.schedule import TRAINING_STEPS
 from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
-from models.engine.settings import ETA, GAMMA
+from models.engine.settings import ETA, GAMMA, FPS, FRAMES, SEED, STEPS
 from models.guidance import settings_for
 from models.engine.trajectory import Trajectory
 from viz.draw.projection import PROJECTION_NAMES
@@ -40,9 +40,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("--guidance", choices=names(), default="cfg", help=guidance_help())
     add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
-    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
+    p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=STEPS.default,
                    help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
-    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="number of trajectories (default: 8)")
     add_setting(p, ETA)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
@@ -52,7 +52,7 @@ def build_parser() -> OneLineParser:
                    + " (default: paths)")
     p.add_argument("--sample", type=int_range(0, MAX_BATCH - 1), default=0,
                    help="which trajectory of the batch the one-sample views follow (default: 0)")
-    p.add_argument("--frames", type=int_range(2, 1001), default=None,
+    p.add_argument("--frames", type=int_range(FRAMES.lo, FRAMES.hi), default=None,
                    help=f"at most this many GIF frames (default: 101; --figure field: {FIELD_GIF_FRAMES} noise levels)")
     p.add_argument("--fps", type=finite_float, default=None,
                    help=f"GIF frames per second (default: 10; --figure field: {FIELD_GIF_FPS:g})")
@@ -65,7 +65,7 @@ def build_parser() -> OneLineParser:
 
 
 def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device: str = "auto",
-           frames: int = 101, fps: float = 10.0, sample: int = 0) -> tuple[Trajectory, bytes]:
+           frames: int = FRAMES.default, fps: float = FPS.default, sample: int = 0) -> tuple[Trajectory, bytes]:
     """Sample, write the GIF of view ``figure`` (and the ``.npz``), return both.
 
     The app's download buttons call the same ``make_animation(...).gif(frames, fps)``, so the
@@ -121,8 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     field = args.figure == FIELD_FIGURE
-    args.frames = args.frames if args.frames is not None else (FIELD_GIF_FRAMES if field else 101)
-    args.fps = args.fps if args.fps is not None else (FIELD_GIF_FPS if field else 10.0)
+    args.frames = args.frames if args.frames is not None else (FIELD_GIF_FRAMES if field else FRAMES.default)
+    args.fps = args.fps if args.fps is not None else (FIELD_GIF_FPS if field else FPS.default)
     if field:
         return field_main(args)
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,

@@ -29,7 +29,7 @@ from models.engine.pipeline import MAX_BATCH, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
 from models.engine.samplers import SAMPLER_NAMES
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import GAMMA
+from models.engine.settings import GAMMA, FPS, FRAMES, LECTURE_STEPS, SEED, STEPS
 from viz.views.catalog import figure_kinds, lecture_projection
 
 PROG = "python -m viz.lecture_gifs"
@@ -69,12 +69,12 @@ def build_parser() -> OneLineParser:
                    help="sampler; a method that does not support it uses the first one that it does (default: ddpm)")
     add_setting(p, GAMMA)
     p.add_argument("--label", type=int, default=0, help="class guided toward; guidance 'none' samples unconditionally (default: 0)")
-    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=50,
+    p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=LECTURE_STEPS,
                    help=f"sampling steps, 1..{TRAINING_STEPS} (default: 50)")
-    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="trajectories per run (default: 8)")
-    p.add_argument("--frames", type=int_range(2, 1001), default=101, help="at most this many frames per GIF (default: 101)")
-    p.add_argument("--fps", type=finite_float, default=10.0, help="GIF frames per second, in (0, 50] (default: 10)")
+    p.add_argument("--frames", type=int_range(FRAMES.lo, FRAMES.hi), default=FRAMES.default, help="at most this many frames per GIF (default: 101)")
+    p.add_argument("--fps", type=finite_float, default=FPS.default, help="GIF frames per second, in (0, 50] (default: 10)")
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
     return p
 

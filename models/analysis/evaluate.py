@@ -42,7 +42,7 @@ from models.analysis.metrics import accuracy, diversity, nearest_train, referenc
 from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import ETA
+from models.engine.settings import ETA, SEED
 from models.analysis.tilted_target import TILTED_DATA, tilted_tv_report
 from models.analysis.tradeoff import SYMBOLS, row_scale, swept
 
@@ -163,7 +163,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
                    help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "
                         "so take 4000 to see gaps of 0.02 (default: 500)")
-    p.add_argument("--seed", type=int_range(0, 2**63 - 1), default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
     add_setting(p, ETA)
     add_zoo_options(p)
     add_corrector_options(p)

@@ -23,11 +23,11 @@ from models.analysis.tilted_target import check_exact_target, tilted_trajectory
 from models.engine.loading import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
 from models.engine.samplers import SAMPLER_NAMES, get_sampler
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA
+from models.engine.settings import BATCH, CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SEED, STEPS
 from models.engine.trajectory import Trajectory
 from models.guidance import ZOO_NAMES, ZOO_SETTINGS, card, cards, check_values, make_guidance, meta_names, names, resources
 
-MAX_BATCH = 4096
+MAX_BATCH = int(BATCH.hi)
 TILTED = "tilted"  # exact draws of the tilted target (models.analysis.tilted_target), not a sampler of models.engine.samplers
 RUN_SAMPLERS = SAMPLER_NAMES + (TILTED,)  # what SampleSpec.sampler and the command lines accept
 CORRECTOR_META = ("corrector_steps", "corrector_snr")  # recorded when the corrector runs
@@ -58,12 +58,12 @@ class _Spec:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{name} must be a number, got {value!r}")
         GAMMA.check(self.gamma)
-        if not 1 <= self.steps <= TRAINING_STEPS:
+        if not STEPS.lo <= self.steps <= STEPS.hi:
             raise ValueError(f"steps must be an integer in 1..{TRAINING_STEPS}, got {self.steps}")
         if not 1 <= self.batch <= MAX_BATCH:
             raise ValueError(f"batch must be an integer in 1..{MAX_BATCH}, got {self.batch}")
-        if not 0 <= self.seed < 2**63:
-            raise ValueError(f"seed must be an integer in 0..2**63-1, got {self.seed}")
+        if not SEED.lo <= self.seed <= SEED.hi:
+            raise ValueError(f"seed must be an integer in 0..{SEED.hi:.0f}, got {self.seed}")
         ETA.check(self.eta)
         CORRECTOR_STEPS.check(self.corrector_steps)
         CORRECTOR_SNR.check(self.corrector_snr)
@@ -110,7 +110,7 @@ SPEC_FIELDS = (
     ("data", str, "digits"), ("model", str, "neural"), ("sampler", str, "ddpm"), ("guidance", str, "cfg"),
     ("gamma", float, GAMMA.default),
     ("label", int, 0),  # class of every sample; -1 = unconditional (guidance 'none' only)
-    ("steps", int, 100), ("seed", int, 0), ("batch", int, 8),
+    ("steps", int, STEPS.default), ("seed", int, SEED.default), ("batch", int, BATCH.default),
     ("eta", float, ETA.default),  # DDIM only
     *((s.name, int if s.integer else float, s.default) for s in ZOO_SETTINGS),
     ("corrector_steps", int, CORRECTOR_STEPS.default), ("corrector_snr", float, CORRECTOR_SNR.default),

@@ -134,9 +134,27 @@ def sigma_window(method: str, group: str, lo: float, hi: float, label: str, help
             Setting(f"{method}_hi", method, hi, 0.0, math.inf, label, help, paper, choices=SIGMA_CHOICES, group=group))
 
 
+# --------------------------------------------------------------------------------------------- a run and its GIF
+
+#: the random seed: one range for the command lines and the app (whose number box holds integers up to
+#: 2**53 - 1 exactly, the largest a browser's number keeps)
+SEED = Setting("seed", None, 0, 0, 2**53 - 1, "Seed", "Random seed.", slider=(0, 2**53 - 1, 1), integer=True)
+#: sampling steps: the export's default; the app starts with fewer (each step longer and easier to see),
+#: the lecture GIFs with half (``APP_STEPS``, ``LECTURE_STEPS``)
+STEPS = Setting("steps", None, 100, 1, 1000, "Sampling steps", "Sampling steps.", slider=(1, 1000, 1), integer=True)
+APP_STEPS, LECTURE_STEPS = 25, 50
+#: trajectories in one run (the pipeline's bound)
+BATCH = Setting("batch", None, 8, 1, 4096, "Batch", "Number of trajectories.", slider=(1, 4096, 1), integer=True)
+#: at most this many frames in a GIF, and its frames per second
+FRAMES = Setting("frames", None, 101, 2, 1001, "GIF frames", "At most this many GIF frames.", slider=(2, 1001, 1),
+                 integer=True)
+FPS = Setting("fps", None, 10.0, 0.0, 50.0, "GIF frames per second", "GIF frames per second.", lo_open=True,
+              slider=(1.0, 50.0, 1.0))
+RUN_SETTINGS = (SEED, STEPS, BATCH, FRAMES, FPS)
+
 #: the settings every run may read (the guidance methods declare their own on their cards,
 #: ``models.guidance``, which also indexes all of them)
 GENERAL_SETTINGS = (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR)
 
-__all__ = ["CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "GAMMA", "GENERAL_SETTINGS", "SIGMA_CHOICES", "Setting",
-           "sigma_window"]
+__all__ = ["APP_STEPS", "BATCH", "CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "FPS", "FRAMES", "GAMMA", "GENERAL_SETTINGS",
+           "LECTURE_STEPS", "RUN_SETTINGS", "SEED", "SIGMA_CHOICES", "STEPS", "Setting", "sigma_window"]

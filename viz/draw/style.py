@@ -38,7 +38,7 @@ COLORS = {
     "outside": "#C00000",    # ring around a point outside the data range
     "density": "#9A9A9A",    # contours / shading of the data density
     "diff_band": "#F0C7A6",  # the gamma-scaled difference: "diff" at 35 % over white, drawn under it
-    # The guidance zoo (viz.methods.zoo_views): the operations each method adds to the CFG construction.
+    # The newer methods' views (viz.methods): the operations each method adds to the CFG construction.
     "origin": "#333333",     # the origin 0 of data space, and dotted lines through it
     "scaled": "#009E73",    # CFG rescale: the CFG prediction scaled toward / away from the origin
     "apg_par": "#009E73",    # APG: the part of the guidance along D_c (down-weighted by eta)
@@ -146,6 +146,15 @@ MIN_ARROW_PX = 25  # a step or noise arrow shorter than this (in CSS px) is show
 # drawn opaque and larger, the others faded. Tableau's ten, then the 2-D mixture's three (A, B, C) reuse them.
 CLASS_COLORS = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#EDC948", "#B07AA1", "#FF9DA7",
                 "#9C755F", "#BAB0AC")
+
+
+#: the colour of each of ``CLASS_COLORS`` in words, for a caption that names them
+CLASS_COLOR_NAMES = ("blue", "orange", "green", "red", "teal", "yellow", "purple", "pink", "brown", "grey")
+
+
+def class_color_name(c: int) -> str:
+    """The colour of class ``c`` in words (``CLASS_COLOR_NAMES``, the same on every figure)."""
+    return CLASS_COLOR_NAMES[int(c) % len(CLASS_COLOR_NAMES)]
 
 
 def class_color(c: int) -> str:

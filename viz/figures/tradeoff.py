@@ -29,7 +29,8 @@ from models.analysis.tilted_density_records import CLEAN, TiltView
 from models.analysis.tilted_target_gap import GapPanel, GapView
 from models.analysis.tradeoff import row_scale
 from viz.figures.field import CLASS_COLORS
-from viz.draw.style import COLORS, DPI, TEXT_PX, new_figure, style_axes, text_pt
+from models.engine.data import load_dataset
+from viz.draw.style import COLORS, DPI, TEXT_PX, class_color_name, new_figure, style_axes, text_pt
 
 METRIC_TITLES = {"accuracy": "class accuracy", "diversity": "within-class diversity",
                  "nearest_train": "distance to nearest training point"}
@@ -221,6 +222,12 @@ def _gap_points(ax, view: GapView, p: GapPanel, tv: Optional[tuple[float, float]
         ax.set_xlabel(f"tilted_tv {tv[0]:.3f} ± {tv[1]:.3f}", fontsize=GAP_TEXT)
 
 
+def class_key(data: str = "gmm2d") -> str:
+    """``blue A, orange B, green C``: each class of ``data`` with the colour its dots are drawn in
+    (``viz.draw.style.class_color``)."""
+    return ", ".join(f"{class_color_name(c)} {name}" for c, name in enumerate(load_dataset(data).class_names))
+
+
 def exact_target_figure(view: GapView) -> Figure:
     """``tilted_tv`` against gamma for each sampler of ``view`` (``models.analysis.tilted_target_gap.gap_view``) with
     error bars of one Monte Carlo error and the exact-draw floor as a band, then at ``view.gamma`` the
@@ -239,7 +246,7 @@ def exact_target_figure(view: GapView) -> Figure:
                  f"{view.n} samples per sampler and γ",
                  fontsize=GAP_TITLE, x=0.01, ha="left")
     note = ("Error bars: one Monte Carlo error. Dots: coloured by the class of the mixture component each lies in "
-            "(orange A, blue B, green C); rings: the components. Beside each blob of the class: its share of the dots "
+            f"({class_key()}); rings: the components. Beside each blob of the class: its share of the dots "
             "and of the exact target (aim)." + (f" {view.what}." if view.what else ""))
     fig.supxlabel(textwrap.fill(note, GAP_NOTE_CHARS), fontsize=GAP_SMALL, color="#444444", x=0.01, ha="left")
     return fig
