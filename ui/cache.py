@@ -37,7 +37,8 @@ from models.engine.trajectory import Trajectory
 from ui.runs import Sweep, readable_step
 from viz.views.paths import PathAnimation, frame_indices, shared_path_limits
 from viz.views.construction import shared_camera
-from viz.views.kinds import (METHOD_VIEWS, CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
+from viz.methods import views as method_views
+from viz.views.kinds import (CFGDiagram, ClassifierGuidanceDiagram, StepDiagram, gamma_overlay_figure,
                           image_from_upload, load_photo, make_animation, noising_figure, run_projection, shared_pca)
 from viz.draw.geometry import data_range, outside_range
 from viz.gif import encode_gif
@@ -148,7 +149,7 @@ def _view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, backgro
         return PathAnimation(traj, proj, background, title, limits=limits, width=size)
     if kind == "step":
         return StepDiagram(traj, proj, sample, width=size)
-    views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **METHOD_VIEWS}
+    views = {"classifier": ClassifierGuidanceDiagram, "cfg": CFGDiagram, **method_views()}
     if kind not in views:
         raise ValueError(f"the view {kind!r} cannot be drawn in a shared basis")
     return views[kind](traj, sample, proj, width=size)

@@ -104,6 +104,8 @@ def tilted_guidance() -> tuple[str, ...]:
     return tuple(c.name for c in cards() if c.tilted)
 
 
+TILTED_GUIDANCE = tilted_guidance()  # the shipped methods that aim at p0(x) p0(y | x)^gamma
+
 #: ``SampleSpec``'s fields: the general ones, then each method's own settings (``models.guidance``, in
 #: ``names()`` order, each declared on its method's card), then the corrector's
 SPEC_FIELDS = (

@@ -10,7 +10,8 @@ import ui.cache
 from models.engine.pipeline import SampleSpec
 from tests.app.test_zoo_page import choose, metric, zoo_app
 from tests.apptest import open_page
-from ui.zoo import ABOUT, METHODS
+from models.guidance import card
+from ui.zoo import methods
 from viz.export import main
 
 GUIDERS = ["cfgzero", "tcfg", "mambo", "apgmix"]
@@ -20,7 +21,7 @@ SPACE_WORDS = {"cfgzero": "**velocity**", "tcfg": "**noise**", "mambo": "**veloc
 def test_each_guider_runs_draws_and_says_its_space():
     at = zoo_app(data="gmm2d")
     for method in GUIDERS:
-        assert method in METHODS and SPACE_WORDS[method] in ABOUT[method]
+        assert method in methods() and SPACE_WORDS[method] in card(method).about
         choose(at, method)
         assert len(at.get("image")) >= 2, f"{method}: expected the construction and the paths"
         assert f"--guidance {method}" in at.code[0].value and f"--figure {method}" in at.code[0].value
@@ -81,7 +82,7 @@ def test_fdg_runs_on_digits_with_its_low_band_scale(sample_calls):
     assert len(at.get("image")) >= 2
     assert "--guidance fdg" in at.code[0].value and "--figure fdg" in at.code[0].value
     assert any("**image**" in m.value and "arXiv 2506.19713" in m.value for m in at.markdown)
-    assert "the same whether it is applied to" in ABOUT["fdg"]
+    assert "the same whether it is applied to" in card("fdg").about
     at.slider(key="zoo_fdg_low").set_value(4.5).run()
     assert not at.exception and not at.error
     assert [c.fdg_low for c in sample_calls if c.guidance == "fdg"][-1] == 4.5

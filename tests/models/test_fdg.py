@@ -19,12 +19,12 @@ import torch
 from diffusers.guiders import FrequencyDecoupledGuidance as DiffusersFDG
 from kornia.geometry.transform import build_laplacian_pyramid, pyrdown, pyrup
 
-import models.guidance.zoo
+import models.guidance.zoo.fdg
 from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import REGISTRY, make_guidance
 from models.engine.pipeline import SampleSpec, run
 from models.engine.pyramid import BLUR_TAPS, double_matrix, halve_matrix, high_band, low_band, low_pass_matrix
-from models.guidance.zoo import frequency_bands, laplacian_split, pyr_down, pyr_up
+from models.guidance.zoo.fdg import frequency_bands, laplacian_split, pyr_down, pyr_up
 from tests.models.test_guiders_parity import STEPS, _diff, _same, _sample
 from tests.models.test_new_guiders import DiffusersInSpace, _moves
 
@@ -129,11 +129,11 @@ def test_each_band_gets_its_own_scale(digits):
 
 BREAKS = {
     "bands swapped (gamma on the low band, gamma_low on the high)": (
-        lambda mp: mp.setattr(models.guidance.zoo, "frequency_bands", lambda x: _swapped(x))),
+        lambda mp: mp.setattr(models.guidance.zoo.fdg, "frequency_bands", lambda x: _swapped(x))),
     "low band brought back up without the blur": (
-        lambda mp: mp.setattr(models.guidance.zoo, "up_matrix", double_matrix)),
+        lambda mp: mp.setattr(models.guidance.zoo.fdg, "up_matrix", double_matrix)),
     "zero-padded instead of mirrored borders": (
-        lambda mp: mp.setattr(models.guidance.zoo, "down_matrix", lambda n: _zero_border_down(n))),
+        lambda mp: mp.setattr(models.guidance.zoo.fdg, "down_matrix", lambda n: _zero_border_down(n))),
 }
 _ORIGINAL_BANDS = frequency_bands
 

@@ -36,11 +36,16 @@ import torch
 from diffusers.guiders import (AdaptiveProjectedMixGuidance, ClassifierFreeZeroStarGuidance, MagnitudeAwareGuidance,
                                TangentialClassifierFreeGuidance)
 
-import models.guidance.zoo
+import models.guidance.zoo.apgmix
+import models.guidance.zoo.cfgzero
+import models.guidance.zoo.mambo
+import models.guidance.zoo.tcfg
 from models.engine.denoiser import Prediction, scales
 from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.guidance import REGISTRY, make_guidance
-from models.guidance.zoo import CFGZERO_GUARD, APGMix, leading_direction, optimal_scale
+from models.guidance.zoo.apgmix import APGMix
+from models.guidance.zoo.cfgzero import CFGZERO_GUARD, optimal_scale
+from models.guidance.zoo.tcfg import leading_direction
 from tests.models.test_guiders_parity import DATA, F64, STEPS, TOL, DiffusersGuided, _diff, _same, _sample
 
 
@@ -235,20 +240,20 @@ def _patched_space(cls, space):
 BREAKS = {
     "cfgzero acting on x0, not v": ("cfgzero", _patched_space(REGISTRY["cfgzero"], "x0")),
     "cfgzero without s* (plain CFG after the zero step)": (
-        "cfgzero", lambda mp: mp.setattr(models.guidance.zoo, "optimal_scale", lambda c, u: torch.ones_like(c[:, :1]))),
+        "cfgzero", lambda mp: mp.setattr(models.guidance.zoo.cfgzero, "optimal_scale", lambda c, u: torch.ones_like(c[:, :1]))),
     "cfgzero zeroing one step too many": (
         "cfgzero", lambda mp: mp.setattr(REGISTRY["cfgzero"], "zero_steps", property(lambda s: 2, lambda s, v: None), raising=False)),
     "tcfg acting on v, not eps": ("tcfg", _patched_space(REGISTRY["tcfg"], "v")),
     "tcfg projecting on c, not the singular direction": (
-        "tcfg", lambda mp: mp.setattr(models.guidance.zoo, "leading_direction",
+        "tcfg", lambda mp: mp.setattr(models.guidance.zoo.tcfg, "leading_direction",
                                       lambda c, u: torch.nn.functional.normalize(c, dim=1))),
     "mambo measuring the ratio in x0, not v": ("mambo", _patched_space(REGISTRY["mambo"], "x0")),
     "mambo damping gamma, not gamma - 1": (
-        "mambo", lambda mp: mp.setattr(models.guidance.zoo, "damped_scale",
+        "mambo", lambda mp: mp.setattr(models.guidance.zoo.mambo, "damped_scale",
                                        lambda g, al, c, u: g * torch.exp(-al * (c - u).norm(dim=1, keepdim=True)
                                                                         / u.norm(dim=1, keepdim=True)))),
     "apgmix with APG and CFG swapped": (
-        "apgmix", lambda mp: mp.setattr(models.guidance.zoo, "in_window", lambda sigma, lo, hi: ~((sigma > lo) & (sigma <= hi)))),
+        "apgmix", lambda mp: mp.setattr(models.guidance.zoo.apgmix, "in_window", lambda sigma, lo, hi: ~((sigma > lo) & (sigma <= hi)))),
     "apgmix forgetting its momentum": (
         "apgmix", lambda mp: mp.setattr(APGMix, "_momentum", property(lambda s: None, lambda s, v: None), raising=False)),
 }

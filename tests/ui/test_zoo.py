@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.engine.settings import GAMMA
 from models.guidance import GROUPS, SETTINGS, settings_for
-from ui.zoo import METHODS, widget_key
+from ui.zoo import methods, widget_key
 
 
 def controls_script():
@@ -36,7 +36,7 @@ def widget(at: AppTest, key: str):
     return found[0]
 
 
-@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("method", list(methods()))
 def test_each_slider_is_its_declared_setting(method):
     at = controls(method)
     own = settings_for(method)

@@ -178,9 +178,9 @@ def test_side_by_side_panels_are_readable_on_a_projector(kind, data):
 
 def ui_view(kind, traj, proj):
     """The one-step view ``kind`` at a column's size, as the side-by-side page draws it."""
-    from viz.views.kinds import METHOD_VIEWS
+    from viz.methods import views as method_views
     views = {"step": lambda t, s, p, width: StepDiagram(t, p, s, width=width), "cfg": CFGDiagram,
-             "classifier": ClassifierGuidanceDiagram, **METHOD_VIEWS}
+             "classifier": ClassifierGuidanceDiagram, **method_views()}
     return views[kind](traj, 0, proj, width=HALF_SIZE)
 
 

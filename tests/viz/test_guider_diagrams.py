@@ -18,20 +18,22 @@ from models.guidance import GUIDANCE_SPACES
 from models.engine.pipeline import SampleSpec, run
 from models.engine.pyramid import high_band, low_band
 from models.engine.schedule import make_schedule
-from viz.views.kinds import ANIMATIONS, ANIMATION_DESCRIPTIONS, make_animation
+from viz.views.kinds import ANIMATIONS, make_animation
 from viz.draw.drawing import arrow_ends
-from viz.export import FIGURE_KINDS
+from viz.views.catalog import descriptions, figure_kinds, lecture_projection
 from viz.gif import gif_frame_count
-from viz.methods.guider_views import GUIDER_SPACES, GUIDER_VIEWS, line_ends, space_zero
+from models.guidance import card
+from viz.methods import views
+from viz.methods.in_space import line_ends, space_zero
 from viz.draw.key import MAX_ENTRIES
 from viz.figures.lecture import construction_kind, view_applies
-from viz.lecture_gifs import PROJECTIONS
 from viz.draw.sprites import PAD, TextSprite
 from viz.draw.style import MIN_ARROW_PX
 
 from tests.viz.views import arrows, drawn, key_labels, point_texts
 
-METHODS = tuple(GUIDER_VIEWS)
+METHODS = ("cfgzero", "tcfg", "mambo", "apgmix", "fdg")  # the views drawn in the plane of a prediction space
+GUIDER_VIEWS = {m: views()[m] for m in METHODS}
 STEPS = 10
 SETTINGS = dict(cfgzero_zero_steps=2, mambo_alpha=2.0, apgmix_lo=0.0, apgmix_hi=5.0, apgmix_eta=0.2, apgmix_beta=-0.5,
                 fdg_low=2.0)
@@ -75,10 +77,9 @@ CASES = [(m, model, data) for m in METHODS for model in ("exact", "neural") for 
 # ----------------------------------------------------------------------------- every method
 
 def test_the_views_are_registered_where_the_figure_kinds_are():
-    assert GUIDER_SPACES == {m: GUIDANCE_SPACES[m] for m in METHODS}  # the figures say the models' spaces
     for method in METHODS:
-        assert method in ANIMATIONS and method in ANIMATION_DESCRIPTIONS and method in FIGURE_KINDS
-        assert PROJECTIONS[method] == "plane"  # python -m viz.lecture_gifs draws it in its exact plane
+        assert method in ANIMATIONS and method in descriptions() and method in figure_kinds()
+        assert lecture_projection(method) == "plane"  # python -m viz.lecture_gifs draws it in its exact plane
         traj = sample(method, home(method))
         assert construction_kind(traj) == method
         assert view_applies(method, traj) and not view_applies("cfg", traj)

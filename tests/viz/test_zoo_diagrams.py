@@ -22,12 +22,14 @@ from viz.gif import gif_frame_count
 from viz.figures.lecture import construction_kind, view_applies
 from viz.draw.magnifier import INSET_MIN_PX, clip_segment
 from viz.draw.style import MIN_ARROW_PX
-from viz.methods.zoo_views import ZOO_VIEWS, apg_parts
+from viz.methods import views
+from viz.methods.on_cfg import apg_parts
 
 from tests.viz.views import arrows, drawn, key_labels, point_texts
 
 #: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
-ZOO_GUIDANCE = tuple(m for m in EVERY_ZOO_METHOD if m in ZOO_VIEWS)
+ZOO_GUIDANCE = ("rescale", "apg", "interval", "autoguidance", "cfgpp")  # the views built on the CFG construction
+ZOO_VIEWS = {m: views()[m] for m in ZOO_GUIDANCE}
 STEPS = 10
 SETTINGS = dict(rescale_phi=0.7, apg_eta=0.5, interval_lo=0.5, interval_hi=4.0, cfgpp_lambda=0.6)
 _RUNS: dict = {}
