@@ -123,4 +123,4 @@ def show_final_digits(s: Settings, choice: ZooChoice) -> None:
     st.markdown(f"**Plain CFG**, γ = {other_gamma:g}{' (conditional sampling)' if other_gamma == 1 else ''}")
     st.image(final_digits_png(other), width=DIGITS_WIDTH, output_format="PNG")
     st.caption("Both from the same noise. A vermilion frame marks a sample that left the data's range. "
-               "Saturated, blotchy digits at large γ are what rescale and APG were made to avoid.")
+               "Saturated, blotchy digits at large γ are what CFG rescaling and APG were made to avoid.")

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
                         int_range, zoo_settings)
 from models.engine.data import DATA_NAMES
-from models.guidance import GUIDANCE_HELP, GUIDANCE_NAMES, resources
+from models.guidance import guidance_help, names, resources
 from models.analysis.metrics import accuracy, diversity, nearest_train, reference_classifier
 from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
 from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
@@ -155,7 +155,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampler; {TILTED_HELP} (default: ddpm)")
     p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
                    help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
-    p.add_argument("--guidance", choices=GUIDANCE_NAMES, default="cfg", help=GUIDANCE_HELP)
+    p.add_argument("--guidance", choices=names(), default="cfg", help=guidance_help())
     p.add_argument("--gammas", type=_gammas_option, default=None,
                    help="comma-separated guidance scales gamma (default: 0,1,3); for --guidance cfgpp, which reads its "
                         "interpolation weight lambda instead of gamma, the values are read as lambda, each in [0, 1] "

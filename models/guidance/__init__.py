@@ -185,7 +185,7 @@ def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional
 
     ``settings`` holds settings by name (each checked; a method reads its own, the rest keep their
     defaults); ``log_prob`` / ``clean_log_prob`` are the classifiers of classifier and universal
-    guidance, ``weak`` autoguidance's weaker model.
+    guidance, ``weak`` the weaker model of guidance by a weaker model.
     """
     if name not in REGISTRY:
         raise ValueError(f"unknown guidance {name!r}; valid: {', '.join(names())}")

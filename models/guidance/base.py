@@ -3,11 +3,11 @@
 A guidance method is one module (``models/guidance/<name>.py`` or ``models/guidance/zoo/<name>.py``)
 that holds its math and its card, and registers both::
 
-    CARD = Card(name="rescale", label="CFG rescale", about="...", paper="arXiv 2305.08891",
-                settings=(Setting("rescale_phi", "rescale", 0.7, ...),), order=10, ...)
+    CARD = Card(name="mine", label="My guidance", about="...", paper="arXiv 0000.00000",
+                settings=(Setting("mine_phi", "mine", 0.7, ...),), zoo=True, order=110, ...)
 
     @register(CARD)
-    class RescaledCFG(Guided):
+    class MyGuidance(Guided):
         def __init__(self, denoiser, gamma, phi): ...   # its settings in declaration order
         def predict(self, x_t, t, y) -> Prediction: ...
 

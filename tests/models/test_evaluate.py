@@ -36,7 +36,7 @@ def test_evaluate_rejects_bad_values(kwargs):
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "models.analysis.evaluate", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "models.evaluate", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

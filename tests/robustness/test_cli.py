@@ -206,8 +206,8 @@ def test_train_default_folder_unwritable_fails_before_training(read_only_dir, ca
 REAL = [
     (["viz.export", "--gamma", "nan", "--out", "{tmp}/x.gif"], "--gamma"),
     (["viz.export", "--model", "exact", "--steps", "2", "--out", "{tmp}"], "--out"),
-    (["models.analysis.evaluate", "--samples", "abc"], "--samples"),
-    (["models.analysis.evaluate", "--data", "gmm2d", "--model", "exact", "--gammas", "1000", "--steps", "2", "--samples", "4"], "gamma"),
+    (["models.evaluate", "--samples", "abc"], "--samples"),
+    (["models.evaluate", "--data", "gmm2d", "--model", "exact", "--gammas", "1000", "--steps", "2", "--samples", "4"], "gamma"),
     (["models.train", "--workers", "-1"], "--workers"),
     (["models.train", "--out", "{tmp}/file"], "--out"),
 ]

@@ -107,7 +107,7 @@ def test_the_printed_evaluate_command_measures_the_same_rows(monkeypatch):
     monkeypatch.setattr(models.analysis.evaluate, "evaluate", evaluate)
     sweep = Sweep("gmm2d", "neural", "heun", 12, "apg", 200, 5)
     argv = shlex.split(evaluate_command(sweep, (0.0, 0.5, 10.0)))
-    assert argv[:3] == ["python", "-m", "models.analysis.evaluate"]
+    assert argv[:3] == ["python", "-m", "models.evaluate"]
     assert models.analysis.evaluate.main(argv[3:]) == 0
     (got, gammas, kwargs), = seen
     assert got == sweep and gammas == [0.0, 0.5, 10.0]

@@ -40,7 +40,7 @@ COLORS = {
     "diff_band": "#F0C7A6",  # the gamma-scaled difference: "diff" at 35 % over white, drawn under it
     # The newer methods' views (viz.methods): the operations each method adds to the CFG construction.
     "origin": "#333333",     # the origin 0 of data space, and dotted lines through it
-    "scaled": "#009E73",    # CFG rescale: the CFG prediction scaled toward / away from the origin
+    "scaled": "#009E73",    # the CFG prediction scaled toward / away from the origin
     "apg_par": "#009E73",    # APG: the part of the guidance along D_c (down-weighted by eta)
     "apg_orth": "#0072B2",   # APG: the part of the guidance orthogonal to D_c
     "renoise": "#0072B2",    # CFG++: where re-noising with eps_uncond moves the step's end

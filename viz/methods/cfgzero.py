@@ -54,7 +54,7 @@ class CFGZeroDiagram(_GuiderView):
                     region=("origin", "x0_uncond", "x0_cond", "su", "guided"),
                     inset=("to_uncond", "to_cond", "ray", "scaled", "diff", "diff_scaled", "to_guided"),
                     triggers=("scaled", "diff"), width=width,
-                    # s* is often near 1: the rescale is then shorter than x̂0ᵘ's marker, and magnified beside the
+                    # s* is often near 1: the scaling is then shorter than x̂0ᵘ's marker, and magnified beside the
                     # frame (after the step's inset, which it never displaces)
                     extra=(Magnified("the rescale by s*", ("x0_uncond", "su"), ("ray", "scaled", "diff", "diff_scaled"),
                                      ("x0_uncond",), ("scaled",), "scaled"),),

@@ -177,7 +177,7 @@ class _GuiderView(ConstructionView):
     a frame draws); the points are labelled where they are, the space's zero as ``v = 0``, ``ε = 0``
     or ``origin 0``; an inset magnifies the construction (``region``, its arrows ``inset``) where it
     is small in the frame, another the step and the noise, and ``extra`` ones what a method needs
-    (CFG-Zero*'s rescale by s*)."""
+    (CFG-Zero*'s scaling by s*)."""
 
     method = ""
     point_texts = {"x_cfg": "plain CFG's"}

@@ -85,7 +85,7 @@ class FrequencyDecoupledGuidance(Guided):
 
     The pyramid is linear and its bands add up to the identity, so the combination is the same in
     eps, x0 and v (diffusers applies it to the network's output): it acts on x0. diffusers' optional
-    per-band parallel weights (APG's projection) and rescale are left out: APG and rescale are
+    per-band parallel weights (APG's projection) and rescaling are left out: APG and CFG rescaling are
     methods of their own here, and FDG with neither is the paper's method.
 
     Only images: ``ValueError`` for data that are not 8 x 8 images (gmm2d's 2-D points).
