@@ -24,11 +24,24 @@ def python_files() -> list[Path]:
     return sorted(p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts))
 
 
+def _module_level(tree: ast.Module):
+    """The statements that run when a module is imported: its body, and the bodies of its top-level
+    ``if``/``try`` blocks and classes (not functions)."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.ClassDef, ast.With)):
+            todo += [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
+
+
 @lru_cache(maxsize=None)
-def imported(path: Path) -> frozenset[str]:
-    """The modules a file imports anywhere (``from a.b import c`` gives ``a.b`` and ``a.b.c``)."""
+def imported(path: Path, anywhere: bool = True) -> frozenset[str]:
+    """The modules a file imports anywhere (``from a.b import c`` gives ``a.b`` and ``a.b.c``), or
+    (``anywhere=False``) only those it imports when it is itself imported."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in (ast.walk(tree) if anywhere else _module_level(tree)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -50,7 +63,9 @@ def reaches(path: Path, target: str, seen: set[Path] | None = None) -> list[str]
     """A chain of project modules from ``path`` to an import of ``target`` (empty if none)."""
     seen = set() if seen is None else seen
     seen.add(path)
-    names = imported(path)
+    # a figure module's own imports count wherever they are; of the modules it uses, those that load
+    # when they are imported (the guidance cards compute with torch inside their methods only)
+    names = imported(path, anywhere=path.relative_to(ROOT).parts[0] == "viz")
     if any(n == target or n.startswith(target + ".") for n in names):
         return [str(path.relative_to(ROOT)), target]
     for name in sorted(names):
@@ -101,3 +116,21 @@ def test_every_page_is_a_short_description_of_its_ui():
     """A page is widgets, a call or two and display: the logic lives in ui/ (issue 10: under 90 lines)."""
     lengths = {p.name: len(p.read_text().splitlines()) for p in sorted((ROOT / "pages").glob("*.py"))}
     assert len(lengths) >= 8 and all(n < 90 for n in lengths.values()), lengths
+
+
+def test_no_folder_holds_more_than_15_modules():
+    folders: dict[str, int] = {}
+    for path in python_files():
+        rel = path.relative_to(ROOT)
+        folders[str(rel.parent)] = folders.get(str(rel.parent), 0) + 1
+    assert folders["viz/methods"] >= 10 and folders["models/engine"] >= 10  # the count is really read
+    crowded = {folder: n for folder, n in folders.items() if n > 15 and not folder.startswith("tests")}
+    assert not crowded, crowded
+
+
+def test_reading_the_guidance_cards_loads_no_torch():
+    """Every method's card (models.guidance) is read by the figures and the command lines' help."""
+    code = "import sys, models.guidance, viz.methods\nviz.methods.views()\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
