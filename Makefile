@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run serve test bench train readme-media clean-venv gifs
+.PHONY: run serve test test-fast bench train readme-media clean-venv gifs
 
 # Two stamps: `make run` installs what running needs (requirements.txt); the test, bench and
-# media targets add the test-only tools (requirements-dev.txt: pytest, diffusers, playwright).
+# media targets add the test-only tools (requirements-dev.txt: pytest, pytest-xdist, diffusers, playwright).
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -29,6 +29,18 @@ serve: $(BIN)/.runtime
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+# For development, not CI: every test but the load test and the browser tests, on two pytest-xdist
+# workers (--dist loadfile: each file on one worker, so its module fixtures are built once), then, in
+# one more process, the tests that cannot share a worker process with others (FAST_SERIAL).
+# FAST_SERIAL: train's --workers test starts "spawn" processes, which re-run the process's __main__;
+# after an AppTest.from_function in the same process (tests/ui, which an xdist worker may run first)
+# that is the AppTest's script, and the pool breaks (NameError: __args).
+FAST_SKIP := --ignore=tests/robustness/test_load.py --ignore=tests/browser
+FAST_SERIAL := tests/models/test_train.py::test_cli_trains_gmm2d_in_worker_processes
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(FAST_SKIP) $(addprefix --deselect=,$(FAST_SERIAL)); \
+	status=$$?; $(BIN)/python -m pytest -q $(FAST_SERIAL) || status=$$?; exit $$status
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run
