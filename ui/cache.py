@@ -28,6 +28,7 @@ from models.engine.data import load_dataset, load_digits_dataset
 from models.analysis.highdim import measure, measurements
 from models.engine.pipeline import SampleSpec, run
 from models.engine.loading import ModelBundle, WeightsError, assets_dir, load_bundle, resolve_device
+from models.guidance import resources
 from models.engine.schedule import make_schedule
 from models.analysis.tilted_density import points_at, tilt_view
 from models.analysis.tilted_target import tilted_tv_report
@@ -74,14 +75,14 @@ def bundle_or_fallback(data: str, model: str, needs: tuple[str, ...] = ()) -> tu
 
 def usable_model(data: str, model: str, guidance: str) -> tuple[str, Optional[str]]:
     """The model name the page can use, and a warning if it had to fall back to the exact one."""
-    _, warning = bundle_or_fallback(data, model, (guidance,))
+    _, warning = bundle_or_fallback(data, model, resources(guidance))
     return ("exact" if warning else model), warning
 
 
 @st.cache_data(max_entries=64, show_spinner="Sampling…")
 def cached_trajectory(spec: SampleSpec) -> Trajectory:
     """The trajectory of ``spec`` (``ui.runs.run_spec``): moving the step scrubber never re-samples."""
-    bundle, _ = bundle_or_fallback(spec.data, spec.model, (spec.guidance,))
+    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance))
     return run(spec, bundle)
 
 
@@ -344,7 +345,7 @@ def noising_png(upload: Optional[bytes], seed: int) -> bytes:
 def evaluation_row(sweep: Sweep, gamma: float) -> dict:
     """One gamma's row of ``models.analysis.evaluate.evaluate`` (accuracy, diversity, nearest_train, ...) for
     the settings of ``sweep``; one gamma per call, so the page can show its progress."""
-    bundle = cached_bundle(sweep.data, sweep.model, (sweep.guidance,), str(assets_dir()))
+    bundle = cached_bundle(sweep.data, sweep.model, resources(sweep.guidance), str(assets_dir()))
     return evaluation.evaluate(sweep.data, sweep.model, sweep.sampler, int(sweep.steps), sweep.guidance, [float(gamma)],
                                int(sweep.samples), int(sweep.seed), bundle=bundle)[0]
 
@@ -380,7 +381,7 @@ def gap_run(spec: SampleSpec) -> GapRun:
     24 runs of 1000 samples), their ``tilted_tv`` report against the exact target at ``spec.gamma``
     (``models.analysis.tilted_target.tilted_tv_report``) and the seconds both took."""
     start = time.perf_counter()
-    bundle, _ = bundle_or_fallback(spec.data, spec.model, (spec.guidance,))
+    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance))
     x = run(spec, bundle).samples
     report = tilted_tv_report(x, spec.label, spec.gamma)
     return GapRun(x, report, time.perf_counter() - start)

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from models.guidance.base import RESOURCES
 from models.engine.data import DATA_NAMES, Dataset, load_dataset, make_gmm2d
 from models.engine.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
 from models.engine.nets import NETWORKS
@@ -145,6 +146,9 @@ def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
     """
     if data not in DATA_NAMES:
         raise ValueError(f"unknown data set {data!r}; valid: {', '.join(DATA_NAMES)}")
+    unknown = sorted(set(needs) - set(RESOURCES))
+    if unknown:  # a method's name instead of its resources (models.guidance.resources) would load nothing
+        raise ValueError(f"unknown resources {unknown}; valid: {', '.join(RESOURCES)}")
     if model not in MODEL_NAMES:
         raise ValueError(f"unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}")
     device = torch.device(device)

@@ -150,6 +150,8 @@ REGISTRY: dict[str, type[Guided]] = {}
 
 def register(card: Card) -> Callable[[type[Guided]], type[Guided]]:
     """Class decorator: make ``card.name`` a guidance method computed by the class."""
+    if not isinstance(card, Card):
+        raise TypeError(f"register takes the method's Card, got {card!r}")
 
     def add(cls: type[Guided]) -> type[Guided]:
         if card.name in REGISTRY:

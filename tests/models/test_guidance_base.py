@@ -7,7 +7,7 @@ import torch
 from models.engine.denoiser import Prediction
 from models.engine.exact import exact_gmm2d_denoiser
 from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE, make_guidance
-from models.guidance.base import REGISTRY, Guided, need_labels, register, unconditional_and_conditional
+from models.guidance.base import REGISTRY, Card, Guided, need_labels, register, unconditional_and_conditional
 
 
 def test_every_method_is_registered_once_in_the_order_the_command_lines_list():
@@ -21,7 +21,9 @@ def test_every_method_is_registered_once_in_the_order_the_command_lines_list():
 def test_a_new_method_is_one_class_and_one_registration(schedule):
     den = exact_gmm2d_denoiser(schedule)
 
-    @register("halfway_for_test")
+    card = Card(name="halfway_for_test", label="Half-way", about="CFG at half the scale.", order=999)
+
+    @register(card)
     class Halfway(Guided):
         def predict(self, x_t, t, y):
             d_u, d_c = unconditional_and_conditional(self.denoiser, x_t, t, need_labels(y, self.name))
@@ -33,7 +35,9 @@ def test_a_new_method_is_one_class_and_one_registration(schedule):
         cfg = make_guidance("cfg", den, 2.0).predict(x, t, y)
         torch.testing.assert_close(ours.x0, cfg.x0, rtol=0, atol=1e-12)
         with pytest.raises(ValueError, match="registered twice"):
-            register("halfway_for_test")(Halfway)
+            register(card)(Halfway)
+        with pytest.raises(TypeError, match="Card"):
+            register("halfway_for_test")
         with pytest.raises(ValueError, match="needs class labels"):
             make_guidance("halfway_for_test", den, 4.0)(x, t, None)
     finally:
