@@ -247,7 +247,7 @@ def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_
             assert "zero step" in title(view)
             assert not arrows(view)["diff_scaled"].get_visible()
             continue
-        su = arrow_ends(arrows(view)["rescale"])[1]
+        su = arrow_ends(arrows(view)["scaled"])[1]
         assert np.dot(d_c - su, d_u - zero) == pytest.approx(0.0, abs=1e-6 * np.linalg.norm(d_u - zero) ** 2 + 1e-9)
         cross = (su - zero)[0] * (d_u - zero)[1] - (su - zero)[1] * (d_u - zero)[0]  # s* u on the line 0 -> D_u
         assert abs(cross) <= 1e-9 * max(1.0, np.linalg.norm(d_u - zero) ** 2)
@@ -267,7 +267,7 @@ def test_tcfg_projects_the_unconditional_prediction_on_the_singular_line(data):
         u_n, d_u, zero = pos["u_n"], pos["x0_uncond"], pos["origin"]
         line = pos["ray_end"] - zero
         assert abs(np.dot(d_u - u_n, line)) <= 1e-6 * np.linalg.norm(line) * max(np.linalg.norm(d_u - u_n), 1e-3)
-        np.testing.assert_allclose(arrow_ends(arrows(view)["rescale"])[1], u_n, atol=1e-9)  # dashes are unpinned
+        np.testing.assert_allclose(arrow_ends(arrows(view)["scaled"])[1], u_n, atol=1e-9)  # dashes are unpinned
         np.testing.assert_allclose(pos["guided"], u_n + 3.0 * (pos["x0_cond"] - u_n),
                                    atol=1e-4 * max(1.0, np.abs(pos["guided"]).max()))
 
@@ -354,9 +354,9 @@ def test_cfgzero_magnifies_a_rescale_shorter_than_its_marker(data):
     magnified = 0
     for k in range(view.num_frames):
         seen = view.visibility(k)
-        if "rescale" not in seen:  # a zero step (nothing is built), or both predictions one point (exact model, low noise)
+        if "scaled" not in seen:  # a zero step (nothing is built), or both predictions one point (exact model, low noise)
             continue
-        main, inset = seen["rescale"]
+        main, inset = seen["scaled"]
         step_first = any(seen[g][0] < MIN_ARROW_PX for g in ("step", "noise") if g in seen)
         assert main >= MIN_ARROW_PX or step_first or (inset is not None and inset >= MIN_ARROW_PX), (k, main, inset)
         magnified += inset is not None

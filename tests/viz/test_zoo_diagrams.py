@@ -161,7 +161,7 @@ def test_rescale_scales_cfg_toward_the_origin_and_mixes_by_phi(data):
         np.testing.assert_allclose(phi * x_r + (1 - phi) * x_cfg, sv.x0_hat, atol=2e-5)
         # Drawn: the origin, x_cfg and x_r on one line; the guided point on the segment x_cfg -> x_r, phi of the way.
         a = arrows(view)
-        start, end = arrow_ends(a["rescale"])
+        start, end = arrow_ends(a["scaled"])
         origin = drawn(view, "origin")
         np.testing.assert_allclose(origin, view.projection_at(k)(np.zeros_like(sv.x_t)), atol=1e-12)
         np.testing.assert_allclose(start, drawn(view, "x_cfg"), atol=1e-12)
