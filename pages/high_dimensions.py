@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui.cache import highdim_facts, highdim_png
+from ui.run_cache import highdim_facts
+from ui.view_cache import highdim_png
 from ui.sidebar import current
 
 st.title("Why the 2-D pictures mislead")

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui.cache import noising_png
+from ui.view_cache import noising_png
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from models.guidance import names
-from ui.cache import cached_trajectory, opening_step, shared_basis
+from ui.run_cache import cached_trajectory, opening_step, shared_basis
 from ui.runs import run_spec
 from ui.sidebar import PROJECTION_LABELS, current
 from ui.state import keep, remember

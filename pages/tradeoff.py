@@ -5,7 +5,7 @@ import streamlit as st
 from models.guidance import names
 from models.analysis.tilted_density import CLEAN
 from models.analysis.tradeoff import sweep_values
-from ui.cache import curves_png, tilted_png
+from ui.view_cache import curves_png, tilted_png
 from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
 from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, show_exact_target, show_findings,

@@ -13,7 +13,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import models.engine.pipeline  # noqa: E402
-import ui.cache  # noqa: E402
+import ui.run_cache  # noqa: E402
+import ui.view_cache  # noqa: E402
 
 # Tiny tensors run fastest on one thread, and a shared 2-core machine makes more threads slower.
 torch.set_num_threads(1)
@@ -38,7 +39,7 @@ logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
 
 @pytest.fixture
 def sample_calls(monkeypatch):
-    """The specs of every trajectory the pages sample through ``ui.cache`` (its cache emptied first:
+    """The specs of every trajectory the pages sample through ``ui.run_cache`` (its cache emptied first:
     runs cached by earlier tests would not be sampled again)."""
     calls = []
     real = models.engine.pipeline.run
@@ -47,7 +48,7 @@ def sample_calls(monkeypatch):
         calls.append(spec)
         return real(spec, *args, **kwargs)
 
-    monkeypatch.setattr(ui.cache, "run", counting)
-    ui.cache.cached_trajectory.clear()
+    monkeypatch.setattr(ui.run_cache, "run", counting)
+    ui.run_cache.cached_trajectory.clear()
     yield calls
-    ui.cache.cached_trajectory.clear()
+    ui.run_cache.cached_trajectory.clear()

@@ -16,7 +16,8 @@ from models.guidance import cards
 from models.engine.schedule import make_schedule
 from models.engine.settings import GAMMA
 from models.guidance import settings_for, zoo_flags
-from ui.cache import DRAWING, figure_png, usable_model
+from ui.run_cache import usable_model
+from ui.view_cache import DRAWING, figure_png
 from ui.runs import Settings
 from ui.views import gamma_slider
 from ui.zoo import group_widget, setting_widget

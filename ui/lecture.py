@@ -1,7 +1,7 @@
-"""The lecture's slides (``viz.figures.lecture.SLIDES``) drawn through the app's caches (``ui.cache``), so
+"""The lecture's slides (``viz.figures.lecture.SLIDES``) drawn through the app's caches (``ui.run_cache`` and ``ui.view_cache``), so
 a slide costs what the same view costs on its page.
 
-A still shows the step where the construction reads well (``ui.cache.opening_step``; a whole path
+A still shows the step where the construction reads well (``ui.run_cache.opening_step``; a whole path
 its last frame). Play animates the slide's own build-up: the step slides play their parts step after
 step (the prediction; then the prediction and the small step; then prediction, step and fresh noise),
 the several-γ slide grows every γ's path step by step, the others play their view's GIF."""
@@ -9,7 +9,8 @@ the several-γ slide grows every γ's path step by step, the others play their v
 from __future__ import annotations
 
 from models.engine.pipeline import SampleSpec
-from ui.cache import buildup_gif, cached_trajectory, noising_png, opening_step, overlay_gif, overlay_png, view_frame, view_gif
+from ui.run_cache import cached_trajectory, opening_step
+from ui.view_cache import buildup_gif, noising_png, overlay_gif, overlay_png, view_frame, view_gif
 from ui.runs import Settings, run_spec, with_gammas
 from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.draw.projection import for_whole_paths

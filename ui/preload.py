@@ -17,7 +17,8 @@ try:
     import matplotlib.figure  # noqa: F401
     import torch  # noqa: F401
 
-    import ui.cache  # noqa: F401  (the models, samplers, every view and the Streamlit caches)
+    import ui.run_cache  # noqa: F401  (the models, samplers and the run caches)
+    import ui.view_cache  # noqa: F401  (every view and the picture caches)
     import ui.views  # noqa: F401
     from models.engine.data import DATA_NAMES
     from models.analysis.metrics import reference_classifier

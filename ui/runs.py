@@ -1,7 +1,7 @@
 """The runs the pages ask for, as named specs, and the command lines that repeat them (no Streamlit).
 
 A page turns the sidebar's ``Settings`` and its own widgets into a ``models.engine.pipeline.SampleSpec``
-(``run_spec``): frozen and hashable, it is the key of every cache in ``ui.cache`` and is read by
+(``run_spec``): frozen and hashable, it is the key of every cache in ``ui.run_cache`` and ``ui.view_cache`` and is read by
 name everywhere (``spec.seed``, ``dataclasses.replace(spec, gamma=g)``).
 """
 

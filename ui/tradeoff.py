@@ -1,5 +1,5 @@
 """The trade-off page's measuring loop and its findings, and its exact-target section (the numbers
-come from ``ui.cache``)."""
+come from ``ui.run_cache`` and ``ui.view_cache``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from models.analysis.tilted_target import TILTED_DATA
 from models.analysis.tilted_target_gap import (CORRECTED, EXACT, GAP_CORRECTOR, GAP_GAMMAS, GAP_SAMPLERS, GAP_SAMPLES, GAP_SHOWN,
                                GAP_STEPS, PLAIN, GapSampler, gap_sentence)
 from models.analysis.tradeoff import SYMBOLS, TILT_GAMMAS, data_reference, describe_blobs, findings, row_scale, swept
-from ui.cache import cached_trajectory, evaluation_row, exact_target_png, gap_run, gap_view_of
+from ui.run_cache import cached_trajectory, evaluation_row, gap_run, gap_view_of
+from ui.view_cache import exact_target_png
 from ui.runs import Settings, Sweep, run_spec, with_gammas
 
 TILT_BATCH = 400  # samples per gamma under the tilted density
@@ -130,7 +131,7 @@ def gap_runs(s: Settings, guidance: str) -> tuple[tuple[GapSampler, tuple[Sample
 
 
 def measure_gap(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...]) -> float:
-    """Sample and measure every run (``ui.cache.gap_run``) with a progress bar; returns the seconds
+    """Sample and measure every run (``ui.run_cache.gap_run``) with a progress bar; returns the seconds
     they took when first sampled (cached runs keep their time). Settings that cannot run stop the
     page with one message."""
     todo = [(sampler, spec) for sampler, specs in runs for spec in specs]

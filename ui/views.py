@@ -17,7 +17,8 @@ from models.engine.pipeline import SampleSpec
 from models.engine.loading import WeightsError
 from models.engine.settings import GAMMA
 from models.engine.trajectory import Trajectory
-from ui.cache import cached_trajectory, opening_step, overlay_png, usable_model, view_frame, view_gif
+from ui.run_cache import cached_trajectory, opening_step, usable_model
+from ui.view_cache import overlay_png, view_frame, view_gif
 from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
@@ -49,7 +50,7 @@ def step_scrubber(steps: int, opening: int) -> int:
     """The step scrubber (key ``step``), "step k of S" from 1 to ``steps``; returns k.
 
     Until the teacher moves it, it sits on step ``opening + 1`` (``opening``: the 0-based step the
-    page opens on, where the construction reads well, ``ui.cache.opening_step``); once moved, the
+    page opens on, where the construction reads well, ``ui.run_cache.opening_step``); once moved, the
     chosen step holds on every page (``ui.state``), pulled back to the end when a run has fewer steps."""
     state = st.session_state
     if state.get(STEP_CHOSEN):
@@ -120,7 +121,7 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
               basis: tuple | None = None, pair: tuple | None = None) -> None:
     """One view: frame ``step`` (0-based: the scrubber's step k is frame k - 1), or the whole
     animation when playing; with a GIF download (``key`` names its button where one page shows the
-    same view twice). ``basis``: drawn in the basis of that ``ui.cache.shared_basis`` key; ``pair``:
+    same view twice). ``basis``: drawn in the basis of that ``ui.run_cache.shared_basis`` key; ``pair``:
     at one scale with the other runs of that tuple of specs (the side-by-side page)."""
     try:
         if play:
@@ -137,7 +138,7 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
 
 
 def show_overlay(spec: SampleSpec, gammas: tuple[float, ...], projection: str) -> None:
-    """The run ``spec`` at each of ``gammas`` in one figure (``ui.cache.overlay_png``), or a plain
+    """The run ``spec`` at each of ``gammas`` in one figure (``ui.view_cache.overlay_png``), or a plain
     message if it cannot be drawn."""
     try:
         st.image(overlay_png(with_gammas(spec, gammas), projection), width="stretch", output_format="PNG")

@@ -12,7 +12,7 @@ from models.engine.pipeline import SampleSpec
 from models.engine.settings import GAMMA, Setting
 from models.guidance import GROUPS, SETTINGS, card, cards, settings_for
 from models.engine.trajectory import Trajectory
-from ui.cache import final_digits_png
+from ui.view_cache import final_digits_png
 from ui.runs import Settings, run_spec
 from ui.state import keep, remember
 from ui.views import gamma_slider

@@ -8,7 +8,7 @@ guidance's, not a network's), DDPM, DDIM and DDPM with ``GAP_CORRECTOR`` Langevi
 corrector steps after each step (``models.engine.corrector``), and for exact draws, which score the floor
 that ``n`` perfect samples reach. This module holds the section's settings, the records its figure
 draws (``viz.figures.tradeoff.exact_target_figure``: numpy only, no torch) and the sentence that reads the
-numbers (``describe_gap``); ``ui.tradeoff`` and ``ui.cache`` run the samplers.
+numbers (``describe_gap``); ``ui.tradeoff`` and ``ui.run_cache`` and ``ui.view_cache`` run the samplers.
 
 Measured with the exact model, class B, 100 steps, 4000 samples, 6 seeds (``/work/notes``, README):
 ``tilted_tv`` at gamma = 7 is 0.299 for DDPM, 0.259 for DDIM, 0.312 with one corrector step and

@@ -6,7 +6,8 @@ import shlex
 
 import pytest
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 from models.engine.pipeline import SampleSpec
 from tests.app.test_zoo_page import choose, metric, zoo_app
 from tests.apptest import open_page
@@ -56,7 +57,7 @@ def test_printed_command_writes_the_downloaded_gif(tmp_path, method):
                       seed=0, batch=8)  # the page's run, every setting at its default
     kind = argv[argv.index("--figure") + 1]
     projection = argv[argv.index("--projection") + 1] if "--projection" in argv else "pca"
-    assert ui.cache.view_gif(kind, spec, projection, 0) == (tmp_path / "cli.gif").read_bytes()
+    assert ui.view_cache.view_gif(kind, spec, projection, 0) == (tmp_path / "cli.gif").read_bytes()
 
 
 def test_side_by_side_and_tradeoff_offer_and_run_the_guiders():

@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 import models.analysis.evaluate
 import models.engine.pipeline
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 import ui.views
 from tests.apptest import open_page
 from viz.figures.lecture import SLIDES
@@ -36,9 +37,9 @@ def evaluations(monkeypatch):
         calls.append(guidance)
         return real(data, model, sampler, steps, guidance, *args, **kwargs)
 
-    monkeypatch.setattr(models.analysis.evaluate, "evaluate", recording)  # ui.cache looks it up at call time
-    ui.cache.evaluation_row.clear()
-    ui.cache.curves_png.clear()
+    monkeypatch.setattr(models.analysis.evaluate, "evaluate", recording)  # ui.run_cache looks it up at call time
+    ui.run_cache.evaluation_row.clear()
+    ui.view_cache.curves_png.clear()
     return calls
 
 
@@ -127,11 +128,11 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
     (_, left, *_, left_basis, left_pair), (_, right, *_, right_basis, right_pair) = drawn[-2:]
     # one basis for both runs (the sidebar says PCA), fitted to runs from the same noise, and one scale
-    assert left_basis == right_basis == ui.cache.reference_runs(left)
+    assert left_basis == right_basis == ui.run_cache.reference_runs(left)
     assert left_pair == right_pair == (("cfg", left), ("cfg", right))
     assert "one scale" in text
-    assert ui.cache.basis_of(left_basis, "pca").kind == "pca"
-    assert ui.cache.shared_basis((left, right), "pca_data") is None  # the data set's PCA is one basis already
+    assert ui.run_cache.basis_of(left_basis, "pca").kind == "pca"
+    assert ui.run_cache.shared_basis((left, right), "pca_data") is None  # the data set's PCA is one basis already
     n = len(sample_calls)
     at.slider(key="sbs_right_gamma").set_value(7.5).run()
     assert not at.exception

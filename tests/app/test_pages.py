@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 import ui.views
 
 
@@ -181,6 +182,6 @@ def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, monkeypatch):
         assert said == f"step {value} of 12"
         shown_kind, spec, projection, sample, frame, stages, basis, pair = drawn[-1]
         assert shown_kind == kind and pair is None  # one run: its own camera
-        view = ui.cache._shared_view(kind, spec, projection, sample, stages, basis)
+        view = ui.view_cache._shared_view(kind, spec, projection, sample, stages, basis)
         title = STEP_IN_TITLE.search(view.title_at(frame))
         assert title and (int(title[1]), int(title[2])) == (value, 12), (said, view.title_at(frame))

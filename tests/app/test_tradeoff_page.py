@@ -4,7 +4,8 @@ page is over λ."""
 
 import pytest
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 import ui.tradeoff
 from models.analysis.tilted_target_gap import GAP_SAMPLERS
 from models.analysis.tradeoff import DEFAULT_LAMBDAS
@@ -18,7 +19,7 @@ SMALL_GAP = dict(GAP_SAMPLES=200, GAP_GAMMAS=(0.0, 3.0, 7.0), GAP_STEPS=30)  # t
 def small_gap(monkeypatch):
     for name, value in SMALL_GAP.items():
         monkeypatch.setattr(ui.tradeoff, name, value)
-    ui.cache.gap_run.clear()
+    ui.run_cache.gap_run.clear()
 
 
 def urls(at) -> list[str]:
@@ -49,7 +50,7 @@ def test_the_section_says_why_it_is_absent_on_digits():
 
 
 def test_cfgpp_on_the_page_sweeps_lambda():
-    ui.cache.evaluation_row.clear()
+    ui.run_cache.evaluation_row.clear()
     at = open_page("pages/tradeoff.py", data="gmm2d", model="exact", steps=8)
     at.selectbox(key="sampler").set_value("ddim")
     at.selectbox(key="tradeoff_guidance").set_value("cfgpp").run()

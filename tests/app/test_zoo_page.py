@@ -8,7 +8,8 @@ import shlex
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 from models.engine.pipeline import SampleSpec
 from tests.apptest import open_page
 from ui.runs import Settings, run_spec
@@ -113,7 +114,7 @@ def test_printed_command_writes_the_downloaded_gif(tmp_path):
     kind = argv[argv.index("--figure") + 1]
     spec = SampleSpec(data="digits", model="exact", sampler="ddpm", guidance="apg", gamma=3.0, label=0, steps=5, seed=0,
                       batch=8, apg_eta=0.3, apg_r=1.0, apg_beta=0.0)  # the page's run
-    assert ui.cache.view_gif(kind, spec, "pca", 0) == (tmp_path / "cli.gif").read_bytes()
+    assert ui.view_cache.view_gif(kind, spec, "pca", 0) == (tmp_path / "cli.gif").read_bytes()
 
 
 def test_unknown_zoo_setting_is_refused():

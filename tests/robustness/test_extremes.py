@@ -12,7 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import models.engine.pipeline
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 import viz.export
 from models.engine.pipeline import SampleSpec
 from models.engine.settings import GAMMA
@@ -103,7 +104,7 @@ def test_pages_at_the_ends_of_every_slider(page, data, model, steps, gamma, kind
     if gamma is None:
         return
     guidance = "cfg" if kind is None else kind
-    traj = ui.cache.cached_trajectory(SampleSpec(data=data, model=model, sampler="ddpm", guidance=guidance, gamma=gamma,
+    traj = ui.run_cache.cached_trajectory(SampleSpec(data=data, model=model, sampler="ddpm", guidance=guidance, gamma=gamma,
                                                  label=0, steps=steps, seed=0, batch=8))  # what the page drew
     outside = int(outside_range(traj.samples, data_range(traj)).sum())
     warnings = [w.value for w in at.warning if "leave the data's range" in w.value]
@@ -145,7 +146,7 @@ def test_zoo_page_at_the_ends_of_its_sliders(method, data, steps):
            "interval": {"interval_hi": math.inf, "interval_lo": 0.0}}[method]
     spec = SampleSpec(data=data, model="neural", sampler="ddim" if method == "cfgpp" else "ddpm", guidance=method,
                       gamma=GAMMA.default if method == "cfgpp" else 10.0, label=0, steps=steps, seed=0, batch=8, **zoo)
-    traj = ui.cache.cached_trajectory(spec)  # what the page drew (CFG++ reads its λ, not γ: γ keeps its default)
+    traj = ui.run_cache.cached_trajectory(spec)  # what the page drew (CFG++ reads its λ, not γ: γ keeps its default)
     outside = int(outside_range(traj.samples, data_range(traj)).sum())
     warned = [w.value for w in at.warning if "leave the data's range" in w.value]
     assert warned == ([f"{outside} of 8 samples leave the data's range: guidance this strong overshoots the data."]
@@ -164,12 +165,12 @@ def diverging(monkeypatch):
             traj.x[-1, 0, 0] = np.nan
         return traj
 
-    monkeypatch.setattr(ui.cache, "run", run)
-    ui.cache.cached_trajectory.clear()
-    ui.cache.overlay_png.clear()
+    monkeypatch.setattr(ui.run_cache, "run", run)
+    ui.run_cache.cached_trajectory.clear()
+    ui.view_cache.overlay_png.clear()
     yield
-    ui.cache.cached_trajectory.clear()
-    ui.cache.overlay_png.clear()
+    ui.run_cache.cached_trajectory.clear()
+    ui.view_cache.overlay_png.clear()
 
 
 @pytest.mark.parametrize("page", ["pages/classifier_free_guidance.py", "pages/classifier_guidance.py"])

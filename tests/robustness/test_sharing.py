@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.engine.loading import assets_dir
 from tests.robustness.conftest import ROOT
-from ui.cache import cached_bundle
+from ui.run_cache import cached_bundle
 
 APP_CODE = ["app.py", "pages", "viz", "models"]
 
@@ -52,7 +52,8 @@ _PAGES_IN_A_FRESH_PROCESS = r"""
 import gc, json, sys
 from matplotlib.figure import Figure
 from streamlit.testing.v1 import AppTest
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 
 pages = ["pages/sampling.py", "pages/classifier_guidance.py", "pages/classifier_free_guidance.py",
          "pages/high_dimensions.py"]
@@ -72,7 +73,7 @@ for page in pages[1:]:
         errors += [str(e.value) for e in at.exception]
 gc.collect()
 alive_with_views = sum(isinstance(o, Figure) for o in gc.get_objects())
-ui.cache._shared_view.clear()  # the views sessions share on purpose (each holds its figure)
+ui.view_cache._shared_view.clear()  # the views sessions share on purpose (each holds its figure)
 gc.collect()
 alive = sum(isinstance(o, Figure) for o in gc.get_objects())
 print(json.dumps({"errors": errors, "pyplot": "matplotlib.pyplot" in sys.modules,

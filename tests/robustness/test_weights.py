@@ -21,7 +21,7 @@ import viz.export
 from models.engine.nets import NETWORKS
 from models.engine.loading import ASSETS_ENV, WeightsError, load_bundle
 from tests.robustness.conftest import ROOT, assert_one_line_error, call_main
-from ui.cache import usable_model
+from ui.run_cache import usable_model
 
 HINT = "python -m models.train"
 PWNED = Path("/tmp/guidance-lab-weights-test-pwned")
@@ -155,7 +155,7 @@ def test_evaluate_fails_in_one_line_naming_the_file(assets_copy, capsys, monkeyp
 
 @pytest.mark.parametrize("case", BREAKS)
 def test_app_cache_falls_back_to_the_exact_model(assets_copy, monkeypatch, case):
-    """What the pages call (ui.cache.usable_model): the exact model and a message naming the file."""
+    """What the pages call (ui.run_cache.usable_model): the exact model and a message naming the file."""
     broken = _break(assets_copy, case)
     monkeypatch.setenv(ASSETS_ENV, str(assets_copy))
     model, warning = usable_model("digits", "neural", "cfg")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 from models.engine.pipeline import run
 from ui.runs import readable_step
 from viz.gif import gif_frame_count
@@ -33,14 +34,14 @@ def test_each_slide_runs_its_guidance(slide):
 def test_slide_pictures_are_the_pages_pictures():
     step = BY_KEY["step"]
     spec = slide_spec(S, step, "exact")
-    opening = ui.cache.opening_step(spec)
+    opening = ui.run_cache.opening_step(spec)
     assert opening == readable_step(run(spec))  # the still shows the step a page opens on
-    assert slide_picture(step, spec, "plane") == ui.cache.view_frame("step", spec, "plane", 0, opening, step.stages)
+    assert slide_picture(step, spec, "plane") == ui.view_cache.view_frame("step", spec, "plane", 0, opening, step.stages)
     noising = BY_KEY["noising"]
-    assert slide_picture(noising, slide_spec(S, noising, "exact"), "plane") == ui.cache.noising_png(None, 3)
+    assert slide_picture(noising, slide_spec(S, noising, "exact"), "plane") == ui.view_cache.noising_png(None, 3)
     cfg = BY_KEY["cfg"]
     spec = slide_spec(S, cfg, "exact")
-    assert slide_picture(cfg, spec, "plane", play=True) == ui.cache.view_gif("cfg", spec, "plane")
+    assert slide_picture(cfg, spec, "plane", play=True) == ui.view_cache.view_gif("cfg", spec, "plane")
 
 
 def frames(gif: bytes) -> list[np.ndarray]:
@@ -66,17 +67,17 @@ def test_every_slide_plays_its_own_build_up():
 def test_a_build_up_of_a_long_run_keeps_to_the_frame_budget():
     spec = slide_spec(Settings("gmm2d", "exact", "ddim", 200, 3, 2, "pca"), BY_KEY["noise"], "exact")
     gif = slide_picture(BY_KEY["noise"], spec, "pca", play=True)
-    assert gif_frame_count(gif) <= ui.cache.GIF_FRAMES and gif_frame_count(gif) % 3 == 0
+    assert gif_frame_count(gif) <= ui.view_cache.GIF_FRAMES and gif_frame_count(gif) % 3 == 0
 
 
 def test_whole_paths_leave_the_exact_plane_for_the_pca():
     trajectory = BY_KEY["trajectory"]
     spec = slide_spec(S, trajectory, "exact")
     last = run(spec).steps  # the whole path: its last frame
-    assert slide_picture(trajectory, spec, "plane") == ui.cache.view_frame("trajectory", spec, "pca", 0, last)
-    assert slide_picture(trajectory, spec, "random") == ui.cache.view_frame("trajectory", spec, "random", 0, last)
+    assert slide_picture(trajectory, spec, "plane") == ui.view_cache.view_frame("trajectory", spec, "pca", 0, last)
+    assert slide_picture(trajectory, spec, "random") == ui.view_cache.view_frame("trajectory", spec, "random", 0, last)
     gammas = BY_KEY["gammas"]
     spec = slide_spec(S, gammas, "exact")
-    overlay = ui.cache.overlay_png(with_gammas(spec, OVERLAY_GAMMAS), "pca")
+    overlay = ui.view_cache.overlay_png(with_gammas(spec, OVERLAY_GAMMAS), "pca")
     assert slide_picture(gammas, spec, "plane") == overlay
-    assert slide_picture(gammas, spec, "plane", play=True) == ui.cache.overlay_gif(with_gammas(spec, OVERLAY_GAMMAS), "pca")
+    assert slide_picture(gammas, spec, "plane", play=True) == ui.view_cache.overlay_gif(with_gammas(spec, OVERLAY_GAMMAS), "pca")

@@ -14,7 +14,7 @@ import viz.draw.geometry
 from models.engine.pipeline import SampleSpec, run
 from models.engine.settings import GAMMA
 from models.guidance import ZOO_NAMES, settings_for
-from ui.cache import GIF_FPS, GIF_FRAMES
+from ui.view_cache import GIF_FPS, GIF_FRAMES
 from ui.runs import (BATCH, OPENING_SHARE, Settings, Sweep, evaluate_command, export_command, non_finite_parts,
                      readable_step, run_spec, samples_off_data, with_gammas, zoo_values)
 

@@ -4,7 +4,8 @@ runs drawn on the tilted density, and the exact-target section (its runs, its se
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 import ui.tradeoff
 from models.engine.data import load_dataset
 from models.engine.pipeline import run
@@ -33,7 +34,7 @@ def measure_script():
 
 
 def test_measure_gives_one_row_per_gamma_and_the_findings():
-    ui.cache.evaluation_row.clear()
+    ui.run_cache.evaluation_row.clear()
     at = AppTest.from_function(measure_script, default_timeout=120)
     at.run()
     assert not at.exception and not at.error
@@ -128,7 +129,7 @@ def test_gap_runs_are_the_three_samplers_and_the_exact_draws(small_gap):
 
 
 def test_the_exact_target_section_draws_and_reads_the_numbers(small_gap):
-    ui.cache.gap_run.clear()
+    ui.run_cache.gap_run.clear()
     at = AppTest.from_function(exact_target_script, default_timeout=300)
     at.run()
     assert not at.exception and not at.error and not at.get("progress")

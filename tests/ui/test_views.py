@@ -6,7 +6,8 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 import models.engine.pipeline
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 from models.engine.settings import GAMMA
 from ui.runs import Settings, readable_step, run_spec
 
@@ -83,13 +84,13 @@ def test_a_diverged_run_is_refused_before_any_widget(monkeypatch):
         traj.x0_hat = np.full_like(traj.x0_hat, np.nan)
         return traj
 
-    monkeypatch.setattr(ui.cache, "run", diverging)
-    ui.cache.cached_trajectory.clear()
+    monkeypatch.setattr(ui.run_cache, "run", diverging)
+    ui.run_cache.cached_trajectory.clear()
     try:
         at = AppTest.from_function(preamble_script, default_timeout=120)
         at.run()
     finally:
-        ui.cache.cached_trajectory.clear()
+        ui.run_cache.cached_trajectory.clear()
     assert not at.exception and len(at.error) == 1 and "diverged (NaN or inf in x0_hat)" in at.error[0].value
     assert not at.slider
 

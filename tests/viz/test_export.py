@@ -10,7 +10,7 @@ import pytest
 
 from models.engine.pipeline import SampleSpec
 from models.engine.trajectory import Trajectory
-from ui.cache import GIF_FPS, GIF_FRAMES, view_gif
+from ui.view_cache import GIF_FPS, GIF_FRAMES, view_gif
 from viz.export import export, main
 from viz.gif import gif_frame_count
 

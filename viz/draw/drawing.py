@@ -265,7 +265,7 @@ def share_mathtext_parser(renderer) -> None:
     the formulas of its legend again (5 per guidance view, ~3 ms each; a page rerun builds a view).
     The parse of a formula depends only on its text, font, size, dpi and flags, so the shared cache
     gives the same pixels. Sharing it across threads is safe only because figures are laid out and
-    drawn one at a time (``ui.cache.DRAWING`` in the app): matplotlib's text code is not
+    drawn one at a time (``ui.view_cache.DRAWING`` in the app): matplotlib's text code is not
     thread-safe in any case."""
     parser = getattr(renderer, "mathtext_parser", None)
     if parser is not None:

@@ -441,7 +441,7 @@ class ConstructionView(Animated):
     def camera(self, shots: dict[int, Shot]):
         """Film with ``shots`` (frame -> ``Shot``, e.g. ``shared_camera``'s) instead of the run's own
         camera inside the ``with`` block; the view is as it was after. Not thread-safe: hold the lock
-        that guards the view's drawing (``ui.cache.DRAWING``)."""
+        that guards the view's drawing (``ui.view_cache.DRAWING``)."""
         saved, imposed = self.shots, self._imposed
         self.shots, self._imposed = {**saved, **shots}, True
         try:

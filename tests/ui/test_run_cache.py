@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import models.engine.pipeline
-import ui.cache
+import ui.run_cache
+import ui.view_cache
 from models.engine.data import load_dataset
-from ui.cache import GIF_FPS, GIF_FRAMES
+from ui.view_cache import GIF_FPS, GIF_FRAMES
 from viz.draw.style import HALF_SIZE
 from ui.runs import Settings, run_spec, with_gammas
 from viz.views.kinds import gamma_overlay_figure, make_animation, shared_pca
@@ -24,32 +25,32 @@ S = Settings(data="gmm2d", model="exact", sampler="ddpm", steps=4, seed=1, label
 
 @pytest.fixture
 def runs(sample_calls):
-    """The specs sampled by ``ui.cache.cached_trajectory`` (the shared ``sample_calls`` fixture)."""
+    """The specs sampled by ``ui.run_cache.cached_trajectory`` (the shared ``sample_calls`` fixture)."""
     return sample_calls
 
 
 def test_specs_differing_only_in_a_zoo_setting_are_two_cached_runs(runs):
     apg = run_spec(S, "apg", 5.0, zoo={"apg_eta": 0.0})
     other = replace(apg, apg_eta=1.0)
-    a, b = ui.cache.cached_trajectory(apg), ui.cache.cached_trajectory(other)
+    a, b = ui.run_cache.cached_trajectory(apg), ui.run_cache.cached_trajectory(other)
     assert runs == [apg, other]
     assert not np.array_equal(a.x, b.x)  # a different run, not the first one served again
     assert (a.meta["apg_eta"], b.meta["apg_eta"]) == (0.0, 1.0)
     for name, value in (("apg_r", 2.0), ("apg_beta", -0.5), ("seed", 2), ("label", 0), ("gamma", 4.0)):
-        ui.cache.cached_trajectory(replace(apg, **{name: value}))
+        ui.run_cache.cached_trajectory(replace(apg, **{name: value}))
         assert runs[-1] == replace(apg, **{name: value}), name
     assert len(runs) == 7
 
 
 def test_an_equal_spec_is_served_from_the_cache(runs):
-    first = ui.cache.cached_trajectory(run_spec(S, "cfg", 3, zoo={"rescale_phi": 1}))
-    again = ui.cache.cached_trajectory(run_spec(S, "cfg", 3.0, zoo={"rescale_phi": 1.0}))  # built anew, equal
+    first = ui.run_cache.cached_trajectory(run_spec(S, "cfg", 3, zoo={"rescale_phi": 1}))
+    again = ui.run_cache.cached_trajectory(run_spec(S, "cfg", 3.0, zoo={"rescale_phi": 1.0}))  # built anew, equal
     assert len(runs) == 1 and np.array_equal(first.x, again.x)
 
 
 def test_a_bad_spec_is_refused_with_one_sentence():
     with pytest.raises(ValueError, match="cfgpp"):
-        ui.cache.cached_trajectory(run_spec(S, "cfgpp", 3.0))  # CFG++ is defined for DDIM only
+        ui.run_cache.cached_trajectory(run_spec(S, "cfgpp", 3.0))  # CFG++ is defined for DDIM only
 
 
 @pytest.mark.parametrize("kind, projection", [("cfg", "plane"), ("paths", "pca_data"), ("trajectory", "random")])
@@ -57,10 +58,10 @@ def test_view_gif_and_frames_are_the_direct_views(kind, projection):
     spec = run_spec(S, "cfg", 2.0)
     traj = models.engine.pipeline.run(spec)
     direct = make_animation(kind, traj, projection, seed=spec.seed, background=load_dataset(spec.data).x)
-    assert ui.cache.view_gif(kind, spec, projection) == direct.gif(GIF_FRAMES, GIF_FPS)
+    assert ui.view_cache.view_gif(kind, spec, projection) == direct.gif(GIF_FRAMES, GIF_FPS)
     last = direct.num_frames - 1
-    frame = ui.cache.view_frame(kind, spec, projection, 0, 10**6)  # clamped to the last frame
-    assert frame == ui.cache._png(direct.frame(last))
+    frame = ui.view_cache.view_frame(kind, spec, projection, 0, 10**6)  # clamped to the last frame
+    assert frame == ui.view_cache._png(direct.frame(last))
 
 
 def test_a_step_frame_builds_up_in_stages():
@@ -68,24 +69,24 @@ def test_a_step_frame_builds_up_in_stages():
     traj = models.engine.pipeline.run(spec)
     for stages in (("prediction",), ("prediction", "step")):
         direct = StepDiagram(traj, "plane", 0, stages)
-        assert ui.cache.view_frame("step", spec, "plane", 0, 2, stages) == ui.cache._png(direct.frame(2))
+        assert ui.view_cache.view_frame("step", spec, "plane", 0, 2, stages) == ui.view_cache._png(direct.frame(2))
     with pytest.raises(ValueError, match="only the step view"):
-        ui.cache.view_frame("cfg", run_spec(S, "cfg", 2.0), "plane", 0, 2, ("prediction",))
+        ui.view_cache.view_frame("cfg", run_spec(S, "cfg", 2.0), "plane", 0, 2, ("prediction",))
 
 
 def test_overlay_is_one_shared_pca_also_for_the_plane():
     spec = run_spec(S, "cfg", 5.0)
     specs = with_gammas(spec, (0.0, 1.0, 3.0))
     trajs = {s.gamma: models.engine.pipeline.run(s) for s in specs}
-    with ui.cache.DRAWING:
-        direct = ui.cache.figure_png(gamma_overlay_figure(trajs, shared_pca(trajs), background=load_dataset("gmm2d").x))
-    assert ui.cache.overlay_png(specs, "pca") == direct
-    assert ui.cache.overlay_png(specs, "plane") == direct  # whole paths fall back to the PCA
+    with ui.view_cache.DRAWING:
+        direct = ui.view_cache.figure_png(gamma_overlay_figure(trajs, shared_pca(trajs), background=load_dataset("gmm2d").x))
+    assert ui.view_cache.overlay_png(specs, "pca") == direct
+    assert ui.view_cache.overlay_png(specs, "plane") == direct  # whole paths fall back to the PCA
 
 
 def test_final_digits_frame_the_samples_that_left_the_data():
     spec = run_spec(replace(S, data="digits", steps=1), "cfg", 10.0)
-    png = ui.cache.final_digits_png(spec)
+    png = ui.view_cache.final_digits_png(spec)
     assert png.startswith(b"\x89PNG")
     traj = models.engine.pipeline.run(spec)
     out = outside_range(traj.samples, data_range(traj))
@@ -96,24 +97,24 @@ def test_final_digits_frame_the_samples_that_left_the_data():
 def test_the_side_by_side_basis_is_shared_only_where_the_runs_own_ones_differ():
     digits = Settings("digits", "exact", "ddpm", 4, 0, 1, "pca")
     left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 5.0)
-    plain, conditional = ui.cache.reference_runs(left)
+    plain, conditional = ui.run_cache.reference_runs(left)
     assert (plain.gamma, conditional.gamma) == (0.0, 1.0) and plain.seed == left.seed and plain.label == left.label
-    key = ui.cache.shared_basis((left, right), "pca")
+    key = ui.run_cache.shared_basis((left, right), "pca")
     assert key == (plain, conditional)  # each run's PCA differs: one for both, from the same noise
-    assert ui.cache.shared_basis((left, right), "plane") == key  # each step's exact plane differs too
+    assert ui.run_cache.shared_basis((left, right), "plane") == key  # each step's exact plane differs too
     # neither the method nor γ of a column moves the basis: a γ move redraws no other column's view
-    assert ui.cache.shared_basis((left, run_spec(digits, "apg", 9.5)), "pca") == key
-    assert ui.cache.shared_basis((run_spec(replace(digits, seed=3), "cfg", 1.0), right), "pca") != key
-    assert ui.cache.shared_basis((left, right), "pca_data") is None  # the same for any run already
-    assert ui.cache.shared_basis((left, right), "random") is None  # seeded by the sidebar's seed: the same
-    both = ui.cache.basis_of(key, "pca")
+    assert ui.run_cache.shared_basis((left, run_spec(digits, "apg", 9.5)), "pca") == key
+    assert ui.run_cache.shared_basis((run_spec(replace(digits, seed=3), "cfg", 1.0), right), "pca") != key
+    assert ui.run_cache.shared_basis((left, right), "pca_data") is None  # the same for any run already
+    assert ui.run_cache.shared_basis((left, right), "random") is None  # seeded by the sidebar's seed: the same
+    both = ui.run_cache.basis_of(key, "pca")
     points = np.concatenate([np.concatenate([t.x.reshape(-1, 64), t.x0_hat.reshape(-1, 64)])
-                             for t in (ui.cache.cached_trajectory(plain), ui.cache.cached_trajectory(conditional))])
+                             for t in (ui.run_cache.cached_trajectory(plain), ui.run_cache.cached_trajectory(conditional))])
     assert both.kind == "pca" and np.allclose(np.abs(both.basis @ pca_projection(points).basis.T), np.eye(2), atol=1e-6)
     assert "γ = 1" in both.note  # the figure says which basis it is drawn in
     mixture = Settings("gmm2d", "exact", "ddpm", 4, 0, 1, "pca")
     pair = (run_spec(mixture, "cfg", 1.0), run_spec(mixture, "cfg", 5.0))
-    assert ui.cache.shared_basis(pair, "pca") == ui.cache.IDENTITY and ui.cache.basis_of(ui.cache.IDENTITY, "pca").exact
+    assert ui.run_cache.shared_basis(pair, "pca") == ui.run_cache.IDENTITY and ui.run_cache.basis_of(ui.run_cache.IDENTITY, "pca").exact
 
 
 @pytest.mark.parametrize("kind", ["cfg", "paths"])
@@ -123,20 +124,20 @@ def test_side_by_side_panels_share_one_scale(kind):
     digits = Settings("digits", "exact", "ddpm", 6, 0, 1, "pca")
     left, right = run_spec(digits, "cfg", 1.0), run_spec(digits, "cfg", 8.0)
     pair = ((kind, left), (kind, right))
-    basis = ui.cache.shared_basis((left, right), "pca")
+    basis = ui.run_cache.shared_basis((left, right), "pca")
     if kind == "paths":
-        limits = ui.cache.pair_limits(pair, "pca", 0, basis)
-        views = [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair]
+        limits = ui.view_cache.pair_limits(pair, "pca", 0, basis)
+        views = [ui.view_cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair]
         assert all((v.ax.get_xlim(), v.ax.get_ylim()) == limits for v in views)
-        proj = ui.cache.basis_of(basis, "pca")
+        proj = ui.run_cache.basis_of(basis, "pca")
         for _, spec in pair:
-            xs = proj(ui.cache.cached_trajectory(spec).x).reshape(-1, 2)  # every path inside the one view
+            xs = proj(ui.run_cache.cached_trajectory(spec).x).reshape(-1, 2)  # every path inside the one view
             assert (xs >= [limits[0][0], limits[1][0]]).all() and (xs <= [limits[0][1], limits[1][1]]).all()
         return
-    cams = ui.cache.pair_camera(pair, "pca", 0, basis)
-    own = [ui.cache._shared_view(kind, spec, "pca", 0, None, basis, size=HALF_SIZE) for _, spec in pair]
+    cams = ui.view_cache.pair_camera(pair, "pca", 0, basis)
+    own = [ui.view_cache._shared_view(kind, spec, "pca", 0, None, basis, size=HALF_SIZE) for _, spec in pair]
     assert own[0].fig.get_figwidth() * own[0].fig.dpi == HALF_SIZE[0]  # drawn at the size a column shows it
-    assert [ui.cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair] == own
+    assert [ui.view_cache._paired(kind, spec, "pca", 0, basis, pair, False)[0] for _, spec in pair] == own
     assert any(own[0].shots[k].width != own[1].shots[k].width for k in range(6))  # alone, each zooms its own way
     for k in range(6):
         assert cams[0][k] == cams[1][k]
@@ -145,8 +146,8 @@ def test_side_by_side_panels_share_one_scale(kind):
             core = pts[~far]
             assert (core >= [cams[0][k].xlim[0], cams[0][k].ylim[0]]).all()
             assert (core <= [cams[0][k].xlim[1], cams[0][k].ylim[1]]).all()
-    with ui.cache.DRAWING, own[1].camera(cams[1]):
-        expected = ui.cache._png(own[1].frame(3))
+    with ui.view_cache.DRAWING, own[1].camera(cams[1]):
+        expected = ui.view_cache._png(own[1].frame(3))
     assert own[1].shots[3] != cams[1][3]  # the view's own camera is back after
-    assert ui.cache.view_frame(kind, right, "pca", 0, 3, None, basis, pair) == expected
-    assert ui.cache.view_frame(kind, right, "pca", 0, 3, None, basis) != expected
+    assert ui.view_cache.view_frame(kind, right, "pca", 0, 3, None, basis, pair) == expected
+    assert ui.view_cache.view_frame(kind, right, "pca", 0, 3, None, basis) != expected
