@@ -2,14 +2,12 @@
 
 import streamlit as st
 
-from ui.field import animation_over_t, field_command, field_controls, field_picture, why_not
+from ui.field import animation_over_t, field_command, field_controls, field_picture, offer_gmm2d
 from ui.sidebar import current
 from ui.views import command_expander
 
 s = current()
-st.title("The guidance field")
-st.markdown(
-    """
+WHAT = """
 A path shows where one sample went; the field shows where guidance pushes everywhere. At one noise
 level, every point of the plane is a possible noisy canvas $x_t$, and the guided denoiser gives each
 one a direction: the guided score $(a_t \\hat{x}_0 - x_t) / s_t^2$, which points where the noisy density
@@ -17,20 +15,25 @@ rises fastest. For CFG with the exact model this score is exactly the gradient o
 $\\log p_t(x)\\,p_t(y \\mid x)^{\\gamma}$, the tilted density shaded under the arrows: following the
 arrows climbs it. Left, the unguided field ($\\gamma = 0$) over $p_t(x)$; right, the guided one.
 """
-)
+st.title("The guidance field")
+st.caption("Where guidance pushes every point of the 2-D mixture at one noise level: the unguided field over "
+           "$p_t(x)$ (left) beside the guided one over the tilted density it climbs (right).")
 if s.data != "gmm2d":
-    st.info(why_not(s.data))
+    offer_gmm2d(s.data)
     st.stop()
-choice = field_controls(s)
+picture, controls = st.columns([4, 1])
+choice = field_controls(s, controls)
 if choice.warning:
-    st.warning(choice.warning)
+    controls.warning(choice.warning)
 try:
     png, sentence = field_picture(choice.spec)
 except ValueError as e:
     st.error(f"This field cannot be drawn with these settings: {e}")
     st.stop()
-st.image(png, width="stretch", output_format="PNG")
-st.markdown(sentence)
+picture.image(png, width="stretch", output_format="PNG")
+picture.markdown(sentence)
+with st.expander("What the arrows show"):
+    st.markdown(WHAT)
 st.markdown(
     """
 **Sinks and basins.** A white cross marks a sink: where following the field *at this noise level*

@@ -11,7 +11,9 @@ import streamlit as st
 
 from models.engine.data import load_dataset
 from models.analysis.field import compute_field, field_series
-from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins, describe_series
+from models.analysis.field_records import (FIELD_DATA, FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, describe_basins,
+                                           describe_departure, describe_series)
+from models.engine.loading import MODEL_NAMES
 from models.guidance import cards
 from models.engine.schedule import make_schedule
 from models.engine.settings import GAMMA
@@ -19,6 +21,7 @@ from models.guidance import settings_for, zoo_flags
 from ui.run_cache import usable_model
 from ui.view_cache import DRAWING, figure_png
 from ui.runs import Settings
+from ui.state import SHADOW
 from ui.views import gamma_slider
 from ui.zoo import group_widget, setting_widget
 from viz.figures.field import FieldAnimation, field_figure, method_title, sigma_text
@@ -44,8 +47,18 @@ def why_not(data: str) -> str:
     """Why the field is not drawn for ``data`` (a data set other than gmm2d)."""
     return (f"The guidance field is drawn on gmm2d, the 2-D mixture: there every point of the plane is a possible "
             f"canvas, and the density guidance aims at is known exactly. {data} lives in "
-            f"{load_dataset(data).dim} dimensions, where a field over a grid cannot be drawn. "
-            "Choose gmm2d in the sidebar.")
+            f"{load_dataset(data).dim} dimensions, where a field over a grid cannot be drawn.")
+
+
+def offer_gmm2d(data: str) -> None:
+    """On another data set: say why, and offer the switch to gmm2d in one click (the sidebar follows)."""
+    st.info(why_not(data))
+
+    def switch() -> None:
+        st.session_state["data"] = st.session_state[SHADOW + "data"] = FIELD_DATA
+
+    st.button(f"Switch to {FIELD_DATA}", key="field_switch", type="primary", on_click=switch,
+              help="the whole app then works on the 2-D mixture; switch back in the sidebar")
 
 
 def level_text(t: int) -> str:
@@ -53,42 +66,45 @@ def level_text(t: int) -> str:
     return f"t = {t} · σ = {sigma_text(float(make_schedule('linear').sigma(int(t))))}"
 
 
-def field_controls(s: Settings) -> FieldChoice:
-    """The method, its scale (γ, or the setting that replaces it) and its own settings in three
-    columns, then the noise level; return the field they describe for the sidebar's model and class."""
-    method = st.selectbox("Guidance method", METHODS, index=METHODS.index("cfg"), key="field_method",
-                          format_func=lambda m: method_title(FieldSpec(guidance=m)).split(",")[0])
-    cols = st.columns(3)
+def field_controls(s: Settings, where=st) -> FieldChoice:
+    """The model, the method, its scale (γ, or the setting that replaces it), its own settings and the
+    noise level, one under the other in ``where`` (the page's controls column); return the field they
+    describe for the sidebar's class."""
+    wanted = where.radio("Model", MODEL_NAMES, index=MODEL_NAMES.index("exact"), key="field_model", horizontal=True,
+                         help="the exact model's field is the truth; a trained network's is compared with it")
+    method = where.selectbox("Guidance method", METHODS, index=METHODS.index("cfg"), key="field_method",
+                             format_func=lambda m: method_title(FieldSpec(guidance=m)).split(",")[0])
     own = settings_for(method)
     scale = next((x for x in own if x.replaces == GAMMA.name), None)
     values: dict[str, float] = {}
     if scale is None:
-        gamma = gamma_slider("field_gamma", default=DEFAULT_GAMMA, where=cols[0])
+        gamma = gamma_slider("field_gamma", default=DEFAULT_GAMMA, where=where)
         text = f"γ = {gamma:g}"
     else:
-        gamma, values[scale.name] = GAMMA.default, setting_widget(scale, cols[0])
+        gamma, values[scale.name] = GAMMA.default, setting_widget(scale, where)
         text = f"{scale.label.split()[0]} = {values[scale.name]:g}"
     drawn: list[str] = []
     for setting in (x for x in own if x is not scale):
         if (setting.group or setting.name) in drawn:
             continue
-        where = cols[1 + len(drawn) % 2]
         drawn.append(setting.group or setting.name)
         values.update(group_widget(setting.group, where) if setting.group else {setting.name: setting_widget(setting, where)})
-    t = int(st.select_slider("Noise level", LEVELS, value=DEFAULT_T, key="field_t", format_func=level_text,
-                             help="the timestep whose field is drawn: 999 is pure noise, 0 the last sampling step"))
-    model, warning = usable_model("gmm2d", s.model, method)
+    t = int(where.select_slider("Noise level", LEVELS, value=DEFAULT_T, key="field_t", format_func=level_text,
+                                help="the timestep whose field is drawn: 999 is pure noise, 0 the last sampling step"))
+    model, warning = usable_model("gmm2d", wanted, method)
     spec = FieldSpec(model=model, guidance=method, gamma=gamma, label=s.label, t=t, settings=tuple(sorted(values.items())))
     return FieldChoice(spec, warning, text)
 
 
 @st.cache_data(max_entries=128, show_spinner="Following the field…")
 def field_picture(spec: FieldSpec) -> tuple[bytes, str]:
-    """PNG of the field figure of ``spec`` and the sentence its basins' numbers give."""
+    """PNG of the field figure of ``spec`` and the sentences its basins' numbers give (with a trained
+    model: also where its field departs from the exact one)."""
     f = compute_field(spec)
     name = load_dataset("gmm2d").class_names[spec.label]
+    words = " ".join(w for w in (describe_basins(f, name), describe_departure(f)) if w)
     with DRAWING:
-        return figure_png(field_figure(f)), describe_basins(f, name)
+        return figure_png(field_figure(f)), words
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the field at every noise level and drawing the animation…")

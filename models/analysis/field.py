@@ -142,6 +142,9 @@ def _compute_field(spec: FieldSpec, basins: bool, density_n: int, compare: bool)
         w_tilt, w_base = np.exp(b_log_p + spec.tilt_gamma * b_log_py), np.exp(b_log_p)
         out["basins"] = flow_sinks(b_guided.reshape(*shape, 2), half, scale, w_tilt)
         out["base_basins"] = flow_sinks(b_unguided.reshape(*shape, 2), half, scale, w_base)
+        if compare:  # the exact model's basins on the same grid: where this model's field departs from it
+            b_exact = field_vectors(spec, bpoints, model="exact")[1]
+            out["exact_basins"] = flow_sinks(b_exact.reshape(*shape, 2), half, scale, w_tilt)
     return GuidedField(**out)
 
 

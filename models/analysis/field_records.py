@@ -193,6 +193,7 @@ class Basins:
     xx: np.ndarray
     yy: np.ndarray
     settled: bool
+    weights: Optional[np.ndarray] = None  # (m, m) the density whose mass ``share`` counts
 
     def main(self, min_share: float = 0.01) -> np.ndarray:
         """Indices of the sinks holding at least ``min_share`` of the mass, largest first."""
@@ -278,7 +279,7 @@ def flow_sinks(vectors: np.ndarray, half: float, step_scale: float, weights: np.
     sinks = np.array([np.average(sinks[final == k], axis=0, weights=group_mass[final == k])
                       for k in range(final.max() + 1)])
     xx, yy = square_grid(half, m)
-    return Basins(sinks, share, labels.reshape(m, m), xx, yy, settled)
+    return Basins(sinks, share, labels.reshape(m, m), xx, yy, settled, np.asarray(weights, np.float64).reshape(m, m))
 
 
 def _merge(points: np.ndarray, radius: float) -> np.ndarray:
@@ -339,6 +340,23 @@ class GuidedField:
     comp_class: np.ndarray
     basins: Optional[Basins] = None
     base_basins: Optional[Basins] = None
+    exact_basins: Optional[Basins] = None  # the exact model's guided basins, beside another model's (``compare``)
+
+    @property
+    def departure(self) -> Optional[dict[str, float]]:
+        """Where this model's guided field departs from the exact model's, from their basins on one grid:
+        ``sinks`` and ``exact_sinks`` (those holding at least 1 % of the tilted density) and ``moved``, the
+        share of the tilted density whose sink lies more than ``MOVED_DISTANCE`` from the exact model's sink
+        for the same point. None unless both were computed."""
+        if self.basins is None or self.exact_basins is None:
+            return None
+        b, e = self.basins, self.exact_basins
+        ends = b.sinks[b.labels]  # (m, m, 2): where each grid point's flow ends under this model
+        exact_ends = e.sinks[e.labels]
+        moved = np.linalg.norm(ends - exact_ends, axis=-1) > MOVED_DISTANCE
+        weights = b.weights if b.weights is not None else np.ones(moved.shape)
+        return {"sinks": float(len(b.main(0.01))), "exact_sinks": float(len(e.main(0.01))),
+                "moved": float(weights[moved].sum() / max(weights.sum(), 1e-300))}
 
     @property
     def difference(self) -> Optional[np.ndarray]:
@@ -379,6 +397,24 @@ def frame_timesteps(num_frames: int, T: int = 1000) -> np.ndarray:
 
 def _sigma(sigma: float) -> str:
     return f"{sigma:.0f}" if sigma >= 10 else f"{sigma:.2g}"
+
+
+#: two sinks closer than this (data units: the 2-D mixture's blobs are about 1.5 apart) are the same place
+MOVED_DISTANCE = 0.3
+
+
+def describe_departure(f: GuidedField) -> Optional[str]:
+    """Where a model's guided field departs from the exact one, in one sentence computed from
+    ``GuidedField.departure``; None for the exact model (nothing to compare)."""
+    d = f.departure
+    if d is None:
+        return None
+    sinks, exact = int(d["sinks"]), int(d["exact_sinks"])
+    count = (f"has as many sinks as the exact model's ({exact})" if sinks == exact
+             else f"has {sinks} sink{'s' * (sinks != 1)} where the exact model's has {exact}")
+    return (f"At σ = {_sigma(f.sigma)} the {f.spec.model} model's guided field {count}; {100 * d['moved']:.0f} % of the "
+            f"tilted density ends at a different place than under the exact field (more than {MOVED_DISTANCE:g} "
+            "away from the exact sink of the same starting point).")
 
 
 def describe_basins(f: GuidedField, class_name: str) -> str:
