@@ -9,7 +9,7 @@ import pytest
 import ui.run_cache
 import ui.view_cache
 from models.engine.pipeline import SampleSpec
-from tests.app.test_zoo_page import choose, metric, zoo_app
+from tests.app.test_guidance_zoo import choose, metric, zoo_app
 from tests.apptest import open_page
 from models.guidance import card
 from ui.zoo import methods

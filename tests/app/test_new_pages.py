@@ -107,7 +107,7 @@ def test_tradeoff_samples_control_and_cache(evaluations):
 def test_tradeoff_draws_the_tilted_density_on_gmm2d():
     at = app("pages/tradeoff.py", data="gmm2d")
     assert not at.exception and not at.error
-    assert len(at.get("image")) == 3  # the curves, the tilted density and the exact target (tests/app/test_tradeoff_page.py)
+    assert len(at.get("image")) == 3  # the curves, the tilted density and the exact target (tests/app/test_tradeoff.py)
     assert any("blobs of class" in m.value for m in at.markdown)
     before = image_urls(at)[1]
     at.select_slider(key="tradeoff_t").set_value(300).run()

@@ -13,7 +13,7 @@ from models.analysis.tilted_density import CLEAN, blob_shares, points_at
 from models.analysis.tilted_target import expected_tv, target_shares, tilted_tv_report
 from models.analysis.tilted_target_gap import CORRECTED, EXACT, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, describe_gap, gap_numbers
 from models.analysis.tradeoff import TILT_GAMMAS, describe_blobs
-from tests.models.test_tilted_gap import BLOBS as BLOB_NAMES
+from tests.models.analysis.test_tilted_target_gap import BLOBS as BLOB_NAMES
 from ui.runs import Settings
 from ui.tradeoff import GAP_KEYS, TILT_BATCH, blob_summary, exact_target_absent, gap_runs, ignores_gamma, tilt_specs
 

@@ -17,7 +17,7 @@ from models.engine.pipeline import SampleSpec, run
 from models.engine.schedule import make_schedule
 from models.engine.trajectory import Trajectory
 from tests.images import header_only_png, image_bytes
-from tests.viz.views import key_labels, point_texts
+from tests.viz.artists import key_labels, point_texts
 from viz.views.kinds import (ANIMATIONS, CFGDiagram, ClassifierGuidanceDiagram, NoisingAnimation, StepDiagram,
                           TrajectoryDiagram, gamma_overlay_figure, image_from_upload, load_photo, make_animation,
                           noising_figure, shared_pca, step_figure)

@@ -30,7 +30,7 @@ from viz.figures.lecture import construction_kind, view_applies
 from viz.draw.sprites import PAD, TextSprite
 from viz.draw.style import MIN_ARROW_PX
 
-from tests.viz.views import arrows, drawn, key_labels, point_texts
+from tests.viz.artists import arrows, drawn, key_labels, point_texts
 
 METHODS = ("cfgzero", "tcfg", "mambo", "apgmix", "fdg")  # the views drawn in the plane of a prediction space
 GUIDER_VIEWS = {m: views()[m] for m in METHODS}

@@ -25,7 +25,7 @@ from viz.draw.style import MIN_ARROW_PX
 from viz.methods import views
 from viz.methods.on_cfg import apg_parts
 
-from tests.viz.views import arrows, drawn, key_labels, point_texts
+from tests.viz.artists import arrows, drawn, key_labels, point_texts
 
 #: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
 ZOO_GUIDANCE = ("rescale", "apg", "interval", "autoguidance", "cfgpp")  # the views built on the CFG construction

@@ -142,7 +142,7 @@ def test_frames_must_share_their_settings():
 
 
 def test_figure_module_uses_neither_pyplot_nor_torch_nor_streamlit():
-    tree = ast.parse(Path(__file__).resolve().parents[2].joinpath("viz", "figures", "field.py").read_text(encoding="utf-8"))
+    tree = ast.parse(Path(__file__).resolve().parents[3].joinpath("viz", "figures", "field.py").read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {m for m in imported if m and (m.startswith(("torch", "streamlit")) or m == "matplotlib.pyplot")}

@@ -1,6 +1,6 @@
 """The trade-off figures (viz.figures.tradeoff): the curves figure's lines (over γ, or CFG++'s λ), the
 tilted-density panels and the exact-target figure (curves, band, points coloured by class, sizes).
-The numbers they draw are tested in tests/models/test_tilt.py and test_tradeoff.py."""
+The numbers they draw are tested in tests/models/analysis/test_tilted_density.py and test_tradeoff.py."""
 
 import numpy as np
 import pytest
@@ -13,8 +13,8 @@ from models.analysis.metrics import METRIC_NAMES
 from models.analysis.tilted_density import CLEAN, tilt_view
 from models.analysis.tilted_target import tilted_sample, tilted_tv_report
 from models.analysis.tilted_target_gap import EXACT, GapRun, gap_curves, gap_view
-from tests.models.test_tilt import exact_class_samples
-from tests.models.test_tradeoff import rows
+from tests.models.analysis.test_tilted_density import exact_class_samples
+from tests.models.analysis.test_tradeoff import rows
 from viz.figures.field import CLASS_COLORS, legend_entry_count, text_heights
 from viz.draw.style import MIN_TEXT_PX
 from viz.figures.tradeoff import (GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,

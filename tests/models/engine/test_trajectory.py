@@ -7,7 +7,7 @@ import pytest
 from models.engine.pipeline import SampleSpec, run
 from models.engine.trajectory import PART_NAMES, Trajectory
 from models.guidance import META_NAMES, meta_names
-from tests.models.test_pipeline import _arrays_equal, spec
+from tests.models.engine.test_pipeline import _arrays_equal, spec
 
 
 @pytest.mark.parametrize("case", [dict(guidance="cfg"), dict(guidance="classifier", sampler="heun"),

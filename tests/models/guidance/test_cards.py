@@ -16,12 +16,12 @@ from models.analysis.evaluate import build_parser as evaluate_parser
 from models.engine.denoiser import Prediction
 from models.engine.pipeline import SampleSpec, run
 from models.guidance.base import Card, Guided, register, unconditional_and_conditional, unregister
-from tests.app.test_zoo_page import choose, zoo_app
+from tests.app.test_guidance_zoo import choose, zoo_app
 from viz import export, lecture_gifs
 from viz.methods import views
 from viz.views.catalog import figure_kinds
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TOY = "halfway"
 
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from models.engine.data import load_digits_dataset
 from models.analysis.highdim import measurements
-from tests.viz.test_tradeoff import assert_readable
+from tests.viz.figures.test_tradeoff import assert_readable
 from viz.figures.highdim import HIGHDIM_DISPLAY_HEIGHT, HIGHDIM_DISPLAY_WIDTH, highdim_figure
 
 
