@@ -1,4 +1,8 @@
-"""Shared command-line plumbing: every error is one clear line on stderr and exit status 2."""
+"""Shared command-line plumbing: every error is one clear line on stderr and exit status 2.
+
+Nothing here imports torch or matplotlib: the parsers answer ``--help`` and argument errors before
+either loads. What follows parsing (a run's memory bound, its progress bars) is here too.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,21 @@ import math
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterator, NoReturn
 
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, Setting
+from models.engine.names import ETA_SAMPLERS
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, Setting
+from models.engine.trajectory import PART_NAMES
 from models.guidance import GROUPS, SETTINGS, ZOO_SETTINGS, parse_group
+
+MAX_MEMORY_GB = 2.0  # --max-memory's default: a run estimated above it is refused before sampling
+MAX_MEMORY_RANGE = (0.0, 1024.0)  # GB, the low end open
+#: the pixels of the largest GIF frame a command line writes: the guidance field, 1100 x 740 (the
+#: step and construction views are 1100 x 640; viz.draw.style, viz.figures.field; tested)
+FRAME_PIXELS = 1100 * 740
+PROGRESS_DELAY_S = 2.0  # a bar appears once its work has run this long (quicker runs print nothing)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -93,6 +107,16 @@ def writable_file(text: str) -> Path:
     return path
 
 
+def gif_file(text: str) -> Path:
+    """argparse type: a GIF file to write (``writable_file``) whose name ends in ``.gif``, so that
+    what is written is what the name says."""
+    path = Path(text)
+    if text.strip() and not path.is_dir() and path.suffix.lower() != ".gif":
+        raise argparse.ArgumentTypeError(f"{text!r} does not end in .gif, and a GIF is what is written: "
+                                         f"name it {path.with_suffix('.gif').name!r}")
+    return writable_file(text)
+
+
 def writable_folder(text: str) -> Path:
     """argparse type: a folder that exists and can be written, or can be made (its nearest existing
     parent can be written); checked by trying, before any work."""
@@ -162,6 +186,13 @@ def add_setting(parser, setting: Setting, **kwargs) -> None:
                         help=kwargs.pop("help", setting.help_text()), **kwargs)
 
 
+def add_eta_option(parser) -> None:
+    """``--eta``, DDIM's noise level: its declared range, and that the other samplers refuse it."""
+    add_setting(parser, ETA, help=f"{ETA.help} Range {ETA.range_text()}; {ETA.paper}; read by --sampler "
+                                  f"{' or '.join(ETA_SAMPLERS)} only: with another sampler only {ETA.default:g} is "
+                                  f"accepted (default: {ETA.default:g})")
+
+
 def add_zoo_options(parser: argparse.ArgumentParser) -> None:
     """The settings of the guidance zoo (``models.engine.settings``), shared by the command lines: one
     flag per setting, one per group (``--interval LO,HI``)."""
@@ -205,3 +236,52 @@ def add_corrector_options(parser: argparse.ArgumentParser) -> None:
 def corrector_settings(args: argparse.Namespace) -> dict:
     """``SampleSpec`` keyword arguments from the options of ``add_corrector_options``."""
     return {s.name: getattr(args, s.name) for s in (CORRECTOR_STEPS, CORRECTOR_SNR)}
+
+
+# ------------------------------------------------------------------------- bounded runs, visible progress
+
+def add_memory_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-memory GB``: the budget a run's estimated memory (``run_memory``) must fit."""
+    lo, hi = MAX_MEMORY_RANGE
+    parser.add_argument("--max-memory", type=float_in(lo, hi, low_open=True), default=MAX_MEMORY_GB, metavar="GB",
+                        help=f"refuse, before sampling, a run whose memory is estimated above this many GB, in "
+                             f"({lo:g}, {hi:g}] (default: {MAX_MEMORY_GB:g})")
+
+
+def run_memory(steps: int, batch: int, dim: int, frames: int = 0) -> int:
+    """Bytes a run of ``batch`` trajectories of ``steps`` steps in ``dim`` dimensions needs, with a GIF
+    of at most ``frames`` frames, estimated from above (checked against peak memory, issue 18):
+
+    * the trajectory's float32 arrays: ``x`` (S+1, B, D), ``x0_hat`` and ``noise`` (S, B, D) and up
+      to three guidance parts (S, B, D); the ``.npz`` holds the same bytes. Twice: the sampler
+      records them step by step and stacks them at the end, so both copies live for a moment;
+    * a PCA of the canvases in float64 (a copy of ``x``, its centred copy and the SVD's left
+      factor): six times ``x``'s float32 bytes;
+    * the GIF's frames, one byte a pixel once paletted, ``FRAME_PIXELS`` each.
+    """
+    x = 4 * (steps + 1) * batch * dim
+    arrays = x + 4 * steps * batch * dim * (2 + len(PART_NAMES))
+    return 2 * arrays + 6 * x + frames * FRAME_PIXELS
+
+
+def check_memory(prog: str, need: int, budget_gb: float, lower: str) -> None:
+    """End with one line (exit status 2) when ``need`` bytes are over ``budget_gb``: the estimate,
+    the budget and ``lower``, the flags that would make the run smaller."""
+    if need > budget_gb * 1e9:
+        fail(prog, f"this run needs about {need / 1e9:.1f} GB of memory, over the {budget_gb:g} GB budget "
+                   f"(--max-memory): lower {lower}, or raise --max-memory if the machine has room")
+
+
+@contextmanager
+def progress(total: int, desc: str, unit: str = "step") -> Iterator:
+    """A tqdm bar on stderr, fed by every sampler step inside the ``with`` block
+    (``models.engine.samplers.on_step``; a command line that writes GIFs feeds it their frames too,
+    ``viz.gif.on_frame``). It appears only on a terminal, and only once the work has run
+    ``PROGRESS_DELAY_S`` seconds, so quick runs print nothing; it is gone when the block ends."""
+    from tqdm import tqdm
+
+    from models.engine.samplers import on_step
+
+    with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, delay=PROGRESS_DELAY_S, disable=None,
+              dynamic_ncols=True, leave=False) as bar, on_step(bar.update):
+        yield bar

@@ -32,20 +32,22 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
-import torch
-from torch import nn
-from tqdm import tqdm
 
 from models.engine.settings import SEED
 from models.cli import OneLineParser, fail, float_in, int_range, writable_folder
 from models.engine.conversions import x0_eps_to_v, x0_eps_to_xt
 from models.engine.data import DATA_NAMES, load_digits_dataset, make_gmm2d
-from models.engine.nets import NETWORKS
-from models.engine.loading import ASSETS_ENV, DEVICE_NAMES, asset_paths, assets_dir, resolve_device
+from models.engine.names import ASSETS_ENV, DEVICE_NAMES
 from models.engine.schedule import make_schedule
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+# torch is imported by the functions that train: ``--help`` and a mistyped option answer before it loads.
 
 ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser")
 PROG = "python -m models.train"
@@ -98,6 +100,8 @@ class DataSource:
     """Training batches ``(x0, y)`` and a fixed held-out set for one data set."""
 
     def __init__(self, data: str, seed: int, device: torch.device) -> None:
+        import torch
+
         self.data, self.device = data, device
         if data == "digits":
             d = load_digits_dataset()
@@ -121,6 +125,8 @@ class DataSource:
     def batch(self, n: int, generator: torch.Generator, rng: np.random.Generator,
               split: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` clean points (n, D) and labels (n,); digits from ``split`` ("all" or "train")."""
+        import torch
+
         if self.data == "gmm2d":
             x, y = self.gmm.sample(n, rng)  # fresh points every batch
             return (torch.as_tensor(x, dtype=torch.float32, device=self.device),
@@ -134,6 +140,8 @@ def noised(x0: torch.Tensor, abar: torch.Tensor, generator: torch.Generator,
            t: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, ...]:
     """Timesteps t (B,) (uniformly random unless given), ``x_t = a x0 + s eps``, ``a`` and ``s`` (B, 1)
     and ``eps`` (B, D)."""
+    import torch
+
     if t is None:
         t = torch.randint(len(abar), (x0.shape[0],), generator=generator).to(x0.device)
     eps = torch.randn(x0.shape, generator=generator).to(x0.device)
@@ -156,6 +164,8 @@ def fit(net: nn.Module, loss_fn: Callable[[int], torch.Tensor], recipe: Recipe, 
         tick: Callable[[float], None]) -> tuple[nn.Module, float]:
     """AdamW over ``steps`` steps of ``loss_fn(step)``; returns the network to ship (its moving
     average when ``recipe.ema_decay`` > 0) and the mean loss over the last 5 % of steps."""
+    import torch
+
     opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, foreach=True)
     ema = copy.deepcopy(net).requires_grad_(False) if recipe.ema_decay > 0 else None
     params = list(net.parameters())
@@ -189,6 +199,11 @@ def base_config(source: DataSource, role: str, recipe: Recipe) -> dict:
 def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: float,
               tick: Callable[[float], None]) -> tuple[nn.Module, dict]:
     """Train network ``role`` for ``data``; returns it (eval mode, on its device) and its config."""
+    import torch
+    from torch import nn
+
+    from models.engine.nets import NETWORKS
+
     recipe = RECIPES[(data, role)]
     steps = job_steps((data, role), steps_scale)
     torch.manual_seed(seed)  # weight initialisation
@@ -232,23 +247,29 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
     return shipped, config
 
 
-@torch.no_grad()
 def heldout_accuracy(net: nn.Module, role: str, source: DataSource, abar: torch.Tensor, seed: int,
                      t: Optional[int] = None) -> float:
     """Accuracy on the held-out points: clean for the clean classifier; for the noisy one at
     uniformly random t (one fixed draw), or at timestep ``t`` when given."""
+    import torch
+
     x0, y = source.held_x, source.held_y
-    if role == "clean_classifier":
-        logp = net(x0)
-    else:
-        fixed = None if t is None else torch.full((len(x0),), t, dtype=torch.long, device=x0.device)
-        ts, x_t, *_ = noised(x0, abar, torch.Generator().manual_seed(seed + 2), fixed)
-        logp = net(x_t, ts)
-    return float((logp.argmax(1) == y).float().mean())
+    with torch.no_grad():
+        if role == "clean_classifier":
+            logp = net(x0)
+        else:
+            fixed = None if t is None else torch.full((len(x0),), t, dtype=torch.long, device=x0.device)
+            ts, x_t, *_ = noised(x0, abar, torch.Generator().manual_seed(seed + 2), fixed)
+            logp = net(x_t, ts)
+        return float((logp.argmax(1) == y).float().mean())
 
 
 def save(net: nn.Module, config: dict, data: str, role: str, out: Path) -> tuple[Path, Path]:
     """Write ``<data>_<role>.pt`` (float32 CPU state_dict) and ``.json``, each via a temporary file."""
+    import torch
+
+    from models.engine.loading import asset_paths
+
     pt, cfg = asset_paths(data, role, out)
     state = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in net.state_dict().items()}
     torch.save(state, pt.with_suffix(".pt.tmp"))
@@ -272,9 +293,10 @@ def build_parser() -> OneLineParser:
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--steps-scale", type=float_in(0.0, MAX_STEPS_SCALE, low_open=True), default=1.0,
                    help=f"multiply every step count, in (0, {MAX_STEPS_SCALE:g}] (e.g. 0.01 for a quick smoke test; default: 1)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
+                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
     p.add_argument("--workers", type=int_range(0, MAX_WORKERS), default=0,
-                   help="parallel training processes on the CPU (default: 0 = one per core)")
+                   help=f"parallel training processes on the CPU, 0..{MAX_WORKERS} (default: 0 = one per core)")
     return p
 
 
@@ -300,6 +322,8 @@ def job_cost(job: tuple[str, str]) -> float:
 def train_and_save(data: str, role: str, out: str, seed: int, steps_scale: float, device: str,
                    tick: Callable[[float], None]) -> tuple[str, dict, float]:
     """Train one network and write its files; returns ``(weights path, config, seconds)``."""
+    import torch
+
     start = time.perf_counter()
     source = DataSource(data, seed, torch.device(device))
     net, config = train_one(data, role, source, seed, steps_scale, tick)
@@ -312,6 +336,8 @@ _QUEUE = None  # worker processes report progress here
 
 def _init_worker(queue, threads: int) -> None:
     global _QUEUE
+    import torch
+
     _QUEUE = queue
     torch.set_num_threads(threads)
 
@@ -341,6 +367,9 @@ def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_sc
     thread per process is much faster than several threads that fight over the cores. Every network
     is seeded on its own, so the schedule of the workers does not change the weights.
     """
+    import torch
+    from tqdm import tqdm
+
     out.mkdir(parents=True, exist_ok=True)
     jobs = sorted(((d, r) for d in datasets for r in ROLES), key=job_cost, reverse=True)
     cores = cpu_threads()
@@ -402,6 +431,8 @@ def _drain(progress_queue, report: Callable[[str, int, float], None]) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``python -m models.train``; returns the exit status."""
     args = build_parser().parse_args(argv)
+    from models.engine.loading import assets_dir, resolve_device  # torch: once the arguments are read
+
     try:
         device = resolve_device(args.device)
         out = args.out if args.out is not None else writable_folder(str(assets_dir()))

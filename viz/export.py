@@ -11,22 +11,28 @@ Same settings, same bytes: the GIF and the arrays are deterministic for a given 
 from __future__ import annotations
 
 import sys
-from typing import Optional, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
-from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
-                        finite_float, int_range, writable_file, zoo_settings)
-from models.engine.data import DATA_NAMES, load_dataset
-from models.guidance import guidance_help, names
-from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED, TILTED_HELP, SampleSpec, run
-from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, resolve_device
+from models.cli import (OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_setting, add_zoo_options,
+                        check_memory, corrector_settings, fail, finite_float, gif_file, int_range, progress, run_memory,
+                        writable_file, zoo_settings)
+from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
+from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
 from models.engine.schedule import TRAINING_STEPS
+from models.engine.settings import GAMMA, FPS, FRAMES, SEED, STEPS
 from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
-from models.engine.settings import ETA, GAMMA, FPS, FRAMES, SEED, STEPS
-from models.guidance import settings_for
-from models.engine.trajectory import Trajectory
+from models.guidance import guidance_help, names, settings_for
 from viz.draw.projection import PROJECTION_NAMES
 from viz.views.catalog import FIELD_FIGURE, TILTED_FIGURES, descriptions, figure_kinds
 
+from models.engine.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from models.engine.pipeline import SampleSpec
+
+# torch (the pipeline, the weights) and matplotlib (the views) are imported after the arguments are
+# read: --help and a mistyped option answer at once.
 PROG = "python -m viz.export"
 
 
@@ -39,28 +45,35 @@ def build_parser() -> OneLineParser:
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampling algorithm; {TILTED_HELP} (default: ddpm)")
     p.add_argument("--guidance", choices=names(), default="cfg", help=guidance_help())
     add_setting(p, GAMMA)
-    p.add_argument("--label", type=int, default=0, help="class of every sample; -1 = unconditional with --guidance none (default: 0)")
+    p.add_argument("--label", type=int, default=0, help=f"class of every sample, 0..{num_classes('digits') - 1} on digits, "
+                   f"0..{num_classes('gmm2d') - 1} on gmm2d; -1 = unconditional with --guidance none (default: 0)")
     p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=STEPS.default,
-                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
-    p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="number of trajectories (default: 8)")
-    add_setting(p, ETA)
+                   help=f"sampling steps, {STEPS.lo}..{TRAINING_STEPS} (default: {STEPS.default})")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
+                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8,
+                   help=f"number of trajectories, 1..{MAX_BATCH}; with --steps it sets the memory a run needs (see "
+                        "--max-memory) (default: 8)")
+    add_eta_option(p)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
                    "projection, or the exact plane of each step (default: pca)")
     p.add_argument("--figure", choices=figure_kinds() + (FIELD_FIGURE,), default="paths",
                    help="which view to animate: " + "; ".join(f"{k}: {v}" for k, v in descriptions().items())
                    + " (default: paths)")
     p.add_argument("--sample", type=int_range(0, MAX_BATCH - 1), default=0,
-                   help="which trajectory of the batch the one-sample views follow (default: 0)")
+                   help="which trajectory of the batch the one-sample views follow, 0..batch-1 (default: 0)")
     p.add_argument("--frames", type=int_range(FRAMES.lo, FRAMES.hi), default=None,
-                   help=f"at most this many GIF frames (default: 101; --figure field: {FIELD_GIF_FRAMES} noise levels)")
+                   help=f"at most this many GIF frames, {FRAMES.lo}..{FRAMES.hi} (default: {FRAMES.default}; --figure "
+                        f"field: {FIELD_GIF_FRAMES} noise levels)")
     p.add_argument("--fps", type=finite_float, default=None,
-                   help=f"GIF frames per second (default: 10; --figure field: {FIELD_GIF_FPS:g})")
-    p.add_argument("--out", type=writable_file, required=True, help="GIF file to write")
+                   help=f"GIF frames per second, in {FPS.range_text()} (default: {FPS.default:g}; --figure field: "
+                        f"{FIELD_GIF_FPS:g})")
+    p.add_argument("--out", type=gif_file, required=True, help="GIF file to write; its name ends in .gif")
     p.add_argument("--npz", type=writable_file, default=None, help="also save the trajectory arrays here")
     add_zoo_options(p)
     add_corrector_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
+    add_memory_option(p)
     return p
 
 
@@ -71,12 +84,16 @@ def export(spec: SampleSpec, figure: str, projection: str, out, npz=None, device
     The app's download buttons call the same ``make_animation(...).gif(frames, fps)``, so the
     same settings give the same bytes here and there.
     """
+    from models.engine.loading import resolve_device
+    from models.engine.pipeline import run
     from viz.views.kinds import make_animation
 
-    traj = run(spec, device=resolve_device(device))
+    with progress(0 if spec.sampler == TILTED else spec.steps, "sampling"):
+        traj = run(spec, device=resolve_device(device))
     anim = make_animation(figure, traj, projection, sample=sample, seed=spec.seed,
                           background=load_dataset(spec.data).x)
-    gif = anim.gif(max_frames=frames, fps=fps)
+    with frames_progress(min(frames, getattr(anim, "num_frames", frames))):
+        gif = anim.gif(max_frames=frames, fps=fps)
     with open(out, "wb") as f:
         f.write(gif)
     if npz is not None:
@@ -91,15 +108,27 @@ def export_field(spec: FieldSpec, out, frames: int = FIELD_GIF_FRAMES, fps: floa
     from models.analysis.field import field_series  # after argument parsing, like viz.views.kinds above (torch, matplotlib)
     from viz.figures.field import FieldAnimation
 
-    gif = FieldAnimation(field_series(spec, frames)).gif(frames, fps)
+    with frames_progress(frames):
+        gif = FieldAnimation(field_series(spec, frames)).gif(frames, fps)
     with open(out, "wb") as f:
         f.write(gif)
     return gif
 
 
+@contextmanager
+def frames_progress(total: int) -> Iterator:
+    """A progress bar over the GIF frames drawn inside the ``with`` block (``models.cli.progress``)."""
+    from viz.gif import on_frame
+
+    with progress(total, "GIF frames", unit="frame") as bar, on_frame(bar.update):
+        yield bar
+
+
 def field_main(args) -> int:
     """``--figure field``: nothing is sampled; the model, the method with its scale and own settings,
     and the class choose the field. Bad input ends with one line and exit status 2."""
+    from models.engine.loading import WeightsError  # torch: once the arguments are read
+
     try:
         check_data(args.data)
         if args.npz is not None:
@@ -117,14 +146,30 @@ def field_main(args) -> int:
     return 0
 
 
+def check_run_memory(args, field: bool = False) -> None:
+    """Refuse in one line (exit status 2), before anything is loaded, a run estimated above
+    ``--max-memory`` (``models.cli.run_memory``: the trajectory, the .npz, the frames)."""
+    if field:  # nothing is sampled: only the frames
+        check_memory(PROG, run_memory(0, 0, 0, args.frames), args.max_memory, f"--frames ({args.frames})")
+        return
+    steps = 1 if args.sampler == TILTED else args.steps  # exact draws are recorded as one step
+    need = run_memory(steps, args.batch, DIMS[args.data], args.frames)
+    check_memory(PROG, need, args.max_memory,
+                 f"--batch ({args.batch}), --steps ({args.steps}) or --frames ({args.frames})")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     field = args.figure == FIELD_FIGURE
     args.frames = args.frames if args.frames is not None else (FIELD_GIF_FRAMES if field else FRAMES.default)
     args.fps = args.fps if args.fps is not None else (FIELD_GIF_FPS if field else FPS.default)
+    check_run_memory(args, field)
     if field:
         return field_main(args)
+    from models.engine.loading import WeightsError  # torch: once the arguments and the memory bound are checked
+    from models.engine.pipeline import SampleSpec
+
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,
                       gamma=args.gamma, label=args.label, steps=args.steps, seed=args.seed,
                       batch=args.batch, eta=args.eta, **zoo_settings(args), **corrector_settings(args))

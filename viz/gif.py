@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 from matplotlib.colors import to_rgb
@@ -27,6 +29,25 @@ from viz.draw.style import CLASS_COLORS, COLORS
 MAX_COLORS = 128
 PALETTES = ("figure", "adaptive")
 _BITS = 5  # lookup-table resolution per channel
+_ON_FRAME: ContextVar[Optional[Callable[[], None]]] = ContextVar("on_frame", default=None)
+
+
+@contextmanager
+def on_frame(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback()`` after every frame ``encode_gif`` takes in inside the ``with`` block (the
+    command lines' progress bars). A context variable: another thread (an app session) is not affected."""
+    token = _ON_FRAME.set(callback)
+    try:
+        yield
+    finally:
+        _ON_FRAME.reset(token)
+
+
+def _counted(frames: Iterable[np.ndarray], callback: Callable[[], None]) -> Iterator[np.ndarray]:
+    """``frames``, calling ``callback()`` once each has been used (when the next one is asked for)."""
+    for frame in frames:
+        yield frame
+        callback()
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +128,9 @@ def encode_gif(frames: Iterable[np.ndarray], fps: float = 10.0, last_hold: float
     ``palette`` is ``"figure"`` (diagrams) or ``"adaptive"`` (photographs), see the module docstring."""
     if palette not in PALETTES:
         raise ValueError(f"unknown palette {palette!r}; valid: {', '.join(PALETTES)}")
+    callback = _ON_FRAME.get()
+    if callback is not None:
+        frames = _counted(frames, callback)
     # A frame may be a drawing buffer that its producer draws on again two frames later
     # (``ConstructionView.frames``): each is paletted before the next one after it is drawn.
     if palette == "figure":

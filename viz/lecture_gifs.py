@@ -20,18 +20,22 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from models.cli import OneLineParser, add_setting, fail, finite_float, int_range
-from models.engine.data import DATA_NAMES, load_dataset
-from models.guidance import names as guidance_names, resources
-from models.engine.pipeline import MAX_BATCH, SampleSpec, run
-from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, WeightsError, load_bundle, resolve_device
-from models.engine.samplers import SAMPLER_NAMES
+from models.cli import (OneLineParser, add_memory_option, add_setting, check_memory, fail, finite_float, int_range,
+                        run_memory)
+from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
+from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, SAMPLER_NAMES
 from models.engine.schedule import TRAINING_STEPS
 from models.engine.settings import GAMMA, FPS, FRAMES, LECTURE_STEPS, SEED, STEPS
+from models.guidance import names as guidance_names, resources
 from viz.views.catalog import figure_kinds, lecture_projection
 
+if TYPE_CHECKING:
+    from models.engine.pipeline import SampleSpec
+
+# torch (the pipeline, the weights) and matplotlib (the views) are imported after the arguments are
+# read: --help and a mistyped option answer at once.
 PROG = "python -m viz.lecture_gifs"
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
 
@@ -68,19 +72,28 @@ def build_parser() -> OneLineParser:
     p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ddpm",
                    help="sampler; a method that does not support it uses the first one that it does (default: ddpm)")
     add_setting(p, GAMMA)
-    p.add_argument("--label", type=int, default=0, help="class guided toward; guidance 'none' samples unconditionally (default: 0)")
+    p.add_argument("--label", type=int, default=0, help=f"class guided toward, 0..{num_classes('digits') - 1} on digits, "
+                   f"0..{num_classes('gmm2d') - 1} on gmm2d; guidance 'none' samples unconditionally (default: 0)")
     p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=LECTURE_STEPS,
-                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 50)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
-    p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8, help="trajectories per run (default: 8)")
-    p.add_argument("--frames", type=int_range(FRAMES.lo, FRAMES.hi), default=FRAMES.default, help="at most this many frames per GIF (default: 101)")
-    p.add_argument("--fps", type=finite_float, default=FPS.default, help="GIF frames per second, in (0, 50] (default: 10)")
+                   help=f"sampling steps, {STEPS.lo}..{TRAINING_STEPS} (default: {LECTURE_STEPS})")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
+                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8,
+                   help=f"trajectories per run, 1..{MAX_BATCH}; with --steps it sets the memory a run needs (see "
+                        "--max-memory) (default: 8)")
+    p.add_argument("--frames", type=int_range(FRAMES.lo, FRAMES.hi), default=FRAMES.default,
+                   help=f"at most this many frames per GIF, {FRAMES.lo}..{FRAMES.hi} (default: {FRAMES.default})")
+    p.add_argument("--fps", type=finite_float, default=FPS.default,
+                   help=f"GIF frames per second, in {FPS.range_text()} (default: {FPS.default:g})")
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
+    add_memory_option(p)
     return p
 
 
 def spec_for(data: str, guidance: str, args) -> SampleSpec:
     """The run of ``guidance`` on ``data``: the chosen sampler, or the first one the method supports."""
+    from models.engine.pipeline import SampleSpec
+
     spec = SampleSpec(data=data, model=args.model, sampler=args.sampler, guidance=guidance, gamma=args.gamma,
                       label=-1 if guidance == "none" else args.label, steps=args.steps, seed=args.seed, batch=args.batch)
     try:
@@ -99,6 +112,9 @@ def export_all(args, progress: bool = True) -> list[Written]:
     written and what was skipped, in order."""
     from tqdm import tqdm
 
+    from models.engine.loading import WeightsError, load_bundle, resolve_device
+    from models.engine.pipeline import run
+    from models.engine.samplers import on_step
     from viz.views.kinds import make_animation
     from viz.figures.lecture import view_applies
 
@@ -130,7 +146,8 @@ def export_all(args, progress: bool = True) -> list[Written]:
             try:
                 spec = spec_for(data, guidance, args)
                 bar.set_postfix_str(f"sampling {data} {guidance}")
-                traj = run(spec, load_bundle(data, args.model, device, needs=resources(guidance)))
+                with on_step(_step_counter(bar, f"sampling {data} {guidance}", spec.steps)):
+                    traj = run(spec, load_bundle(data, args.model, device, needs=resources(guidance)))
                 if spec.sampler != args.sampler:
                     bar.write(f"{data} {guidance}: sampled with {spec.sampler} ({guidance} does not support {args.sampler})", file=sys.stderr)
             except (ValueError, WeightsError) as e:
@@ -150,9 +167,28 @@ def export_all(args, progress: bool = True) -> list[Written]:
     return out
 
 
+def _step_counter(bar, what: str, steps: int):
+    """A sampler-step callback (``models.engine.samplers.on_step``) that shows ``what: step k/steps``
+    beside the bar, at the bar's own pace: a long run moves it too."""
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        bar.set_postfix_str(f"{what}: step {done[0]}/{steps}", refresh=False)
+        bar.update(0)  # redraws at most every mininterval
+
+    return tick
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    try:  # the largest run asked for, refused before anything is loaded (models.cli.run_memory)
+        dim = max(DIMS[d] for d in _names(args.data, DATA_NAMES, "data set"))
+    except ValueError as e:
+        fail(PROG, e)
+    check_memory(PROG, run_memory(args.steps, args.batch, dim, args.frames), args.max_memory,
+                 f"--batch ({args.batch}), --steps ({args.steps}) or --frames ({args.frames})")
     start = time.perf_counter()
     try:
         results = export_all(args)

@@ -28,24 +28,30 @@ import json
 import math
 import sys
 import time
-from typing import Optional, Sequence
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
-import torch
-from tqdm import tqdm
 
-from models.cli import (OneLineParser, add_corrector_options, add_setting, add_zoo_options, corrector_settings, fail,
-                        int_range, zoo_settings)
-from models.engine.data import DATA_NAMES
+from models.cli import (OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_zoo_options,
+                        check_memory, corrector_settings, fail, int_range, progress as progress_bar, run_memory,
+                        zoo_settings)
+from models.engine.data import DATA_NAMES, DIMS
+from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
+from models.engine.schedule import TRAINING_STEPS
+from models.engine.settings import GAMMA, SEED, STEPS
 from models.guidance import guidance_help, names, resources
 from models.analysis.metrics import accuracy, diversity, nearest_train, reference_classifier
-from models.engine.pipeline import MAX_BATCH, RUN_SAMPLERS, TILTED_HELP, SampleSpec, run
-from models.engine.loading import DEVICE_NAMES, MODEL_NAMES, ModelBundle, WeightsError, load_bundle, resolve_device
-from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import ETA, SEED
 from models.analysis.tilted_target import TILTED_DATA, tilted_tv_report
 from models.analysis.tradeoff import SYMBOLS, row_scale, swept
 
+if TYPE_CHECKING:
+    import torch
+
+    from models.engine.loading import ModelBundle
+
+# torch (the pipeline, the weights) is imported when ``evaluate`` runs: ``--help`` and a mistyped
+# option answer at once.
 PROG = "python -m models.evaluate"
 CLI_GAMMAS = (0.0, 1.0, 3.0)  # --gammas when not given ...
 CLI_LAMBDAS = (0.0, 0.5, 1.0)  # ... and for a method that reads its own setting instead of gamma (CFG++'s λ)
@@ -72,6 +78,11 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     seed, so the runs differ only by the guidance scale. Raises ``ValueError`` for bad settings
     and ``models.engine.loading.WeightsError`` for missing or corrupt weights.
     """
+    import torch
+
+    from models.engine.loading import load_bundle, resolve_device
+    from models.engine.pipeline import SampleSpec, run
+
     gammas = [float(g) for g in gammas]
     if not gammas:
         raise ValueError("gammas must list at least one guidance scale")
@@ -95,21 +106,21 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     reference_classifier(data)  # fit the judge before the timed loop
 
     rows = []
-    if progress:
-        specs_iter = tqdm(specs, desc=f"{model}/{data} {guidance}", unit="gamma", file=sys.stderr)
-    else:
-        specs_iter = specs
-    for spec in specs_iter:
-        start = time.perf_counter()
-        x = run(spec, bundle, labels=labels).samples  # (N, D)
-        seconds = time.perf_counter() - start
-        row = {scale.name: getattr(spec, scale.name)}
-        row.update(accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
-                   nearest_train=nearest_train(x, dataset.x), finite=float(np.isfinite(x).all(axis=1).mean()),
-                   samples=int(samples), seconds=round(seconds, 3))
-        if data in TILTED_DATA:
-            row.update(tilted_columns(x, labels, spec.gamma) if by_gamma else NO_TILTED)
-        rows.append(row)
+    steps_each = 1 if sampler == TILTED else int(steps)  # exact draws are one step, which no sampler records
+    with progress_bar(len(specs) * steps_each, f"{model}/{data} {guidance}") if progress else nullcontext() as bar:
+        for spec in specs:
+            start = time.perf_counter()
+            x = run(spec, bundle, labels=labels).samples  # (N, D)
+            seconds = time.perf_counter() - start
+            if bar is not None and sampler == TILTED:
+                bar.update(1)
+            row = {scale.name: getattr(spec, scale.name)}
+            row.update(accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
+                       nearest_train=nearest_train(x, dataset.x), finite=float(np.isfinite(x).all(axis=1).mean()),
+                       samples=int(samples), seconds=round(seconds, 3))
+            if data in TILTED_DATA:
+                row.update(tilted_columns(x, labels, spec.gamma) if by_gamma else NO_TILTED)
+            rows.append(row)
     return rows
 
 
@@ -153,22 +164,25 @@ def build_parser() -> OneLineParser:
     p.add_argument("--data", choices=DATA_NAMES, default="digits", help="data set (default: digits)")
     p.add_argument("--model", choices=MODEL_NAMES, default="neural", help="denoiser (default: neural)")
     p.add_argument("--sampler", choices=RUN_SAMPLERS, default="ddpm", help=f"sampler; {TILTED_HELP} (default: ddpm)")
-    p.add_argument("--steps", type=int_range(1, TRAINING_STEPS), default=100,
-                   help=f"sampling steps, 1..{TRAINING_STEPS} (default: 100)")
+    p.add_argument("--steps", type=int_range(STEPS.lo, TRAINING_STEPS), default=STEPS.default,
+                   help=f"sampling steps, {STEPS.lo}..{TRAINING_STEPS} (default: {STEPS.default})")
     p.add_argument("--guidance", choices=names(), default="cfg", help=guidance_help())
     p.add_argument("--gammas", type=_gammas_option, default=None,
-                   help="comma-separated guidance scales gamma (default: 0,1,3); for --guidance cfgpp, which reads its "
+                   help=f"comma-separated guidance scales gamma, each in {GAMMA.range_text()} (default: 0,1,3); for --guidance cfgpp, which reads its "
                         "interpolation weight lambda instead of gamma, the values are read as lambda, each in [0, 1] "
                         "(default: 0,0.5,1), and --cfgpp-lambda does not apply")
     p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
                    help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "
-                        "so take 4000 to see gaps of 0.02 (default: 500)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default, help="random seed (default: 0)")
-    add_setting(p, ETA)
+                        "so take 4000 to see gaps of 0.02; with --steps it sets the memory a run needs (see "
+                        "--max-memory) (default: 500)")
+    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
+                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    add_eta_option(p)
     add_zoo_options(p)
     add_corrector_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
+    add_memory_option(p)
     return p
 
 
@@ -203,6 +217,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    f"sweep; {scale.flag} does not apply")
     if args.gammas is None:
         args.gammas = list(CLI_GAMMAS if scale.name == "gamma" else CLI_LAMBDAS)
+    # one gamma is sampled at a time (models.cli.run_memory); refused before anything is loaded
+    check_memory(PROG, run_memory(1 if args.sampler == TILTED else args.steps, args.samples, DIMS[args.data]),
+                 args.max_memory, f"--samples ({args.samples}) or --steps ({args.steps})")
+    from models.engine.loading import WeightsError  # torch: once the arguments and the memory bound are checked
+
     try:
         rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, args.gammas,
                         args.samples, args.seed, device=args.device, eta=args.eta, progress=True,

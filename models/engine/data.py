@@ -21,6 +21,8 @@ CLASS_NAMES = {"digits": tuple(str(i) for i in range(10)), "gmm2d": ("A", "B", "
 
 #: each data set's image shape (rows, columns); None for data that are points, not images
 IMAGE_SHAPES = {"digits": (8, 8), "gmm2d": None}
+#: each data set's dimension D (known before loading it: the command lines bound a run's memory with it)
+DIMS = {"digits": 64, "gmm2d": 2}
 
 
 def num_classes(name: str) -> int:

@@ -21,13 +21,11 @@ import torch
 from models.guidance.base import RESOURCES
 from models.engine.data import DATA_NAMES, Dataset, load_dataset, make_gmm2d
 from models.engine.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
+from models.engine.names import ASSETS_ENV, DEVICE_NAMES, MODEL_NAMES
 from models.engine.nets import NETWORKS
 from models.engine.schedule import Schedule, make_schedule
 
-MODEL_NAMES = ("exact", "neural")
-DEVICE_NAMES = ("auto", "cpu", "cuda")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-ASSETS_ENV = "GUIDANCE_LAB_ASSETS"  # overrides the weights folder (used by tests and for experiments)
 REBUILD_HINT = "rebuild the shipped weights with `python -m models.train`"
 
 

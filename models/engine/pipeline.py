@@ -6,7 +6,8 @@ only on gmm2d with the exact model (the analytic mixture's target; the digits' e
 distribution and the networks have none we can draw), for gamma >= 0 and the guidance methods that
 aim at it (cfg, classifier, universal), without a corrector; ``steps`` is ignored (recorded as 1).
 ``corrector_steps > 0`` adds Langevin corrector steps on the guided score after each sampler step
-(``models.engine.corrector``).
+(``models.engine.corrector``). ``eta`` is DDIM's: another sampler, which would ignore it, refuses any
+value but 0 (so a run never records an η it did not use).
 """
 
 from __future__ import annotations
@@ -20,20 +21,15 @@ import torch
 from models.engine.corrector import Corrector, with_corrector
 from models.engine.data import DATA_NAMES, IMAGE_SHAPES, num_classes
 from models.analysis.tilted_target import check_exact_target, tilted_trajectory
-from models.engine.loading import MODEL_NAMES, ModelBundle, load_bundle, resolve_device
-from models.engine.samplers import SAMPLER_NAMES, get_sampler
+from models.engine.loading import ModelBundle, load_bundle, resolve_device
+from models.engine.names import ETA_SAMPLERS, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, SAMPLER_NAMES, TILTED, TILTED_HELP
+from models.engine.samplers import get_sampler
 from models.engine.schedule import TRAINING_STEPS
 from models.engine.settings import BATCH, CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SEED, STEPS
 from models.engine.trajectory import Trajectory
 from models.guidance import ZOO_NAMES, ZOO_SETTINGS, card, cards, check_values, make_guidance, meta_names, names, resources
 
-MAX_BATCH = int(BATCH.hi)
-TILTED = "tilted"  # exact draws of the tilted target (models.analysis.tilted_target), not a sampler of models.engine.samplers
-RUN_SAMPLERS = SAMPLER_NAMES + (TILTED,)  # what SampleSpec.sampler and the command lines accept
 CORRECTOR_META = ("corrector_steps", "corrector_snr")  # recorded when the corrector runs
-#: the command lines' word on --sampler tilted
-TILTED_HELP = ("tilted: exact draws of p0(x) p0(y|x)^gamma, what guidance aims at, as one step "
-               "(gmm2d with --model exact, gamma >= 0, guidance cfg, classifier or universal)")
 
 
 class _Spec:
@@ -65,6 +61,9 @@ class _Spec:
         if not SEED.lo <= self.seed <= SEED.hi:
             raise ValueError(f"seed must be an integer in 0..{SEED.hi:.0f}, got {self.seed}")
         ETA.check(self.eta)
+        if self.eta != ETA.default and self.sampler not in ETA_SAMPLERS:
+            raise ValueError(f"eta = {self.eta:g} is read by the {' and '.join(ETA_SAMPLERS)} sampler only, and sampler "
+                             f"{self.sampler!r} would ignore it: use sampler {ETA_SAMPLERS[0]}, or eta {ETA.default:g}")
         CORRECTOR_STEPS.check(self.corrector_steps)
         CORRECTOR_SNR.check(self.corrector_snr)
         check_values(self.settings())

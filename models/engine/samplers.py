@@ -25,21 +25,33 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, Optional
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
 
 from models.engine.conversions import x0_to_eps
 from models.engine.denoiser import Prediction, predict
+from models.engine.names import SAMPLER_NAMES, STOCHASTIC_SAMPLERS
 from models.engine.settings import ETA
 from models.engine.trajectory import PART_NAMES, Trajectory
 
-SAMPLER_NAMES = ("ddpm", "ddim", "euler", "heun", "dpmpp2m")
-STOCHASTIC_SAMPLERS = ("ddpm", "ddim")  # ddim only when eta > 0
-
 
 SINGLE_THREAD_BATCH = 64
+_ON_STEP: ContextVar[Optional[Callable[[], None]]] = ContextVar("on_step", default=None)
+
+
+@contextmanager
+def on_step(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback()`` after every step a sampler records inside the ``with`` block (the command
+    lines' progress bars). A context variable: another thread (an app session) is not affected."""
+    token = _ON_STEP.set(callback)
+    try:
+        yield
+    finally:
+        _ON_STEP.reset(token)
 
 
 def _one_thread_for_small_batches(sampler: Callable[..., Trajectory]) -> Callable[..., Trajectory]:
@@ -74,11 +86,14 @@ class _Recorder:
         self.x = [x_T]
         self.preds: list[Prediction] = []
         self.noise: list[torch.Tensor] = []
+        self.on_step = _ON_STEP.get()
 
     def add(self, pred: Prediction, noise: Optional[torch.Tensor], x_next: torch.Tensor) -> None:
         self.preds.append(pred)
         self.noise.append(torch.zeros_like(x_next) if noise is None else noise)
         self.x.append(x_next)
+        if self.on_step is not None:
+            self.on_step()
 
     def finish(self, denoiser, timesteps: np.ndarray, y: Optional[torch.Tensor]) -> Trajectory:
         np_ = lambda ts: torch.stack([v.detach() for v in ts]).cpu().numpy()  # noqa: E731
