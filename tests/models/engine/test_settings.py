@@ -29,7 +29,7 @@ def test_the_spec_has_one_field_per_setting_with_its_default():
     assert tuple(spec_zoo) == ZOO_NAMES == tuple(SampleSpec().settings())
 
 
-def test_the_command_lines_have_one_flag_per_setting_or_group():
+def test_the_command_lines_have_one_flag_per_setting_or_group(tmp_path):
     zoo_flags_expected = {s.flag for s in ZOO_SETTINGS}
     assert zoo_flags_expected == {"--rescale-phi", "--apg-eta", "--apg-r", "--apg-beta", "--interval", "--cfgpp-lambda",
                                   "--cfgzero-zero-steps", "--mambo-alpha", "--apgmix-window", "--apgmix-eta",
@@ -37,7 +37,7 @@ def test_the_command_lines_have_one_flag_per_setting_or_group():
     for parser in (viz.export.build_parser(), models.analysis.evaluate.build_parser()):
         assert zoo_flags_expected | {ETA.flag} <= _flags(parser)
     assert GAMMA.flag in _flags(viz.export.build_parser())
-    defaults_parsed = zoo_settings(viz.export.build_parser().parse_args(["--out", "/dev/null"]))
+    defaults_parsed = zoo_settings(viz.export.build_parser().parse_args(["--out", str(tmp_path / "x.gif")]))
     assert defaults_parsed == defaults()
 
 
@@ -110,8 +110,8 @@ def test_groups_are_checked_together():
 @pytest.mark.parametrize("values", [{"rescale_phi": 0.25}, {"apg_eta": 1.0, "apg_r": math.inf, "apg_beta": -0.9},
                                     {"interval_lo": 0.0, "interval_hi": math.inf}, {"interval_hi": 2.0},
                                     {"cfgpp_lambda": 1.0}, {"fdg_low": 4.5}, {"fdg_low": -2.0}])
-def test_zoo_flags_give_back_the_same_settings(values):
-    argv = zoo_flags(values).split() + ["--out", "/dev/null"]
+def test_zoo_flags_give_back_the_same_settings(tmp_path, values):
+    argv = zoo_flags(values).split() + ["--out", str(tmp_path / "x.gif")]
     parsed = zoo_settings(viz.export.build_parser().parse_args(argv))
     assert {k: parsed[k] for k in values} == values
     assert all(parsed[k] == v for k, v in defaults().items() if k not in values)
