@@ -110,6 +110,7 @@ else:
     # every view); in a session they are done by the warm-up while the browser loads.
     import ui.preload  # noqa: F401, I001  (first: the heavy imports, once per process, without garbage collections)
     import torch
+    from ui.page_list import HOME, PAGES
     from ui.sidebar import sidebar_from_app
 
     # The models are tiny: one thread per op is fastest, and many sessions share the cores.
@@ -119,17 +120,13 @@ else:
     # browsers without an emoji font, such as Debian's Chromium).
     st.set_page_config(page_title="Guidance Lab", page_icon=":material/explore:", layout="wide")
 
-    pages = [
-        st.Page("pages/sampling.py", title="Sampling", icon=":material/casino:", default=True),
-        st.Page("pages/classifier_guidance.py", title="Classifier guidance", icon=":material/target:"),
-        st.Page("pages/classifier_free_guidance.py", title="Classifier-free guidance", icon=":material/explore:"),
-        st.Page("pages/guidance_zoo.py", title="Guidance zoo", icon=":material/pets:"),
-        st.Page("pages/high_dimensions.py", title="High dimensions", icon=":material/square_foot:"),
-        st.Page("pages/tradeoff.py", title="Guidance trade-off", icon=":material/balance:"),
-        st.Page("pages/guidance_field.py", title="Guidance field", icon=":material/air:"),
-        st.Page("pages/side_by_side.py", title="Side by side", icon=":material/compare:"),
-        st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
-    ]
+    first, *others = PAGES
+    # The first page is served at "/"; Streamlit reserves its own name for it without serving it there,
+    # so it is declared under another name, and a hidden page serves the same file at /<name> (a link
+    # a teacher sends, /sampling, opens it instead of "Page not found").
+    pages = [st.Page(first.file, title=first.title, icon=first.icon, default=True, url_path=HOME),
+             *(st.Page(p.file, title=p.title, icon=p.icon) for p in others),
+             st.Page(first.file, title=first.title, icon=first.icon, url_path=first.name, visibility="hidden")]
     page = st.navigation(pages)
     sidebar_from_app()
     page.run()

@@ -17,9 +17,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
+
+from ui.page_list import PAGES as APP_PAGES
+from ui.page_list import AppPage  # noqa: F401  (the pages' type, for the browser tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GUIDANCE_LAB_CHROMIUM", "/usr/bin/chromium")
@@ -31,29 +33,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 PROJECTOR = {"width": 1920, "height": 1080}  # a classroom projector: what every page must fit
 
 
-@dataclass(frozen=True)
-class AppPage:
-    """One page of the app: a short name (file names), its URL path and its sidebar title."""
-
-    name: str
-    path: str
-    title: str
-    has_gamma: bool = False
-    images: bool = True  # draws a picture with the sidebar's defaults (the field page asks for gmm2d first)
-
-
-# The URL paths st.navigation derives from the page files; the default page lives at "/".
-PAGES = (
-    AppPage("sampling", "", "Sampling"),
-    AppPage("classifier_guidance", "classifier_guidance", "Classifier guidance", has_gamma=True),
-    AppPage("classifier_free_guidance", "classifier_free_guidance", "Classifier-free guidance", has_gamma=True),
-    AppPage("guidance_zoo", "guidance_zoo", "Guidance zoo", has_gamma=True),
-    AppPage("high_dimensions", "high_dimensions", "High dimensions"),
-    AppPage("tradeoff", "tradeoff", "Guidance trade-off"),
-    AppPage("guidance_field", "guidance_field", "Guidance field", images=False),
-    AppPage("side_by_side", "side_by_side", "Side by side", has_gamma=True),
-    AppPage("lecture", "lecture", "Lecture"),
-)
+# The pages, declared once (ui.page_list); the first page lives at "/" and at "/<name>".
+PAGES = APP_PAGES
 GAMMA_LABEL = "Guidance scale γ"
 
 # Counts finished script runs: each time stApp's data-test-script-state turns back to "notRunning".

@@ -22,7 +22,9 @@ from ui.view_cache import exact_target_png
 from ui.runs import Settings, Sweep, run_spec, with_gammas
 
 TILT_BATCH = 400  # samples per gamma under the tilted density
-VERDICTS = {"agrees": "✅ agrees", "partly": "◐ partly", "differs": "✗ differs", "note": "ℹ️ the toy only"}
+#: Material icons (Streamlit ships the font): emoji show as empty boxes in browsers without an emoji font
+VERDICTS = {"agrees": ":material/check_circle: agrees", "partly": ":material/contrast: partly",
+            "differs": ":material/cancel: differs", "note": ":material/info: the toy only"}
 
 
 def measure(sweep: Sweep, gammas: Sequence[float]) -> list[dict]:
