@@ -47,17 +47,22 @@ class APGDiagram(ConstructionView):
                  width: Optional[int] = None) -> None:
         self.settings = check_method(traj, "apg")
         self._check(traj)
+        # at η = 0 the parallel part is 0 at every step: neither drawn nor listed in the key
+        parallel = self.settings["apg_eta"] != 0.0
         segments = [*_PREDICTIONS, Segment("cfg_diff", "diff", "x0_uncond", "x0_cond"),
-                    Segment("ray", "ray", "origin", "ray_end"), Segment("apg_par", "apg_par", "x0_cond", "par_end"),
+                    Segment("ray", "ray", "origin", "ray_end"),
+                    *([Segment("apg_par", "apg_par", "x0_cond", "par_end")] if parallel else []),
                     Segment("apg_orth", "apg_orth", "par_end", "guided"),
                     Segment("to_guided", "to_guided", "x_t", "guided"), *_STEP]
         self.magnify = (_predictions(("origin", "x0_uncond", "x0_cond", "par_end", "guided", "x_cfg"),
-                                     ("to_uncond", "to_cond", "cfg_diff", "ray", "apg_par", "apg_orth", "to_guided"),
+                                     ("to_uncond", "to_cond", "cfg_diff", "ray", *(("apg_par",) if parallel else ()),
+                                      "apg_orth", "to_guided"),
                                      ("origin", "x0_uncond", "x0_cond", "x_cfg", "guided")), *step_inset(segments))
         labels = {**CFG_KEY_LABELS, "ray": "line 0 → " + X0C}
         super().__init__(traj, projection, sample, segments=segments,
                          markers=["origin", "x0_uncond", "x0_cond", "x_cfg", "guided", "x_next", "x_t"],
-                         key=["diff", "ray", "apg_par", "apg_orth", "step", "noise"], key_labels=labels,
+                         key=["diff", "ray", *(["apg_par"] if parallel else []), "apg_orth", "step", "noise"],
+                         key_labels=labels,
                          suptitle=f"Adaptive projected guidance{_toward(traj, sample)}", width=width,
                          plane_note=("Exact plane through the origin, x̂₀ᶜ and the guided x̂₀ = x̂₀ᶜ + (γ − 1)(orth + η par): "
                                      "the split along and across the line through x̂₀ᶜ keeps true lengths and angles "
