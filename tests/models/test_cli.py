@@ -1,9 +1,10 @@
-"""models.cli: the argparse types of the command lines, each bad value one clear message. (Every option
-of the real command lines: tests/robustness/test_cli.py.)"""
+"""models.cli: the argparse types of the command lines, each bad value one clear message, and the zoo's
+flags on both command lines. (Every option of the real command lines: tests/robustness/test_cli.py.)"""
 
 import argparse
 import math
 
+import numpy as np
 import pytest
 
 from models.cli import float_in, float_list, group_type, int_range, setting_type, writable_file, writable_folder
@@ -46,3 +47,36 @@ def test_writable_paths(tmp_path):
     assert writable_folder(str(tmp_path / "new" / "deeper")) == tmp_path / "new" / "deeper"
     (tmp_path / "file").write_text("x")
     _rejects(writable_folder, str(tmp_path / "file"), "is a file")
+
+
+@pytest.mark.parametrize("flags", [["--guidance", "rescale", "--rescale-phi", "0.5"],
+                                   ["--guidance", "apg", "--apg-eta", "0.2", "--apg-r", "inf", "--apg-beta", "-0.3"],
+                                   ["--guidance", "interval", "--interval", "0.5,4"],
+                                   ["--guidance", "autoguidance"],
+                                   ["--guidance", "cfgpp", "--sampler", "ddim", "--cfgpp-lambda", "0.8"]])
+def test_zoo_flags_on_the_command_lines(tmp_path, flags):
+    from models.analysis.evaluate import main as evaluate_main
+    from viz.export import main as export_main
+
+    base = ["--model", "exact", "--steps", "4"]
+    assert export_main(base + flags + ["--batch", "2", "--out", str(tmp_path / "z.gif"), "--npz", str(tmp_path / "z.npz")]) == 0
+    with np.load(tmp_path / "z.npz") as z:
+        assert str(z["guidance"]) == flags[1] and np.isfinite(z["x"]).all()
+    if flags[1] == "cfgpp":  # CFG++ sweeps its λ: --gammas are λ values, --cfgpp-lambda is refused (tests/models/analysis/test_evaluate.py)
+        flags = flags[:-2] + ["--gammas", "0.2,0.8"]
+    else:
+        flags = flags + ["--gammas", "1,2"]
+    assert evaluate_main(base + flags + ["--samples", "10", "--json"]) == 0
+
+
+@pytest.mark.parametrize("flags", [["--rescale-phi", "1.5"], ["--apg-r", "0"], ["--apg-r", "nan"], ["--apg-beta", "1"],
+                                   ["--interval", "3"], ["--interval", "4,1"], ["--interval", "a,b"],
+                                   ["--cfgpp-lambda", "-0.1"], ["--apg-eta", "inf"]])
+def test_bad_zoo_flags_are_one_line_errors(tmp_path, capsys, flags):
+    from viz.export import main as export_main
+
+    with pytest.raises(SystemExit) as e:
+        export_main(["--model", "exact", "--steps", "2", "--batch", "1", "--out", str(tmp_path / "z.gif")] + flags)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]

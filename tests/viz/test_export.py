@@ -1,4 +1,6 @@
-"""The export command line: contract arrays, GIF bytes, determinism and one-line errors."""
+"""viz.export, the export command line: contract arrays, GIF bytes, determinism and one-line errors, for
+the runs' views, ``--sampler tilted`` and the corrector's flags, and ``--figure field`` (the guidance field's
+GIF over t, its defaults, its errors)."""
 
 import os
 import subprocess
@@ -8,11 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import viz.export
+from models.analysis.tilted_target import tilted_sample
 from models.engine.pipeline import SampleSpec
 from models.engine.trajectory import Trajectory
 from ui.view_cache import GIF_FPS, GIF_FRAMES, view_gif
 from viz.export import export, main
 from viz.gif import gif_frame_count
+
+from tests.robustness.conftest import assert_one_line_error, call_main
+
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ["--data", "digits", "--model", "exact", "--sampler", "ddpm", "--guidance", "cfg", "--gamma", "3",
@@ -119,3 +126,42 @@ def test_page_download_equals_command_line_bytes(tmp_path, kind, guidance, proje
     _, cli_bytes = export(spec, kind, projection, tmp_path / "x.gif", device="cpu", frames=GIF_FRAMES, fps=GIF_FPS)
     assert page_bytes == cli_bytes == (tmp_path / "x.gif").read_bytes()
     assert gif_frame_count(cli_bytes) == (7 if kind == "trajectory" else 6)  # S + 1 path frames, S one-step frames
+
+
+# --- --sampler tilted and --corrector-steps --------------------------------------------------------
+
+EXPORT = "python -m viz.export"
+
+
+@pytest.mark.parametrize("args, mentions", [
+    (["--data", "digits", "--model", "exact"], "digits"),
+    (["--data", "gmm2d", "--model", "neural"], "neural"),
+    (["--data", "gmm2d", "--model", "exact", "--gamma", "-1"], "gamma"),
+    (["--data", "gmm2d", "--model", "exact", "--corrector-steps", "3"], "corrector"),
+    (["--data", "gmm2d", "--model", "exact", "--figure", "cfg"], "cfg"),
+])
+def test_export_tilted_without_an_exact_target_is_one_line_and_status_2(tmp_path, capsys, args, mentions):
+    out = tmp_path / "x.gif"
+    code, stdout, err = call_main(viz.export.main, ["--sampler", "tilted", "--out", str(out), *args], capsys)
+    assert_one_line_error(code, stdout, err, EXPORT, mentions=mentions)
+    assert not out.exists()
+
+
+def test_export_tilted_writes_the_gif_and_one_step_arrays(tmp_path, capsys):
+    gif, npz = tmp_path / "t.gif", tmp_path / "t.npz"
+    argv = ["--data", "gmm2d", "--model", "exact", "--sampler", "tilted", "--gamma", "7", "--label", "1",
+            "--batch", "16", "--seed", "3", "--out", str(gif), "--npz", str(npz)]
+    assert viz.export.main(argv) == 0
+    traj = Trajectory.load_npz(npz)
+    assert traj.steps == 1 and traj.meta["sampler"] == "tilted"
+    np.testing.assert_array_equal(traj.samples, tilted_sample(16, 1, 7.0, 3))
+    first = gif.read_bytes()
+    assert first[:6] == b"GIF89a" and viz.export.main(argv) == 0 and gif.read_bytes() == first  # same bytes
+
+
+def test_export_corrector_flags_reach_the_arrays(tmp_path):
+    npz = tmp_path / "c.npz"
+    assert viz.export.main(["--data", "gmm2d", "--model", "exact", "--steps", "5", "--corrector-steps", "2",
+                            "--corrector-snr", "0.1", "--out", str(tmp_path / "c.gif"), "--npz", str(npz)]) == 0
+    meta = Trajectory.load_npz(npz).meta
+    assert meta["corrector_steps"] == 2 and meta["corrector_snr"] == 0.1

@@ -1,16 +1,24 @@
-"""models.analysis.evaluate: one evaluation of sampled rows, and the command line's error paths. (The metrics on
+"""models.analysis.evaluate: one evaluation of sampled rows, the command line's error paths, and ``tilted_tv``
+with its Monte Carlo error in every gmm2d row (``--sampler tilted``, ``--corrector-steps``). (The metrics on
 hand-made arrays: test_metrics.py.)"""
+
 import json
 import math
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import models.analysis.evaluate
 from models.analysis.evaluate import evaluate, main, parse_gammas
+from models.analysis.tilted_target import batch_target_shares, exact_tv_quantile, tilted_tv
 from models.engine.loading import ASSETS_ENV
+from models.engine.pipeline import SampleSpec, run
+
 from tests.conftest import ROOT
+from tests.robustness.conftest import assert_one_line_error, call_main
 
 
 def test_parse_gammas():
@@ -123,3 +131,59 @@ def test_help_says_gammas_are_lambdas_for_cfgpp(capsys):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "for --guidance cfgpp, which reads its interpolation weight lambda instead of gamma, the values are read as lambda" in text
+
+
+# --- --sampler tilted and --corrector-steps: tilted_tv in every gmm2d row --------------------------
+
+EVALUATE = "python -m models.evaluate"
+
+
+def _evaluate_json(capsys, *args) -> list[dict]:
+    assert models.analysis.evaluate.main(["--data", "gmm2d", "--model", "exact", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_gmm2d_rows_carry_tilted_tv_and_its_error(capsys):
+    rows = _evaluate_json(capsys, "--steps", "20", "--gammas", "0,1,7,-1", "--samples", "300")
+    for row in rows[:3]:
+        assert 0 <= row["tilted_tv"] <= 1 and 0 < row["tilted_tv_se"] < 0.1 and 0 < row["tilted_tv_floor"] < 0.1
+    assert rows[3]["tilted_tv"] is None and rows[3]["tilted_tv_se"] is None  # gamma < 0: no target
+    assert rows[2]["tilted_tv"] > rows[1]["tilted_tv"] + 3 * rows[2]["tilted_tv_se"]  # CFG misses at gamma = 7
+
+
+def test_evaluate_tilted_sampler_scores_within_mc_error_of_zero(capsys):
+    n = 3000
+    rows = _evaluate_json(capsys, "--sampler", "tilted", "--gammas", "0,3,7", "--samples", str(n))
+    labels = np.arange(n) % 3
+    for row in rows:
+        assert row["tilted_tv"] <= exact_tv_quantile(batch_target_shares(labels, row["gamma"]), n, 0.99)
+        assert row["accuracy"] > 0.3 and row["finite"] == 1.0
+
+
+def test_evaluate_row_matches_tilted_tv_of_the_same_samples():
+    rows = models.analysis.evaluate.evaluate("gmm2d", "exact", "ddim", 10, "cfg", [3.0], 90, 5)
+    x = run(SampleSpec(data="gmm2d", model="exact", sampler="ddim", steps=10, gamma=3.0, batch=90, seed=5),
+            device="cpu", labels=np.arange(90) % 3).samples
+    assert rows[0]["tilted_tv"] == pytest.approx(tilted_tv(x, np.arange(90) % 3, 3.0), abs=1e-12)
+
+
+def test_evaluate_digits_rows_have_no_tilted_tv():
+    rows = models.analysis.evaluate.evaluate("digits", "exact", "ddim", 2, "cfg", [1.0], 10, 0)
+    assert "tilted_tv" not in rows[0]
+
+
+@pytest.mark.parametrize("args, mentions", [
+    (["--data", "digits", "--model", "exact", "--sampler", "tilted"], "digits"),
+    (["--data", "gmm2d", "--model", "neural", "--sampler", "tilted"], "neural"),
+    (["--data", "gmm2d", "--model", "exact", "--sampler", "tilted", "--gammas", "1,-2"], "gamma"),
+    (["--data", "gmm2d", "--model", "exact", "--sampler", "tilted", "--guidance", "rescale"], "rescale"),
+])
+def test_evaluate_tilted_without_an_exact_target_is_one_line_and_status_2(capsys, args, mentions):
+    code, out, err = call_main(models.analysis.evaluate.main, [*args, "--samples", "10"], capsys)
+    assert_one_line_error(code, out, err, EVALUATE, mentions=mentions)
+
+
+def test_evaluate_corrector_flags_change_the_samples(capsys):
+    plain = _evaluate_json(capsys, "--steps", "10", "--gammas", "3", "--samples", "60")
+    corrected = _evaluate_json(capsys, "--steps", "10", "--gammas", "3", "--samples", "60", "--corrector-steps", "2")
+    assert plain[0]["tilted_tv"] != corrected[0]["tilted_tv"] or plain[0]["diversity"] != corrected[0]["diversity"]

@@ -1,5 +1,7 @@
-"""models.engine.pipeline: same spec, same arrays; the meta records the spec; bad settings fail with helpful errors.
-Saving and loading a run is tested in test_trajectory.py."""
+"""models.engine.pipeline: same spec, same arrays; the meta records the spec; bad settings fail with helpful errors;
+``sampler = "tilted"`` is one step of exact draws where an exact target exists and a clear error elsewhere, and
+the corrector's settings reach the sampler and the record. Saving and loading a run is tested in test_trajectory.py."""
+
 import dataclasses
 import math
 
@@ -7,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from models.analysis.tilted_target import tilted_sample
 from models.engine.data import DATA_NAMES
-from models.guidance import GUIDANCE_NAMES
-from models.engine.pipeline import SampleSpec, run
 from models.engine.loading import MODEL_NAMES
+from models.engine.pipeline import TILTED_GUIDANCE, SampleSpec, run
 from models.engine.samplers import SAMPLER_NAMES
 from models.engine.trajectory import Trajectory
-from models.guidance import META_NAMES
+from models.guidance import GUIDANCE_NAMES, META_NAMES
 
 
 def spec(**kw) -> SampleSpec:
@@ -58,9 +60,6 @@ def test_meta_records_the_spec():
     np.testing.assert_array_equal(tr.labels, s.label)
 
 
-# --- errors that list the valid choices --------------------------------------------------------------
-
-
 @pytest.mark.parametrize("field, valid", [("sampler", SAMPLER_NAMES), ("model", MODEL_NAMES),
                                           ("data", DATA_NAMES), ("guidance", GUIDANCE_NAMES)])
 def test_unknown_names_list_valid_ones(field, valid):
@@ -100,9 +99,6 @@ def test_spec_is_frozen():
         spec().steps = 3
 
 
-# --- extreme step counts ------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("sampler", SAMPLER_NAMES)
 @pytest.mark.parametrize("steps", [1, 1000])
 def test_one_and_thousand_steps_are_finite(sampler, steps):
@@ -139,3 +135,72 @@ def test_zoo_runs_record_their_own_settings_and_save_them(tmp_path, guidance, re
     back = Trajectory.load_npz(tmp_path / "zoo.npz")
     assert back.meta == tr.meta
     assert {k: type(v) for k, v in back.meta.items()} == {k: type(v) for k, v in tr.meta.items()}
+
+
+# --- --sampler tilted and --corrector-steps --------------------------------------------------------
+
+TILTED = dict(data="gmm2d", model="exact", sampler="tilted", guidance="cfg")
+
+
+def test_tilted_run_is_a_one_step_trajectory_of_exact_draws(tmp_path):
+    spec = SampleSpec(**TILTED, gamma=3.0, label=1, batch=50, seed=4, steps=100)
+    traj = run(spec, device="cpu")
+    assert traj.steps == 1 and traj.timesteps.tolist() == [999] and traj.x.shape == (2, 50, 2)
+    np.testing.assert_array_equal(traj.samples, tilted_sample(50, 1, 3.0, 4))
+    np.testing.assert_array_equal(traj.x0_hat[0], traj.samples)
+    assert not traj.noise.any() and traj.labels.tolist() == [1] * 50
+    # x_T is a draw of the forward process given the sample: at abar_T ~ 4e-5 it is almost pure noise.
+    assert abs(float(traj.x[0].std()) - 1.0) < 0.2
+    assert traj.meta["sampler"] == "tilted" and traj.meta["steps"] == 1 and traj.meta["gamma"] == 3.0
+    np.testing.assert_array_equal(run(spec, device="cpu").x, traj.x)  # same seed, same draws
+    traj.save_npz(tmp_path / "t.npz")
+    back = Trajectory.load_npz(tmp_path / "t.npz")
+    np.testing.assert_array_equal(back.x, traj.x)
+    assert back.meta == traj.meta
+
+
+def test_tilted_run_honours_per_sample_labels():
+    labels = np.arange(30) % 3
+    x = run(SampleSpec(**TILTED, gamma=7.0, batch=30, seed=2), device="cpu", labels=labels).samples
+    for c in range(3):
+        np.testing.assert_array_equal(x[labels == c], tilted_sample(10, c, 7.0, 2))
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(data="digits"), "no exact tilted target for the digits data set"),
+    (dict(model="neural"), "not the neural model's"),
+    (dict(gamma=-0.5), "gamma >= 0"),
+    (dict(guidance="apg"), "guidance 'apg' has no such target"),
+    (dict(label=-1), "needs a class label"),
+    (dict(corrector_steps=2), "corrector steps do not apply"),
+])
+def test_tilted_spec_refuses_what_has_no_exact_target(changes, message):
+    with pytest.raises(ValueError, match=message):
+        SampleSpec(**(TILTED | dict(gamma=1.0, label=1) | changes)).validate()
+
+
+def test_every_aiming_guidance_gives_the_same_exact_draws():
+    runs = [run(SampleSpec(**(TILTED | dict(guidance=g)), gamma=2.0, label=0, batch=20), device="cpu").samples
+            for g in TILTED_GUIDANCE]
+    for x in runs[1:]:
+        np.testing.assert_array_equal(x, runs[0])
+
+
+def test_corrector_settings_reach_the_sampler_and_the_record():
+    base = dict(data="gmm2d", model="exact", sampler="ddpm", gamma=3.0, label=1, steps=10, batch=16, seed=1)
+    plain = run(SampleSpec(**base), device="cpu")
+    corrected = run(SampleSpec(**base, corrector_steps=2, corrector_snr=0.2), device="cpu")
+    assert not np.array_equal(plain.x[1:], corrected.x[1:])
+    assert corrected.meta["corrector_steps"] == 2 and corrected.meta["corrector_snr"] == 0.2
+    assert "corrector_steps" not in plain.meta  # runs without a corrector record what they did before
+    np.testing.assert_array_equal(run(SampleSpec(**base, corrector_steps=0, corrector_snr=0.3), device="cpu").x, plain.x)
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(corrector_steps=-1), "corrector steps"), (dict(corrector_steps=2.5), "corrector.steps must be an integer"),
+    (dict(corrector_steps=101), "corrector steps"), (dict(corrector_snr=0.0), "corrector snr"),
+    (dict(corrector_snr=float("nan")), "corrector snr"), (dict(corrector_snr="0.2"), "corrector.snr must be a number"),
+])
+def test_bad_corrector_settings_are_one_sentence(changes, message):
+    with pytest.raises(ValueError, match=message):
+        SampleSpec(data="gmm2d", model="exact", **changes).validate()

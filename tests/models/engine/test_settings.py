@@ -1,5 +1,6 @@
-"""Each setting declared once (models.engine.settings): the spec's fields, the command-line flags, the .npz
-meta names and the checks all follow the declaration."""
+"""Each setting declared once (models.engine.settings): the spec's fields, the command-line flags and
+the checks all follow the declaration. (The index of every setting by name, its groups, the zoo's flags
+and the meta names: tests/models/guidance/test_guidance.py.)"""
 
 import dataclasses
 import math
@@ -9,12 +10,9 @@ import pytest
 import models.analysis.evaluate
 import viz.export
 from models.cli import zoo_settings
-from models.guidance import GUIDANCE_NAMES, ZOO_GUIDANCE
 from models.engine.pipeline import SampleSpec
 from models.engine.settings import ETA, GAMMA, Setting
-from models.guidance import (GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, check_values, defaults, parse_group,
-                             replaced_by, settings_for, zoo_flags)
-from models.guidance import META_NAMES, meta_names
+from models.guidance import GROUPS, SETTINGS, ZOO_NAMES, ZOO_SETTINGS, defaults
 
 
 def _flags(parser) -> set[str]:
@@ -39,17 +37,6 @@ def test_the_command_lines_have_one_flag_per_setting_or_group(tmp_path):
     assert GAMMA.flag in _flags(viz.export.build_parser())
     defaults_parsed = zoo_settings(viz.export.build_parser().parse_args(["--out", str(tmp_path / "x.gif")]))
     assert defaults_parsed == defaults()
-
-
-def test_meta_names_are_the_general_names_and_the_methods_own_settings():
-    assert set(ZOO_GUIDANCE) == {s.method for s in ZOO_SETTINGS} | {"autoguidance", "tcfg"}
-    for method in GUIDANCE_NAMES:
-        own = tuple(s.name for s in settings_for(method))
-        assert tuple(s.name for s in settings_for(method)) == own
-        general = tuple(n for n in META_NAMES if not (method == "cfgpp" and n == "gamma"))
-        assert meta_names(method) == general + own
-    assert replaced_by("cfgpp") == ("gamma",) and all(replaced_by(m) == () for m in GUIDANCE_NAMES if m != "cfgpp")
-    assert "gamma" in META_NAMES and all(n in {f.name for f in dataclasses.fields(SampleSpec)} for n in META_NAMES)
 
 
 def test_every_declaration_is_complete():
@@ -93,38 +80,9 @@ def test_checks_follow_the_declared_ranges(name, good, bad):
         s.check(True)  # a bool is no number
 
 
-def test_groups_are_checked_together():
-    assert check_values({"interval_lo": 0.0, "interval_hi": math.inf}) == {"interval_lo": 0.0, "interval_hi": math.inf}
-    with pytest.raises(ValueError, match="interval"):
-        check_values({"interval_lo": 3.0, "interval_hi": 1.0})
-    with pytest.raises(ValueError, match="interval"):
-        check_values({"interval_lo": 6.0})  # above the default hi of 5
-    with pytest.raises(ValueError, match="unknown settings"):
-        check_values({"apg_gamma": 1.0})
-    assert parse_group("interval", "0.3, inf") == (0.3, math.inf)
-    for text in ("", "1", "1,2,3", "a,b", "nan,1", "-1,2", "5,1", "inf,inf"):
-        with pytest.raises(ValueError):
-            parse_group("interval", text)
-
-
-@pytest.mark.parametrize("values", [{"rescale_phi": 0.25}, {"apg_eta": 1.0, "apg_r": math.inf, "apg_beta": -0.9},
-                                    {"interval_lo": 0.0, "interval_hi": math.inf}, {"interval_hi": 2.0},
-                                    {"cfgpp_lambda": 1.0}, {"fdg_low": 4.5}, {"fdg_low": -2.0}])
-def test_zoo_flags_give_back_the_same_settings(tmp_path, values):
-    argv = zoo_flags(values).split() + ["--out", str(tmp_path / "x.gif")]
-    parsed = zoo_settings(viz.export.build_parser().parse_args(argv))
-    assert {k: parsed[k] for k in values} == values
-    assert all(parsed[k] == v for k, v in defaults().items() if k not in values)
-
-
 def test_pages_show_inf_as_declared():
     assert SETTINGS["apg_r"].format(math.inf) == "off" and SETTINGS["interval_hi"].format(math.inf) == "∞"
     assert SETTINGS["apg_r"].format(0.25) == "0.25"
-
-
-def test_zoo_flags_spell_each_flag_once():
-    assert zoo_flags({"apg_eta": 0.5, "apg_r": math.inf}) == "--apg-eta 0.5 --apg-r inf"
-    assert zoo_flags({"interval_lo": 0.3, "interval_hi": 5.0, "rescale_phi": 1.0}) == "--rescale-phi 1 --interval 0.3,5"
 
 
 def test_a_setting_outside_its_own_range_cannot_be_declared():

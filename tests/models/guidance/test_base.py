@@ -52,14 +52,3 @@ def test_methods_that_need_more_say_so(schedule):
                        ("autoguidance", "weak model")):
         with pytest.raises(ValueError, match=need):
             make_guidance(name, den, 2.0)
-
-
-def test_cfgpp_reads_its_lambda_not_gamma(schedule):
-    den = exact_gmm2d_denoiser(schedule)
-    x, t, y = torch.randn(3, 2, dtype=torch.float64), torch.full((3,), 500), torch.tensor([0, 1, 2])
-    a = make_guidance("cfgpp", den, 3.0, settings={"cfgpp_lambda": 0.25})
-    b = make_guidance("cfgpp", den, -7.0, settings={"cfgpp_lambda": 0.25})
-    assert a.gamma is None and a.lam == 0.25
-    torch.testing.assert_close(a.predict(x, t, y).x0, b.predict(x, t, y).x0, rtol=0, atol=0)
-    torch.testing.assert_close(a.predict(x, t, y).x0, make_guidance("cfg", den, 0.25).predict(x, t, y).x0,
-                               rtol=0, atol=1e-12)

@@ -25,8 +25,7 @@ from models.guidance import REGISTRY, make_guidance
 from models.engine.pipeline import SampleSpec, run
 from models.engine.pyramid import BLUR_TAPS, double_matrix, halve_matrix, high_band, low_band, low_pass_matrix
 from models.guidance.zoo.fdg import frequency_bands, laplacian_split, pyr_down, pyr_up
-from tests.models.test_guiders_parity import STEPS, _diff, _same, _sample
-from tests.models.test_new_guiders import DiffusersInSpace, _moves
+from tests.models.guidance.test_parity import STEPS, DiffusersInSpace, _diff, _moves, _same, _sample
 
 F64 = torch.float64
 PYRAMID_TOL = 1e-12

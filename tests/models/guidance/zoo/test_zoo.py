@@ -1,27 +1,26 @@
-"""The guidance zoo: each method reduces to CFG or to conditional sampling where its paper says it
-does, and matches diffusers' implementation where diffusers has one."""
+"""The guidance zoo as a whole (models.guidance.zoo, several methods at once): rescale, apg and interval
+reduce to CFG where their papers say so, diffusers' guiders are conditional sampling at gamma = 1, each
+says its space and records its parts, the same seed gives the same run, bad settings and missing needs
+are clear errors, and every method runs on the shipped neural models. Each method's own tests are in
+zoo/test_<method>.py (they share ``_trajectory`` and ``_same`` from here); the comparisons with
+diffusers are in ../test_parity.py."""
+
+from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
 import torch
-from diffusers.guiders.adaptive_projected_guidance import MomentumBuffer, normalized_guidance
-from diffusers.guiders.guider_utils import rescale_noise_cfg
 
-from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
-from models.guidance import make_guidance
 from models.engine.pipeline import SampleSpec, run
-from models.engine.loading import load_bundle
 from models.engine.samplers import get_sampler
-from models.guidance import check_values
+from models.guidance import REGISTRY, check_values, make_guidance
+
+from tests.models.guidance.test_parity import DATA, _sample
+
 
 F64 = torch.float64
-
-
-@pytest.fixture(scope="module")
-def digits(schedule):
-    return exact_digits_denoiser(schedule)
 
 
 def _trajectory(guided, schedule, sampler="ddpm", seed=0, dim=64, steps=8):
@@ -48,91 +47,6 @@ def test_reductions_to_cfg(digits, schedule, sampler, gamma):
     }
     for name, settings in reductions.items():
         _same(_trajectory(make_guidance(name, digits, gamma, settings=settings), schedule, sampler), cfg)
-
-
-def test_interval_outside_every_step_is_conditional_sampling(digits, schedule):
-    cond = _trajectory(make_guidance("none", digits), schedule)
-    guided = make_guidance("interval", digits, 5.0, settings=dict(interval_lo=1e6, interval_hi=2e6))
-    _same(_trajectory(guided, schedule), cond)
-
-
-def test_interval_guides_exactly_the_steps_inside(digits, schedule):
-    lo, hi = 0.5, 3.0
-    traj = _trajectory(make_guidance("interval", digits, 4.0, settings=dict(interval_lo=lo, interval_hi=hi)), schedule)
-    sigma = schedule.sigma(traj.timesteps)
-    inside = (sigma > lo) & (sigma <= hi)
-    assert inside.any() and (~inside).any()
-    expected = np.where(inside[:, None, None], traj.x0_uncond + 4.0 * (traj.x0_cond - traj.x0_uncond), traj.x0_cond)
-    np.testing.assert_allclose(traj.x0_hat, expected, atol=1e-12)
-
-
-def test_interval_is_the_papers_half_open_interval(digits, schedule):
-    """arXiv 2404.07724 guides for sigma in (lo, hi]: a step whose sigma is exactly lo is not guided,
-    one whose sigma is exactly hi is."""
-    sigma = schedule.sigma(schedule.timesteps(8))
-    lo, hi = float(sigma[5]), float(sigma[2])  # steps 2..4 inside, 5 (= lo) outside
-    traj = _trajectory(make_guidance("interval", digits, 4.0, settings=dict(interval_lo=lo, interval_hi=hi)), schedule)
-    guided = np.abs(traj.x0_hat - traj.x0_cond).max(axis=(1, 2)) > 1e-9
-    assert guided.tolist() == [False, False, True, True, True, False, False, False]
-
-
-@pytest.mark.parametrize("data", ["digits", "gmm2d"])
-def test_autoguidance_with_the_main_model_as_weak_is_conditional_sampling(schedule, data):
-    den = exact_digits_denoiser(schedule) if data == "digits" else exact_gmm2d_denoiser(schedule)
-    dim = 64 if data == "digits" else 2
-    cond = _trajectory(make_guidance("none", den), schedule, dim=dim)
-    _same(_trajectory(make_guidance("autoguidance", den, 3.0, weak=den), schedule, dim=dim), cond)
-
-
-def test_autoguidance_extrapolates_from_the_weak_model(schedule):
-    bundle = load_bundle("digits", "exact", needs=("weak",))
-    traj = _trajectory(make_guidance("autoguidance", bundle.denoiser, 2.5, weak=bundle.weak), schedule)
-    np.testing.assert_allclose(traj.x0_hat, traj.x0_uncond + 2.5 * (traj.x0_cond - traj.x0_uncond), atol=1e-12)
-    assert np.abs(traj.x0_cond - traj.x0_uncond).max() > 1e-3  # the blurred model really is different
-
-
-def test_rescale_matches_diffusers(digits, schedule):
-    x = torch.randn(5, 64, dtype=F64, generator=torch.Generator().manual_seed(1))
-    t, y = torch.full((5,), 400), torch.arange(5)
-    for phi in (0.0, 0.3, 0.7, 1.0):
-        ours = make_guidance("rescale", digits, 4.0, settings=dict(rescale_phi=phi)).predict(x, t, y)
-        x_cfg = ours.x0_uncond + 4.0 * (ours.x0_cond - ours.x0_uncond)
-        torch.testing.assert_close(ours.x0, rescale_noise_cfg(x_cfg, ours.x0_cond, phi), atol=1e-12, rtol=0)
-
-
-@pytest.mark.parametrize("eta,r,beta", [(0.0, math.inf, 0.0), (0.3, 2.0, 0.0), (0.0, 1.5, -0.5), (1.0, math.inf, 0.4)])
-def test_apg_matches_diffusers_over_a_trajectory(digits, schedule, eta, r, beta):
-    """diffusers' ``normalized_guidance`` with ``use_original_formulation=True`` is
-    ``D_c + scale * (orth + eta * par)``: our gamma is its scale + 1 (MATH.md)."""
-    gamma = 4.0
-    settings = dict(apg_eta=eta, apg_r=r, apg_beta=beta)
-    traj = _trajectory(make_guidance("apg", digits, gamma, settings=settings), schedule, steps=10)
-    buffer = MomentumBuffer(beta) if beta != 0.0 else None
-    for k in range(traj.steps):
-        ref = normalized_guidance(torch.from_numpy(traj.x0_cond[k]), torch.from_numpy(traj.x0_uncond[k]), gamma - 1.0,
-                                  momentum_buffer=buffer, eta=eta, norm_threshold=0.0 if math.isinf(r) else r,
-                                  use_original_formulation=True)
-        np.testing.assert_allclose(traj.x0_hat[k], ref.numpy(), atol=1e-10, rtol=0)
-
-
-def test_cfgpp_step_follows_the_paper(digits, schedule):
-    """CFG++ (arXiv 2406.08070), DDIM form: x_prev = sqrt(abar_prev) D_lambda + sqrt(1 - abar_prev) eps_u."""
-    lam = 0.6
-    traj = _trajectory(make_guidance("cfgpp", digits, settings=dict(cfgpp_lambda=lam)), schedule, "ddim")
-    for k in range(traj.steps - 1):
-        abar, abar_prev = schedule.abar(traj.timesteps[k]), schedule.abar(traj.timesteps[k + 1])
-        d_lam = traj.x0_uncond[k] + lam * (traj.x0_cond[k] - traj.x0_uncond[k])
-        eps_u = (traj.x[k] - np.sqrt(abar) * traj.x0_uncond[k]) / np.sqrt(1 - abar)
-        np.testing.assert_allclose(traj.x[k + 1], np.sqrt(abar_prev) * d_lam + np.sqrt(1 - abar_prev) * eps_u,
-                                   atol=1e-10)
-        np.testing.assert_allclose(traj.x0_hat[k], d_lam, atol=1e-12)
-
-
-def test_cfgpp_with_lambda_one_differs_from_cfg_only_by_the_renoising(digits, schedule):
-    plus = _trajectory(make_guidance("cfgpp", digits, settings=dict(cfgpp_lambda=1.0)), schedule, "ddim")
-    cond = _trajectory(make_guidance("cfg", digits, 1.0), schedule, "ddim")
-    np.testing.assert_allclose(plus.x0_hat[0], cond.x0_hat[0], atol=1e-12)  # same first prediction
-    assert not np.allclose(plus.x[1], cond.x[1])  # re-noised along eps_u, not eps_c
 
 
 @pytest.mark.parametrize("settings,match", [
@@ -164,34 +78,42 @@ def test_every_zoo_method_runs_on_the_shipped_neural_models():
             assert np.isfinite(traj.x).all() and set(traj.parts()) >= {"x0_uncond", "x0_cond"}
 
 
-@pytest.mark.parametrize("flags", [["--guidance", "rescale", "--rescale-phi", "0.5"],
-                                   ["--guidance", "apg", "--apg-eta", "0.2", "--apg-r", "inf", "--apg-beta", "-0.3"],
-                                   ["--guidance", "interval", "--interval", "0.5,4"],
-                                   ["--guidance", "autoguidance"],
-                                   ["--guidance", "cfgpp", "--sampler", "ddim", "--cfgpp-lambda", "0.8"]])
-def test_zoo_flags_on_the_command_lines(tmp_path, flags):
-    from models.analysis.evaluate import main as evaluate_main
-    from viz.export import main as export_main
-
-    base = ["--model", "exact", "--steps", "4"]
-    assert export_main(base + flags + ["--batch", "2", "--out", str(tmp_path / "z.gif"), "--npz", str(tmp_path / "z.npz")]) == 0
-    with np.load(tmp_path / "z.npz") as z:
-        assert str(z["guidance"]) == flags[1] and np.isfinite(z["x"]).all()
-    if flags[1] == "cfgpp":  # CFG++ sweeps its λ: --gammas are λ values, --cfgpp-lambda is refused (test_evaluate.py)
-        flags = flags[:-2] + ["--gammas", "0.2,0.8"]
-    else:
-        flags = flags + ["--gammas", "1,2"]
-    assert evaluate_main(base + flags + ["--samples", "10", "--json"]) == 0
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("method, settings", [("tcfg", {}), ("mambo", dict(mambo_alpha=8.0)),
+                                              ("cfgzero", dict(cfgzero_zero_steps=0)),
+                                              ("apgmix", dict(apgmix_beta=-0.5, apgmix_eta=0.3, apgmix_r=0.5))])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+def test_gamma_one_is_conditional_sampling(exact, data, method, settings, sampler):
+    """At gamma = 1 (w = 0) every one of them is the conditional model (CFG-Zero* after its zero
+    steps: here none)."""
+    den = exact[data]
+    cond = _sample(make_guidance("none", den), data, sampler)
+    np.testing.assert_allclose(_sample(make_guidance(method, den, 1.0, settings=settings), data, sampler).x, cond.x,
+                               atol=1e-12, rtol=0)
 
 
-@pytest.mark.parametrize("flags", [["--rescale-phi", "1.5"], ["--apg-r", "0"], ["--apg-r", "nan"], ["--apg-beta", "1"],
-                                   ["--interval", "3"], ["--interval", "4,1"], ["--interval", "a,b"],
-                                   ["--cfgpp-lambda", "-0.1"], ["--apg-eta", "inf"]])
-def test_bad_zoo_flags_are_one_line_errors(tmp_path, capsys, flags):
-    from viz.export import main as export_main
+@pytest.mark.parametrize("method", ["cfgzero", "tcfg", "mambo", "apgmix"])
+def test_each_method_says_its_space_and_records_its_parts(exact, method):
+    """The space each paper defines, and the two predictions recorded for the views."""
+    assert REGISTRY[method].space == {"cfgzero": "v", "tcfg": "eps", "mambo": "v", "apgmix": "x0"}[method]
+    traj = _sample(make_guidance(method, exact["gmm2d"], 3.0), "gmm2d")
+    assert traj.x0_uncond is not None and traj.x0_cond is not None
 
-    with pytest.raises(SystemExit) as e:
-        export_main(["--model", "exact", "--steps", "2", "--batch", "1", "--out", str(tmp_path / "z.gif")] + flags)
-    assert e.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "error" in err[0]
+
+def test_same_seed_same_trajectory_and_what_a_reused_wrapper_keeps(exact):
+    """Bit for bit again from a fresh wrapper. cfgzero numbers the noise levels by the order it first
+    meets them, so a wrapper reused over the same timesteps zeroes the same levels (same run), and
+    over other timesteps it zeroes none of the levels it has met; a reused apgmix wrapper keeps its
+    momentum (another run): one wrapper per run."""
+    den = exact["gmm2d"]
+    for method in ("cfgzero", "apgmix"):
+        first = _sample(make_guidance(method, den, 3.0), "gmm2d")
+        assert np.array_equal(first.x, _sample(make_guidance(method, den, 3.0), "gmm2d").x)
+    reused = make_guidance("cfgzero", den, 3.0, settings=dict(cfgzero_zero_steps=2))
+    first = _sample(reused, "gmm2d")
+    assert np.array_equal(first.x, _sample(reused, "gmm2d").x)
+    a = np.sqrt(first.alphas_cumprod[first.timesteps])[:, None, None]
+    np.testing.assert_allclose(first.x0_hat[:2], a[:2] * first.x[:2], atol=1e-12)
+    reused = make_guidance("apgmix", den, 3.0)
+    first = _sample(reused, "gmm2d")
+    assert not np.array_equal(first.x, _sample(reused, "gmm2d").x)
