@@ -1,6 +1,5 @@
 """Classifier guidance: the model's direction plus a gamma-scaled classifier direction."""
 
-import numpy as np
 import streamlit as st
 
 from ui.runs import export_command, run_spec
@@ -8,6 +7,7 @@ from ui.sidebar import POST, current
 from ui.state import keep, remember
 from ui.views import (command_expander, gamma_slider, leaves_data_warning, model_for, overlay_beside,
                       picture_and_controls, prepare_run, step_picture)
+from viz.views.guidance import ARROWS_IN_FULL, drawn_lengths
 
 s = current()
 st.title("Classifier guidance")
@@ -23,15 +23,17 @@ with controls:
     run = prepare_run(spec)
     traj, k = run.traj, run.k
     st.metric("timestep t", int(traj.timesteps[k]))
-    st.metric("‖model direction‖", f"{np.linalg.norm(traj.x0_uncond[k, 0] - traj.x[k, 0]):.3f}",
-              help="from x_t to the model's own prediction x̂₀ (sample 0)")
-    st.metric("‖γ · classifier shift‖", f"{gamma * np.linalg.norm(traj.classifier_shift[k, 0]):.3f}",
-              help="how far the classifier moves the prediction")
+    drawn = drawn_lengths(traj, k, gamma=gamma)  # the arrows' lengths as the figure draws them
+    st.metric("model's arrow ‖a·x̂₀ᵘ − xₜ‖", f"{drawn['model']:.3f}",
+              help="the model's direction as drawn: its score times s², from x_t (sample 0)")
+    st.metric("classifier's arrow ‖γ·a·shift‖", f"{drawn['classifier']:.3f}",
+              help="γ times the classifier's direction as drawn: its score times s² (the shift of x̂₀ times a)")
     leaves_data_warning(traj, "the classifier is pushing them toward inputs it scores highly but that look like no "
                               "training image.")
 with picture:
     step_picture("classifier", spec, s.projection, run, filename="classifier-guidance.gif",
                  heading=f"One step at γ = {gamma:g}")
+    st.caption(ARROWS_IN_FULL)
 overlay_beside(spec, s.projection, f"""
 A classifier $p(y \\mid x_t)$ says which way to move the canvas to make class $y$ more likely: its
 gradient. Classifier guidance (Dhariwal & Nichol, arXiv 2105.05233) adds that gradient, scaled by γ,

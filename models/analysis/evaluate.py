@@ -11,7 +11,8 @@ On gmm2d each row also has ``tilted_tv``: the total variation distance between t
 of the mixture's nine components (each sample given to its most responsible component; non-finite
 samples to none) and the shares of the exact target ``p0(x) p0(y | x)^gamma`` for the same labels
 (``models.analysis.tilted_target``). ``tilted_tv_se`` is its Monte Carlo error and ``tilted_tv_floor`` what exact
-draws of the same size score on average (about ``1.13 / sqrt(N)``: 0.05 at N = 500, 0.018 at
+draws of the same size score on average (computed from the batch's per-class counts; for a batch spread over
+the three classes about 0.98 / sqrt(N): 0.044 at N = 500, 0.016 at
 N = 4000); a gap well above floor plus a few errors is real. For gamma < 0 there is no such target
 and the three are null. ``--sampler tilted`` samples that target exactly (gmm2d, exact model).
 
@@ -172,7 +173,7 @@ def build_parser() -> OneLineParser:
                         "interpolation weight lambda instead of gamma, the values are read as lambda, each in [0, 1] "
                         "(default: 0,0.5,1), and --cfgpp-lambda does not apply")
     p.add_argument("--samples", type=int_range(2, MAX_BATCH), default=500,
-                   help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor is about 1.13/sqrt(N), "
+                   help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor (what exact draws of the same size score) falls as 1/sqrt(N), "
                         "so take 4000 to see gaps of 0.02; with --steps it sets the memory a run needs (see "
                         "--max-memory) (default: 500)")
     p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,

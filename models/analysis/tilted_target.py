@@ -367,6 +367,37 @@ def expected_tv(target: np.ndarray, n: int) -> float:
     return 0.5 * total
 
 
+def _binomial_pmf(n: int, q: float) -> np.ndarray:
+    """The pmf (n + 1,) of Binomial(n, q)."""
+    x = np.arange(n + 1)
+    if q <= 0 or q >= 1:
+        return (x == (n if q >= 1 else 0)).astype(np.float64)
+    log_choose = math.lgamma(n + 1) - np.array([math.lgamma(i + 1) + math.lgamma(n - i + 1) for i in x])
+    return np.exp(log_choose + x * math.log(q) + (n - x) * math.log1p(-q))
+
+
+def expected_tv_by_class(targets: np.ndarray, counts) -> float:
+    """``E[tilted_tv]`` of exact draws for a batch with fixed class counts ``counts`` (C,): class c's
+    ``counts[c]`` samples are a multinomial draw from ``targets[c]`` (C, K). A component's count is then
+    a sum of independent binomials, one per class (its pmf their convolution), so again the
+    expectation needs only each component's marginal. Treating the batch as one multinomial of the
+    mixed shares (``expected_tv``) overstates it: the class counts do not fluctuate."""
+    targets = np.asarray(targets, np.float64)
+    counts = [int(c) for c in counts]
+    n = sum(counts)
+    if n < 1:
+        raise ValueError(f"the batch must hold at least one sample, got counts {counts}")
+    mixed = sum(c * q for c, q in zip(counts, targets)) / n
+    total = 0.0
+    for k in range(targets.shape[1]):
+        pmf = np.ones(1)
+        for c, q in zip(counts, targets):
+            if c:
+                pmf = np.convolve(pmf, _binomial_pmf(c, float(q[k])))
+        total += float((pmf * np.abs(np.arange(len(pmf)) / n - mixed[k])).sum())
+    return 0.5 * total
+
+
 def exact_tv_quantile(target: np.ndarray, n: int, level: float = 0.99, draws: int = 4000, seed: int = 0) -> float:
     """The ``level`` quantile of ``tilted_tv`` for ``n`` exact draws (simulated: ``draws`` multinomial
     samples of ``n`` from ``target``, fixed ``seed``). A sampler of the target stays below it with
@@ -402,14 +433,20 @@ def tilted_tv_report(samples: np.ndarray, label, gamma: float,
     ``se`` comes from ``BOOTSTRAP`` multinomial resamples (fixed seed: the same samples give the same
     report) of the samples' shares, the non-finite share as one more cell. For a batch of several
     classes (``label`` an (N,) array) both treat the batch as one multinomial, which slightly
-    overstates them (its classes' counts are fixed)."""
+    overstates them (its classes' counts are fixed); the floor does not: it is computed from the
+    batch's per-class counts (``expected_tv_by_class``)."""
     g = gmm or make_gmm2d()
     shares = component_shares(samples, g)
     target = batch_target_shares(label, gamma, gmm)
     n = int(np.asarray(samples).reshape(-1, 2).shape[0])
+    y = _label_array(label, g) if np.ndim(label) else np.full(n, int(label))
+    per_class = np.bincount(y, minlength=g.num_classes)
+    present = np.flatnonzero(per_class)
+    floor = (expected_tv(target, n) if len(present) == 1 else
+             expected_tv_by_class(np.stack([target_shares(int(c), gamma, gmm) for c in present]), per_class[present]))
     cells = np.append(shares, max(0.0, 1.0 - shares.sum()))
     cells = cells / cells.sum()
     counts = np.random.default_rng(BOOTSTRAP_SEED).multinomial(n, cells, size=BOOTSTRAP) / n  # (R, K+1)
     resampled = 0.5 * (np.abs(counts[:, :-1] - target[None]).sum(1) + counts[:, -1])
-    return TiltedTV(tv=_tv(shares, target), se=float(resampled.std(ddof=1)), floor=expected_tv(target, n), n=n,
+    return TiltedTV(tv=_tv(shares, target), se=float(resampled.std(ddof=1)), floor=floor, n=n,
                     shares=shares, target=target)

@@ -20,7 +20,12 @@ One corrector step at level t, with ``g`` the guided score and ``z ~ N(0, I)``:
 and the step size ``eps`` set by one of two documented rules:
 
 * ``snr`` (default, Song et al.'s Algorithm 5): ``eps = 2 alpha_t (snr |z| / |g|)^2`` with
-  ``alpha_t = 1 - beta_t`` and ``snr = 0.16`` (the paper's value for its CIFAR-10 VP models). Here
+  ``alpha_t = 1 - beta_t`` and ``snr = 0.16`` (the paper's value for its CIFAR-10 VP models).
+  ``alpha_t`` is the 1000-step schedule's at the step's timestep, also when the predictor strides over
+  several schedule steps at once (Song et al. write the rule for a sampler that takes every step; the
+  stride's own ``abar_t / abar_prev`` would be smaller, down to about 0.5 for the noisiest strides of a
+  25-step run, and the step size with it). ``alpha_t`` lies in [0.98, 1): the step size is set by
+  ``snr`` and the two norms. Here
   ``|z|`` and ``|g|`` are per-sample Euclidean norms averaged over the finite samples of the batch,
   as in the authors' released code: the step is one number per step and batch, so a sample's path
   depends on its batch mates (still the same path for the same seed and batch). Near a Gaussian

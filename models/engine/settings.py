@@ -117,7 +117,7 @@ CORRECTOR_STEPS = Setting("corrector_steps", None, 0, 0, 100, "Corrector steps K
                           "arXiv 2011.13456", slider=(0, 10, 1), integer=True)
 #: the corrector's step size, by Song et al.'s signal-to-noise rule (models.engine.corrector)
 CORRECTOR_SNR = Setting("corrector_snr", None, 0.16, 0.0, 1.0, "Corrector signal-to-noise ratio r",
-                        "Corrector step size eps = 2 (1 - beta_t) (r |z| / |g|)^2, with |z| and |g| the batch's mean "
+                        "Corrector step size eps = 2 (1 - beta_t) (r |z| / |g|)^2, beta_t of the 1000-step schedule, with |z| and |g| the batch's mean "
                         "noise and guided-score norms (Algorithm 5 of the paper, whose value is 0.16).",
                         "arXiv 2011.13456", lo_open=True, hi_open=True, slider=(0.02, 0.5, 0.02))
 

@@ -94,8 +94,8 @@ class ClassifierGuidanceDiagram(ConstructionView):
                          key=["model_dir", "diff", "diff_scaled", "guided_dir", "step", "noise"],
                          key_labels={"diff": "classifier's direction", "diff_scaled": "γ × classifier's direction"},
                          suptitle=f"{name}{_toward(traj, sample)}",
-                         plane_note=(CLASSIFIER_ARROWS + " Exact plane through xₜ and the tips of the first two "
-                                     "arrows; the noise is projected onto it."),
+                         plane_note=(CLASSIFIER_ARROWS + " Exact plane through xₜ and the first two arrows' tips; "
+                                     "the noise is projected."),
                          width=width)
 
     def _scales(self, sv: StepVectors) -> tuple[float, float]:
@@ -129,10 +129,28 @@ class ClassifierGuidanceDiagram(ConstructionView):
         return self.plane_note if self.fixed is None else f"{CLASSIFIER_ARROWS} {self.fixed.note}"
 
 
-CLASSIFIER_ARROWS = ("Arrows are scores × s², i.e. steps in x-space: the model's s²∇log pₜ(xₜ) = a·x̂₀ᵘ − xₜ, the "
-                     "classifier's s²∇log p(y | xₜ), and their sum with γ, a·x̂₀ − xₜ (a = √ᾱₜ, s = √(1 − ᾱₜ)). The "
-                     "sampler also rescales the canvas by a'/a each step; the step and xₜ₋₁ are drawn with that undone "
-                     "(× a/a'), so the step runs along the sum.")
+#: the figure's small print on its arrows (two lines with the plane's note; the page says the rest: ``ARROWS_IN_FULL``)
+CLASSIFIER_ARROWS = "Arrows are scores × s² (steps in x-space); the step and xₜ₋₁ are drawn × a/a′."
+#: what the classifier view's arrows are, in full, for the page's text
+ARROWS_IN_FULL = ("The arrows are scores times $s^2$, that is, steps in $x$-space: the model's "
+                  "$s^2\\nabla\\log p_t(x_t) = a\\,\\hat{x}_0^{u} - x_t$, the classifier's "
+                  "$s^2\\nabla\\log p(y \\mid x_t)$, and their sum with γ, $a\\,\\hat{x}_0 - x_t$ "
+                  "($a = \\sqrt{\\bar\\alpha_t}$, $s = \\sqrt{1 - \\bar\\alpha_t}$). A sampler also rescales the "
+                  "canvas by $a'/a$ at each step; the figure draws the step and $x_{t-1}$ with that undone (times $a/a'$), "
+                  "so the step runs along the sum.")
+
+
+def drawn_lengths(traj: Trajectory, k: int, sample: int = 0, gamma: Optional[float] = None) -> dict[str, float]:
+    """The lengths of the classifier view's arrows at step ``k`` as drawn (scores times s², in x units):
+    ``model`` |a x̂₀ᵘ − xₜ|, ``classifier`` |γ a shift| (the γ-scaled band) and ``sum`` |a x̂₀ − xₜ|."""
+    gamma = float(traj.meta.get("gamma", 1.0) if gamma is None else gamma)
+    abar = float(traj.alphas_cumprod[int(traj.timesteps[k])])
+    a = np.sqrt(abar)
+    x_t = np.asarray(traj.x[k, sample], np.float64)
+    d_u = np.asarray(traj.x0_uncond[k, sample], np.float64)
+    shift = np.asarray(traj.classifier_shift[k, sample], np.float64)
+    return {"model": float(np.linalg.norm(a * d_u - x_t)), "classifier": float(np.linalg.norm(gamma * a * shift)),
+            "sum": float(np.linalg.norm(a * (d_u + gamma * shift) - x_t))}
 
 
 class ClassifierPredictionDiagram(ConstructionView):

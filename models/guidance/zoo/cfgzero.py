@@ -25,7 +25,8 @@ CARD = Card(
     settings=(
         Setting("cfgzero_zero_steps", NAME, 1, 0, 1000, "Zero steps (v̂ = 0 at the first steps)",
                 "CFG-Zero*, on the velocity prediction v: how many of the first noise levels of a run get v = 0 (the "
-                "sample stays put, x0 = sqrt(abar) x_t); the authors' code and diffusers zero the first one.",
+                "prediction is x0 = sqrt(abar) x_t: with DDIM the sample stays put, while DDPM still mixes in fresh noise); "
+                "the authors' code and diffusers zero the first one.",
                 "arXiv 2503.18886", slider=(0, 10, 1), integer=True),
     ),
     zoo=True,
