@@ -15,14 +15,15 @@ st.markdown(
 )
 seed = current().seed
 facts = highdim_facts(int(seed))
-c1, c2, c3, c4 = st.columns(4)
+numbers, figure = st.columns([1, 5], gap="medium")  # the numbers beside the figure: both fit a 1080-px screen
+c1 = c2 = c3 = c4 = numbers
 c1.metric("‖ε‖ in 64-D", f"{facts.noise_norm_mean:.2f} ± {facts.noise_norm_std:.2f}", help="√64 = 8")
 c2.metric("cosine of random directions", f"std {facts.cosine_std:.3f}", help="1/√64 = 0.125")
 c3.metric("variance kept by 2 PCA axes", f"{100 * facts.pca_two:.1f}%",
           help=f"10 axes keep {100 * facts.pca_ten:.1f}%; {facts.pca_for_90} are needed for 90%")
 c4.metric("2-D random view scales distances", f"{facts.distortion_5:.2f}x – {facts.distortion_95:.2f}x",
           help="5th to 95th percentile of drawn / true distance")
-st.image(highdim_png(int(seed)), width="stretch", output_format="PNG")
+figure.image(highdim_png(int(seed)), width="stretch", output_format="PNG")
 st.markdown(
     f"""
 **What each view in this lab loses**

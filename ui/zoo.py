@@ -101,12 +101,12 @@ def zoo_controls(s: Settings, method: str, model: str, scale_box, settings_box) 
 
 
 def show_numbers(traj: Trajectory, k: int, choice: ZooChoice) -> None:
-    """Timestep, noise level and how far the method's prediction lies from plain CFG's at step ``k``
-    (one under the other)."""
+    """Timestep and noise level (in one row), then the method's readout at step ``k`` (``Card.readout``)."""
     method, gamma = card(choice.spec.guidance), choice.scale
     d_u, d_c, guided = traj.x0_uncond[k, 0], traj.x0_cond[k, 0], traj.x0_hat[k, 0]
-    st.metric("timestep t", int(traj.timesteps[k]))
-    st.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
+    when, level = st.columns(2)  # one row: the controls column fits a 1080-px screen with every method's sliders
+    when.metric("timestep t", int(traj.timesteps[k]))
+    level.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
     readout = method.readout
     st.metric(readout.label, f"{readout.measure(d_u, d_c, guided, gamma):.3f}", help=readout.help)
 
