@@ -1,0 +1,44 @@
+"""What a projector shows (issue 17): a fresh server's first visitor who opens ``/sampling`` gets the
+Sampling page (it lives at "/"), and the first figure of High dimensions, Guidance field and Side by
+side lies inside a 1920x1080 window with the sidebar open, without scrolling.
+
+Starts ``streamlit run app.py`` itself and drives Debian's Chromium through Playwright; skipped where
+that browser is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tools import browser
+
+LOAD_S = 240.0
+PROJECTOR = {"width": 1920, "height": 1080}
+
+pytestmark = pytest.mark.skipif(not browser.chromium_available(),
+                                reason=f"no Chromium at {browser.CHROMIUM} (CI installs it: apt-get install chromium)")
+
+
+def _first_figure_bottom(tab) -> float:
+    box = browser.box(tab.locator('[data-testid="stImage"] img').first)
+    assert box is not None, "no figure on the page"
+    return box["y"] + box["height"]
+
+
+def test_sampling_by_name_and_first_figures_inside_a_projector():
+    with browser.streamlit_server() as base, browser.chromium(PROJECTOR) as context:
+        tab = context.new_page()
+        browser.load(tab, f"{base}/sampling", timeout=LOAD_S)  # the server's first visit
+        text = tab.locator("body").inner_text()
+        assert "Page not found" not in text and "How a diffusion model samples" in text
+        assert not browser.page_problems(tab)
+        for path in ("high_dimensions", "side_by_side"):
+            browser.load(tab, f"{base}/{path}", timeout=LOAD_S)
+            assert browser.sidebar_open(tab)
+            assert _first_figure_bottom(tab) <= PROJECTOR["height"], path
+        browser.load(tab, f"{base}/guidance_field", timeout=LOAD_S, images=False)
+        tab.get_by_role("button", name="Switch to gmm2d").click()  # the app opens on the digits
+        tab.locator('[data-testid="stImage"] img').first.wait_for(timeout=LOAD_S * 1000)
+        browser.wait_idle(tab, LOAD_S)
+        assert _first_figure_bottom(tab) <= PROJECTOR["height"], "guidance_field"
+        assert not browser.page_problems(tab)
