@@ -4,22 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run serve test test-fast bench train readme-media clean-venv gifs
+.PHONY: run serve test test-fast bench train readme-media clean-venv gifs notebook
 
-# Two stamps: `make run` installs what running needs (requirements.txt); the test, bench and
-# media targets add the test-only tools (requirements-dev.txt: pytest, pytest-xdist, diffusers, playwright).
+# Three stamps: `make run` installs what running needs (requirements.txt); the test, bench and
+# media targets add the test-only tools (requirements-dev.txt: pytest, pytest-xdist, diffusers, playwright,
+# and Jupyter); `make notebook` adds Jupyter alone (requirements-notebook.txt).
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt
+$(BIN)/.installed: $(BIN)/.runtime requirements-dev.txt requirements-notebook.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+$(BIN)/.notebook: $(BIN)/.runtime requirements-notebook.txt
+	$(BIN)/pip install -q -r requirements-notebook.txt
+	touch $@
+
+# This computer only (127.0.0.1): a laptop on a school network serves nobody else. `make serve` is the
+# classroom server.
 run: $(BIN)/.runtime
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 # The app for a class (README, "Running the app for a class"): every network interface, no browser
 # opened on the server, no file watching.
@@ -50,6 +57,10 @@ train: $(BIN)/.runtime
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The students' tour in Jupyter, with the project's environment as its kernel (Jupyter runs from .venv).
+notebook: $(BIN)/.notebook
+	$(BIN)/jupyter notebook notebooks/tour.ipynb
 
 # Every lecture GIF (every view, every guidance method, both data sets) into one folder.
 GIFS ?= out/gifs

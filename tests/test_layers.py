@@ -20,7 +20,7 @@ VIZ_COMMAND_LINES = ("viz/export.py", "viz/lecture_gifs.py")  # they sample, so 
 
 def python_files() -> list[Path]:
     """Every tracked-looking .py of the project (no virtual environment, no caches)."""
-    skip = {".venv", "__pycache__", ".git", "out"}
+    skip = {".venv", "__pycache__", ".git", "out", "build", "dist"}  # build/, dist/: what `pip install .` leaves
     return sorted(p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts))
 
 

@@ -32,8 +32,10 @@ def test_the_readme_example_runs_as_printed(tmp_path):
     code = python_example()
     script = tmp_path / "example.py"
     script.write_text(code)
+    work = tmp_path / "work"  # the reader's folder: the example leaves nothing there but out/
+    work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, str(script)], cwd=work, env=env, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
@@ -42,9 +44,20 @@ def test_the_readme_example_runs_as_printed(tmp_path):
     assert all(gammas) and [m.group(1) for m in gammas] == ["0", "1", "3"], lines
     accuracy = [float(m.group(2)) for m in gammas]
     assert accuracy[0] < 0.5 < accuracy[1] <= accuracy[2]  # unconditional vs guided toward each class
-    with Image.open(tmp_path / "cfg_step.png") as im:
+    assert [p.name for p in work.iterdir()] == ["out"]
+    with Image.open(work / "out" / "cfg_step.png") as im:
         assert im.size[0] >= 300 and im.size[1] >= 200
-    assert gif_frame_count((tmp_path / "cfg.gif").read_bytes()) > 10
+    assert gif_frame_count((work / "out" / "cfg.gif").read_bytes()) > 10
+
+
+def test_the_readme_command_lines_write_under_out():
+    """The export examples name files under out/ (ignored by git), after a `mkdir -p out`."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Command lines", 1)[1].split("\n## ", 1)[0]
+    outs = re.findall(r"--(?:out|npz) (\S+)", section)
+    assert outs and all(o.startswith("out/") for o in outs), outs
+    assert "mkdir -p out" in section
+    assert "/out/" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_the_readme_says_where_commands_run():
