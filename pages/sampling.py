@@ -9,6 +9,7 @@ from ui.sidebar import POST, current
 from ui.state import keep, remember
 from ui.views import PICTURE_SHARE, command_expander, model_for, picture_and_controls, prepare_run, show_view, step_picture
 from viz.draw.projection import for_whole_paths
+from viz.figures.noising import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 s = current()
 st.title("How a diffusion model samples")
@@ -26,9 +27,11 @@ The pictures follow [The geometry of diffusion guidance]({POST}), here drawn fro
 )
 
 st.header("1 · Forward noising of a photograph")
-# Any image type: the decoder checks the content itself (a file name's extension proves nothing),
-# and a name Streamlit refuses on the server would break the whole page before it could say why.
-upload = st.file_uploader("Use your own image (PNG, JPEG, GIF, WebP, BMP, TIFF)", type="image", key="upload")
+# The picker offers the kinds the decoder reads; the decoder still checks the content itself (a file
+# name's extension proves nothing) and says why it refuses a file, under the uploader.
+upload = st.file_uploader(f"Use your own image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {MAX_UPLOAD_MB} MB)",
+                          type=list(UPLOAD_TYPES), key="upload")
+refusal = st.container()
 picture, words = st.columns([2, 1], gap="large")
 words.markdown(
     "Each panel mixes the same photograph with the same noise: $x_t = a_t x_0 + s_t \\varepsilon$, "
@@ -39,8 +42,8 @@ words.markdown(
 try:
     picture.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch",
                   output_format="PNG")
-except ValueError as e:
-    st.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
+except ValueError as e:  # said under the uploader, where the student looks
+    refusal.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
     picture.image(noising_png(None, s.seed), width="stretch", output_format="PNG")
 
 st.header("Sampling, one step at a time")

@@ -189,3 +189,4 @@ def gamma_slider(key: str = "gamma", default: float | None = None, where=st) -> 
     start = float(GAMMA.default if default is None else default)
     return remember(key, float(where.slider(GAMMA.label, float(lo), float(hi), step=float(step), key=keep(key, start),
                                             help=f"{GAMMA.help} ({GAMMA.paper})")))
+

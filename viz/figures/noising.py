@@ -25,6 +25,10 @@ from viz.draw.style import COLORS, display_size, new_figure, text_pt
 
 PHOTOS = ("china", "flower")
 MAX_UPLOAD_PIXELS = 40_000_000  # refused before decoding: a small file can declare a huge image
+MAX_UPLOAD_MB = 5  # a photograph for a 160-px figure needs no more; refused with the file's size
+MAX_ASPECT = 20  # longer side : shorter side; a 3000 x 1 strip would be drawn as a line one pixel high
+#: the kinds the decoder reads (the uploader offers only these)
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff")
 DEFAULT_TIMESTEPS = (0, 50, 150, 300, 600, 999)
 NOISING_NOTE = "The same noise ε in every panel; SNR = aₜ² / sₜ². Values beyond [-1, 1] are clipped for display."
 FORMULA = "Forward noising:  $x_t = a_t\\, x_0 + s_t\\, \\varepsilon$"
@@ -104,6 +108,9 @@ def image_from_upload(data: bytes, max_side: int = 160) -> np.ndarray:
         raise ValueError(f"expected the uploaded file's bytes, got {type(data).__name__}")
     if len(data) == 0:
         raise ValueError("the uploaded file is empty")
+    if len(data) > MAX_UPLOAD_MB * 2**20:
+        raise ValueError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB (save it smaller, "
+                         "or as JPEG)")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -122,6 +129,9 @@ def image_from_upload(data: bytes, max_side: int = 160) -> np.ndarray:
                                  f"the limit is {MAX_UPLOAD_PIXELS // 1_000_000} megapixels")
             if width < 1 or height < 1:
                 raise ValueError(f"the image has no pixels ({width} x {height})")
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise ValueError(f"the image is {width} x {height} pixels, more than {MAX_ASPECT} times longer than it "
+                                 "is wide: the figure would show a thin strip; crop it closer to a square")
             try:
                 image.seek(0)  # the first frame of an animation
                 if image.format == "JPEG":
