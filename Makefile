@@ -59,8 +59,10 @@ clean-venv:
 	rm -rf $(VENV)
 
 # The students' tour in Jupyter, with the project's environment as its kernel (Jupyter runs from .venv).
+# JUPYTER_ARGS passes options to Jupyter, e.g. JUPYTER_ARGS="--no-browser --port 8888" on a server.
+JUPYTER_ARGS ?=
 notebook: $(BIN)/.notebook
-	$(BIN)/jupyter notebook notebooks/tour.ipynb
+	$(BIN)/python -m notebook notebooks/tour.ipynb $(JUPYTER_ARGS)
 
 # Every lecture GIF (every view, every guidance method, both data sets) into one folder.
 GIFS ?= out/gifs

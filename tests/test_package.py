@@ -302,7 +302,7 @@ def test_make_run_listens_on_this_computer_and_serve_on_every_interface():
 
 
 def test_make_notebook_installs_jupyter_and_opens_the_tour():
-    assert "jupyter notebook notebooks/tour.ipynb" in _recipe("notebook")
+    assert "python -m notebook notebooks/tour.ipynb" in _recipe("notebook")
     assert "pip install -q -r requirements-notebook.txt" in _recipe("$(BIN)/.notebook")
     assert "notebook" in {line.split("==")[0] for line in _requirements("requirements-notebook.txt")}
     assert "ipykernel" in {line.split("==")[0] for line in _requirements("requirements-notebook.txt")}
