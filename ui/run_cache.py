@@ -47,6 +47,17 @@ def bundle_or_fallback(data: str, model: str, needs: tuple[str, ...] = ()) -> tu
         return cached_bundle(data, "exact", needs, folder), f"{e}. Showing the exact model instead."
 
 
+def unavailable(data: str, model: str) -> Optional[str]:
+    """Why ``model``'s denoiser for ``data`` cannot be loaded (the ``WeightsError``), or None where it can."""
+    if model == "exact":
+        return None
+    try:
+        cached_bundle(data, model, (), str(assets_dir()))
+    except WeightsError as e:
+        return str(e)
+    return None
+
+
 def usable_model(data: str, model: str, guidance: str) -> tuple[str, Optional[str]]:
     """The model name the page can use, and a warning if it had to fall back to the exact one."""
     _, warning = bundle_or_fallback(data, model, resources(guidance))

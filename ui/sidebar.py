@@ -11,6 +11,7 @@ from models.engine.settings import APP_STEPS, SEED, STEPS
 from models.engine.data import DATA_NAMES, load_dataset
 from models.engine.loading import MODEL_NAMES
 from models.engine.samplers import SAMPLER_NAMES
+from ui.run_cache import unavailable
 from ui.runs import Settings
 from ui.state import forget, keep, kept, remember
 from viz.draw.projection import PROJECTION_NAMES
@@ -48,8 +49,10 @@ def sidebar() -> Settings:
         st.header("Settings")
         data = remember("data", st.selectbox("Data set", DATA_NAMES, key=keep("data", DATA_NAMES[0]),
                                              format_func=DATA_LABELS.get, help=DATA_HELP))
-        model = remember("model", st.selectbox("Model", MODEL_NAMES, key=keep("model", "neural"),
-                                               format_func=MODEL_LABELS.get, help=MODEL_HELP))
+        broken = {m: unavailable(data, m) is not None for m in MODEL_NAMES}  # a weights file missing or corrupt
+        model = remember("model", st.selectbox(
+            "Model", MODEL_NAMES, key=keep("model", "neural"), help=MODEL_HELP,
+            format_func=lambda m: f"{m} · unavailable, showing exact" if broken[m] else MODEL_LABELS[m]))
         sampler = remember("sampler", st.selectbox(
             "Sampler", SAMPLER_NAMES, key=keep("sampler", SAMPLER_NAMES[0]),
             help="ddpm and ddim add fresh noise (ddim only with eta > 0, here 0); "

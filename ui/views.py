@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import logging
+
 import streamlit as st
 
 from models.engine.pipeline import SampleSpec
@@ -22,6 +24,8 @@ from ui.view_cache import overlay_png, view_frame, view_gif
 from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
+
+LOG = logging.getLogger("guidance_lab")
 
 STEP_CHOSEN = "step_chosen"  # not a widget key: set once the teacher has moved the step scrubber
 #: the picture's share of a guidance page's width beside its controls (~1100 px of a 1920-px screen)
@@ -102,10 +106,14 @@ def model_for(s: Settings, guidance: str) -> str:
     try:
         model, warning = usable_model(s.data, s.model, guidance)
     except WeightsError as e:
-        st.error(f"{e}. This view needs that file; pick another guidance method or rebuild the weights.")
+        LOG.error("%s: %s", s.data, e)
+        st.error("This view needs a trained network that could not be loaded on this server, and it has no exact "
+                 "stand-in: pick another guidance method. Tell your teacher: the server's log says which file to rebuild.")
         st.stop()
-    if warning:
-        st.warning(warning)
+    if warning:  # the student reads plain words; the file and the rebuild command go to the server's log
+        LOG.warning("%s: %s", s.data, warning)
+        st.warning(f"The trained network ({s.model}) could not be loaded on this server, so these pictures use the "
+                   "exact model instead. Tell your teacher: the server's log says which file to rebuild.")
     return model
 
 

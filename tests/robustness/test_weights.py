@@ -185,23 +185,32 @@ def _open(page: str, kind: str | None = None) -> AppTest:
 
 
 @pytest.mark.parametrize("page, kind, role, case", PAGE_CASES)
-def test_page_says_which_file_and_shows_the_exact_model(assets_copy, monkeypatch, page, kind, role, case):
+def test_page_says_it_shows_the_exact_model_and_the_log_which_file(assets_copy, monkeypatch, caplog, page, kind, role,
+                                                                    case):
     broken = _break(assets_copy, case, role)
     monkeypatch.setenv(ASSETS_ENV, str(assets_copy))
-    at = _open(page, kind)
+    with caplog.at_level("WARNING", logger="guidance_lab"):
+        at = _open(page, kind)
     assert at.selectbox(key="model").value == "neural"  # the student's choice is kept...
     warnings = " ".join(w.value for w in at.warning)
-    assert broken.name in warnings and HINT in warnings and "exact model" in warnings, warnings  # ...and explained
+    assert "exact model" in warnings and "server's log" in warnings, warnings  # ...and explained in plain words,
+    assert broken.name not in warnings and "python -m" not in warnings  # without a server path or a command
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert broken.name in logged and HINT in logged, logged  # those go to the server's log
+    shown = at.selectbox(key="model")
+    assert ("unavailable, showing exact" in shown.format_func("neural")) == (role == "denoiser")  # the sidebar says so
     assert len(at.get("image")) >= 2 and not at.error
 
 
-def test_universal_guidance_needs_its_file_even_for_the_exact_model(assets_copy, monkeypatch):
+def test_universal_guidance_needs_its_file_even_for_the_exact_model(assets_copy, monkeypatch, caplog):
     """The clean classifier has no exact stand-in: the page says which file and stops, nothing crashes."""
     broken = _break(assets_copy, "a malicious pickle", "clean_classifier")
     monkeypatch.setenv(ASSETS_ENV, str(assets_copy))
-    at = _open("pages/classifier_guidance.py", "universal")
+    with caplog.at_level("ERROR", logger="guidance_lab"):
+        at = _open("pages/classifier_guidance.py", "universal")
     errors = " ".join(e.value for e in at.error)
-    assert broken.name in errors and HINT in errors, errors
+    assert "server's log" in errors and broken.name not in errors, errors
+    assert broken.name in " ".join(r.getMessage() for r in caplog.records)
     at.radio(key="cg_kind").set_value("classifier").run()  # the other kind still works
     assert not at.exception and not at.error and len(at.get("image")) >= 2
 
