@@ -1,43 +1,27 @@
-"""Every page under AppTest: it runs, and each widget changes what it should (and nothing else).
+"""The app across its pages under AppTest: every page runs, gamma and the step scrubber change what they
+should (and nothing else) on each page that has them, the settings follow the teacher from page to page,
+the scrubber shows the step the figure shows, the neural model's pages run, and the side-by-side and
+trade-off pages offer diffusers' guiders and refuse fdg on gmm2d in one error box. Each page's own
+widgets: test_<page>.py.
 
 AppTest cannot see pixels, but each image's media URL carries a hash of its bytes, so a changed
-URL means a changed picture. Sampling is counted by wrapping ``models.engine.pipeline.run``.
-"""
+URL means a changed picture. Sampling is counted by wrapping ``models.engine.pipeline.run``."""
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.run_cache
 import ui.view_cache
 import ui.views
 
+from tests.app.test_guidance_zoo import GUIDERS, zoo_app
+from tests.apptest import app, image_urls, open_page, page_app
 
-ROOT = Path(__file__).resolve().parents[2]
+
 PAGES = ["pages/sampling.py", "pages/classifier_guidance.py", "pages/classifier_free_guidance.py",
          "pages/high_dimensions.py"]
 GUIDANCE_PAGES = ["pages/classifier_guidance.py", "pages/classifier_free_guidance.py"]
-
-
-def app(model: str = "exact", steps: int = 12, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.selectbox(key="model").set_value(model)
-    at.slider(key="steps").set_value(steps)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-        at.selectbox(key="model").set_value(model)
-        at.slider(key="steps").set_value(steps)
-        at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def image_urls(at: AppTest) -> list[str]:
-    return [im.proto.imgs[0].url for im in at.get("image")]
 
 
 def metrics(at: AppTest) -> list[str]:
@@ -77,59 +61,10 @@ def test_step_scrubber_changes_the_frame_not_the_trajectory(page, sample_calls):
     assert len(sample_calls) == n
 
 
-def test_sampling_page_widgets(sample_calls):
-    at = app()
-    urls, n = image_urls(at), len(sample_calls)
-    at.checkbox(key="conditional").check().run()  # conditional sampling: a new run
-    assert len(sample_calls) == n + 1 and sample_calls[-1].label == 0 and sample_calls[-1].guidance == "none"
-    at.radio(key="build").set_value("prediction").run()  # build-up stage: a different picture, same run
-    assert len(sample_calls) == n + 1 and image_urls(at)[1] != urls[1]
-    at.selectbox(key="sampler").set_value("ddim").run()
-    assert sample_calls[-1].sampler == "ddim"
-    at.number_input(key="seed").set_value(3).run()
-    assert sample_calls[-1].seed == 3
-    assert not at.exception
-
-
-def test_play_shows_the_animation(sample_calls):
-    at = app(page="pages/classifier_free_guidance.py")
-    still = image_urls(at)[0]
-    at.toggle(key="play").set_value(True).run()
-    assert not at.exception
-    assert image_urls(at)[0].endswith(".gif") and image_urls(at)[0] != still
-
-
-def test_label_and_projection_and_data(sample_calls):
-    at = app(page="pages/classifier_free_guidance.py")
-    at.selectbox(key="label").set_value(5).run()
-    assert sample_calls[-1].label == 5
-    urls = image_urls(at)
-    at.selectbox(key="projection").set_value("random").run()
-    assert image_urls(at)[0] != urls[0] and not at.exception
-    at.selectbox(key="data").set_value("gmm2d").run()  # 3 classes: the label falls back to 0
-    assert not at.exception and sample_calls[-1].data == "gmm2d" and sample_calls[-1].label == 0
-
-
 def test_neural_model_pages_run():
     for page in GUIDANCE_PAGES:
         at = app(model="neural", steps=8, page=page)
         assert not at.exception and not at.error
-
-
-def test_missing_weights_fall_back_to_exact_with_a_message(tmp_path, monkeypatch):
-    monkeypatch.setenv("GUIDANCE_LAB_ASSETS", str(tmp_path))
-    at = app(model="neural", steps=6, page="pages/classifier_free_guidance.py")
-    assert not at.exception
-    text = " ".join(w.value for w in at.warning)
-    assert "digits_denoiser" in text and "python -m models.train" in text and "exact model" in text
-
-
-def test_universal_guidance_without_its_classifier_says_which_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("GUIDANCE_LAB_ASSETS", str(tmp_path))
-    at = app(page="pages/classifier_guidance.py")
-    at.radio(key="cg_kind").set_value("universal").run()
-    assert not at.exception
-    assert any("digits_clean_classifier" in e.value and "python -m models.train" in e.value for e in at.error)
 
 
 def sidebar_and_page_state(at: AppTest) -> dict:
@@ -185,3 +120,50 @@ def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, monkeypatch):
         view = ui.view_cache._shared_view(kind, spec, projection, sample, stages, basis)
         title = STEP_IN_TITLE.search(view.title_at(frame))
         assert title and (int(title[1]), int(title[2])) == (value, 12), (said, view.title_at(frame))
+
+
+NEW_PAGES = ["pages/tradeoff.py", "pages/side_by_side.py", "pages/lecture.py"]
+
+
+@pytest.mark.parametrize("page", NEW_PAGES)
+def test_new_page_runs_without_error(page):
+    at = page_app(page)
+    assert not at.exception and not at.error
+    assert len(at.get("image")) >= 1 and at.title
+
+
+def test_side_by_side_and_tradeoff_offer_and_run_the_guiders():
+    at = open_page("pages/side_by_side.py", data="gmm2d", steps=6)
+    assert set(GUIDERS) <= set(at.selectbox(key="sbs_left_guidance").options)
+    at.selectbox(key="sbs_left_guidance").set_value("tcfg")
+    at.selectbox(key="sbs_right_guidance").set_value("apgmix").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [h.value for h in at.subheader][:2] == ["tcfg, γ = 1", "apgmix, γ = 5"]
+    at = open_page("pages/tradeoff.py", data="gmm2d", steps=6)
+    assert set(GUIDERS) <= set(at.selectbox(key="tradeoff_guidance").options)
+    at.selectbox(key="tradeoff_guidance").set_value("mambo").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "--guidance mambo" in "".join(c.value for c in at.code)
+
+
+def _error_without_traceback(at):
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert errors and any("8x8 images" in e for e in errors), errors
+    assert not any("Traceback" in e for e in errors)
+
+
+def test_fdg_on_gmm2d_shows_one_error_on_every_page():
+    """gmm2d's 2-D points are not images: the zoo, side-by-side and trade-off pages say so in an
+    error box, with no traceback."""
+    at = zoo_app(data="gmm2d")
+    at.selectbox(key="zoo_method").set_value("fdg").run()
+    _error_without_traceback(at)
+    at = open_page("pages/side_by_side.py", data="gmm2d", steps=6)
+    assert "fdg" in at.selectbox(key="sbs_left_guidance").options
+    at.selectbox(key="sbs_left_guidance").set_value("fdg").run()
+    _error_without_traceback(at)
+    at = open_page("pages/tradeoff.py", data="gmm2d", steps=6)
+    assert "fdg" in at.selectbox(key="tradeoff_guidance").options
+    at.selectbox(key="tradeoff_guidance").set_value("fdg").run()
+    _error_without_traceback(at)

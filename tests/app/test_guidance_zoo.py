@@ -1,6 +1,7 @@
 """The guidance-zoo page under AppTest: every method runs and draws, its settings reach the sampler,
 CFG++ samples with DDIM, the identities of the papers show in the page's own numbers, and the
-command line it prints writes the very GIF its download button gives."""
+command line it prints writes the very GIF its download button gives; diffusers' guiders each say the
+space they act in, and fdg runs on the digits with its low-band scale."""
 
 import math
 import shlex
@@ -11,9 +12,13 @@ from streamlit.testing.v1 import AppTest
 import ui.run_cache
 import ui.view_cache
 from models.engine.pipeline import SampleSpec
-from tests.apptest import open_page
+from models.guidance import card
 from ui.runs import Settings, run_spec
+from ui.zoo import methods
 from viz.export import main
+
+from tests.apptest import open_page
+
 
 PAGE = "pages/guidance_zoo.py"
 METHODS = ["cfg", "rescale", "apg", "interval", "autoguidance", "cfgpp"]
@@ -120,3 +125,67 @@ def test_printed_command_writes_the_downloaded_gif(tmp_path):
 def test_unknown_zoo_setting_is_refused():
     with pytest.raises(ValueError, match="unknown zoo settings"):
         run_spec(Settings("digits", "exact", "ddpm", 5, 0, 0, "pca"), "apg", 3.0, zoo={"apg_gamma": 1.0})
+
+
+GUIDERS = ["cfgzero", "tcfg", "mambo", "apgmix"]
+SPACE_WORDS = {"cfgzero": "**velocity**", "tcfg": "**noise**", "mambo": "**velocity**", "apgmix": r"$\hat{x}_0$"}
+
+
+def test_each_guider_runs_draws_and_says_its_space():
+    at = zoo_app(data="gmm2d")
+    for method in GUIDERS:
+        assert method in methods() and SPACE_WORDS[method] in card(method).about
+        choose(at, method)
+        assert len(at.get("image")) >= 2, f"{method}: expected the construction and the paths"
+        assert f"--guidance {method}" in at.code[0].value and f"--figure {method}" in at.code[0].value
+        assert any(SPACE_WORDS[method] in m.value for m in at.markdown)
+        assert metric(at, "timestep t").isdigit()
+
+
+def test_guider_settings_reach_the_sampler(sample_calls):
+    at = choose(zoo_app(data="gmm2d"), "cfgzero")
+    at.slider(key="zoo_cfgzero_zero_steps").set_value(3).run()
+    spec = [c for c in sample_calls if c.guidance == "cfgzero"][-1]
+    assert spec.cfgzero_zero_steps == 3 and "--cfgzero-zero-steps 3" in at.code[0].value
+    choose(at, "mambo")
+    at.slider(key="zoo_mambo_alpha").set_value(0.0).run()
+    assert [c.mambo_alpha for c in sample_calls if c.guidance == "mambo"][-1] == 0.0
+    assert float(metric(at, "‖x̂₀ − plain")) < 1e-6  # alpha = 0 is CFG (arXiv 2508.03442)
+    choose(at, "apgmix")
+    at.select_slider(key="zoo_apgmix_window").set_value((1.0, 20.0))
+    at.slider(key="zoo_apgmix_beta").set_value(0.0).run()
+    spec = [c for c in sample_calls if c.guidance == "apgmix"][-1]
+    assert (spec.apgmix_lo, spec.apgmix_hi, spec.apgmix_beta) == (1.0, 20.0, 0.0)
+    assert "--apgmix-window 1,20" in at.code[0].value and "--apgmix-beta 0" in at.code[0].value
+
+
+@pytest.mark.parametrize("method", ["tcfg", "cfgzero"])
+def test_printed_command_writes_the_downloaded_gif_of_a_guider(tmp_path, method):
+    at = choose(zoo_app(steps=5, data="gmm2d"), method)
+    argv = shlex.split(at.code[0].value)[3:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "cli.gif")
+    assert main(argv) == 0
+    spec = SampleSpec(data="gmm2d", model="exact", sampler="ddpm", guidance=method, gamma=3.0, label=0, steps=5,
+                      seed=0, batch=8)  # the page's run, every setting at its default
+    kind = argv[argv.index("--figure") + 1]
+    projection = argv[argv.index("--projection") + 1] if "--projection" in argv else "pca"
+    assert ui.view_cache.view_gif(kind, spec, projection, 0) == (tmp_path / "cli.gif").read_bytes()
+
+
+# ----------------------------------------------------------------------------- frequency-decoupled guidance
+
+def test_fdg_runs_on_digits_with_its_low_band_scale(sample_calls):
+    """On the digits: the construction and the final samples, the page's words (8x8 images, arXiv id,
+    the same in every space), and γ_low reaching the sampler and the printed command; γ_low = γ is CFG."""
+    at = choose(zoo_app(data="digits"), "fdg")
+    assert len(at.get("image")) >= 2
+    assert "--guidance fdg" in at.code[0].value and "--figure fdg" in at.code[0].value
+    assert any("**image**" in m.value and "arXiv 2506.19713" in m.value for m in at.markdown)
+    assert "the same whether it is applied to" in card("fdg").about
+    at.slider(key="zoo_fdg_low").set_value(4.5).run()
+    assert not at.exception and not at.error
+    assert [c.fdg_low for c in sample_calls if c.guidance == "fdg"][-1] == 4.5
+    assert "--fdg-low 4.5" in at.code[0].value
+    assert float(metric(at, "‖x̂₀ − plain")) > 1e-3  # the bands get other scales than CFG's
+    at.slider(key="zoo_fdg_low").set_value(3.0).run()  # = the page's default γ
+    assert float(metric(at, "‖x̂₀ − plain")) < 1e-5  # both bands at γ: CFG

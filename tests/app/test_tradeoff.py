@@ -1,16 +1,19 @@
-"""The trade-off page's exact-target section under AppTest (the whole app): on gmm2d it draws its
-figure and its sentence, on the digits it says in words why it is absent, and a CFG++ sweep on the
-page is over λ."""
+"""The trade-off page under AppTest (the whole app): the curves are measured for the chosen method and
+cached, the tilted density is drawn on gmm2d, the exact-target section draws its figure and its sentence
+on gmm2d and says in words why it is absent on the digits, and a CFG++ sweep on the page is over λ."""
 
 import pytest
 
+import models.analysis.evaluate
 import ui.run_cache
-import ui.view_cache
 import ui.tradeoff
+import ui.view_cache
 from models.analysis.tilted_target_gap import GAP_SAMPLERS
 from models.analysis.tradeoff import DEFAULT_LAMBDAS
-from tests.apptest import open_page
 from ui.tradeoff import GAP_KEYS, NO_EXACT_TARGET
+
+from tests.apptest import image_urls, open_page, page_app
+
 
 SMALL_GAP = dict(GAP_SAMPLES=200, GAP_GAMMAS=(0.0, 3.0, 7.0), GAP_STEPS=30)  # the page's layout, quicker
 
@@ -60,3 +63,51 @@ def test_cfgpp_on_the_page_sweeps_lambda():
     assert not any("does not use the scale γ" in i.value for i in at.info)  # every λ samples differently
     assert f"--guidance cfgpp --gammas {','.join(f'{v:g}' for v in DEFAULT_LAMBDAS)}" in at.code[0].value
     assert "reads its own weight λ in place of γ" in at.info[-1].value  # no exact target for CFG++
+
+
+@pytest.fixture
+def evaluations(monkeypatch):
+    """The guidance of every call of models.analysis.evaluate.evaluate (the trade-off page's cache is emptied first)."""
+    calls = []
+    real = models.analysis.evaluate.evaluate
+
+    def recording(data, model, sampler, steps, guidance, *args, **kwargs):
+        calls.append(guidance)
+        return real(data, model, sampler, steps, guidance, *args, **kwargs)
+
+    monkeypatch.setattr(models.analysis.evaluate, "evaluate", recording)  # ui.run_cache looks it up at call time
+    ui.run_cache.evaluation_row.clear()
+    ui.view_cache.curves_png.clear()
+    return calls
+
+
+def test_tradeoff_curves_use_the_chosen_guidance(evaluations):
+    at = page_app("pages/tradeoff.py")
+    assert evaluations and set(evaluations) == {"cfg"}
+    before = image_urls(at)
+    n = len(evaluations)
+    at.selectbox(key="tradeoff_guidance").set_value("classifier").run()
+    assert not at.exception and not at.error
+    assert len(evaluations) == n + 8 and set(evaluations[n:]) == {"classifier"}  # one evaluation per gamma
+    assert image_urls(at)[0] != before[0]
+    text = " ".join(m.value for m in at.markdown)
+    assert "arXiv 2105.05233" in text and "arXiv 2207.12598" in text and "agrees" in text
+
+
+def test_tradeoff_samples_control_and_cache(evaluations):
+    at = page_app("pages/tradeoff.py")
+    n = len(evaluations)
+    at.run()
+    assert len(evaluations) == n  # cached: a rerun measures nothing again
+    at.select_slider(key="tradeoff_samples").set_value(200).run()
+    assert not at.exception and len(evaluations) == n + 8
+
+
+def test_tradeoff_draws_the_tilted_density_on_gmm2d():
+    at = page_app("pages/tradeoff.py", data="gmm2d")
+    assert not at.exception and not at.error
+    assert len(at.get("image")) == 3  # the curves, the tilted density and the exact target (tests/app/test_tradeoff.py)
+    assert any("blobs of class" in m.value for m in at.markdown)
+    before = image_urls(at)[1]
+    at.select_slider(key="tradeoff_t").set_value(300).run()
+    assert not at.exception and image_urls(at)[1] != before

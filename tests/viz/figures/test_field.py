@@ -5,14 +5,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 from models.analysis.field import compute_field, field_series
 from models.analysis.field_records import FieldSpec
+from viz.draw.key import MAX_ENTRIES
+from viz.draw import style
+from viz.draw.style import class_color
 from viz.figures.field import (DISPLAY_WIDTH, MIN_TEXT_PX, FieldAnimation, FieldFigure, arrow_reference, arrow_vectors,
-                       field_figure, legend_entry_count, text_heights)
+                               field_figure, legend_entry_count, text_heights)
 from viz.gif import gif_frame_count
+
+from tests.viz.projector import assert_readable
+
 
 SMALL = dict(n=11)  # a coarse arrow grid keeps the figure tests quick; the layout is the same
 
@@ -146,3 +154,29 @@ def test_figure_module_uses_neither_pyplot_nor_torch_nor_streamlit():
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {m for m in imported if m and (m.startswith(("torch", "streamlit")) or m == "matplotlib.pyplot")}
+
+
+@pytest.mark.parametrize("model", ["exact", "neural"])
+def test_the_guidance_field_is_readable_on_a_projector(model):
+    """The guidance field (``--figure field``, gmm2d only, not a view of a run): drawn at its display
+    width, every text at least 14 px there, at most six legend entries, each class in the colour
+    every other figure gives it; its animation keeps one box and stays readable frame after frame."""
+    fig = field_figure(compute_field(FieldSpec(model=model, gamma=3.0, t=150, label=1, n=11)))
+    fig.canvas.draw()
+    assert fig.get_figwidth() * fig.dpi == style.DISPLAY_WIDTH["field"]
+    assert_readable(fig, "field")
+    legends = fig.findobj(Legend)
+    assert legends and all(len(lg.get_texts()) <= MAX_ENTRIES for lg in legends)
+    blobs = {t.get_text(): h for lg in legends for t, h in zip(lg.get_texts(), lg.legend_handles)
+             if t.get_text().startswith("class ")}
+    for c, name in enumerate("ABC"):
+        handle = next(h for text, h in blobs.items() if text.startswith(f"class {name} "))
+        assert to_hex(handle.get_markerfacecolor()) == to_hex(class_color(c))
+    anim = FieldAnimation(field_series(FieldSpec(gamma=3.0, label=1, n=11), num_frames=3))
+    boxes = []
+    for k in range(anim.num_frames):
+        anim.frame(k)
+        boxes.append([ax.get_xlim() + ax.get_ylim() for ax in anim.zoom_axes])
+        anim.fig.canvas.draw()
+        assert_readable(anim.fig, "field")
+    assert all(b == boxes[0] for b in boxes)

@@ -1,36 +1,31 @@
-"""The construction views of diffusers' guiders (viz.methods.guider_views): each drawn in the plane of the
-space it acts in, the guided point drawn where the method put x0_hat, the construction's own facts
-(a perpendicular foot, a projection on a line, a damped scale, a window) true on the figure, and
-figures that stay readable (at most six key entries, text of at least 14 px at 1100 px, images at the
-points on digits, off-data predictions labelled where they are).
+"""The construction views drawn in the plane of a prediction space (viz.methods.in_space, the shared part
+of the cfgzero, tcfg, mambo, apgmix and fdg views): each registered where the figure kinds are, the guided
+point drawn where the method put x0_hat, the construction at true distances in the exact plane, figures
+that stay readable (at most six key entries, text of at least 14 px at 1100 px, images at the points on
+digits, off-data predictions labelled where they are, one inset taking the whole column), the same bytes
+twice, runs of other methods or settings refused. Each view's own construction: test_<method>.py.
 
-Runs are small (10 steps, batch 2), sampled once per module.
-"""
+Runs are small (10 steps, batch 2), sampled once per process."""
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
 from matplotlib.text import Text
 
-from models.guidance import GUIDANCE_SPACES
 from models.engine.pipeline import SampleSpec, run
-from models.engine.pyramid import high_band, low_band
-from models.engine.schedule import make_schedule
-from viz.views.kinds import ANIMATIONS, make_animation
 from viz.draw.drawing import arrow_ends
-from viz.views.catalog import descriptions, figure_kinds, lecture_projection
-from viz.gif import gif_frame_count
-from models.guidance import card
-from viz.methods import views
-from viz.methods.in_space import line_ends, space_zero
 from viz.draw.key import MAX_ENTRIES
-from viz.figures.lecture import construction_kind, view_applies
 from viz.draw.sprites import PAD, TextSprite
-from viz.draw.style import MIN_ARROW_PX
+from viz.figures.lecture import construction_kind, view_applies
+from viz.gif import gif_frame_count
+from viz.methods import views
+from viz.methods.in_space import line_ends
+from viz.views.catalog import descriptions, figure_kinds, lecture_projection
+from viz.views.kinds import ANIMATIONS, make_animation
 
-from tests.viz.artists import arrows, drawn, key_labels, point_texts
+from tests.viz.artists import arrows, drawn, key_labels
+
 
 METHODS = ("cfgzero", "tcfg", "mambo", "apgmix", "fdg")  # the views drawn in the plane of a prediction space
 GUIDER_VIEWS = {m: views()[m] for m in METHODS}
@@ -228,104 +223,6 @@ def test_settings_that_do_not_match_the_run_are_refused(method, key, value):
         GUIDER_VIEWS[method](traj)
 
 
-# ----------------------------------------------------------------------------- each construction
-
-@pytest.mark.parametrize("model", ["exact", "neural"])
-def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_at_v_zero(model):
-    traj = sample("cfgzero", "digits", model)
-    view = make_animation("cfgzero", traj, "plane")
-    schedule = make_schedule()
-    for k in range(STEPS):
-        view.update(k)
-        proj = view.projection_at(k)
-        a = float(schedule.a(int(traj.timesteps[k])))
-        zero = proj(space_zero("v", np.asarray(traj.x[k, 0], np.float64), a))
-        np.testing.assert_allclose(drawn(view, "origin"), zero, atol=1e-9)
-        d_u, d_c = proj(traj.x0_uncond[k, 0]), proj(traj.x0_cond[k, 0])
-        if k < 2:  # the zero steps: x0_hat is v = 0 itself, nothing is built
-            np.testing.assert_allclose(drawn(view, "guided"), zero, atol=1e-5)
-            assert "zero step" in title(view)
-            assert not arrows(view)["diff_scaled"].get_visible()
-            continue
-        su = arrow_ends(arrows(view)["scaled"])[1]
-        assert np.dot(d_c - su, d_u - zero) == pytest.approx(0.0, abs=1e-6 * np.linalg.norm(d_u - zero) ** 2 + 1e-9)
-        cross = (su - zero)[0] * (d_u - zero)[1] - (su - zero)[1] * (d_u - zero)[0]  # s* u on the line 0 -> D_u
-        assert abs(cross) <= 1e-9 * max(1.0, np.linalg.norm(d_u - zero) ** 2)
-        band = arrows(view)["diff_scaled"]
-        np.testing.assert_allclose(arrow_ends(band)[0], su, atol=1e-9)
-        np.testing.assert_allclose(arrow_ends(band)[1], proj(traj.x0_hat[k, 0]), atol=1e-9)
-        assert "s* = " in title(view)
-
-
-@pytest.mark.parametrize("data", ["digits", "gmm2d"])
-def test_tcfg_projects_the_unconditional_prediction_on_the_singular_line(data):
-    traj = sample("tcfg", data, "neural")
-    view = make_animation("tcfg", traj, "plane")
-    for k in range(STEPS):
-        view.update(k)
-        pos = view.positions(k)
-        u_n, d_u, zero = pos["u_n"], pos["x0_uncond"], pos["origin"]
-        line = pos["ray_end"] - zero
-        assert abs(np.dot(d_u - u_n, line)) <= 1e-6 * np.linalg.norm(line) * max(np.linalg.norm(d_u - u_n), 1e-3)
-        np.testing.assert_allclose(arrow_ends(arrows(view)["scaled"])[1], u_n, atol=1e-9)  # dashes are unpinned
-        np.testing.assert_allclose(pos["guided"], u_n + 3.0 * (pos["x0_cond"] - u_n),
-                                   atol=1e-4 * max(1.0, np.abs(pos["guided"]).max()))
-
-
-def test_tcfg_pins_a_far_eps_zero_on_its_line():
-    """At high noise eps = 0 (x_t / sqrt(abar)) lies far beyond the construction: it is pinned to the
-    edge on the line it starts, so the dotted line keeps its direction."""
-    traj = sample("tcfg", "digits")
-    view = make_animation("tcfg", traj, "plane")
-    view.update(0)
-    names, _, _, far = view._positions[0]
-    assert far[names.index("origin")]
-    start, end = arrow_ends(arrows(view)["ray"])
-    u_n = view.positions(0)["u_n"]
-    cross = (end - start)[0] * (u_n - start)[1] - (end - start)[1] * (u_n - start)[0]
-    assert abs(cross) <= 1e-6 * np.linalg.norm(end - start) * np.linalg.norm(u_n - start)
-
-
-@pytest.mark.parametrize("model", ["exact", "neural"])
-def test_mambo_draws_the_damped_scale_and_plain_cfgs_point(model):
-    traj = sample("mambo", "gmm2d", model)
-    view = make_animation("mambo", traj, "plane")
-    schedule = make_schedule()
-    for k in range(STEPS):
-        view.update(k)
-        a = float(schedule.a(int(traj.timesteps[k])))
-        d_u, d_c, x_t = (np.asarray(v[k, 0], np.float64) for v in (traj.x0_uncond, traj.x0_cond, traj.x[:-1]))
-        r = np.linalg.norm(d_c - d_u) / np.linalg.norm(a * x_t - d_u)
-        scale = 1 + 2.0 * math.exp(-2.0 * r)  # gamma 3, alpha 2 (arXiv 2508.03442)
-        np.testing.assert_allclose(arrow_ends(arrows(view)["cfg_diff_scaled"])[1], d_u + scale * (d_c - d_u), atol=1e-5)
-        np.testing.assert_allclose(drawn(view, "x_cfg"), d_u + 3.0 * (d_c - d_u), atol=1e-9)
-        ray = arrows(view)["ray"]  # |v_u| in x0 units: the line from v = 0 to D_u
-        np.testing.assert_allclose(arrow_ends(ray)[0], a * x_t, atol=1e-9)
-        said = title(view)
-        assert f"r = {r:.2g}" in said and f"γ_eff = {scale:.3g}" in said
-
-
-@pytest.mark.parametrize("data", ["digits", "gmm2d"])
-def test_apgmix_titles_and_splits_follow_the_window(data):
-    traj = sample("apgmix", data)
-    sigma = make_schedule().sigma(traj.timesteps)
-    inside = (sigma > 0.0) & (sigma <= 5.0)
-    assert inside.any() and (~inside).any()
-    view = make_animation("apgmix", traj, "plane")
-    for k in range(STEPS):
-        view.update(k)
-        said = title(view)
-        assert ("in (0, 5]: APG" in said) == inside[k] and ("outside (0, 5]: CFG" in said) == (not inside[k])
-        pos = view.positions(k)
-        par = pos["par_end"] - pos["x0_cond"]
-        along = pos["x0_cond"] - pos["origin"]
-        assert abs(par[0] * along[1] - par[1] * along[0]) <= 1e-6 * max(1.0, np.linalg.norm(along) ** 2)  # parallel
-        orth = pos["guided"] - pos["par_end"]
-        assert abs(np.dot(orth, along)) <= 1e-6 * max(1.0, np.linalg.norm(along) * np.linalg.norm(orth))
-        if not inside[k]:  # CFG: the guided point is plain CFG's
-            np.testing.assert_allclose(pos["guided"], pos["x_cfg"], atol=1e-4 * max(1.0, np.abs(pos["x_cfg"]).max()))
-
-
 def test_line_ends_cover_the_points_on_both_sides():
     zero, direction = np.zeros(2), np.array([1.0, 0.0])
     start, end = line_ends(zero, direction, [np.array([-1.0, 3.0]), np.array([4.0, 0.0]), zero])
@@ -343,52 +240,3 @@ def test_an_inset_shown_alone_takes_the_whole_column(method):
             shown = [m for m in view.magnifiers if m.ax.get_visible()]
             if len(shown) == 1:
                 assert shown[0].rect == tuple(view.inset_slots[1][0]), (data, k, shown[0].spec.what)
-
-
-@pytest.mark.parametrize("data", ["digits", "gmm2d"])
-def test_cfgzero_magnifies_a_rescale_shorter_than_its_marker(data):
-    """s* is often near 1 (1.02-1.04 on digits): the green arrow x̂0ᵘ -> s* x̂0ᵘ is then a few px, under
-    x̂0ᵘ's marker. Wherever it is shorter than MIN_ARROW_PX it is drawn at least that long in an inset,
-    unless the step's insets need the column (the step and the noise come first)."""
-    view = make_animation("cfgzero", sample("cfgzero", data, steps=25), "plane")
-    magnified = 0
-    for k in range(view.num_frames):
-        seen = view.visibility(k)
-        if "scaled" not in seen:  # a zero step (nothing is built), or both predictions one point (exact model, low noise)
-            continue
-        main, inset = seen["scaled"]
-        step_first = any(seen[g][0] < MIN_ARROW_PX for g in ("step", "noise") if g in seen)
-        assert main >= MIN_ARROW_PX or step_first or (inset is not None and inset >= MIN_ARROW_PX), (k, main, inset)
-        magnified += inset is not None
-    assert magnified >= (1 if data == "digits" else 0)
-
-
-# ----------------------------------------------------------------------------- frequency-decoupled guidance
-
-@pytest.mark.parametrize("model", ["exact", "neural"])
-def test_fdg_adds_the_low_part_then_the_high_part_head_to_tail(model):
-    """From x̂0ᵘ the green arrow is γ_low times the low band of x̂0ᶜ − x̂0ᵘ (models.engine.pyramid, the same
-    split as models.guidance.zoo's torch pyramid), the blue one γ times its high band, ending at the guided
-    x̂0; plain CFG's hollow point is x̂0ᵘ + γ (x̂0ᶜ − x̂0ᵘ); the title gives both scales."""
-    traj = sample("fdg", "digits", model, gamma=5.0)
-    view = make_animation("fdg", traj, "plane")
-    assert view.key.labels()[1:3] == ["γ_low × its low band (4×4 level)", "γ × its high band (the rest)"]
-    for k in range(STEPS):
-        view.update(k)
-        named = view.named_points(view.vectors(k))
-        d_u, d_c = (np.asarray(a[k, 0], np.float64) for a in (traj.x0_uncond, traj.x0_cond))
-        np.testing.assert_allclose(named["low_end"], d_u + 2.0 * low_band(d_c - d_u), atol=1e-12)
-        np.testing.assert_allclose(named["guided"] - named["low_end"], 5.0 * high_band(d_c - d_u), atol=1e-4)
-        np.testing.assert_allclose(named["x_cfg"], d_u + 5.0 * (d_c - d_u), atol=1e-12)
-        proj = view.projection_at(k)
-        shown = arrows(view)
-        if "low_part" in shown and shown["low_part"].get_visible():
-            np.testing.assert_allclose(arrow_ends(shown["low_part"])[0], proj(d_u), atol=1e-9)
-        assert "γ = 5 (high), γ_low = 2" in title(view)
-
-
-def test_fdg_view_refuses_points_that_are_not_images():
-    traj = dataclasses.replace(sample("cfg", "gmm2d"))
-    traj.meta = {**traj.meta, "guidance": "fdg", "fdg_low": 2.0}
-    with pytest.raises(ValueError, match="draws 8x8 images"):
-        GUIDER_VIEWS["fdg"](traj)
