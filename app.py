@@ -111,6 +111,7 @@ else:
     import ui.preload  # noqa: F401, I001  (first: the heavy imports, once per process, without garbage collections)
     import torch
     from ui.page_list import HOME, PAGES
+    from ui.link import apply_link, copy_link, link_notes, write_link
     from ui.sidebar import sidebar_from_app
 
     # The models are tiny: one thread per op is fastest, and many sessions share the cores.
@@ -128,5 +129,10 @@ else:
              *(st.Page(p.file, title=p.title, icon=p.icon) for p in others),
              st.Page(first.file, title=first.title, icon=first.icon, url_path=first.name, visibility="hidden")]
     page = st.navigation(pages)
-    sidebar_from_app()
+    apply_link()  # a link's settings reach their widgets before any is drawn
+    settings = sidebar_from_app()
+    link_notes()
     page.run()
+    write_link(settings)  # the URL follows the widgets: the view's link
+    with st.sidebar:
+        copy_link()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.runs import export_command
 from ui.sidebar import POST, current
+from ui.link import drawn
 from ui.state import keep, remember
 from ui.views import (PICTURE_SHARE, command_expander, leaves_data_warning, model_for, picture_and_controls, prepare_run, show_view,
                       step_picture)
@@ -24,6 +25,7 @@ with controls:
     menu = methods()
     method = remember("zoo_method", st.selectbox("Method", tuple(menu), format_func=menu.get,
                                                  key=keep("zoo_method", next(iter(menu)))))
+    drawn("method", "zoo_method", method)
     scale_box, step_box, settings_box = st.container(), st.container(), st.container()
     choice = zoo_controls(s, method, model_for(s, method), scale_box, settings_box)
     spec = choice.spec

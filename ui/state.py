@@ -49,3 +49,6 @@ def forget(key: str) -> None:
     """Drop the widget ``key``'s value and its shadow (the next draw starts from its default)."""
     st.session_state.pop(key, None)
     st.session_state.pop(SHADOW + key, None)
+
+
+STEP_CHOSEN = "step_chosen"  # not a widget key: set once the teacher (or a link) has picked the step

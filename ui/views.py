@@ -22,12 +22,13 @@ from models.engine.trajectory import Trajectory
 from ui.run_cache import cached_trajectory, opening_step, usable_model
 from ui.view_cache import overlay_png, view_frame, view_gif
 from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
+from ui.link import drawn
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
 
 LOG = logging.getLogger("guidance_lab")
 
-STEP_CHOSEN = "step_chosen"  # not a widget key: set once the teacher has moved the step scrubber
+from ui.state import STEP_CHOSEN  # noqa: E402  (set once the teacher, or a link, has picked the step)
 #: the picture's share of a guidance page's width beside its controls (~1100 px of a 1920-px screen)
 PICTURE_SHARE = 0.72
 #: the several-gamma overlay's share of the row under it (~760 px of a 1920-px screen)
@@ -65,9 +66,11 @@ def step_scrubber(steps: int, opening: int) -> int:
     if steps < 2:  # nothing to choose (a slider from 1 to 1 cannot be drawn)
         st.caption(f"Step 1 of {steps}")
         return remember("step", 1)
-    return remember("step", int(st.slider(
+    step = remember("step", int(st.slider(
         "Step", 1, int(steps), key="step", format=f"step %d of {int(steps)}", on_change=_step_chosen,
         help="step 1 starts from pure noise; the last step ends on the final sample")))
+    drawn("step", "step", step)
+    return step
 
 
 def play_toggle() -> bool:
@@ -195,6 +198,8 @@ def gamma_slider(key: str = "gamma", default: float | None = None, where=st) -> 
     for the whole session, across pages."""
     lo, hi, step = GAMMA.slider
     start = float(GAMMA.default if default is None else default)
-    return remember(key, float(where.slider(GAMMA.label, float(lo), float(hi), step=float(step), key=keep(key, start),
-                                            help=f"{GAMMA.help} ({GAMMA.paper})")))
+    gamma = remember(key, float(where.slider(GAMMA.label, float(lo), float(hi), step=float(step), key=keep(key, start),
+                                             help=f"{GAMMA.help} ({GAMMA.paper})")))
+    drawn("gamma", key, gamma)
+    return gamma
 

@@ -14,6 +14,7 @@ from models.guidance import GROUPS, SETTINGS, card, cards, settings_for
 from models.engine.trajectory import Trajectory
 from ui.view_cache import final_digits_png
 from ui.runs import Settings, run_spec
+from ui.link import drawn
 from ui.state import keep, remember
 from ui.views import gamma_slider
 from viz.methods.on_cfg import sigma_of
@@ -50,7 +51,14 @@ def _help(setting: Setting) -> str:
 
 
 def setting_widget(setting: Setting, where) -> float:
-    """One setting's slider (``slider``) or select slider (``choices``), as declared."""
+    """One setting's slider (``slider``) or select slider (``choices``), as declared (its value goes into
+    the page's link)."""
+    value = _setting_widget(setting, where)
+    drawn(setting.name, widget_key(setting.name), value)
+    return value
+
+
+def _setting_widget(setting: Setting, where) -> float:
     if setting.choices is not None:
         key = widget_key(setting.name)
         return remember(key, float(where.select_slider(setting.label, setting.choices, key=keep(key, setting.default),
@@ -68,6 +76,7 @@ def group_widget(group: str, where) -> dict[str, float]:
     # value= says "a range" (two thumbs); the value itself comes from the session state (``keep``)
     values = remember(key, tuple(where.select_slider(hi.label, hi.choices, value=ends, key=keep(key, ends),
                                                      format_func=hi.format, help=_help(hi))))
+    drawn(group, key, (float(values[0]), float(values[1])))
     return {lo.name: float(values[0]), hi.name: float(values[1])}
 
 

@@ -23,9 +23,12 @@ def test_label_and_projection_and_data(sample_calls):
     assert not at.exception and sample_calls[-1].data == "gmm2d" and sample_calls[-1].label == 0
 
 
-def test_missing_weights_fall_back_to_exact_with_a_message(tmp_path, monkeypatch):
+def test_missing_weights_fall_back_to_exact_with_a_message(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("GUIDANCE_LAB_ASSETS", str(tmp_path))
-    at = app(model="neural", steps=6, page="pages/classifier_free_guidance.py")
+    with caplog.at_level("WARNING", logger="guidance_lab"):
+        at = app(model="neural", steps=6, page="pages/classifier_free_guidance.py")
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
-    assert "digits_denoiser" in text and "python -m models.train" in text and "exact model" in text
+    assert "exact model" in text and "server's log" in text and "digits_denoiser" not in text  # plain words...
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "digits_denoiser" in logged and "python -m models.train" in logged  # ...the file and the command: the log
