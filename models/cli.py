@@ -248,25 +248,26 @@ def add_memory_option(parser: argparse.ArgumentParser) -> None:
                              f"({lo:g}, {hi:g}] (default: {MAX_MEMORY_GB:g})")
 
 
-def run_memory(steps: int, batch: int, dim: int, frames: int = 0, projection: bool = True) -> int:
+def run_memory(steps: int, batch: int, dim: int, frames: int = 0, projection: bool = True, itemsize: int = 4) -> int:
     """Bytes a run of ``batch`` trajectories of ``steps`` steps in ``dim`` dimensions needs, with a GIF
     of at most ``frames`` frames (and a projection of the run, unless ``projection`` is False: ``evaluate``
-    draws nothing), estimated from above:
+    draws nothing), estimated from above. ``itemsize``: 4, the samplers' float32; the exact tilted draws
+    (``--sampler tilted``, one step) are float64, 8.
 
-    * the trajectory's float32 arrays: ``x`` (S+1, B, D), ``x0_hat`` and ``noise`` (S, B, D) and up
+    * the trajectory's arrays: ``x`` (S+1, B, D), ``x0_hat`` and ``noise`` (S, B, D) and up
       to three guidance parts (S, B, D); the ``.npz`` holds the same bytes. Twice: the sampler
       records them step by step and stacks them at the end, so both copies live for a moment;
     * the run's PCA (``viz.views.kinds.run_projection``), fitted on ``x`` and ``x0_hat`` side by side:
-      that float32 copy, its float64 copy, the centred copy and the SVD's left factor, 14 times
-      ``x``'s float32 bytes;
+      that copy, its float64 copy, the centred copy and the SVD's left factor, 14 times ``x``'s
+      float32 bytes;
     * the GIF's frames, one byte a pixel once paletted, ``FRAME_PIXELS`` each.
 
     Measured (100 DDPM steps on the digits, CFG, the default paths view; peak resident memory less
     the 0.5 GB of a tiny run): 0.55 GB at batch 1024 and 1.30 GB at batch 2048, estimated 0.77 and
     1.45 GB. The interpreter's own 0.5 GB (torch, matplotlib) is not counted.
     """
-    x = 4 * (steps + 1) * batch * dim
-    arrays = x + 4 * steps * batch * dim * (2 + len(PART_NAMES))
+    x = itemsize * (steps + 1) * batch * dim
+    arrays = x + itemsize * steps * batch * dim * (2 + len(PART_NAMES))
     return 2 * arrays + (14 * x if projection else 0) + frames * FRAME_PIXELS
 
 

@@ -152,8 +152,8 @@ def check_run_memory(args, field: bool = False) -> None:
     if field:  # nothing is sampled: only the frames
         check_memory(PROG, run_memory(0, 0, 0, args.frames), args.max_memory, f"--frames ({args.frames})")
         return
-    steps = 1 if args.sampler == TILTED else args.steps  # exact draws are recorded as one step
-    need = run_memory(steps, args.batch, DIMS[args.data], args.frames)
+    tilted = args.sampler == TILTED  # exact draws: one step, in float64
+    need = run_memory(1 if tilted else args.steps, args.batch, DIMS[args.data], args.frames, itemsize=8 if tilted else 4)
     check_memory(PROG, need, args.max_memory,
                  f"--batch ({args.batch}), --steps ({args.steps}) or --frames ({args.frames})")
 

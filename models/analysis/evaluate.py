@@ -219,8 +219,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.gammas is None:
         args.gammas = list(CLI_GAMMAS if scale.name == "gamma" else CLI_LAMBDAS)
     # one gamma is sampled at a time (models.cli.run_memory); refused before anything is loaded
-    check_memory(PROG, run_memory(1 if args.sampler == TILTED else args.steps, args.samples, DIMS[args.data],
-                                  projection=False),
+    tilted = args.sampler == TILTED  # exact draws: one step, in float64
+    check_memory(PROG, run_memory(1 if tilted else args.steps, args.samples, DIMS[args.data], projection=False,
+                                  itemsize=8 if tilted else 4),
                  args.max_memory, f"--samples ({args.samples}) or --steps ({args.steps})")
     from models.engine.loading import WeightsError  # torch: once the arguments and the memory bound are checked
 

@@ -322,11 +322,12 @@ def test_the_memory_estimate_bounds_what_a_run_holds(sampler, guidance):
                       label=-1 if guidance == "none" else 1, steps=7, batch=5)
     traj = run(spec, device="cpu")
     held = sum(a.nbytes for a in (traj.x, traj.x0_hat, traj.noise, *traj.parts().values()))
-    steps = 1 if sampler == "tilted" else spec.steps
-    per_step = 4 * steps * spec.batch * traj.x.shape[-1]  # one (S, B, D) float32 array
+    steps, itemsize = (1, 8) if sampler == "tilted" else (spec.steps, 4)  # exact draws: one float64 step
+    assert traj.x.itemsize == itemsize
+    per_step = itemsize * steps * spec.batch * traj.x.shape[-1]  # one (S, B, D) array
     # and at most the three parts a run may record, counted for every run, and the projection's copies
-    assert 2 * held + 14 * traj.x.nbytes <= models.cli.run_memory(steps, spec.batch, traj.x.shape[-1]) \
-        <= 2 * (held + 3 * per_step) + 14 * traj.x.nbytes
+    need = models.cli.run_memory(steps, spec.batch, traj.x.shape[-1], itemsize=itemsize)
+    assert 2 * held + 14 * 4 * traj.x.size <= need <= 2 * (held + 3 * per_step) + 14 * traj.x.nbytes
 
 
 def test_the_frame_size_bounds_every_view():
