@@ -1,10 +1,11 @@
-"""viz.views.construction: views side by side share one steady camera (``shared_camera``)."""
+"""viz.views.construction: views side by side share one steady camera (``shared_camera``); a frame's title
+says the step, t and γ; a scale bar's length is round."""
 
 import numpy as np
 import pytest
 
 from viz.draw.projection import identity_projection, pca_projection
-from viz.views.construction import shared_camera
+from viz.views.construction import round_length, shared_camera, step_title
 from viz.views.guidance import CFGDiagram
 from viz.views.kinds import make_animation
 from viz.views.paths import frame_indices
@@ -42,3 +43,11 @@ def test_views_side_by_side_share_one_steady_camera(data, steps):
             assert view.shots == own  # its own camera is back
     with pytest.raises(ValueError, match="different numbers of steps"):
         shared_camera([views[0], make_animation("cfg", sample(data, "cfg", 1.0, "ddpm", 7), "pca")])
+
+
+def test_frame_titles_and_scale_bar_lengths():
+    traj = sample("gmm2d", "cfg", 3.0, "ddpm", 10)
+    assert step_title(traj, 0, 3.0) == f"step 1/10  ·  t = {int(traj.timesteps[0])}  ·  γ = 3"
+    assert step_title(traj, 9, None) == f"step 10/10  ·  t = {int(traj.timesteps[9])}"  # unguided: no γ
+    for target, length in ((7.3, 5.0), (2.0, 2.0), (0.99, 0.5), (0.3, 0.2), (1234.0, 1000.0), (1e-3, 1e-3)):
+        assert round_length(target) == pytest.approx(length)  # the largest 1, 2 or 5 x 10^n not above it
