@@ -48,7 +48,7 @@ def test_every_method_runs_and_draws(data):
     at = zoo_app(data=data)
     for method in METHODS:
         if data == "gmm2d" and method == "fdg":
-            continue  # fdg guides 8x8 images: on gmm2d it shows an error (tests/app/test_guider_pages.py)
+            continue  # fdg guides 8x8 images: on gmm2d it shows an error (test_app.py)
         choose(at, method)
         assert len(at.get("image")) >= 2, f"{method}: expected the construction and the paths"
         assert f"--guidance {method}" in at.code[0].value

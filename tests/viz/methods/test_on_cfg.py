@@ -21,7 +21,7 @@ from viz.views.kinds import ANIMATIONS, make_animation
 from tests.viz.artists import arrows, drawn
 
 
-#: the zoo methods this module's views draw (diffusers' guiders: tests/viz/test_guider_diagrams.py)
+#: the zoo methods this module's views draw (diffusers' guiders: test_in_space.py)
 ZOO_GUIDANCE = ("rescale", "apg", "interval", "autoguidance", "cfgpp")  # the views built on the CFG construction
 ZOO_VIEWS = {m: views()[m] for m in ZOO_GUIDANCE}
 STEPS = 10

@@ -2,7 +2,7 @@
 
 Its oracles: kornia's Laplacian pyramid (``build_laplacian_pyramid``, ``pyrup``: what diffusers'
 ``FrequencyDecoupledGuidance`` builds on) against ours (``models.engine.pyramid``), and that guider itself
-over whole float64 exact-model trajectories, driven as ``tests/models/test_new_guiders`` drives the
+over whole float64 exact-model trajectories, driven as ``tests/models/guidance/test_parity`` drives the
 other guiders (``DiffusersInSpace``), in the space diffusers' pipelines apply it in (the network's
 output: eps for the SD-style pipelines, v for the v-prediction ones; the split is linear, so x0 too).
 
