@@ -251,9 +251,11 @@ def test_the_app_takes_the_checkouts_settings_and_its_options():
     args = cli.app_parser().parse_args(["--port", "9123", "--address", "0.0.0.0", "--headless"])
     command = cli.streamlit_command(args, ["--theme.base", "dark"])
     text = " ".join(command)
-    for flag in ("--server.maxUploadSize 5", "--client.showErrorDetails none", "--browser.gatherUsageStats false",
-                 "--runner.postScriptGC false", "--server.folderWatchBlacklist .venv", "--server.port 9123",
-                 "--server.address 0.0.0.0", "--server.headless true", "--server.fileWatcherType none"):
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    settings = [f"--server.maxUploadSize {config['server']['maxUploadSize']}", "--client.showErrorDetails none",
+                "--browser.gatherUsageStats false", "--runner.postScriptGC false", "--server.folderWatchBlacklist .venv"]
+    for flag in settings + ["--server.port 9123", "--server.address 0.0.0.0", "--server.headless true",
+                            "--server.fileWatcherType none"]:
         assert flag in text, flag
     assert command[-2:] == ["--theme.base", "dark"]
     # later options win: the address comes after every setting read from the file
