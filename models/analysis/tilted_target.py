@@ -31,7 +31,7 @@ where rays meet the polygons' corners, dominates). With the defaults (128 angles
 nodes; about 0.5 s per class and gamma, cached) the shares agree with an 8-times-finer quadrature
 to about 1e-6, with a plain 801 x 801 grid integration of ``pi_gamma`` to about 3e-6, and the total
 Gaussian mass at gamma = 0 is 1 to within 1e-9; at gamma = 1 the normaliser ``Z_1 = p(y) = 1/3``
-(tests/models/test_tilted.py checks these, and a lopsided mixture where the tilt moves mass).
+(tests/models/analysis/test_tilted_target.py checks these, and a lopsided mixture where the tilt moves mass).
 
 How many samples make ``tilted_tv`` meaningful. Even exact draws have ``tilted_tv > 0``: the share
 of a component with target share q fluctuates by ``sqrt(q (1 - q) / n)``. ``expected_tv(q, n)``

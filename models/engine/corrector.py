@@ -38,7 +38,7 @@ and the step size ``eps`` set by one of two documented rules:
 
 Langevin with a finite step is unadjusted (no Metropolis test): on a Gaussian of variance v it is
 stationary at ``v / (1 - eps / (2 v))``, a bias of ``eps / (2 v)`` (2.6 % at the default snr on a
-2-D blob; tests/models/test_corrector.py checks it). No correction is made on x_T (already exact
+2-D blob; tests/models/engine/test_corrector.py checks it). No correction is made on x_T (already exact
 noise) or on the clean data, where the score is undefined (s = 0).
 
 Noise is drawn in float32 on the CPU from the sampler's ``generator`` (``models.engine.samplers.
