@@ -4,6 +4,9 @@ a centre that moves only when the picture would otherwise leave the view (numpy 
 Each frame asks for a box (the points it must show, in its own 2-D coordinates). The camera gives
 every frame a view of one aspect ratio that holds its box, such that
 
+* the width (the scale) moves in each direction at most once over the frames: it zooms in, or out,
+  or out then in, or in then out, never back and forth (a scale that rose and fell from step to step
+  read as the picture jumping, issue 17);
 * consecutive frames' widths differ by at most ``ratio`` (the viewer sees the points move, not the
   axes; the scale bar changes by a step, not by a jump of 100x), and of all such widths these are
   the smallest (each frame as close as the neighbours allow);
@@ -32,13 +35,46 @@ def smooth_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
         raise ValueError("every desired width must be finite and positive")
     if not ratio > 1:
         raise ValueError(f"ratio must be above 1, got {ratio}")
-    out = np.log(d)
-    step = np.log(ratio)
+    out = d.copy()  # in linear units: equal widths stay exactly equal (no hair-thin moves from log and exp)
     for k in range(1, len(out)):
-        out[k] = max(out[k], out[k - 1] - step)
+        out[k] = max(out[k], out[k - 1] / ratio)
     for k in range(len(out) - 2, -1, -1):
-        out[k] = max(out[k], out[k + 1] - step)
-    return np.maximum(np.exp(out), d)  # exp(log(d)) may round a hair below d
+        out[k] = max(out[k], out[k + 1] / ratio)
+    return out
+
+
+def hill(desired: np.ndarray) -> np.ndarray:
+    """The smallest widths ``>= desired`` (N,) that rise, then fall (either part may be empty):
+    ``min(max(desired[:k+1]), max(desired[k:]))``."""
+    d = np.asarray(desired, np.float64)
+    return np.minimum(np.maximum.accumulate(d), np.maximum.accumulate(d[::-1])[::-1])
+
+
+def valley(desired: np.ndarray) -> np.ndarray:
+    """The widths ``>= desired`` (N,) that fall, then rise, with the least sum of logs: for a lowest
+    frame m, ``max(desired[k..m])`` before it and ``max(desired[m..k])`` after it; the first best m."""
+    d = np.asarray(desired, np.float64)
+    best, out = np.inf, d
+    for m in range(len(d)):
+        w = np.concatenate([np.maximum.accumulate(d[m::-1])[::-1], np.maximum.accumulate(d[m:])[1:]])
+        cost = float(np.log(w).sum())
+        if cost < best:
+            best, out = cost, w
+    return out
+
+
+def steady_widths(desired: np.ndarray, ratio: float = MAX_RATIO) -> np.ndarray:
+    """Widths ``w >= desired`` (N,) with consecutive ones within ``ratio`` that move in each direction
+    at most once: the smooth envelope (``smooth_widths``) of the ``hill`` or the ``valley`` over
+    ``desired``, whichever is smaller (by the sum of logs; the hill on a tie). Smoothing keeps either
+    shape: every width is the largest of cones ``desired[j] / ratio**|k - j|`` centred on a rise or a fall."""
+    d = np.asarray(desired, np.float64)
+    if d.ndim != 1 or not len(d):
+        raise ValueError("give the desired widths of at least one frame as a 1-D array")
+    if not (np.isfinite(d).all() and (d > 0).all()):
+        raise ValueError("every desired width must be finite and positive")
+    up_down, down_up = smooth_widths(hill(d), ratio), smooth_widths(valley(d), ratio)
+    return down_up if np.log(down_up).sum() < np.log(up_down).sum() else up_down
 
 
 def lazy_centres(lo: np.ndarray, hi: np.ndarray, spans: np.ndarray, follow: float = FOLLOW) -> np.ndarray:
@@ -84,7 +120,7 @@ def plan_shots(boxes: np.ndarray, aspect: float, margin: tuple[float, float] = (
     scale = np.maximum(np.abs(b).reshape(len(b), -1).max(1), 1.0)
     need_w = np.maximum(span[:, 0] / (1 - 2 * mx), aspect * span[:, 1] / (1 - 2 * my))
     need_w = np.maximum(need_w, 1e-9 * scale)  # a frame whose points coincide still gets a view
-    widths = smooth_widths(need_w, ratio)
+    widths = steady_widths(need_w, ratio)
     heights = widths / aspect
     cx = lazy_centres(b[:, 0, 0], b[:, 1, 0], widths * (1 - 2 * mx))
     cy = lazy_centres(b[:, 0, 1], b[:, 1, 1], heights * (1 - 2 * my))
@@ -122,4 +158,5 @@ def max_gap(indices) -> int:
     return int(np.diff(idx).max()) if len(idx) > 1 else 1
 
 
-__all__ = ["MAX_RATIO", "Shot", "lazy_centres", "max_gap", "plan_shots", "shared_shots", "smooth_widths"]
+__all__ = ["MAX_RATIO", "Shot", "hill", "lazy_centres", "max_gap", "plan_shots", "shared_shots", "smooth_widths",
+           "steady_widths", "valley"]

@@ -4,14 +4,16 @@
   ``pca_data``: principal components of the data set instead (the same axes for every run).
 * ``random``: a seeded Gaussian random projection, scaled so lengths are preserved on average.
 * ``plane``: the exact affine plane through three points (x_t and two predictions). Vectors lying
-  in that plane keep their true lengths and angles.
+  in that plane keep their true lengths and angles. An animation of one such plane per step turns
+  (or reflects) each step's basis within its plane so that the points land as near as they can to
+  where the step before drew them (``aligned``): the picture does not spin or flip as the plane changes.
 For a 2-D data set every view is the identity, which is exact.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -131,6 +133,24 @@ def distance_distortion(points: np.ndarray, basis: np.ndarray, pairs: int = 2000
     ok = true > 1e-12
     ratio = np.linalg.norm(d[ok] @ basis.T, axis=1) / true[ok]
     return float(np.percentile(ratio, 5)), float(np.percentile(ratio, 95))
+
+
+def aligned(proj: Projection, points: np.ndarray, target: np.ndarray) -> Projection:
+    """``proj`` with its basis turned or reflected within its own plane so that ``points`` (N, D) land
+    as close as they can to ``target`` (N, 2), where the frame before drew them (orthogonal Procrustes):
+    the basis ``R B`` for the orthogonal 2 x 2 ``R`` that minimises ``|Q R^T - P|`` (Frobenius; Q the
+    points in ``proj``, P the target), ``R = U V^T`` from the SVD ``P^T Q = U S V^T``. The rows stay
+    orthonormal and span the same plane, so the view stays exact: only which way is right and which is
+    up changes. Points that lie (nearly) on one line fit a mirror image as well as the picture itself:
+    there ``R`` only turns (a reflection only where it fits better)."""
+    q = proj(points)
+    p = np.asarray(target, np.float64).reshape(q.shape)
+    u, s, vt = np.linalg.svd(p.T @ q)
+    if not s[0] > 0:
+        return proj  # every point on the origin: nothing to line up
+    if s[1] <= 0.05 * s[0]:
+        u = u @ np.diag([1.0, np.sign(np.linalg.det(u @ vt))])  # a turn, det +1
+    return replace(proj, basis=(u @ vt) @ proj.basis)
 
 
 def plane_projection(origin: np.ndarray, p: np.ndarray, q: np.ndarray) -> Projection:

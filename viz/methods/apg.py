@@ -103,11 +103,9 @@ class APGDiagram(ConstructionView):
                 "par_end": par_end, "guided": sv.x0_hat, "x_cfg": sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond),
                 "ray_end": 1.1 * reach * u, "mean": sv.mean, "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
-        """The fixed projection, or the exact plane through the origin, D_c and x0_hat of step ``k``
-        (through D_u where x0_hat lies on the line through D_c, e.g. gamma = 1)."""
-        if self.fixed is not None:
-            return self.fixed
+    def plane_at(self, k: int) -> Projection:
+        """The exact plane through the origin, D_c and x0_hat of step ``k`` (through D_u where x0_hat
+        lies on the line through D_c, e.g. gamma = 1)."""
         named = self.named_points(self.vectors(k))
         d_c, guided = named["x0_cond"], named["guided"]
         _, orth = apg_parts(guided - d_c, d_c)

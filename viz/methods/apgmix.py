@@ -95,11 +95,9 @@ class APGMixDiagram(_GuiderView):
                 "par_end": par_end, "guided": sv.x0_hat, "x_cfg": sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond),
                 "ray_end": 1.1 * reach * u, "mean": sv.mean, "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
+    def plane_at(self, k: int) -> Projection:
         """The exact plane through the origin, D_c and x0_hat (through D_u where x0_hat lies on the
-        line through D_c), or the fixed projection."""
-        if self.fixed is not None:
-            return self.fixed
+        line through D_c) of step ``k``."""
         named = self.named_points(self.vectors(k))
         d_c, guided = named["x0_cond"], named["guided"]
         off = guided - named["par_end"]

@@ -81,9 +81,6 @@ class CFGZeroDiagram(_GuiderView):
                 "diff_start": diff_start, "ray_start": start, "ray_end": end, "band_end": band_end,
                 "guided": sv.x0_hat, "mean": sv.mean, "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
-        """The exact plane through D_u, v = 0 and D_c of step ``k`` (or the fixed projection)."""
-        return self.exact_plane(k, self.plane)
 
     def title_at(self, k: int) -> str:
         """Step, t, gamma, and s* or the zero step."""

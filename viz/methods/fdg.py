@@ -82,9 +82,6 @@ class FDGDiagram(_GuiderView):
                 "band_low": sv.x0_uncond + low, "band_high": sv.x0_uncond + (delta - low), "mean": sv.mean,
                 "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
-        """The exact plane through D_u along the low and the high band of D_c - D_u (or the fixed projection)."""
-        return self.exact_plane(k, self.plane)
 
     def title_at(self, k: int) -> str:
         """Step, t, both scales and the low band's share of the difference."""

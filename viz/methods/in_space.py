@@ -28,7 +28,6 @@ Each view refuses a run of another guidance method, or one whose meta lacks its 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -41,7 +40,7 @@ from viz.draw.geometry import StepVectors
 from viz.draw.drawing import far_out
 from viz.views.guidance import _toward
 from viz.draw.magnifier import Magnified
-from viz.draw.projection import Projection, plane_projection
+from viz.draw.projection import Projection
 from viz.draw.style import X0C, X0U
 from viz.methods import view_title
 
@@ -206,12 +205,6 @@ class _GuiderView(ConstructionView):
             far[i] = bool(far_out(pts[core], pts[i:i + 1], self.zero_ratio)[0])
         return names, pts, outside, far
 
-    def exact_plane(self, k: int, names: tuple[str, str, str]) -> Projection:
-        """The fixed projection, or the exact plane through the three named points of step ``k``."""
-        if self.fixed is not None:
-            return self.fixed
-        named = self.named_points(self.vectors(k))
-        return replace(plane_projection(*(named[n] for n in names)), note=self.plane_note)
 
 
 # ----------------------------------------------------------------------------- CFG-Zero*

@@ -66,9 +66,6 @@ class MamboDiagram(_GuiderView):
                 "x_cfg": sv.x0_uncond + gamma * (sv.x0_cond - sv.x0_uncond), "guided": sv.x0_hat, "mean": sv.mean,
                 "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
-        """The exact plane through D_u, v = 0 and D_c of step ``k`` (or the fixed projection)."""
-        return self.exact_plane(k, self.plane)
 
     def title_at(self, k: int) -> str:
         """Step, t, gamma, alpha, r and the damped scale."""

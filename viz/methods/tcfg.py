@@ -78,9 +78,6 @@ class TangentialCFGDiagram(_GuiderView):
                 "ray_end": line_ends(zero, n, [u_n, sv.x0_uncond, sv.x0_cond, sv.x0_hat])[1], "guided": sv.x0_hat,
                 "mean": sv.mean, "x_next": sv.x_next}
 
-    def projection_at(self, k: int) -> Projection:
-        """The exact plane through D_u, eps = 0 and D_c of step ``k`` (or the fixed projection)."""
-        return self.exact_plane(k, self.plane)
 
     def title_at(self, k: int) -> str:
         """Step, t, gamma and the angle between eps_u and eps_c."""

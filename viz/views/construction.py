@@ -42,7 +42,7 @@ from viz.draw.key import HANDLE_PX, FrameKey, wrap_label
 from viz.draw.magnifier import Magnified, Magnifier, is_rounding
 from viz.draw.placement import segment_samples
 from viz.draw.point_labels import PointLabels
-from viz.draw.projection import Projection, identity_projection, plane_projection
+from viz.draw.projection import Projection, aligned, identity_projection, plane_projection
 from viz.draw.shading import ClassDensity
 from viz.draw.sprites import TextSprite
 from viz.draw.style import COLORS, COMPACT_WIDTH, DPI, LABELS, POINT_LABELS, POINTS, TEXT_PX, UNDERLAYS, display_size, new_figure, text_pt
@@ -198,6 +198,7 @@ class ConstructionView(Animated):
             fixed = identity_projection()  # 2-D data: every view is the identity, exact
         self.fixed = fixed
         self.plane_note = plane_note
+        self._planes: Optional[list[Projection]] = None  # each step's exact plane, lined up (``projection_at``)
         self._positions = [self._frame_positions(k) for k in range(traj.steps)]
 
         # -- the figure ------------------------------------------------------------------------
@@ -350,12 +351,30 @@ class ConstructionView(Animated):
         """What this view keeps and loses."""
         return self.plane_note if self.fixed is None else self.fixed.note
 
-    def projection_at(self, k: int) -> Projection:
-        """The projection of frame ``k``: the fixed one, or the exact plane of step ``k``."""
-        if self.fixed is not None:
-            return self.fixed
+    def plane_at(self, k: int) -> Projection:
+        """The exact plane of step ``k`` through the three points ``plane`` (its first axis from the
+        first toward the second), before ``projection_at`` lines it up with the step before."""
         named = self.named_points(self.vectors(k))
         return replace(plane_projection(*(named[n] for n in self.plane)), note=self.plane_note)
+
+    def projection_at(self, k: int) -> Projection:
+        """The projection of frame ``k``: the fixed one, or the exact plane of step ``k`` (``plane_at``)
+        turned or reflected within itself so that the construction's points land as near as they can to
+        where frame ``k - 1`` drew them (``viz.draw.projection.aligned``, a Procrustes fit): the plane
+        of each step is another plane, and the picture turns only as far as the construction does."""
+        if self.fixed is not None:
+            return self.fixed
+        if self._planes is None:
+            planes: list[Projection] = []
+            drawn = None  # the construction's points as the frame before drew them
+            for step in range(self.traj.steps):
+                plane = self.plane_at(step)
+                points = np.stack(list(self.named_points(self.vectors(step)).values()))
+                plane = aligned(plane, points, drawn) if drawn is not None else plane
+                planes.append(plane)
+                drawn = plane(points)
+            self._planes = planes
+        return self._planes[int(k)]
 
     def vectors(self, k: int) -> StepVectors:
         """The data-space vectors of step ``k`` of this view's sample."""
@@ -495,12 +514,20 @@ class ConstructionView(Animated):
         (farther apart) get a camera planned over just them, so their scale still changes smoothly."""
         indices = frame_indices(self.num_frames, max_frames)
         shots = self.shots
-        if not self._imposed and self.sparser_than_gif(indices):
-            self.shots = self.plan_camera(indices, MAX_RATIO)
+        self.shots = {**shots, **self.gif_shots(max_frames)}
         try:
             return encode_gif(self.frames(indices), fps=fps, palette=self.gif_palette)
         finally:
             self.shots = shots
+
+    def gif_shots(self, max_frames: int = GIF_FRAMES) -> dict[int, Shot]:
+        """The camera of each frame a GIF of at most ``max_frames`` frames shows (``gif``): the page's
+        camera at those steps, or one planned over just them where they lie farther apart than the
+        default GIF's frames (so their scale still changes smoothly)."""
+        indices = frame_indices(self.num_frames, max_frames)
+        if not self._imposed and self.sparser_than_gif(indices):
+            return self.plan_camera(indices, MAX_RATIO)
+        return {k: self.shots[k] for k in indices}
 
     # -- one frame -----------------------------------------------------------------------------
 

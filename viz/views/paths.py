@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from models.engine.trajectory import Trajectory
+from viz.draw.camera import Shot
 from viz.draw.drawing import ScaleBar, far_out, freeze_layout, mixture_for, plain_axes, share_mathtext_parser
 from viz.draw.geometry import background_labels, class_name, guided_label, mixture_classes
 from viz.gif import encode_gif
@@ -81,6 +82,8 @@ class Animated:
     moving: list
     zoom_axes: Sequence = ()
     gif_palette = "figure"  # ``viz.gif``: the diagrams' fixed palette ("adaptive" for photographs)
+    #: the camera: frame -> ``viz.draw.camera.Shot`` (its view limits), for views of data; None for a photograph
+    shots: Optional[dict[int, Shot]] = None
 
     @property
     def num_frames(self) -> int:
@@ -132,6 +135,12 @@ class Animated:
         """GIF bytes of at most ``max_frames`` evenly spread frames."""
         return encode_gif(self.frames(frame_indices(self.num_frames, max_frames)), fps=fps, palette=self.gif_palette)
 
+    def gif_shots(self, max_frames: int = 100) -> Optional[dict[int, Shot]]:
+        """The camera of each frame a GIF of at most ``max_frames`` frames shows (None without a camera)."""
+        if self.shots is None:
+            return None
+        return {k: self.shots[k] for k in frame_indices(self.num_frames, max_frames)}
+
 
 class PathAnimation(Animated):
     """The paths of x_t for every sample, with x_t and the prediction x0_hat at the current step.
@@ -166,6 +175,7 @@ class PathAnimation(Animated):
                                         (self.x0s[..., 1] < ylim[0]) | (self.x0s[..., 1] > ylim[1])).sum(1)]
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
+        self.shots = dict.fromkeys(range(self.num_frames), Shot(tuple(map(float, xlim)), tuple(map(float, ylim))))
         batch = self.xs.shape[1]
         colors, entries = _path_underlay(ax, traj, projection, background, (xlim, ylim), batch)
         fig = self.fig

@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from models.engine.trajectory import Trajectory
 from viz.views.paths import Animated
 from viz.views.construction import ConstructionView, Segment, check_projection, step_inset, step_title
+from viz.draw.camera import Shot
 from viz.draw.drawing import (ScaleBar, far_out, limits_with_outliers, mixture_for, path_line, pin_inside, plain_axes,
                          point_marker, ring_marker, set_point, set_vector, vector_arrow)
 from viz.draw.geometry import (StepVectors, background_labels, check_finite, check_sample, class_name, data_range,
@@ -178,6 +179,7 @@ class TrajectoryDiagram(Animated):
         aspect = main[2] / main[3]
         limits = limits_with_outliers(self.xs, self.x0s, aspect, max_ratio=15.0, bottom=0.0, pad=0.12)
         self.limits = limits
+        self.shots = dict.fromkeys(range(self.num_frames), Shot(tuple(map(float, limits[0])), tuple(map(float, limits[1]))))
         self.x0s_shown, _ = pin_inside(self.x0s, limits)
         self.ax.set_xlim(*limits[0])
         self.ax.set_ylim(*limits[1])
