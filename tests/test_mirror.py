@@ -32,6 +32,8 @@ ACROSS = {
     "tests/models/guidance/test_cards.py": "a method declared once, in a test, reaches the command lines and pages",
     "tests/viz/views/test_camera_steadiness.py": "every view kind's camera and exact planes over hidden settings "
                                                  "(issue 17.2: draw/camera, draw/projection, every view)",
+    "tests/viz/views/test_label_room.py": "labels, images and zoom frames of every construction view at the extremes "
+                                          "(issue 17.3: draw/placement, draw/magnifier, every view)",
 }
 
 

@@ -2,7 +2,7 @@
 step and the noise where they are short (every step view), the predictions where they crowd
 together (the 2-D mixture at high noise). Each inset sits beside the main view, titled with what it
 shows and its magnification ("×12"); a box of the same colour marks the magnified region in the
-main view. Same projection as the main view, its own zoom.
+main view, drawn under the construction (it hides no arrow, point or label). Same projection as the main view, its own zoom.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def clip_segment(a: np.ndarray, b: np.ndarray, limits: Limits, margin: float = 0
     return a + t0 * d, a + t1 * d
 
 
+#: the z-order of the frame marking an inset's region on the main view: over the density and the data
+#: (0), under the arrows (2.2 and up), the points, the images and the labels
+FRAME_ZORDER = 2.0
 # A step shorter than MIN_ARROW_PX is magnified until it is at least this many px long in the inset.
 INSET_MIN_PX = 2 * MIN_ARROW_PX
 # A step shorter than this share of the points' size is float rounding, not a step: nothing to magnify.
@@ -77,7 +80,8 @@ class Magnifier:
         self._pending = None  # (plan, points) shown but not yet applied to axes that do not exist yet
         by_gid = {s.gid: s for s in view.segments}
         self.segments = [by_gid[g] for g in spec.segments if g in by_gid]
-        self.box = Rectangle((0, 0), 0, 0, fill=False, ec=COLORS[spec.color], lw=1.8, zorder=6, visible=False)
+        # under every arrow, point, image and label (issue 17): it marks a region, and must hide no part of it
+        self.box = Rectangle((0, 0), 0, 0, fill=False, ec=COLORS[spec.color], lw=1.8, zorder=FRAME_ZORDER, visible=False)
         view.ax.add_patch(self.box)
         self.set_rect(rect)
         self.short: tuple[str, ...] = ()  # the triggers the last plan found short in the main view
@@ -234,4 +238,4 @@ def is_rounding(length: float, pos: dict[str, np.ndarray]) -> bool:
     return length <= FLOAT_FLOOR * max(1.0, max(float(np.abs(p).max()) for p in pos.values()))
 
 
-__all__ = ["FLOAT_FLOOR", "INSET_MIN_PX", "Magnified", "Magnifier", "clip_segment", "is_rounding"]
+__all__ = ["FLOAT_FLOOR", "FRAME_ZORDER", "INSET_MIN_PX", "Magnified", "Magnifier", "clip_segment", "is_rounding"]

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-# Directions tried around a point, in order of preference (right, up-right, up, ... ); ties go to the first.
-DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)], np.float64)
-GAPS = (10.0, 34.0, 70.0)  # px between a point and the nearest edge of its label
+# Directions tried around a point, in order of preference (right, up-right, up, ... , then the eight
+# between them); ties go to the first.
+DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1),
+                       (1, 0.5), (0.5, 1), (-0.5, 1), (-1, 0.5), (-1, -0.5), (-0.5, -1), (0.5, -1), (1, -0.5)], np.float64)
+GAPS = (10.0, 34.0, 58.0, 82.0, 120.0, 160.0)  # px between a point and the nearest edge of its label
+NEAR = 4  # the first NEAR gaps are beside the point; the farther ones are for crowded frames (with a leader line)
+#: what a candidate spot costs: the share of its area over a label (or image) placed before it, over
+#: a marker (of the marker's square), each sample of an arrow under it, each px from its point, lying
+#: at a far gap, and lying nearer another point than its own. A label under another is never worth a
+#: clear spot: the first weighs more than every other cost together can.
+COST = {"overlap": 400.0, "marker": 12.0, "arrow": 0.3, "distance": 0.02, "far": 6.0, "nearer": 4.0}
 
 
 def segment_samples(segments: np.ndarray, spacing: float = 6.0) -> np.ndarray:
@@ -50,35 +58,31 @@ def candidates(anchor: np.ndarray, size: np.ndarray) -> np.ndarray:
 def place(anchors: np.ndarray, sizes: np.ndarray, bounds: tuple[float, float, float, float],
           obstacles: np.ndarray = np.empty((0, 2)), marker_radius: float = 9.0) -> np.ndarray:
     """Boxes (N, 4: x0, y0, x1, y1) in px for labels of ``sizes`` (N, 2) beside ``anchors`` (N, 2),
-    placed one after the other (earlier ones first choice) inside ``bounds`` (x0, y0, x1, y1) if
-    they can be, clear of each other, of every anchor (a marker of ``marker_radius``) and of the
-    ``obstacles`` (P, 2: points sampled along the arrows, ``segment_samples``)."""
+    placed one after the other (earlier ones first choice) inside ``bounds`` (x0, y0, x1, y1),
+    clear of each other, of every anchor (a marker of ``marker_radius``) and of the ``obstacles``
+    (P, 2: points sampled along the arrows, ``segment_samples``) where they can be (``COST``). Each
+    spot is judged where it will be drawn: moved inside the bounds first (``shift_inside``)."""
     anchors = np.asarray(anchors, np.float64).reshape(-1, 2)
     sizes = np.asarray(sizes, np.float64).reshape(-1, 2)
     obstacles = np.asarray(obstacles, np.float64).reshape(-1, 2)
-    bx0, by0, bx1, by1 = bounds
     r = marker_radius
     markers = np.concatenate([anchors - r, anchors + r], axis=1)  # (N, 4)
     placed = np.empty((0, 4))
     out = np.empty((len(anchors), 4))
     for i, (anchor, size) in enumerate(zip(anchors, sizes)):
-        boxes = candidates(anchor, size)
+        boxes = _shift_all_inside(candidates(anchor, size), bounds)
         area = max(size[0] * size[1], 1.0)
-        # share of the box outside the bounds
-        inside_w = np.clip(np.minimum(boxes[:, 2], bx1) - np.maximum(boxes[:, 0], bx0), 0, None)
-        inside_h = np.clip(np.minimum(boxes[:, 3], by1) - np.maximum(boxes[:, 1], by0), 0, None)
-        outside = 1.0 - inside_w * inside_h / area
-        cost = 60.0 * outside + 40.0 * _overlap(boxes, placed) / area + 10.0 * _overlap(boxes, markers) / (4 * r * r)
+        own = _box_distance(boxes, anchor)
+        cost = (COST["overlap"] * _overlap(boxes, placed) / area + COST["marker"] * _overlap(boxes, markers) / (4 * r * r)
+                + COST["distance"] * own + COST["far"] * (np.arange(len(boxes)) >= NEAR * len(DIRECTIONS)))
         if len(obstacles):
             hits = ((obstacles[None, :, 0] > boxes[:, None, 0] - 2) & (obstacles[None, :, 0] < boxes[:, None, 2] + 2) &
                     (obstacles[None, :, 1] > boxes[:, None, 1] - 2) & (obstacles[None, :, 1] < boxes[:, None, 3] + 2))
-            cost = cost + 0.3 * hits.sum(1)
-        cost = cost + 0.02 * np.repeat(np.asarray(GAPS), len(DIRECTIONS))  # nearer is better
+            cost = cost + COST["arrow"] * hits.sum(1)
         if len(anchors) > 1:  # a label nearer another point than its own reads as that point's
-            own = _box_distance(boxes, anchor)
             other = np.min([_box_distance(boxes, a) for j, a in enumerate(anchors) if j != i], axis=0)
-            cost = cost + 4.0 * np.clip((own - other + 8.0) / 16.0, 0.0, 1.0)
-        best = shift_inside(boxes[int(np.argmin(cost))], bounds)  # the least bad spot, never past an edge
+            cost = cost + COST["nearer"] * np.clip((own - other + 8.0) / 16.0, 0.0, 1.0)
+        best = boxes[int(np.argmin(cost))]
         out[i] = best
         placed = np.concatenate([placed, best[None]])
     return out
@@ -96,6 +100,17 @@ def shift_inside(box: np.ndarray, bounds: tuple[float, float, float, float]) -> 
     return np.array([x0 + dx, y0 + dy, x1 + dx, y1 + dy])
 
 
+def _shift_all_inside(boxes: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """``shift_inside`` of each box (C, 4) at once."""
+    x0, y0, x1, y1 = boxes.T
+    bx0, by0, bx1, by1 = bounds
+    dx = np.where(x1 > bx1, bx1 - x1, 0.0)
+    dx = np.where(x0 + dx < bx0, bx0 - x0, dx)
+    dy = np.where(y0 < by0, by0 - y0, 0.0)
+    dy = np.where(y1 + dy > by1, by1 - y1, dy)
+    return np.stack([x0 + dx, y0 + dy, x1 + dx, y1 + dy], 1)
+
+
 def _box_distance(boxes: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Distance (C,) from point ``p`` to each box (C, 4)."""
     dx = np.maximum(np.maximum(boxes[:, 0] - p[0], 0.0), p[0] - boxes[:, 2])
@@ -110,4 +125,4 @@ def leader(anchor: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return a, near
 
 
-__all__ = ["DIRECTIONS", "GAPS", "candidates", "leader", "place", "segment_samples", "shift_inside"]
+__all__ = ["COST", "DIRECTIONS", "GAPS", "NEAR", "candidates", "leader", "place", "segment_samples", "shift_inside"]

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.cbook import is_math_text
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import Bbox
 
 from viz.draw.style import DPI
 
@@ -183,6 +184,19 @@ class Sprite(Artist):
         """(x0, y0, x1, y1) in display px."""
         w, h = self.size
         return self.xy[0], self.xy[1], self.xy[0] + w, self.xy[1] + h
+
+    def get_window_extent(self, renderer=None) -> Bbox:
+        """What the sprite covers where it was last placed, in display px (a matplotlib ``Artist`` hook):
+        its pixels that are not transparent (a text's ink, not its margin); an empty box without any."""
+        if self.pixels is None or not self.pixels.size:
+            return Bbox.null()
+        ink = self.pixels[..., 3] > 0
+        rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+        if not len(rows):
+            return Bbox.null()
+        x, y = self.xy
+        h = self.pixels.shape[0]  # row 0 is the top row
+        return Bbox([[x + cols[0], y + h - 1 - rows[-1]], [x + cols[-1] + 1, y + h - rows[0]]])
 
     def draw(self, renderer) -> None:
         """Blit the pixels (a matplotlib ``Artist`` hook)."""
