@@ -1,8 +1,8 @@
 """A link carries the view: the page's settings live in the URL's query parameters, kept in step with
 the widgets, so that a teacher can send students the exact picture.
 
-``apply_link`` runs before the sidebar: when the URL's parameters are not the ones this session last
-wrote (someone opened a link), each known parameter is checked and, if valid, given to its widget
+``apply_link`` runs before the sidebar, on a session's first run (opening a link starts a session), where
+each known parameter is checked and, if valid, given to its widget
 (a bad or out-of-range value is left out with a short note, never a traceback). ``write_link`` runs
 after the page: the sidebar's settings, the γ and the step the page drew, the zoo's method and the
 method's own settings the page drew (``drawn``) go back into the URL.
@@ -26,6 +26,7 @@ from viz.draw.projection import PROJECTION_NAMES
 WRITTEN = "_link_written"  # the parameters this session last put in the URL
 DRAWN = "_link_drawn"  # parameter -> (widget key, value) drawn by this run's page (γ, step, a method's settings)
 NOTES = "_link_notes"  # what the last link left out, said once on the page
+OPENED = "_link_opened"  # the session's first run has read the link (a link opened is a new session)
 
 
 
@@ -99,8 +100,11 @@ def apply_link() -> None:
     """Give a newly opened link's parameters to their widgets (before any is drawn)."""
     state = st.session_state
     state[DRAWN] = {}
+    if state.get(OPENED):  # only the session's first run reads the link: a later run's URL may lag behind the
+        return             # widgets (a rerun sent before the browser took the last written URL would undo a move)
+    state[OPENED] = True
     given = st.query_params.to_dict()
-    if not given or given == state.get(WRITTEN):
+    if not given:
         return
     notes = []
     method_keys = _method_keys()
