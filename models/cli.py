@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, NoReturn
 
 from models.engine.names import ETA_SAMPLERS
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, Setting
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, SEED, Setting
 from models.engine.trajectory import PART_NAMES
 from models.guidance import GROUPS, SETTINGS, ZOO_SETTINGS, parse_group
 
@@ -184,6 +184,12 @@ def add_setting(parser, setting: Setting, **kwargs) -> None:
     """Add the flag of one declared setting (type, default and help from its declaration)."""
     parser.add_argument(setting.flag, type=setting_type(setting), default=setting.default,
                         help=kwargs.pop("help", setting.help_text()), **kwargs)
+
+
+def add_seed_option(parser) -> None:
+    """``--seed``: the one range of ``models.engine.settings.SEED``, shared by every command line."""
+    parser.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
+                        help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
 
 
 def add_eta_option(parser) -> None:

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
-from models.engine.settings import SEED
-from models.cli import OneLineParser, fail, float_in, int_range, writable_folder
+
+from models.cli import add_seed_option, OneLineParser, fail, float_in, int_range, writable_folder
 from models.engine.conversions import x0_eps_to_v, x0_eps_to_xt
 from models.engine.data import DATA_NAMES, load_digits_dataset, make_gmm2d
 from models.engine.names import ASSETS_ENV, DEVICE_NAMES
@@ -293,8 +293,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--steps-scale", type=float_in(0.0, MAX_STEPS_SCALE, low_open=True), default=1.0,
                    help=f"multiply every step count, in (0, {MAX_STEPS_SCALE:g}] (e.g. 0.01 for a quick smoke test; default: 1)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
-                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    add_seed_option(p)
     p.add_argument("--workers", type=int_range(0, MAX_WORKERS), default=0,
                    help=f"parallel training processes on the CPU, 0..{MAX_WORKERS} (default: 0 = one per core)")
     return p

@@ -14,13 +14,13 @@ import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
-from models.cli import (OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_setting, add_zoo_options,
+from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_setting, add_zoo_options,
                         check_memory, corrector_settings, fail, finite_float, gif_file, int_range, progress, run_memory,
                         writable_file, zoo_settings)
 from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import GAMMA, FPS, FRAMES, SEED, STEPS
+from models.engine.settings import GAMMA, FPS, FRAMES, STEPS
 from models.analysis.field_records import FIELD_GIF_FPS, FIELD_GIF_FRAMES, FieldSpec, check_data
 from models.guidance import guidance_help, names, settings_for
 from viz.draw.projection import PROJECTION_NAMES
@@ -49,8 +49,7 @@ def build_parser() -> OneLineParser:
                    f"0..{num_classes('gmm2d') - 1} on gmm2d; -1 = unconditional with --guidance none (default: 0)")
     p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=STEPS.default,
                    help=f"sampling steps, {STEPS.lo}..{TRAINING_STEPS} (default: {STEPS.default})")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
-                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    add_seed_option(p)
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8,
                    help=f"number of trajectories, 1..{MAX_BATCH}; with --steps it sets the memory a run needs (see "
                         "--max-memory) (default: 8)")

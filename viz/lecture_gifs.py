@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from models.cli import (OneLineParser, add_memory_option, add_setting, check_memory, fail, finite_float, int_range,
+from models.cli import (add_seed_option, OneLineParser, add_memory_option, add_setting, check_memory, fail, finite_float, int_range,
                         run_memory)
 from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, SAMPLER_NAMES
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import GAMMA, FPS, FRAMES, LECTURE_STEPS, SEED, STEPS
+from models.engine.settings import GAMMA, FPS, FRAMES, LECTURE_STEPS, STEPS
 from models.guidance import names as guidance_names, resources
 from viz.views.catalog import figure_kinds, lecture_projection
 
@@ -76,8 +76,7 @@ def build_parser() -> OneLineParser:
                    f"0..{num_classes('gmm2d') - 1} on gmm2d; guidance 'none' samples unconditionally (default: 0)")
     p.add_argument("--steps", type=int_range(STEPS.lo, STEPS.hi), default=LECTURE_STEPS,
                    help=f"sampling steps, {STEPS.lo}..{TRAINING_STEPS} (default: {LECTURE_STEPS})")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
-                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    add_seed_option(p)
     p.add_argument("--batch", type=int_range(1, MAX_BATCH), default=8,
                    help=f"trajectories per run, 1..{MAX_BATCH}; with --steps it sets the memory a run needs (see "
                         "--max-memory) (default: 8)")

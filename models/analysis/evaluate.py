@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from models.cli import (OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_zoo_options,
+from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_zoo_options,
                         check_memory, corrector_settings, fail, int_range, progress as progress_bar, run_memory,
                         zoo_settings)
 from models.engine.data import DATA_NAMES, DIMS
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import GAMMA, SEED, STEPS
+from models.engine.settings import GAMMA, STEPS
 from models.guidance import guidance_help, names, resources
 from models.analysis.metrics import accuracy, diversity, nearest_train, reference_classifier
 from models.analysis.tilted_target import TILTED_DATA, tilted_tv_report
@@ -176,8 +176,7 @@ def build_parser() -> OneLineParser:
                    help=f"samples per gamma, 2..{MAX_BATCH}; on gmm2d tilted_tv's floor (what exact draws of the same size score) falls as 1/sqrt(N), "
                         "so take 4000 to see gaps of 0.02; with --steps it sets the memory a run needs (see "
                         "--max-memory) (default: 500)")
-    p.add_argument("--seed", type=int_range(SEED.lo, SEED.hi), default=SEED.default,
-                   help=f"random seed, {SEED.lo}..{SEED.hi} (2**53 - 1) (default: {SEED.default})")
+    add_seed_option(p)
     add_eta_option(p)
     add_zoo_options(p)
     add_corrector_options(p)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from models.guidance import settings_for
+
 #: method name -> its view class (filled by ``register_view`` as the modules are imported)
 VIEWS: dict[str, type] = {}
 SHARED = ("on_cfg", "in_space")  # the modules of shared parts, not views
@@ -36,9 +38,28 @@ def views() -> dict[str, type]:
     return dict(VIEWS)
 
 
+def check_method(traj, method: str, also: tuple[str, ...] = ()) -> dict[str, float]:
+    """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
+    guidance method, one without both predictions, or one that does not record the settings (nor the
+    meta names ``also`` that its view reads besides them, e.g. gamma)."""
+    title = view_title(method)
+    names = tuple(s.name for s in settings_for(method))
+    used = traj.meta.get("guidance")
+    if used != method:
+        raise ValueError(f"the {title} view ({method!r}) draws runs with guidance {method!r}; this run used {used!r}")
+    if traj.x0_uncond is None or traj.x0_cond is None:
+        raise ValueError(f"the {title} view needs both predictions of every step (x0_uncond, x0_cond); "
+                         f"this run does not record them")
+    missing = [k for k in (*names, *also) if k not in traj.meta]
+    if missing:
+        raise ValueError(f"the {title} view needs the run's {', '.join(missing)} in its meta (a run saved before "
+                         f"they were recorded): sample it again")
+    return {k: float(traj.meta[k]) for k in names}
+
+
 def view_title(method: str) -> str:
     """The figure title of method ``method``'s view (``KeyError`` if it has none)."""
     return views()[method].title
 
 
-__all__ = ["VIEWS", "register_view", "view_title", "views"]
+__all__ = ["VIEWS", "check_method", "register_view", "view_title", "views"]

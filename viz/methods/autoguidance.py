@@ -8,8 +8,8 @@ from typing import Optional
 
 from models.engine.trajectory import Trajectory
 from viz.draw.projection import Projection
-from viz.methods import register_view
-from viz.methods.on_cfg import _CFGConstruction, _parts, check_method, check_rebuilt
+from viz.methods import check_method, register_view
+from viz.methods.on_cfg import _CFGConstruction, _parts, check_rebuilt
 
 
 @register_view

@@ -13,8 +13,8 @@ from models.engine.trajectory import Trajectory
 from viz.draw.geometry import StepVectors, abar_pair
 from viz.draw.projection import Projection
 from viz.draw.style import LABELS, X0C, X0U
-from viz.methods import register_view
-from viz.methods.on_cfg import _CFGConstruction, _parts, check_method, check_rebuilt
+from viz.methods import check_method, register_view
+from viz.methods.on_cfg import _CFGConstruction, _parts, check_rebuilt
 from viz.views.construction import Segment
 
 

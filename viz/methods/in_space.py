@@ -32,17 +32,14 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from models.engine.pyramid import IMAGE_SIDE, low_band
-from models.guidance import card, settings_for
+from models.guidance import card
 from models.engine.trajectory import Trajectory
-from viz.views.construction import ConstructionView, Segment, step_inset, step_title
-from viz.draw.geometry import StepVectors
+from viz.views.construction import ConstructionView, Segment, step_inset
 from viz.draw.drawing import far_out
 from viz.views.guidance import _toward
 from viz.draw.magnifier import Magnified
 from viz.draw.projection import Projection
-from viz.draw.style import X0C, X0U
-from viz.methods import view_title
+from viz.methods import check_method
 
 #: the space's zero, as it is written on the figures
 ZERO_NAMES = {"v": "v = 0", "eps": "ε = 0", "x0": "origin 0"}
@@ -124,21 +121,8 @@ def in_window(sigma: float, lo: float, hi: float) -> bool:
 # ----------------------------------------------------------------------------- checks
 
 def check_run(traj: Trajectory, method: str) -> dict[str, float]:
-    """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
-    guidance method, one without both predictions, or one that does not record the settings."""
-    title = view_title(method)
-    used = traj.meta.get("guidance")
-    if used != method:
-        raise ValueError(f"the {title} view ({method!r}) draws runs with guidance {method!r}; this run used {used!r}")
-    if traj.x0_uncond is None or traj.x0_cond is None:
-        raise ValueError(f"the {title} view needs both predictions of every step (x0_uncond, x0_cond); "
-                         f"this run does not record them")
-    names = tuple(s.name for s in settings_for(method))
-    missing = [n for n in (*names, "gamma") if n not in traj.meta]
-    if missing:
-        raise ValueError(f"the {title} view needs the run's {', '.join(missing)} in its meta (a run saved before "
-                         f"they were recorded): sample it again")
-    return {n: float(traj.meta[n]) for n in names}
+    """``viz.methods.check_method``, with gamma recorded too: these views rebuild the method's formula."""
+    return check_method(traj, method, also=("gamma",))
 
 
 def check_rebuilt(traj: Trajectory, rebuilt: np.ndarray, what: str, scale: Optional[np.ndarray] = None) -> None:

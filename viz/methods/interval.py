@@ -10,8 +10,8 @@ import numpy as np
 
 from models.engine.trajectory import Trajectory
 from viz.draw.projection import Projection
-from viz.methods import register_view
-from viz.methods.on_cfg import _CFGConstruction, _fmt, _parts, check_method, check_rebuilt, sigma_of
+from viz.methods import check_method, register_view
+from viz.methods.on_cfg import _CFGConstruction, _fmt, _parts, check_rebuilt, sigma_of
 
 
 @register_view

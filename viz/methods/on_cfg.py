@@ -13,21 +13,17 @@ to read, an inset beside the frame magnifies it (``viz.draw.magnifier``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
 
-from models.guidance import settings_for
 from models.engine.trajectory import Trajectory
-from viz.views.construction import ConstructionView, Segment, step_inset, step_title
-from viz.draw.geometry import StepVectors, abar_pair
+from viz.views.construction import ConstructionView, Segment, step_inset
 from viz.views.guidance import (CFG_INSET, CFG_INSET_POINTS, CFG_KEY_LABELS, GUIDANCE_KEY, CFGDiagram, _toward,
                                    cfg_segments)
-from viz.draw.magnifier import Magnified, clip_segment
-from viz.draw.projection import Projection, plane_projection
-from viz.draw.style import LABELS, X0C, X0U
-from viz.methods import view_title
+from viz.draw.magnifier import Magnified
+from viz.draw.projection import Projection
+from viz.methods import check_method
 
 _STEP = [Segment("step", "step", "x_t", "mean"), Segment("noise", "noise", "mean", "x_next")]
 _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("to_cond", "to_cond", "x_t", "x0_cond")]
@@ -40,24 +36,6 @@ def _predictions(region: tuple[str, ...], segments: tuple[str, ...], markers: tu
 
 
 # ----------------------------------------------------------------------------- checks
-
-def check_method(traj: Trajectory, method: str) -> dict[str, float]:
-    """The settings of ``method`` recorded in ``traj.meta``; ``ValueError`` for a run of another
-    guidance method, one without both predictions, or one that does not record the settings."""
-    title = view_title(method)
-    names = tuple(s.name for s in settings_for(method))
-    used = traj.meta.get("guidance")
-    if used != method:
-        raise ValueError(f"the {title} view ({method!r}) draws runs with guidance {method!r}; this run used {used!r}")
-    if traj.x0_uncond is None or traj.x0_cond is None:
-        raise ValueError(f"the {title} view needs both predictions of every step (x0_uncond, x0_cond); "
-                         f"this run does not record them")
-    missing = [k for k in names if k not in traj.meta]
-    if missing:
-        raise ValueError(f"the {title} view needs the run's {', '.join(missing)} in its meta (a run saved before "
-                         f"they were recorded): sample it again")
-    return {k: float(traj.meta[k]) for k in names}
-
 
 def check_rebuilt(traj: Trajectory, rebuilt: np.ndarray, what: str, steps: Optional[np.ndarray] = None) -> None:
     """``ValueError`` unless ``rebuilt`` (S, B, D), the guided prediction recomputed from the run's

@@ -12,8 +12,8 @@ import numpy as np
 from models.engine.trajectory import Trajectory
 from viz.draw.geometry import StepVectors
 from viz.draw.projection import Projection
-from viz.methods import register_view
-from viz.methods.on_cfg import _PREDICTIONS, _STEP, _parts, _predictions, check_method, check_rebuilt
+from viz.methods import check_method, register_view
+from viz.methods.on_cfg import _PREDICTIONS, _STEP, _parts, _predictions, check_rebuilt
 from viz.views.construction import ConstructionView, Segment, step_inset, step_title
 from viz.views.guidance import CFG_KEY_LABELS, _toward
 
