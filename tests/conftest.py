@@ -52,3 +52,19 @@ def sample_calls(monkeypatch):
     ui.run_cache.cached_trajectory.clear()
     yield calls
     ui.run_cache.cached_trajectory.clear()
+
+
+@pytest.fixture
+def frame_calls(monkeypatch):
+    """The arguments of every frame a page draws through ``ui.views.view_frame``, in order."""
+    import ui.views
+
+    calls = []
+    real = ui.views.view_frame
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.views, "view_frame", recording)
+    return calls

@@ -13,7 +13,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.view_cache
-import ui.views
 
 from tests.app.test_guidance_zoo import GUIDERS, zoo_app
 from tests.apptest import app, image_urls, open_page, page_app
@@ -100,15 +99,8 @@ STEP_IN_TITLE = re.compile(r"step (\d+)/(\d+)")
 @pytest.mark.parametrize("page, kind", [("pages/classifier_free_guidance.py", "cfg"),
                                         ("pages/classifier_guidance.py", "classifier"),
                                         ("pages/guidance_zoo.py", "cfg")])
-def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, monkeypatch):
-    drawn = []
-    real = ui.views.view_frame
-
-    def recording(*args, **kwargs):
-        drawn.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(ui.views, "view_frame", recording)
+def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, frame_calls):
+    drawn = frame_calls
     at = app(page=page)
     for value in (at.slider(key="step").value, 1, 7, 12):
         at.slider(key="step").set_value(value).run()

@@ -2,20 +2,12 @@
 independently; the paths view, and a pair one column cannot draw."""
 
 import ui.run_cache
-import ui.views
 
 from tests.apptest import image_urls, page_app
 
 
-def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_calls, monkeypatch):
-    drawn = []
-    real = ui.views.view_frame
-
-    def recording(*args, **kwargs):
-        drawn.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(ui.views, "view_frame", recording)
+def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_calls, frame_calls):
+    drawn = frame_calls
     at = page_app("pages/side_by_side.py")
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
