@@ -212,23 +212,34 @@ def tilted_sample(n: int, label: int, gamma: float, seed: int, *, data: str = "g
     return np.concatenate(kept)[:n]
 
 
-def tilted_trajectory(labels, gamma: float, seed: int, alphas_cumprod: np.ndarray, *,
-                      data: str = "gmm2d") -> Trajectory:
+def tilted_trajectory(labels, gamma: float, seed: int, alphas_cumprod: Optional[np.ndarray], *,
+                      data: str = "gmm2d", levels=None) -> Trajectory:
     """The exact draws as a ``Trajectory`` of one step, what ``--sampler tilted`` returns.
 
     ``x[1]`` (the samples) and ``x0_hat[0]`` are ``tilted_draws(labels, gamma, seed)``; ``x[0]`` is
     an x_T drawn given them by the forward process, ``sqrt(abar_T) x0 + sqrt(1 - abar_T) eps`` with
     ``eps`` from ``noise_rng(seed)`` (so the one step runs from noise to the exact draw); ``noise`` is
-    zero and ``timesteps`` is ``[T - 1]``. Labels: one class or an (N,) array."""
-    abar = np.asarray(alphas_cumprod, np.float64)
+    zero and ``timesteps`` is ``[T - 1]``. Labels: one class or an (N,) array.
+
+    ``levels``, a flow path's ``models.flow.path.FlowSchedule``, puts ``x[0]`` at its noisiest level
+    instead (``(1 - sigma) x0 + sigma eps`` at ``sigma = 1``: pure noise); ``alphas_cumprod`` is then None."""
     g = make_gmm2d()
     check_exact_target(data)
     y = _label_array(labels, g)
     x0 = tilted_draws(y, gamma, seed, data=data)  # (N, 2)
     eps = noise_rng(seed).standard_normal(x0.shape)
+    if levels is not None and getattr(levels, "kind", None) == "flow":
+        t = levels.timesteps(1)
+        a, s = float(levels.a(t)[0]), float(levels.s(t)[0])
+        return Trajectory(timesteps=t, alphas_cumprod=None, x=np.stack([a * x0 + s * eps, x0]), x0_hat=x0[None],
+                          noise=np.zeros((1, *x0.shape)), labels=y, alpha=np.array([a, 1.0]), sigma=np.array([s, 0.0]),
+                          meta={"path": "flow"})
+    abar = np.asarray(alphas_cumprod, np.float64)
     x_T = math.sqrt(abar[-1]) * x0 + math.sqrt(1.0 - abar[-1]) * eps
     return Trajectory(timesteps=np.array([len(abar) - 1], np.int64), alphas_cumprod=abar, x=np.stack([x_T, x0]),
-                      x0_hat=x0[None], noise=np.zeros((1, *x0.shape)), labels=y)
+                      x0_hat=x0[None], noise=np.zeros((1, *x0.shape)), labels=y,
+                      alpha=np.array([math.sqrt(abar[-1]), 1.0]), sigma=np.array([math.sqrt(1.0 - abar[-1]), 0.0]),
+                      meta={"path": "vp"})
 
 
 # ----------------------------------------------------------------------------- the target's shares

@@ -64,12 +64,23 @@ def ve_denoiser(x_ve: Array, score_ve: Array, sigma) -> Array:
     return x_ve + sigma**2 * score_ve
 
 
+def x0_eps_to_u(x0: Array, eps: Array) -> Array:
+    """The flow-matching velocity ``u = eps - x0`` (arXiv 2209.03003, 2210.02747): ``dx_t / dsigma`` on the
+    flow path, and on any Gaussian path the velocity of the scaled point ``x_t / (a + s)``."""
+    return eps - x0
+
+
+def u_to_x0(x_t: Array, u: Array, a, s) -> Array:
+    """``x0 = (x_t - s u) / (a + s)`` (from ``x_t = a x0 + s eps`` and ``eps = u + x0``)."""
+    return (x_t - s * u) / (a + s)
+
+
 #: the prediction spaces a guidance method may act in (``models.guidance.base.SPACES`` says them in words)
-SPACE_NAMES = ("x0", "eps", "v")
+SPACE_NAMES = ("x0", "eps", "v", "u")
 
 
 def to_space(space: str, x0: Array, x_t: Array, a, s) -> Array:
-    """The x0 prediction ``x0`` at ``x_t`` as a prediction in ``space`` (``"x0"``, ``"eps"`` or ``"v"``)."""
+    """The x0 prediction ``x0`` at ``x_t`` as a prediction in ``space`` (``"x0"``, ``"eps"``, ``"v"`` or ``"u"``)."""
     if space == "x0":
         return x0
     eps = x0_to_eps(x_t, x0, a, s)
@@ -77,6 +88,8 @@ def to_space(space: str, x0: Array, x_t: Array, a, s) -> Array:
         return eps
     if space == "v":
         return x0_eps_to_v(x0, eps, a, s)
+    if space == "u":
+        return x0_eps_to_u(x0, eps)
     raise ValueError(f"unknown prediction space {space!r}; valid: {', '.join(SPACE_NAMES)}")
 
 
@@ -88,4 +101,6 @@ def from_space(space: str, pred: Array, x_t: Array, a, s) -> Array:
         return eps_to_x0(x_t, pred, a, s)
     if space == "v":
         return v_to_x0(x_t, pred, a, s)
+    if space == "u":
+        return u_to_x0(x_t, pred, a, s)
     raise ValueError(f"unknown prediction space {space!r}; valid: {', '.join(SPACE_NAMES)}")

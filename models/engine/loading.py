@@ -24,6 +24,11 @@ from models.engine.exact import ExactMixtureDenoiser, exact_digits_denoiser, exa
 from models.engine.names import ASSETS_ENV, DEVICE_NAMES, MODEL_NAMES
 from models.engine.nets import NETWORKS
 from models.engine.schedule import Schedule, make_schedule
+from models.flow.nets import ClassifierOnPath, OnPath, VelocityNet
+from models.flow.path import make_levels, path_of
+
+#: every shipped network by role; ``flow_denoiser`` is the velocity network trained on the flow path
+ROLES = {**NETWORKS, "flow_denoiser": VelocityNet}
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 REBUILD_HINT = "rebuild the shipped weights with `python -m models.train`"
@@ -92,7 +97,7 @@ def load_network(data: str, role: str, device: torch.device | str = "cpu",
     try:
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
         check_config(config, data)
-        net = NETWORKS[role](config)
+        net = ROLES[role](config)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise WeightsError(f"corrupt config {cfg_path} ({e}): {REBUILD_HINT}") from None
     try:
@@ -132,15 +137,25 @@ class ModelBundle:
     weak: Optional[Callable] = None  # a weaker denoiser of the same kind (guidance by a weaker model)
 
 
+def _on(net, levels):
+    """``net`` on the path of ``levels``: itself where it was trained on that path, else ``OnPath``."""
+    return net if path_of(net.schedule) == path_of(levels) else OnPath(net, levels)
+
+
 def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
-                needs: tuple[str, ...] = (), assets: Optional[Path] = None) -> ModelBundle:
-    """Load ``model`` (``exact`` or ``neural``) for ``data``; ``needs`` lists extra parts to load:
+                needs: tuple[str, ...] = (), assets: Optional[Path] = None, path: str = "vp",
+                shift: float = 1.0) -> ModelBundle:
+    """Load ``model`` (``exact``, ``neural`` or ``neural_flow``) for ``data`` on ``path`` (``vp`` or ``flow``
+    at timestep ``shift``: ``models.flow.path``); ``needs`` lists extra parts to load:
     ``classifier`` (noise-aware classifier), ``clean_classifier`` (clean classifier), ``weak`` (a weaker
     denoiser): the resources of ``models.guidance.base.RESOURCES``, ``models.guidance.resources(method)``
     gives a method's.
 
     The exact model's classifier is its exact posterior and needs no file; its weak model is the
-    exact denoiser of a blurred data distribution (each component widened by ``WEAK_BLUR``).
+    exact denoiser of a blurred data distribution (each component widened by ``WEAK_BLUR``). The exact
+    denoisers are closed forms on any path; a network trained on another path than ``path`` (and the
+    noise-aware classifier and weak network, trained on VP) is evaluated through ``models.flow.nets.OnPath``.
+    The bundle's ``schedule`` is the run's levels (``models.flow.path.make_levels``).
     """
     if data not in DATA_NAMES:
         raise ValueError(f"unknown data set {data!r}; valid: {', '.join(DATA_NAMES)}")
@@ -151,17 +166,23 @@ def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
         raise ValueError(f"unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}")
     device = torch.device(device)
     dataset = load_dataset(data)
+    schedule = make_levels(path, shift)
     if model == "exact":
-        schedule = make_schedule("linear")
         build = exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser
         denoiser = build(schedule, device)
         log_prob = denoiser.log_posterior
         weak = blurred_exact_denoiser(data, schedule, device) if "weak" in needs else None
     else:
-        denoiser = load_network(data, "denoiser", device, assets)
-        schedule = denoiser.schedule
-        log_prob = load_network(data, "noisy_classifier", device, assets) if "classifier" in needs else None
-        weak = load_network(data, "weak_denoiser", device, assets) if "weak" in needs else None
+        net = load_network(data, "denoiser" if model == "neural" else "flow_denoiser", device, assets)
+        if path == "vp" and model == "neural":
+            schedule = net.schedule
+        denoiser = _on(net, schedule)
+        log_prob = weak = None
+        if "classifier" in needs:
+            classifier = load_network(data, "noisy_classifier", device, assets)
+            log_prob = classifier if path_of(schedule) == "vp" else ClassifierOnPath(classifier, schedule)
+        if "weak" in needs:  # the weak network is trained on VP, as the main neural one
+            weak = _on(load_network(data, "weak_denoiser", device, assets), schedule)
     clean = load_network(data, "clean_classifier", device, assets) if "clean_classifier" in needs else None
     return ModelBundle(data, model, dataset, denoiser, schedule, device, log_prob, clean, weak)
 

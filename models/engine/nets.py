@@ -77,10 +77,15 @@ class NeuralDenoiser(nn.Module):
         cond = torch.cat([timestep_embedding(t.to(x_t.device), self.schedule.T, self.emb_dim), self.label_emb(y)], 1)
         return self.net(x_t.float(), cond).to(x_t.dtype)
 
+    def x0_at(self, x_t: torch.Tensor, t: torch.Tensor, a: torch.Tensor, s: torch.Tensor,
+              y: Optional[torch.Tensor]) -> torch.Tensor:
+        """x0 prediction at timestep ``t`` (a fraction of a step allowed) of scales ``a``, ``s`` (B, 1)."""
+        return v_to_x0(x_t, self.v(x_t, t, y), a, s)
+
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
         """x0 prediction (B, D): ``x0 = a x_t - s v``."""
         a, s = scales(self.schedule, t, x_t)
-        return v_to_x0(x_t, self.v(x_t, t, y), a, s)
+        return self.x0_at(x_t, t, a, s, y)
 
     def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
         """``(D_u, D_c)`` from one batched forward pass."""

@@ -22,10 +22,12 @@ from models.engine.corrector import Corrector, with_corrector
 from models.engine.data import DATA_NAMES, IMAGE_SHAPES, num_classes
 from models.analysis.tilted_target import check_exact_target, tilted_trajectory
 from models.engine.loading import ModelBundle, load_bundle, resolve_device
-from models.engine.names import ETA_SAMPLERS, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, SAMPLER_NAMES, TILTED, TILTED_HELP
+from models.engine.names import (ETA_SAMPLERS, MAX_BATCH, MODEL_NAMES, PATH_NAMES, PATH_SAMPLERS, RUN_SAMPLERS,
+                                 SAMPLER_NAMES, TILTED, TILTED_HELP)
 from models.engine.samplers import get_sampler
 from models.engine.schedule import TRAINING_STEPS
-from models.engine.settings import BATCH, CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SEED, STEPS
+from models.engine.settings import BATCH, CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SEED, SHIFT, STEPS
+from models.flow.samplers import FLOW_SAMPLERS
 from models.engine.trajectory import Trajectory
 from models.guidance import ZOO_NAMES, ZOO_SETTINGS, card, cards, check_values, make_guidance, meta_names, names, resources
 
@@ -42,14 +44,15 @@ class _Spec:
     def validate(self) -> "SampleSpec":
         """Raise ``ValueError`` with one clear sentence for any bad setting; return self."""
         for value, valid, what in ((self.data, DATA_NAMES, "data set"), (self.model, MODEL_NAMES, "model"),
-                                   (self.sampler, RUN_SAMPLERS, "sampler"), (self.guidance, names(), "guidance")):
+                                   (self.path, PATH_NAMES, "path"), (self.sampler, RUN_SAMPLERS, "sampler"),
+                                   (self.guidance, names(), "guidance")):
             if value not in valid:
                 raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
         for name in ("steps", "batch", "seed", "label", "corrector_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
-        for name in ("gamma", "eta", "corrector_snr"):
+        for name in ("gamma", "eta", "corrector_snr", "shift"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{name} must be a number, got {value!r}")
@@ -66,6 +69,7 @@ class _Spec:
                              f"{self.sampler!r} would ignore it: use sampler {ETA_SAMPLERS[0]}, or eta {ETA.default:g}")
         CORRECTOR_STEPS.check(self.corrector_steps)
         CORRECTOR_SNR.check(self.corrector_snr)
+        self._validate_path()
         check_values(self.settings())
         method = card(self.guidance)
         if method.sampler is not None and self.sampler != method.sampler:
@@ -81,6 +85,18 @@ class _Spec:
         if self.sampler == TILTED:
             self._validate_tilted()
         return self
+
+    def _validate_path(self) -> None:
+        """The path's own conditions: its samplers, the shift on flow only, the corrector on VP only."""
+        SHIFT.check(self.shift)
+        if self.path == "vp" and self.shift != SHIFT.default:
+            raise ValueError(f"shift = {self.shift:g} is read on the flow path only: use path flow, or shift {SHIFT.default:g}")
+        offered = PATH_SAMPLERS[self.path]
+        if self.sampler != TILTED and self.sampler not in offered:
+            raise ValueError(f"sampler {self.sampler!r} does not run on the {self.path} path; there use "
+                             f"{', '.join(offered)}" + (" (DDIM with eta 0 is Euler there)" if self.path == "flow" else ""))
+        if self.path == "flow" and self.corrector_steps:
+            raise ValueError("corrector steps run on the vp path only: use path vp, or 0 corrector steps")
 
     def _validate_tilted(self) -> None:
         """The tilted sampler's own conditions (module docstring), one sentence each."""
@@ -109,10 +125,12 @@ TILTED_GUIDANCE = tilted_guidance()  # the shipped methods that aim at p0(x) p0(
 #: ``names()`` order, each declared on its method's card), then the corrector's
 SPEC_FIELDS = (
     ("data", str, "digits"), ("model", str, "neural"), ("sampler", str, "ddpm"), ("guidance", str, "cfg"),
+    ("path", str, "vp"),  # the noising path (models.flow.path): vp or flow
     ("gamma", float, GAMMA.default),
     ("label", int, 0),  # class of every sample; -1 = unconditional (guidance 'none' only)
     ("steps", int, STEPS.default), ("seed", int, SEED.default), ("batch", int, BATCH.default),
     ("eta", float, ETA.default),  # DDIM only
+    ("shift", float, SHIFT.default),  # the flow path's timestep shift (flow only)
     *((s.name, int if s.integer else float, s.default) for s in ZOO_SETTINGS),
     ("corrector_steps", int, CORRECTOR_STEPS.default), ("corrector_snr", float, CORRECTOR_SNR.default),
 )
@@ -129,7 +147,7 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
     spec.validate()
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        bundle = load_bundle(spec.data, spec.model, dev, needs=resources(spec.guidance))
+        bundle = load_bundle(spec.data, spec.model, dev, needs=resources(spec.guidance), path=spec.path, shift=spec.shift)
     dev = bundle.device
     guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,
@@ -140,16 +158,19 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
         y = torch.as_tensor(np.asarray(labels, np.int64), device=dev)
     else:
         y = None if spec.label == -1 else torch.full((spec.batch,), spec.label, dtype=torch.long, device=dev)
-    recorded = meta_names(spec.guidance)  # a zoo method's own settings too, not gamma where they replace it
+    recorded = meta_names(spec.guidance) + (("shift",) if spec.path == "flow" else ())
+    # (a zoo method's own settings too, not gamma where they replace it)
     # (inf is kept: np.savez scalars)
     if spec.sampler == TILTED:
-        traj = tilted_trajectory(y.cpu().numpy(), spec.gamma, spec.seed, bundle.schedule.alphas_cumprod, data=spec.data)
+        traj = tilted_trajectory(y.cpu().numpy(), spec.gamma, spec.seed, getattr(bundle.schedule, "alphas_cumprod", None),
+                                 data=spec.data, levels=bundle.schedule)
         traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded} | {"steps": traj.steps}
         return traj
     options = {"eta": spec.eta} if spec.sampler == "ddim" else {}
     corrector = Corrector(steps=spec.corrector_steps, snr=spec.corrector_snr) if spec.corrector_steps else None
-    traj = with_corrector(get_sampler(spec.sampler), corrector)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
-                                                                generator=generator, **options)
+    sampler = FLOW_SAMPLERS[spec.sampler] if spec.path == "flow" else get_sampler(spec.sampler)
+    traj = with_corrector(sampler, corrector)(guided, x_T, bundle.schedule.timesteps(spec.steps), y,
+                                              generator=generator, **options)
     recorded += CORRECTOR_META if corrector is not None else ()
     traj.meta = {k: v for k, v in asdict(spec).items() if k in recorded}
     return traj

@@ -104,10 +104,14 @@ class _Recorder:
             if all(v is not None for v in values):
                 parts[name] = np_(values)
         labels = np.full(batch, -1, np.int64) if y is None else y.detach().cpu().numpy().astype(np.int64)
-        return Trajectory(timesteps=np.asarray(timesteps, np.int64),
-                          alphas_cumprod=np.array(denoiser.schedule.alphas_cumprod),
+        sch = denoiser.schedule
+        flow = getattr(sch, "kind", None) == "flow"
+        levels = np.append(np.asarray(timesteps, np.float64 if flow else np.int64), -1)  # then the clean data
+        return Trajectory(timesteps=np.asarray(timesteps, np.float64 if flow else np.int64),
+                          alphas_cumprod=None if flow else np.array(sch.alphas_cumprod),
                           x=np_(self.x), x0_hat=np_([p.x0 for p in self.preds]), noise=np_(self.noise),
-                          labels=labels, **parts)
+                          labels=labels, **parts, alpha=np.asarray(sch.a(levels), np.float64),
+                          sigma=np.asarray(sch.s(levels), np.float64), meta={"path": "flow" if flow else "vp"})
 
 
 def _pairs(timesteps: np.ndarray):

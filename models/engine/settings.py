@@ -121,6 +121,13 @@ CORRECTOR_SNR = Setting("corrector_snr", None, 0.16, 0.0, 1.0, "Corrector signal
                         "noise and guided-score norms (Algorithm 5 of the paper, whose value is 0.16).",
                         "arXiv 2011.13456", lo_open=True, hi_open=True, slider=(0.02, 0.5, 0.02))
 
+#: the flow path's timestep shift (SD3, arXiv 2403.03206): sigma -> shift sigma / (1 + (shift - 1) sigma);
+#: 1 leaves the levels evenly spaced in sigma, 3 is Stable Diffusion 3's (more steps at high noise)
+SHIFT = Setting("shift", None, 1.0, 0.1, 10.0, "Timestep shift",
+                "The flow path's timestep shift: sigma becomes shift sigma / (1 + (shift - 1) sigma); 1 keeps the levels "
+                "evenly spaced, Stable Diffusion 3 uses 3 (more steps at high noise). Read on --path flow only.",
+                "arXiv 2403.03206", slider=(0.5, 6.0, 0.5))
+
 # --------------------------------------------------------------------------------------------- noise-level windows
 
 SIGMA_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, math.inf)
@@ -154,7 +161,7 @@ RUN_SETTINGS = (SEED, STEPS, BATCH, FRAMES, FPS)
 
 #: the settings every run may read (the guidance methods declare their own on their cards,
 #: ``models.guidance``, which also indexes all of them)
-GENERAL_SETTINGS = (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR)
+GENERAL_SETTINGS = (GAMMA, ETA, CORRECTOR_STEPS, CORRECTOR_SNR, SHIFT)
 
 __all__ = ["APP_STEPS", "BATCH", "CORRECTOR_SNR", "CORRECTOR_STEPS", "ETA", "FPS", "FRAMES", "GAMMA", "GENERAL_SETTINGS",
-           "LECTURE_STEPS", "RUN_SETTINGS", "SEED", "SIGMA_CHOICES", "STEPS", "Setting", "sigma_window"]
+           "LECTURE_STEPS", "RUN_SETTINGS", "SEED", "SHIFT", "SIGMA_CHOICES", "STEPS", "Setting", "sigma_window"]

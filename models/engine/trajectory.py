@@ -11,7 +11,8 @@ import numpy as np
 PART_NAMES = ("x0_uncond", "x0_cond", "classifier_shift")
 
 
-ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES
+LEVEL_NAMES = ("alpha", "sigma")  # the path's scales at each recorded state: x[i] = alpha[i] x0 + sigma[i] eps
+ARRAY_NAMES = ("timesteps", "alphas_cumprod", "x", "x0_hat", "noise", "labels") + PART_NAMES + LEVEL_NAMES
 
 
 @dataclass
@@ -21,10 +22,15 @@ class Trajectory:
     ``x[0]`` is x_T (pure noise) and ``x[-1]`` the final sample; ``x0_hat[i]`` is the
     prediction used at step i (taken at ``x[i]``), ``noise[i]`` the standard-normal draw added
     in that step (zeros for deterministic samplers and for the last step).
+
+    ``alpha[i]`` and ``sigma[i]`` are the path's scales at ``x[i]``: ``x[i] = alpha[i] x0 + sigma[i] eps``
+    (``alpha[S] = 1``, ``sigma[S] = 0``). On the VP path (``meta["path"]`` "vp", the default)
+    ``timesteps`` are integer steps of the schedule whose ``alphas_cumprod`` is recorded; on the flow path
+    they are the levels ``sigma * 1000`` (float64) and ``alphas_cumprod`` is None.
     """
 
-    timesteps: np.ndarray  # (S,) int64, descending
-    alphas_cumprod: np.ndarray  # (T,) float64
+    timesteps: np.ndarray  # (S,) int64 (vp) or float64 (flow), descending
+    alphas_cumprod: Optional[np.ndarray]  # (T,) float64; None on the flow path
     x: np.ndarray  # (S+1, B, D)
     x0_hat: np.ndarray  # (S, B, D)
     noise: np.ndarray  # (S, B, D)
@@ -32,7 +38,22 @@ class Trajectory:
     x0_uncond: Optional[np.ndarray] = None  # (S, B, D)
     x0_cond: Optional[np.ndarray] = None  # (S, B, D)
     classifier_shift: Optional[np.ndarray] = None  # (S, B, D), x0-space shift at gamma = 1
-    meta: dict = field(default_factory=dict)  # models.guidance.meta_names(guidance)
+    alpha: Optional[np.ndarray] = None  # (S+1,) float64 signal scale at each x[i]
+    sigma: Optional[np.ndarray] = None  # (S+1,) float64 noise scale at each x[i]
+    meta: dict = field(default_factory=dict)  # models.guidance.meta_names(guidance), the path
+
+    @property
+    def path(self) -> str:
+        """``"vp"`` or ``"flow"`` (a trajectory saved before paths existed is VP)."""
+        return str(self.meta.get("path", "vp"))
+
+    def level_text(self, i: int) -> str:
+        """The level of ``x[i]`` in words: ``t = 623`` on VP, ``σ = 0.62`` on the flow path; ``t = 0`` /
+        ``σ = 0`` after the last step."""
+        if self.path == "flow":
+            value = float(self.timesteps[i]) / 1000.0 if i < self.steps else 0.0
+            return f"σ = {value:.3g}"
+        return f"t = {int(self.timesteps[i])}" if i < self.steps else "t = 0"
 
     @property
     def steps(self) -> int:
@@ -50,8 +71,13 @@ class Trajectory:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Every field as a numpy array, ready for ``np.savez``."""
-        out = dict(timesteps=self.timesteps, alphas_cumprod=self.alphas_cumprod, x=self.x,
-                   x0_hat=self.x0_hat, noise=self.noise, labels=self.labels, **self.parts())
+        out = dict(timesteps=self.timesteps)
+        if self.alphas_cumprod is not None:
+            out["alphas_cumprod"] = self.alphas_cumprod
+        out.update(x=self.x, x0_hat=self.x0_hat, noise=self.noise, labels=self.labels, **self.parts())
+        for k in LEVEL_NAMES:
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
         for k, v in self.meta.items():
             out[k] = np.asarray(v)
         return out
@@ -69,5 +95,6 @@ class Trajectory:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         fields = {k: arrays.pop(k) for k in ARRAY_NAMES if k in arrays}
+        fields.setdefault("alphas_cumprod", None)
         meta = {k: v.item() for k, v in arrays.items() if v.ndim == 0}  # every scalar saved beside them
         return cls(**fields, meta=meta)

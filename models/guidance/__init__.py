@@ -166,7 +166,7 @@ def zoo_flags(values: Mapping[str, float]) -> str:
 
 
 #: the meta names every run records (``models.engine.trajectory.Trajectory.meta``)
-META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps")
+META_NAMES = ("gamma", "sampler", "guidance", "model", "data", "seed", "eta", "label", "steps", "path")
 
 
 def meta_names(guidance: str) -> tuple[str, ...]:

@@ -39,7 +39,8 @@ CleanLogProbFn = Callable  # x0 -> (B, C) log p(y | x0), tensors
 
 #: the prediction spaces a method may act in, in words (``models.engine.conversions`` maps between them)
 SPACES = {"x0": "the clean-data prediction x0", "eps": "the noise prediction eps",
-          "v": "the velocity prediction v = sqrt(abar) eps - sqrt(1 - abar) x0"}
+          "v": "the velocity prediction v = sqrt(abar) eps - sqrt(1 - abar) x0",
+          "u": "the flow-matching velocity u = eps - x0"}
 #: what a method may need beyond the denoiser (``models.engine.loading.load_bundle`` loads each)
 RESOURCES = {"classifier": "a noise-aware classifier p(y | x_t)", "clean_classifier": "a classifier of clean data",
              "weak": "a weaker denoiser of the same kind", "images": "data that are 8x8 images (the digits)"}

@@ -1,0 +1,109 @@
+"""The flow path's networks: a natively trained velocity network, and any denoiser moved to another path.
+
+* ``VelocityNet``: predicts the flow velocity ``u = eps - x0`` from ``(x_t, t = sigma * T, y)`` on the
+  flow path (conditional flow matching, arXiv 2210.02747; rectified flow, arXiv 2209.03003), label
+  ``num_classes`` being the null label (label dropout, arXiv 2207.12598); it returns the x0 prediction
+  ``x0 = (x_t - s u) / (a + s)`` (``x_t - sigma u`` on the flow path).
+* ``OnPath``: a denoiser (or classifier) of one path evaluated on another through
+  ``models.flow.path.match_level``: scale ``x_t`` and take the level with the same signal-to-noise ratio.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.engine.denoiser import scales
+from models.engine.nets import ResMLP, timestep_embedding
+from models.flow.path import FlowSchedule, match_level
+
+
+class VelocityNet(nn.Module):
+    """Class-conditional flow-matching MLP: raw output ``u = eps - x0``; follows the denoiser contract."""
+
+    is_exact = False
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self.config = dict(config)
+        self.dim, self.num_classes = int(config["dim"]), int(config["num_classes"])
+        self.schedule = FlowSchedule()  # its path (a shift moves only where a run's levels lie)
+        emb = int(config.get("emb_dim", 64))
+        self.emb_dim = emb
+        self.label_emb = nn.Embedding(self.num_classes + 1, emb)  # index num_classes = null label
+        self.net = ResMLP(self.dim, self.dim, int(config["hidden"]), int(config["depth"]), cond_dim=2 * emb)
+
+    def null_labels(self, batch: int, device: torch.device) -> torch.Tensor:
+        """The null label for a batch (unconditional prediction)."""
+        return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
+
+    def u(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
+        """Raw network output: the velocity ``eps - x0`` (B, D) at levels ``t = sigma * T``."""
+        y = self.null_labels(x_t.shape[0], x_t.device) if y is None else y.to(x_t.device).long()
+        cond = torch.cat([timestep_embedding(t.to(x_t.device), self.schedule.T, self.emb_dim), self.label_emb(y)], 1)
+        return self.net(x_t.float(), cond).to(x_t.dtype)
+
+    def x0_at(self, x_t: torch.Tensor, t: torch.Tensor, a: torch.Tensor, s: torch.Tensor,
+              y: Optional[torch.Tensor]) -> torch.Tensor:
+        """x0 prediction at level ``t`` of scales ``a``, ``s`` (B, 1): ``(x_t - s u) / (a + s)``."""
+        return (x_t - s * self.u(x_t, t, y)) / (a + s)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
+        """x0 prediction (B, D) on the flow path."""
+        a, s = scales(self.schedule, t, x_t)
+        return self.x0_at(x_t, t, a, s, y)
+
+    def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
+        """``(D_u, D_c)`` from one batched forward pass."""
+        b = x_t.shape[0]
+        both = self(torch.cat([x_t, x_t]), torch.cat([t, t]),
+                    torch.cat([self.null_labels(b, x_t.device), y.to(x_t.device).long()]))
+        return both[:b], both[b:]
+
+
+def _matched(levels, inner_schedule, t: torch.Tensor, like: torch.Tensor):
+    """``(k, t', a', s')`` as tensors: ``match_level`` from ``levels`` at ``t`` to ``inner_schedule``."""
+    t_np = t.detach().cpu().numpy().astype(np.float64)
+    k, t2, a2, s2 = match_level(levels.a(t_np), levels.s(t_np), inner_schedule)
+    col = lambda v: torch.as_tensor(v, dtype=like.dtype, device=like.device).reshape(-1, 1)  # noqa: E731
+    return col(k), torch.as_tensor(t2, dtype=torch.float64, device=like.device), col(a2), col(s2)
+
+
+class OnPath:
+    """A network denoiser (with ``x0_at``) of its own path, evaluated on the path of ``levels``.
+
+    At a level ``t`` of ``levels`` with scales ``(a, s)`` the input is scaled to ``k x_t`` and the
+    network is asked at the level ``t'`` of its own path with the same signal-to-noise ratio
+    (``models.flow.path.match_level``); its x0 prediction is the answer, unchanged."""
+
+    is_exact = False
+
+    def __init__(self, inner, levels) -> None:
+        self.inner, self.schedule = inner, levels
+        self.num_classes = inner.num_classes
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
+        k, t2, a2, s2 = _matched(self.schedule, self.inner.schedule, t, x_t)
+        return self.inner.x0_at(k * x_t, t2, a2, s2, y)
+
+    def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
+        """``(D_u, D_c)`` in one batched call."""
+        b = x_t.shape[0]
+        both = self(torch.cat([x_t, x_t]), torch.cat([t, t]),
+                    torch.cat([torch.full((b,), self.num_classes, dtype=torch.long, device=x_t.device),
+                               y.to(x_t.device).long()]))
+        return both[:b], both[b:]
+
+
+class ClassifierOnPath:
+    """A noise-aware classifier ``(x_t, t) -> log p(y | x_t)`` of its own path, on the path of ``levels``."""
+
+    def __init__(self, inner, levels) -> None:
+        self.inner, self.schedule = inner, levels
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        k, t2, _, _ = _matched(self.schedule, self.inner.schedule, t, x_t)
+        return self.inner(k * x_t, t2)
