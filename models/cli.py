@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, NoReturn
 
-from models.engine.names import ETA_SAMPLERS
-from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, SEED, Setting
+from models.engine.names import ETA_SAMPLERS, PATH_NAMES, PATH_SAMPLERS
+from models.engine.settings import CORRECTOR_SNR, CORRECTOR_STEPS, ETA, SEED, SHIFT, Setting
 from models.engine.trajectory import PART_NAMES
 from models.guidance import GROUPS, SETTINGS, ZOO_SETTINGS, parse_group
 
@@ -197,6 +197,22 @@ def add_eta_option(parser) -> None:
     add_setting(parser, ETA, help=f"{ETA.help} Range {ETA.range_text()}; {ETA.paper}; read by --sampler "
                                   f"{' or '.join(ETA_SAMPLERS)} only: with another sampler only {ETA.default:g} is "
                                   f"accepted (default: {ETA.default:g})")
+
+
+def add_path_options(parser) -> None:
+    """``--path vp|flow`` and ``--shift``, the noising path and the flow path's timestep shift
+    (``models.flow.path``); ``path_settings(args)`` gives their ``SampleSpec`` keywords."""
+    parser.add_argument("--path", choices=PATH_NAMES, default=PATH_NAMES[0],
+                        help="the noising path: vp, x_t = sqrt(abar) x0 + sqrt(1 - abar) eps (DDPM's), or flow, "
+                             "x_t = (1 - sigma) x0 + sigma eps (rectified flow, as in Stable Diffusion 3); samplers: "
+                             + "; ".join(f"{p}: {', '.join(PATH_SAMPLERS[p])}" for p in PATH_NAMES)
+                             + f" (default: {PATH_NAMES[0]})")
+    add_setting(parser, SHIFT)
+
+
+def path_settings(args: argparse.Namespace) -> dict:
+    """``SampleSpec`` keyword arguments from the options of ``add_path_options``."""
+    return {"path": args.path, "shift": args.shift}
 
 
 def add_zoo_options(parser: argparse.ArgumentParser) -> None:
