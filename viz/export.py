@@ -14,9 +14,9 @@ import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
-from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_setting, add_zoo_options,
-                        check_memory, corrector_settings, fail, finite_float, gif_file, int_range, progress, run_memory,
-                        writable_file, zoo_settings)
+from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_path_options,
+                        add_setting, add_zoo_options, check_memory, corrector_settings, fail, finite_float, gif_file, int_range,
+                        path_settings, progress, run_memory, writable_file, zoo_settings)
 from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
 from models.engine.schedule import TRAINING_STEPS
@@ -54,6 +54,7 @@ def build_parser() -> OneLineParser:
                    help=f"number of trajectories, 1..{MAX_BATCH}; with --steps it sets the memory a run needs (see "
                         "--max-memory) (default: 8)")
     add_eta_option(p)
+    add_path_options(p)
     p.add_argument("--projection", choices=PROJECTION_NAMES, default="pca", help="how to draw D dimensions in 2: PCA of the run's points, PCA of the data set, a seeded random "
                    "projection, or the exact plane of each step (default: pca)")
     p.add_argument("--figure", choices=figure_kinds() + (FIELD_FIGURE,), default="paths",
@@ -171,7 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     spec = SampleSpec(data=args.data, model=args.model, sampler=args.sampler, guidance=args.guidance,
                       gamma=args.gamma, label=args.label, steps=args.steps, seed=args.seed,
-                      batch=args.batch, eta=args.eta, **zoo_settings(args), **corrector_settings(args))
+                      batch=args.batch, eta=args.eta, **path_settings(args), **zoo_settings(args), **corrector_settings(args))
     try:
         spec.validate()
         if not 0 < args.fps <= 50:

@@ -13,8 +13,13 @@ needs ``sigma`` for each step:
   step is ``x_prev = alpha x0_hat + beta x_t + sigma z`` with coefficients shared by the batch,
   so a least-squares fit over the batch recovers ``sigma``.
 
+On the flow path (``traj.path == "flow"``, x_t = (1 - sigma) x0 + sigma eps) the levels are read from
+``traj.alpha`` / ``traj.sigma``: Euler and Heun add no noise (Euler's step ``x + (sigma' - sigma)(x - x0_hat) /
+sigma`` is a move toward x0_hat), and its ancestral sampler ``ddpm`` samples the path's Gaussian posterior
+(``models.flow.samplers.posterior``), whose spread ``posterior_std`` gives here.
+
 Symbols: ``abar`` = alphas_cumprod[t], ``abar_prev`` = alphas_cumprod at the next, less noisy,
-timestep. Everything here is plain data; drawing lives in ``viz.draw.drawing`` and the diagrams.
+timestep (on the flow path: the squared signal scales ``alpha^2``). Everything here is plain data; drawing lives in ``viz.draw.drawing`` and the diagrams.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from models.engine.trajectory import Trajectory
 
 def check_finite(traj: Trajectory) -> None:
     """Raise ``ValueError`` naming the first array, step and sample holding NaN or inf."""
-    arrays = {"alphas_cumprod": traj.alphas_cumprod, "x": traj.x, "x0_hat": traj.x0_hat, "noise": traj.noise,
+    arrays = {"alphas_cumprod": traj.alphas_cumprod, "alpha": traj.alpha, "sigma": traj.sigma, "x": traj.x, "x0_hat": traj.x0_hat, "noise": traj.noise,
               **traj.parts()}
     for name, arr in arrays.items():
+        if arr is None:
+            continue  # alphas_cumprod on the flow path; alpha, sigma of a run saved before paths
         arr = np.asarray(arr)
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -50,8 +57,40 @@ def check_sample(traj: Trajectory, sample: int) -> int:
     return int(sample)
 
 
+def is_flow(traj: Trajectory) -> bool:
+    """True for a run on the flow path (its levels are ``traj.alpha``, ``traj.sigma``; no ``alphas_cumprod``)."""
+    return traj.path == "flow"
+
+
+def scales(traj: Trajectory, k: int) -> tuple[float, float]:
+    """``(a, s)`` of ``x[k]`` (``x = a x0 + s eps``): ``sqrt(abar), sqrt(1 - abar)`` on VP, ``1 - sigma, sigma`` on flow."""
+    if is_flow(traj):
+        return float(traj.alpha[k]), float(traj.sigma[k])
+    abar = np.float64(traj.alphas_cumprod[int(traj.timesteps[k])]) if k < traj.steps else np.float64(1.0)
+    return float(np.sqrt(abar)), float(np.sqrt(1.0 - abar))
+
+
+def noise_fraction(traj: Trajectory, k: int) -> float:
+    """How noisy step ``k`` is, 0 (data) .. 1: ``t / T`` on VP, ``sigma`` on flow."""
+    if is_flow(traj):
+        return float(traj.sigma[k])
+    return int(traj.timesteps[k]) / len(traj.alphas_cumprod)
+
+
+def posterior_std(a: float, s: float, a_next: float, s_next: float) -> float:
+    """The spread of a Gaussian path's posterior ``q(x_next | x_t, x0)`` from scales ``(a, s)`` to ``(a_next,
+    s_next)``: ``sqrt(v) s_next / s`` with ``v = s^2 - (a / a_next)^2 s_next^2`` (arXiv 2107.00630, eq. 33; the
+    noise of ``models.flow.samplers.sample_flow_ddpm``, and DDPM's "fixed small" value on the VP path)."""
+    r = a / a_next
+    v = max(s * s - r * r * s_next * s_next, 0.0)
+    return float(np.sqrt(v * s_next**2) / s)
+
+
 def abar_pair(traj: Trajectory, k: int) -> tuple[float, float]:
-    """``(abar, abar_prev)`` of step ``k``; ``abar_prev = 1`` after the last step."""
+    """``(abar, abar_prev)`` of step ``k``; ``abar_prev = 1`` after the last step. On the flow path the
+    squared signal scales ``(alpha[k]^2, alpha[k+1]^2)`` (what abar is on VP)."""
+    if is_flow(traj):
+        return float(traj.alpha[k]) ** 2, float(traj.alpha[k + 1]) ** 2
     t = int(traj.timesteps[k])
     abar = float(traj.alphas_cumprod[t])
     abar_prev = float(traj.alphas_cumprod[int(traj.timesteps[k + 1])]) if k + 1 < traj.steps else 1.0
@@ -82,7 +121,9 @@ def noise_scales(traj: Trajectory) -> np.ndarray:
     for k in range(traj.steps):
         if not np.any(traj.noise[k]):
             continue  # deterministic step (or the last DDPM step)
-        if sampler == "ddpm":
+        if is_flow(traj) and sampler == "ddpm":
+            out[k] = posterior_std(*(float(v) for v in (traj.alpha[k], traj.sigma[k], traj.alpha[k + 1], traj.sigma[k + 1])))
+        elif sampler == "ddpm":
             out[k] = ddpm_sigma(*abar_pair(traj, k))
         elif sampler == "ddim" and traj.meta.get("eta") is not None:
             out[k] = float(traj.meta["eta"]) * ddpm_sigma(*abar_pair(traj, k))
@@ -111,8 +152,8 @@ class StepVectors:
     """
 
     k: int
-    t: int
-    t_prev: int  # -1 after the last step (clean data)
+    t: int | float  # the level: an integer step on VP, sigma * 1000 on flow
+    t_prev: int | float  # -1 after the last step (clean data)
     sigma: float
     x_t: np.ndarray
     x0_hat: np.ndarray
@@ -137,11 +178,15 @@ def step_vectors(traj: Trajectory, k: int, sample: int = 0, sigmas: Optional[np.
     f = lambda a: None if a is None else np.asarray(a[k, sample], np.float64)  # noqa: E731
     x_next = np.asarray(traj.x[k + 1, sample], np.float64)
     return StepVectors(
-        k=k, t=int(traj.timesteps[k]), t_prev=int(traj.timesteps[k + 1]) if k + 1 < traj.steps else -1,
+        k=k, t=_level(traj, k), t_prev=_level(traj, k + 1) if k + 1 < traj.steps else -1,
         sigma=sigma, x_t=np.asarray(traj.x[k, sample], np.float64), x0_hat=f(traj.x0_hat),
         mean=x_next - sigma * np.asarray(traj.noise[k, sample], np.float64), x_next=x_next,
         x0=np.asarray(traj.x[-1, sample], np.float64), x0_uncond=f(traj.x0_uncond), x0_cond=f(traj.x0_cond),
         shift=f(traj.classifier_shift))
+
+
+def _level(traj: Trajectory, k: int) -> int | float:
+    return float(traj.timesteps[k]) if is_flow(traj) else int(traj.timesteps[k])
 
 
 def data_range(traj: Trajectory) -> Optional[tuple[float, float]]:
@@ -244,8 +289,11 @@ def readable_step(traj: Trajectory, sample: int = 0) -> int:
     sigmas = noise_scales(traj)
     gamma = guidance_scale(traj) or 0.0
     scores = np.zeros(S)
-    T = len(traj.alphas_cumprod)
-    middle = [k for k in range(1, S - 1) if MIDDLE[0] * T <= int(traj.timesteps[k]) <= MIDDLE[1] * T]
+    if is_flow(traj):
+        middle = [k for k in range(1, S - 1) if MIDDLE[0] <= noise_fraction(traj, k) <= MIDDLE[1]]
+    else:
+        T = len(traj.alphas_cumprod)
+        middle = [k for k in range(1, S - 1) if MIDDLE[0] * T <= int(traj.timesteps[k]) <= MIDDLE[1] * T]
     for k in (middle or range(1, S - 1)):
         sv = step_vectors(traj, k, sample, sigmas)
         parts = [np.linalg.norm(sv.mean - sv.x_t), np.linalg.norm(sv.x0_hat - sv.mean)]
@@ -260,6 +308,6 @@ def readable_step(traj: Trajectory, sample: int = 0) -> int:
     return int(np.argmax(scores)) if scores.max() > 0 else S // 2
 
 
-__all__ = ["StepVectors", "abar_pair", "background_labels", "check_finite", "check_sample", "class_name", "guided_label", "data_range", "ddpm_sigma",
+__all__ = ["StepVectors", "abar_pair", "is_flow", "noise_fraction", "posterior_std", "scales", "background_labels", "check_finite", "check_sample", "class_name", "guided_label", "data_range", "ddpm_sigma",
            "fitted_sigma", "guidance_scale", "image_shape", "mixture_classes", "noise_scales", "outside_range",
            "readable_step", "step_vectors"]

@@ -3,7 +3,8 @@ class with most mass there (``viz.draw.style.class_color``), in three bands of d
 darker, the others paler, so one sees whether a path heads for the class asked for.
 
 ``p_t(x) = sum_k w_k N(x; a mu_k, (a^2 r_k^2 + s^2) I)`` with ``a = sqrt(abar)``, ``s = sqrt(1 - abar)``
-(VP form, arXiv 2006.11239); abar = 1 is the data.
+(VP form, arXiv 2006.11239); abar = 1 is the data. Any other Gaussian path (the flow path's
+``a = 1 - sigma``, ``s = sigma``) passes its ``scales = (a, s)``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from viz.draw.style import class_color
 Limits = tuple[tuple[float, float], tuple[float, float]]
 
 
-def class_densities(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar: float = 1.0) -> np.ndarray:
-    """The noisy density of each class (C, *xx.shape) at noise level ``abar``: its components' sum."""
-    a2, s2 = abar, 1.0 - abar
+def class_densities(gmm: GaussianMixture2D, xx: np.ndarray, yy: np.ndarray, abar: float = 1.0,
+                    scales: Optional[tuple[float, float]] = None) -> np.ndarray:
+    """The noisy density of each class (C, *xx.shape) at noise level ``abar`` (VP) or at the path's
+    ``scales = (a, s)``: its components' sum."""
+    a2, s2 = (abar, 1.0 - abar) if scales is None else (scales[0] ** 2, scales[1] ** 2)
     var = a2 * gmm.stds**2 + s2  # (K,)
-    mu = np.sqrt(a2) * gmm.means  # (K, 2)
+    mu = (np.sqrt(a2) if scales is None else scales[0]) * gmm.means  # (K, 2)
     out = np.zeros((gmm.num_classes, *xx.shape))
     for k in range(len(gmm.weights)):
         d2 = (xx - mu[k, 0]) ** 2 + (yy - mu[k, 1]) ** 2
@@ -73,8 +76,8 @@ class ClassDensity:
         self.ax, self.gmm, self.highlight, self.block = ax, gmm, highlight, block
         self.sprite = ax.add_artist(Sprite(zorder=0, gid="density"))
 
-    def update(self, limits: Limits, abar: float) -> None:
-        """Shade ``p_t`` over ``limits`` at noise level ``abar``."""
+    def update(self, limits: Limits, abar: float, scales: Optional[tuple[float, float]] = None) -> None:
+        """Shade ``p_t`` over ``limits`` at noise level ``abar`` (VP), or at the path's ``scales = (a, s)``."""
         (x0, x1), (y0, y1) = limits
         bx0, by0, bx1, by1 = self.ax.bbox.extents
         w, h = int(round(bx1 - bx0)), int(round(by1 - by0))
@@ -82,9 +85,10 @@ class ClassDensity:
         xs = x0 + (np.arange(nx) + 0.5) * self.block / w * (x1 - x0)
         ys = y1 - (np.arange(ny) + 0.5) * self.block / h * (y1 - y0)  # rows from the top
         xx, yy = np.meshgrid(xs, ys)
-        mx, my = self.gmm.means[:, 0] * np.sqrt(abar), self.gmm.means[:, 1] * np.sqrt(abar)
-        peak = class_densities(self.gmm, mx, my, abar).sum(0).max()
-        rgba = class_rgba(class_densities(self.gmm, xx, yy, abar), peak, self.highlight)
+        a = np.sqrt(abar) if scales is None else scales[0]
+        mx, my = self.gmm.means[:, 0] * a, self.gmm.means[:, 1] * a
+        peak = class_densities(self.gmm, mx, my, abar, scales).sum(0).max()
+        rgba = class_rgba(class_densities(self.gmm, xx, yy, abar, scales), peak, self.highlight)
         self.sprite.set_pixels(np.repeat(np.repeat(rgba, self.block, axis=0), self.block, axis=1)[:h, :w])
         self.sprite.place(bx0, by0)
 

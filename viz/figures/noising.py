@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.engine.schedule import Schedule
+from models.flow.path import FlowSchedule, path_of
 from viz.views.paths import Animated
 from viz.draw.drawing import freeze_layout
 from viz.draw.style import COLORS, display_size, new_figure, text_pt
@@ -232,9 +233,11 @@ class NoisingAnimation(Animated):
     block): a 100-frame GIF stays near 4 MB whatever the image's shape.
     """
 
-    def __init__(self, image: np.ndarray, schedule: Schedule | np.ndarray, seed: int = 0, frames: int = 100,
+    def __init__(self, image: np.ndarray, schedule: Schedule | FlowSchedule | np.ndarray, seed: int = 0, frames: int = 100,
                  display_side: int = 110, display_area: int = 110 * 74) -> None:
-        image, self.abar = _check_image(image), _alphas_cumprod(schedule)
+        self.flow = path_of(schedule) == "flow"  # the flow path: a = 1 - sigma, s = sigma at level t = sigma T
+        flow_abar = (1.0 - np.arange(schedule.T) / schedule.T) ** 2 if self.flow else None  # a^2, only for checks
+        image, self.abar = _check_image(image), _alphas_cumprod(flow_abar if self.flow else schedule)
         if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not 2 <= frames <= 1000:
             raise ValueError(f"frames must be an integer in 2..1000, got {frames!r}")
         h, w = image.shape[:2]
@@ -257,11 +260,12 @@ class NoisingAnimation(Animated):
         self.picture = ax_img.imshow(_display(self.image), interpolation="nearest", aspect="auto", animated=True)
         ax = self.ax = fig.add_subplot(grid[0, 1])
         t_all = np.arange(T)
-        ax.plot(t_all, np.sqrt(self.abar), color=COLORS["x0"], lw=2.5, label="$a_t$ (signal)")
-        ax.plot(t_all, np.sqrt(1 - self.abar), color=COLORS["noise"], lw=2.5, ls="--", label="$s_t$ (noise)")
+        a_all, s_all = self._scales(t_all)
+        ax.plot(t_all, a_all, color=COLORS["x0"], lw=2.5, label="$a_t$ (signal)")
+        ax.plot(t_all, s_all, color=COLORS["noise"], lw=2.5, ls="--", label="$s_t$ (noise)")
         ax.set_xlim(0, T - 1)
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("t", fontsize=text_pt("label"))
+        ax.set_xlabel("t = 1000 σ" if self.flow else "t", fontsize=text_pt("label"))
         ax.tick_params(labelsize=text_pt("small"))
         ax.grid(True, color="#eeeeee")
         ax.legend(fontsize=text_pt("key"), loc="center right", frameon=False)
@@ -294,12 +298,32 @@ class NoisingAnimation(Animated):
         """One frame per noise level shown."""
         return len(self.ts)
 
+    def _scales(self, t):
+        """``(a, s)`` at level(s) ``t``: ``sqrt(abar), sqrt(1 - abar)`` on VP, ``1 - t / T, t / T`` on flow."""
+        if self.flow:
+            sigma = np.asarray(t, np.float64) / len(self.abar)
+            return 1.0 - sigma, sigma
+        return np.sqrt(self.abar[t]), np.sqrt(1 - self.abar[t])
+
     def update(self, k: int) -> None:
         """Show noise level number ``k`` (0 = the clean photograph)."""
         t = int(self.ts[int(np.clip(k, 0, self.num_frames - 1))])
+        if self.flow:
+            self._update_flow(t)
+            return
         abar = self.abar[t]
         self.picture.set_data(_display(noisy_image(self.image, abar, self.eps)))
         self.title.set_text(f"t = {t}")
         self.values.set_text(f"aₜ = {np.sqrt(abar):.3f}\nsₜ = {np.sqrt(1 - abar):.3f}\nSNR = {format_snr(snr(abar))}")
         self.cursor.set_xdata([t, t])
         self.marks.set_data([t, t], [np.sqrt(abar), np.sqrt(1 - abar)])
+
+    def _update_flow(self, t: int) -> None:
+        """The flow path's level ``t = 1000 σ``: ``x_t = (1 - σ) x_0 + σ ε``."""
+        a, s = self._scales(t)
+        self.picture.set_data(_display(a * self.image + s * self.eps))
+        self.title.set_text(f"σ = {t / len(self.abar):.3g}")
+        ratio = a * a / (s * s) if s > 0 else np.inf
+        self.values.set_text(f"aₜ = {a:.3f}\nsₜ = {s:.3f}\nSNR = {'∞' if np.isinf(ratio) else format_snr(ratio)}")
+        self.cursor.set_xdata([t, t])
+        self.marks.set_data([t, t], [a, s])

@@ -80,4 +80,4 @@ class CFGPlusPlusDiagram(_CFGConstruction):
 
     def title_at(self, k: int) -> str:
         """Step, t and lambda (CFG++'s gamma is unused)."""
-        return f"step {k + 1}/{self.traj.steps}  ·  t = {int(self.traj.timesteps[k])}  ·  λ = {self.lam:g}"
+        return f"step {k + 1}/{self.traj.steps}  ·  {self.traj.level_text(k)}  ·  λ = {self.lam:g}"

@@ -85,5 +85,5 @@ class FDGDiagram(_GuiderView):
 
     def title_at(self, k: int) -> str:
         """Step, t, both scales and the low band's share of the difference."""
-        return (f"step {k + 1}/{self.traj.steps}  ·  t = {int(self.traj.timesteps[k])}  ·  γ = {self.gamma:g} (high), "
+        return (f"step {k + 1}/{self.traj.steps}  ·  {self.traj.level_text(k)}  ·  γ = {self.gamma:g} (high), "
                 f"γ_low = {self.low:g}  ·  ‖L‖ / ‖x̂₀ᶜ − x̂₀ᵘ‖ = {self.shares[k]:.2f}").replace("-", "−")

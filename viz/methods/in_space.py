@@ -52,6 +52,8 @@ _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("
 
 def signal_noise(traj: Trajectory, k: int) -> tuple[float, float]:
     """``(a, s) = (sqrt(abar), sqrt(1 - abar))`` of step ``k``, as ``models.engine.schedule.Schedule`` computes them."""
+    if traj.path == "flow":
+        return float(traj.alpha[k]), float(traj.sigma[k])
     abar = np.float64(traj.alphas_cumprod[int(traj.timesteps[k])])
     return float(np.sqrt(abar)), float(np.sqrt(1.0 - abar))
 
@@ -59,7 +61,7 @@ def signal_noise(traj: Trajectory, k: int) -> tuple[float, float]:
 def sigma_at(traj: Trajectory, k: int) -> float:
     """The VE noise level ``s / a`` of step ``k`` (``models.engine.schedule.Schedule.sigma``)."""
     a, s = signal_noise(traj, k)
-    return s / a
+    return s / a if a > 0 else math.inf  # the flow path's first level, sigma = 1, is pure noise
 
 
 def space_zero(space: str, x_t: np.ndarray, a: float) -> np.ndarray:
@@ -145,6 +147,9 @@ def _parts(traj: Trajectory):
     """``(D_u, D_c, x_t, a, s)`` of every step (S, B, D) / (S, 1, 1), float64."""
     d_u, d_c = np.asarray(traj.x0_uncond, np.float64), np.asarray(traj.x0_cond, np.float64)
     x_t = np.asarray(traj.x[:-1], np.float64)
+    if traj.path == "flow":
+        a, s = (np.asarray(v, np.float64)[:-1, None, None] for v in (traj.alpha, traj.sigma))
+        return d_u, d_c, x_t, a, s
     abar = np.asarray(traj.alphas_cumprod, np.float64)[np.asarray(traj.timesteps)][:, None, None]
     return d_u, d_c, x_t, np.sqrt(abar), np.sqrt(1.0 - abar)
 

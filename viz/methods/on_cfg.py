@@ -57,6 +57,8 @@ def _parts(traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:
 def sigma_of(traj: Trajectory, k: int) -> float:
     """The VE noise level ``sigma_t = sqrt(1 - abar) / sqrt(abar)`` of step ``k``, computed as
     ``models.engine.schedule.Schedule.sigma`` does (the interval method compares this very number)."""
+    if traj.path == "flow":  # sigma = 1 (pure noise) is infinitely far
+        return float(traj.sigma[k] / traj.alpha[k]) if traj.alpha[k] > 0 else float("inf")
     abar = np.float64(traj.alphas_cumprod[int(traj.timesteps[k])])
     return float(np.sqrt(1.0 - abar) / np.sqrt(abar))
 

@@ -71,9 +71,18 @@ def check_projection(projection: Projection | str) -> None:
         raise ValueError(f"projection must be a viz.draw.projection.Projection or 'plane', got {projection!r}")
 
 
+def density_level(traj: Trajectory, k: int) -> tuple:
+    """The arguments of ``ClassDensity.update`` after the limits for step ``k``: ``(abar,)`` on VP, the
+    squared signal scale and the path's ``(a, s)`` on flow."""
+    if traj.path == "flow":
+        a, s = float(traj.alpha[k]), float(traj.sigma[k])
+        return a * a, (a, s)
+    return (float(traj.alphas_cumprod[int(traj.timesteps[k])]),)
+
+
 def step_title(traj: Trajectory, k: int, gamma: Optional[float]) -> str:
     """``step 12/50 · t = 779 · γ = 3`` (gamma left out for unguided runs)."""
-    parts = [f"step {k + 1}/{traj.steps}", f"t = {int(traj.timesteps[k])}"]
+    parts = [f"step {k + 1}/{traj.steps}", traj.level_text(k)]
     if gamma is not None:
         parts.append(f"γ = {gamma:g}")
     return "  ·  ".join(parts)
@@ -633,7 +642,7 @@ class ConstructionView(Animated):
         self.pins.set_data(shown[far & drawn, 0], shown[far & drawn, 1])
         self.limits = limits
         if self.density is not None:
-            self.density.update(limits, float(self.traj.alphas_cumprod[int(self.traj.timesteps[k])]))
+            self.density.update(limits, *density_level(self.traj, k))
         for m, plan in zip(self.magnifiers, self.plan_insets(pos, main_px)):
             m.show(plan, pos)
         self._label_points(k, names, pos, outside, far)

@@ -144,8 +144,7 @@ def drawn_lengths(traj: Trajectory, k: int, sample: int = 0, gamma: Optional[flo
     """The lengths of the classifier view's arrows at step ``k`` as drawn (scores times s², in x units):
     ``model`` |a x̂₀ᵘ − xₜ|, ``classifier`` |γ a shift| (the γ-scaled band) and ``sum`` |a x̂₀ − xₜ|."""
     gamma = float(traj.meta.get("gamma", 1.0) if gamma is None else gamma)
-    abar = float(traj.alphas_cumprod[int(traj.timesteps[k])])
-    a = np.sqrt(abar)
+    a = np.sqrt(abar_pair(traj, k)[0])
     x_t = np.asarray(traj.x[k, sample], np.float64)
     d_u = np.asarray(traj.x0_uncond[k, sample], np.float64)
     shift = np.asarray(traj.classifier_shift[k, sample], np.float64)

@@ -26,6 +26,7 @@ import numpy as np
 
 from models.engine.data import DATA_NAMES, load_dataset
 from models.engine.trajectory import Trajectory
+from models.flow.path import FlowSchedule
 from viz.views.paths import Animated, PathAnimation
 from viz.draw.geometry import check_finite, check_sample
 from viz.views.guidance import (CFGDiagram, ClassifierGuidanceDiagram, ClassifierPredictionDiagram, gamma_overlay_figure,
@@ -71,7 +72,8 @@ def _paths(traj, projection, sample, seed, background):
 
 
 def _noising(traj, projection, sample, seed, background):
-    return NoisingAnimation(load_photo("china"), traj.alphas_cumprod, seed)
+    levels = FlowSchedule(shift=float(traj.meta.get("shift", 1.0))) if traj.path == "flow" else traj.alphas_cumprod
+    return NoisingAnimation(load_photo("china"), levels, seed)
 
 
 def _step(traj, projection, sample, seed, background):

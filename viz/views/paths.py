@@ -212,14 +212,13 @@ class PathAnimation(Animated):
             self.pred.set_offsets(pred)
             seg = np.stack([self.xs[k], pred, np.full_like(pred, np.nan)], 1).reshape(-1, 2)
             self.links.set_data(seg[:, 0], seg[:, 1])
-            t = int(self.traj.timesteps[k])
             beyond = self.beyond[k]
             far = f"   ·   {beyond} prediction{'s' if beyond > 1 else ''} beyond the view" if beyond else ""
-            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}  ·  t = {t}{far}")
+            self.step_text.set_text(f"step {k + 1}/{len(self.x0s)}  ·  {self.traj.level_text(k)}{far}")
         else:
             self.pred.set_offsets(np.empty((0, 2)))
             self.links.set_data([], [])
-            self.step_text.set_text("final samples  ·  t = 0")
+            self.step_text.set_text(f"final samples  ·  {self.traj.level_text(self.traj.steps)}")
 
 
 def _path_underlay(ax, traj: Trajectory, projection: Projection, background: Optional[np.ndarray],

@@ -326,8 +326,8 @@ class TrajectoryDiagram(Animated):
                     title.place(x + 4 * STRIP_SCALE + 3, y + 4, ha="center", va="bottom")
 
     def _t_label(self, i: int) -> str:
-        """The timestep of x[i] (``t = 0`` for the final sample)."""
-        return f"t = {int(self.traj.timesteps[i])}" if i < self.traj.steps else "t = 0"
+        """The level of x[i] (``t = 0`` or ``σ = 0`` for the final sample)."""
+        return self.traj.level_text(i)
 
 
 STRIP_SCALE = 6  # px per image pixel in the rows of small images
