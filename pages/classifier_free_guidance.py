@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
-from ui.views import (command_expander, gamma_slider, leaves_data_warning, model_for, overlay_beside,
+from ui.views import (command_expander, gamma_slider, level_metric, leaves_data_warning, model_for, overlay_beside,
                       picture_and_controls, prepare_run, step_picture)
 
 s = current()
@@ -19,7 +19,7 @@ with controls:
     run = prepare_run(spec)
     traj, k = run.traj, run.k
     diff = np.linalg.norm(traj.x0_cond[k, 0] - traj.x0_uncond[k, 0])
-    st.metric("timestep t", int(traj.timesteps[k]))
+    level_metric(traj, k)
     st.metric("‖x̂₀ᶜ − x̂₀ᵘ‖", f"{diff:.3f}", help="how far apart the two predictions are (sample 0)")
     st.metric("‖γ (x̂₀ᶜ − x̂₀ᵘ)‖", f"{gamma * diff:.3f}", help="how far guidance moves the prediction")
     leaves_data_warning(traj, "extrapolating this far overshoots the data (saturated, over-sharpened images).")

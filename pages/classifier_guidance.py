@@ -5,7 +5,7 @@ import streamlit as st
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember
-from ui.views import (command_expander, gamma_slider, leaves_data_warning, model_for, overlay_beside,
+from ui.views import (command_expander, gamma_slider, level_metric, leaves_data_warning, model_for, overlay_beside,
                       picture_and_controls, prepare_run, step_picture)
 from viz.views.guidance import ARROWS_IN_FULL, drawn_lengths
 
@@ -22,7 +22,7 @@ with controls:
     spec = run_spec(s, kind, gamma, model=model_for(s, kind))
     run = prepare_run(spec)
     traj, k = run.traj, run.k
-    st.metric("timestep t", int(traj.timesteps[k]))
+    level_metric(traj, k)
     drawn = drawn_lengths(traj, k, gamma=gamma)  # the arrows' lengths as the figure draws them
     st.metric("model's arrow ‖a·x̂₀ᵘ − xₜ‖", f"{drawn['model']:.3f}",
               help="the model's direction as drawn: its score times s², from x_t (sample 0)")

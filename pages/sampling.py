@@ -7,7 +7,8 @@ from ui.view_cache import noising_png
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember
-from ui.views import PICTURE_SHARE, command_expander, model_for, picture_and_controls, prepare_run, show_view, step_picture
+from ui.views import (PICTURE_SHARE, command_expander, level_metric, model_for, picture_and_controls, prepare_run,
+                      show_view, step_picture)
 from viz.draw.projection import for_whole_paths
 from viz.figures.noising import MAX_UPLOAD_MB, UPLOAD_TYPES
 
@@ -60,7 +61,7 @@ with controls:
     spec = run_spec(s, "none", 1.0, label=s.label if conditional else -1, model=model_for(s, "none"))
     run = prepare_run(spec)
     traj, k, play = run.traj, run.k, run.play
-    st.metric("timestep t", int(traj.timesteps[k]))
+    level_metric(traj, k)
     st.metric("‖x̂₀ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x0_hat[k, 0] - traj.x[k, 0]):.3f}",
               help="how far the prediction lies from the canvas, in all 64 dimensions")
     st.metric("‖xₜ₋₁ − xₜ‖ (sample 0)", f"{np.linalg.norm(traj.x[k + 1, 0] - traj.x[k, 0]):.3f}",

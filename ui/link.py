@@ -17,8 +17,8 @@ import streamlit as st
 
 from models.engine.data import DATA_NAMES, load_dataset
 from models.engine.loading import MODEL_NAMES
-from models.engine.samplers import SAMPLER_NAMES
-from models.engine.settings import GAMMA, SEED, STEPS, Setting
+from models.engine.names import PATH_NAMES, SAMPLER_NAMES
+from models.engine.settings import GAMMA, SEED, SHIFT, STEPS, Setting
 from models.guidance import ZOO_SETTINGS, parse_group
 from ui.state import SHADOW, STEP_CHOSEN
 from viz.draw.projection import PROJECTION_NAMES
@@ -83,7 +83,8 @@ def _step(text: str) -> int:
 
 #: parameter -> (widget key, parser); the order matters: the data set before the class
 PARAMS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "data": ("data", _choice(DATA_NAMES)), "model": ("model", _choice(MODEL_NAMES)),
+    "data": ("data", _choice(DATA_NAMES)), "path": ("path", _choice(PATH_NAMES)), "shift": ("shift", _on_slider(SHIFT)),
+    "model": ("model", _choice(MODEL_NAMES)),
     "sampler": ("sampler", _choice(SAMPLER_NAMES)), "steps": ("steps", _integer(STEPS)), "seed": ("seed", _integer(SEED)),
     "class": ("label", _label), "view": ("projection", _choice(PROJECTION_NAMES)),
     "gamma": ("gamma", _on_slider(GAMMA)), "step": ("step", _step),
@@ -170,7 +171,9 @@ def write_link(settings) -> None:
     """Put the page's settings into the URL (after the page ran): the sidebar's and what it drew."""
     state = st.session_state
     wanted = {"data": settings.data, "model": settings.model, "sampler": settings.sampler, "steps": settings.steps,
-              "seed": settings.seed, "class": settings.label, "view": settings.projection}
+              "seed": settings.seed, "class": settings.label, "view": settings.projection, "path": settings.path}
+    if settings.path == "flow":  # the shift is read on the flow path only
+        wanted["shift"] = settings.shift
     wanted.update(state.get(DRAWN, {}))
     text = {k: _text(v) for k, v in wanted.items()}
     if text != st.query_params.to_dict():

@@ -31,20 +31,23 @@ from viz.views.basis import shared_run_basis, shares_a_basis
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def cached_bundle(data: str, model: str, needs: tuple[str, ...] = (), assets: str = "") -> ModelBundle:
-    """One shared, read-only model per (data, model, needs, weights folder)."""
-    return load_bundle(data, model, resolve_device("auto"), needs=needs, assets=Path(assets) if assets else None)
+def cached_bundle(data: str, model: str, needs: tuple[str, ...] = (), assets: str = "", path: str = "vp",
+                  shift: float = 1.0) -> ModelBundle:
+    """One shared, read-only model per (data, model, needs, weights folder, noising path and shift)."""
+    return load_bundle(data, model, resolve_device("auto"), needs=needs, assets=Path(assets) if assets else None,
+                       path=path, shift=float(shift))
 
 
-def bundle_or_fallback(data: str, model: str, needs: tuple[str, ...] = ()) -> tuple[ModelBundle, Optional[str]]:
-    """The model asked for, or the exact model with a message saying which file is wrong."""
+def bundle_or_fallback(data: str, model: str, needs: tuple[str, ...] = (), path: str = "vp",
+                       shift: float = 1.0) -> tuple[ModelBundle, Optional[str]]:
+    """The model asked for on ``path`` (at ``shift``), or the exact model with a message saying which file is wrong."""
     folder = str(assets_dir())
     try:
-        return cached_bundle(data, model, needs, folder), None
+        return cached_bundle(data, model, needs, folder, path, float(shift)), None
     except WeightsError as e:
         if model == "exact":
             raise
-        return cached_bundle(data, "exact", needs, folder), f"{e}. Showing the exact model instead."
+        return cached_bundle(data, "exact", needs, folder, path, float(shift)), f"{e}. Showing the exact model instead."
 
 
 def unavailable(data: str, model: str) -> Optional[str]:
@@ -67,7 +70,7 @@ def usable_model(data: str, model: str, guidance: str) -> tuple[str, Optional[st
 @st.cache_data(max_entries=64, show_spinner="Sampling…")
 def cached_trajectory(spec: SampleSpec) -> Trajectory:
     """The trajectory of ``spec`` (``ui.runs.run_spec``): moving the step scrubber never re-samples."""
-    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance))
+    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance), spec.path, spec.shift)
     return run(spec, bundle)
 
 
@@ -82,11 +85,12 @@ IDENTITY = ("identity",)  # the basis key of 2-D data: the plane itself
 
 
 def reference_runs(spec: SampleSpec) -> tuple[SampleSpec, SampleSpec]:
-    """The two runs a shared basis is fitted to: from the same noise (seed), model, sampler and steps
-    as ``spec``, without guidance (CFG at γ = 0) and conditional (γ = 1). Neither depends on the
-    panels' methods or scales, so moving a γ slider moves the points, not the axes."""
+    """The two runs a shared basis is fitted to: from the same noise (seed), model, sampler, steps and
+    noising path as ``spec``, without guidance (CFG at γ = 0) and conditional (γ = 1). Neither depends on
+    the panels' methods or scales, so moving a γ slider moves the points, not the axes."""
     base = SampleSpec(data=spec.data, model=spec.model, sampler=spec.sampler, guidance="cfg", label=spec.label,
-                      steps=spec.steps, seed=spec.seed, batch=spec.batch, eta=spec.eta)
+                      steps=spec.steps, seed=spec.seed, batch=spec.batch, eta=spec.eta, path=spec.path,
+                      shift=spec.shift)
     return replace(base, gamma=0.0), replace(base, gamma=1.0)
 
 
@@ -94,11 +98,17 @@ def shared_basis(specs: tuple[SampleSpec, ...], projection: str) -> Optional[tup
     """What ONE 2-D basis for the runs ``specs`` (the side-by-side page's two columns) depends on, as a
     cache key: ``None`` where each run's own ``projection`` is already that basis (the data set's PCA,
     the seeded random projection); ``IDENTITY`` on 2-D data; else (``pca``, and ``plane``, whose
-    exact plane differs from run to run) the ``reference_runs`` of the first, whose PCA
-    (``basis_of``) is the same whatever method and γ each column picks."""
+    exact plane differs from run to run) the ``reference_runs`` of the first run on each noising path
+    among ``specs`` (one path: two runs; VP beside flow: four), whose PCA (``basis_of``) is the same
+    whatever method and γ each column picks."""
     if not shares_a_basis(projection):
         return None
-    return IDENTITY if load_dataset(specs[0].data).x.shape[-1] == 2 else reference_runs(specs[0])
+    if load_dataset(specs[0].data).x.shape[-1] == 2:
+        return IDENTITY
+    firsts = {}
+    for spec in specs:
+        firsts.setdefault((spec.path, spec.shift), spec)
+    return tuple(run for spec in firsts.values() for run in reference_runs(spec))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -131,7 +141,7 @@ def gap_run(spec: SampleSpec) -> GapRun:
     24 runs of 1000 samples), their ``tilted_tv`` report against the exact target at ``spec.gamma``
     (``models.analysis.tilted_target.tilted_tv_report``) and the seconds both took."""
     start = time.perf_counter()
-    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance))
+    bundle, _ = bundle_or_fallback(spec.data, spec.model, resources(spec.guidance), spec.path, spec.shift)
     x = run(spec, bundle).samples
     report = tilted_tv_report(x, spec.label, spec.gamma)
     return GapRun(x, report, time.perf_counter() - start)

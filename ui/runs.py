@@ -12,8 +12,9 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from models.engine.names import PATH_SAMPLERS
 from models.engine.pipeline import SampleSpec
-from models.engine.settings import GAMMA
+from models.engine.settings import GAMMA, SHIFT
 from models.guidance import ZOO_NAMES, replaced_by, settings_for, zoo_flags
 from models.engine.trajectory import ARRAY_NAMES, Trajectory
 import viz.draw.geometry
@@ -34,6 +35,22 @@ class Settings:
     seed: int
     label: int
     projection: str
+    path: str = "vp"  # the noising path (models.engine.names.PATH_NAMES)
+    shift: float = SHIFT.default  # the flow path's timestep shift (the default on vp, which never reads it)
+
+
+def sampler_on(path: str, sampler: str) -> str:
+    """``sampler`` where the ``path`` offers it (``models.engine.names.PATH_SAMPLERS``), else the path's first
+    (on flow: euler, which is what DDIM with η = 0 becomes there)."""
+    offered = PATH_SAMPLERS[path]
+    return sampler if sampler in offered else offered[0]
+
+
+def on_path(spec: SampleSpec, path: str, shift: float = SHIFT.default) -> SampleSpec:
+    """The run ``spec`` on the noising ``path`` (the same noise, model, guidance and steps): its sampler where
+    the path offers it (``sampler_on``), ``shift`` on flow (vp reads none)."""
+    return replace(spec, path=path, sampler=sampler_on(path, spec.sampler),
+                   shift=float(shift) if path == "flow" else SHIFT.default)
 
 
 def run_spec(s: Settings, guidance: str, gamma: float, *, label: Optional[int] = None, model: Optional[str] = None,
@@ -50,7 +67,9 @@ def run_spec(s: Settings, guidance: str, gamma: float, *, label: Optional[int] =
         raise ValueError(f"unknown zoo settings {sorted(unknown)}; valid: {', '.join(ZOO_NAMES)}")
     return SampleSpec(data=s.data, model=model or s.model, sampler=sampler or s.sampler, guidance=guidance,
                       gamma=float(gamma), label=s.label if label is None else int(label), steps=int(s.steps),
-                      seed=int(s.seed), batch=int(batch), eta=0.0, **{k: float(v) for k, v in zoo.items()})
+                      seed=int(s.seed), batch=int(batch), eta=0.0, path=s.path,
+                      shift=float(s.shift) if s.path == "flow" else SHIFT.default,
+                      **{k: float(v) for k, v in zoo.items()})
 
 
 def with_gammas(spec: SampleSpec, gammas: Sequence[float]) -> tuple[SampleSpec, ...]:
@@ -69,7 +88,8 @@ def export_command(spec: SampleSpec, kind: str, projection: str) -> str:
     zoo = zoo_values(spec)
     extra = f" {zoo_flags(zoo)}" if zoo else ""
     gamma = "" if GAMMA.name in replaced_by(spec.guidance) else f" --gamma {spec.gamma:g}"  # CFG++ reads its λ instead
-    return (f"python -m viz.export --data {spec.data} --model {spec.model} --sampler {spec.sampler} "
+    path = f" --path flow --shift {spec.shift:g}" if spec.path == "flow" else ""
+    return (f"python -m viz.export --data {spec.data} --model {spec.model}{path} --sampler {spec.sampler} "
             f"--guidance {spec.guidance}{gamma} --label {spec.label} --steps {spec.steps} "
             f"--seed {spec.seed} --batch {spec.batch}{extra} --projection {projection} --figure {kind} --out {kind}.gif")
 

@@ -103,6 +103,16 @@ def prepare_run(spec: SampleSpec) -> PreparedRun:
     return PreparedRun(traj, step, step - 1, play)
 
 
+#: the step's level, named in the words of the run's noising path (``Trajectory.level_text``)
+LEVEL_LABELS = {"vp": "timestep t", "flow": "noise level σ"}
+
+
+def level_metric(traj: Trajectory, k: int, where=st) -> None:
+    """The level of step ``k`` as a metric, in the path's words: ``timestep t`` 623 on VP, ``noise level σ``
+    0.62 on the flow path (``Trajectory.level_text``)."""
+    where.metric(LEVEL_LABELS[traj.path], traj.level_text(k).split(" = ", 1)[1])
+
+
 def model_for(s: Settings, guidance: str) -> str:
     """The model the page can use for ``guidance``: the chosen one, or the exact model with a
     warning naming the broken weights file; if even that cannot work, an error and a stop."""

@@ -16,7 +16,7 @@ from ui.view_cache import final_digits_png
 from ui.runs import Settings, run_spec
 from ui.link import drawn
 from ui.state import keep, remember
-from ui.views import gamma_slider
+from ui.views import gamma_slider, level_metric
 from viz.methods.on_cfg import sigma_of
 
 
@@ -114,8 +114,9 @@ def show_numbers(traj: Trajectory, k: int, choice: ZooChoice) -> None:
     method, gamma = card(choice.spec.guidance), choice.scale
     d_u, d_c, guided = traj.x0_uncond[k, 0], traj.x0_cond[k, 0], traj.x0_hat[k, 0]
     when, level = st.columns(2)  # one row: the controls column fits a 1080-px screen with every method's sliders
-    when.metric("timestep t", int(traj.timesteps[k]))
-    level.metric("noise level σ", f"{sigma_of(traj, k):.3g}")
+    level_metric(traj, k, when)
+    # the VE level s/a that the interval method compares; on the flow path σ names the path's own level
+    level.metric("noise level σ" if traj.path == "vp" else "noise/signal s/a", f"{sigma_of(traj, k):.3g}")
     readout = method.readout
     st.metric(readout.label, f"{readout.measure(d_u, d_c, guided, gamma):.3f}", help=readout.help)
 
