@@ -1,5 +1,10 @@
-"""MAMBO-G (Zhu et al., arXiv 2508.03442), on the velocity v: CFG with the scale ``1 + (gamma - 1)
-exp(-alpha |c - u| / |u|)`` (per sample).
+"""MAMBO-G (Zhu et al., arXiv 2508.03442), measured on the flow-matching velocity ``u = eps - x0``: CFG
+with the scale ``1 + (gamma - 1) exp(-alpha |u_c - u_u| / |u_u|)`` (per sample).
+
+The paper damps flow-matching models, whose network predicts ``u``. On any Gaussian path ``x_t = a x0 +
+s eps`` (the VP path included) ``u`` is the velocity of the scaled point ``x_t / (a + s)`` on the flow path,
+and ``u = (a + s) / s (x_t / (a + s) - x0)``: the ratio is ``|D_c - D_u| / |x_t / (a + s) - D_u|`` on
+either path.
 """
 
 from __future__ import annotations
@@ -17,20 +22,22 @@ CARD = Card(
     name=NAME,
     label="Magnitude-aware guidance (MAMBO-G)",
     about=("MAMBO-G (Zhu et al., arXiv 2508.03442) damps the guidance where it is large compared with the "
-          "prediction itself: γ becomes $1 + (γ - 1)\\,e^{-α r}$ with $r = \\|v_c - v_u\\| / \\|v_u\\|$ measured on "
-          "the **velocity** predictions. Early, noisy steps (large r) get almost no guidance, late ones almost "
+          "prediction itself: γ becomes $1 + (γ - 1)\\,e^{-α r}$ with $r = \\|u_c - u_u\\| / \\|u_u\\|$ measured on "
+          "the **flow-matching velocities** $u = \\epsilon - x_0$ (on the VP path, the velocities of the scaled "
+          "point $x_t / (a + s)$). Early, noisy steps (large r) get almost no guidance, late ones almost "
           "the full γ; α = 0 is CFG."),
     paper="arXiv 2508.03442",
-    space="v",
+    space="u",
     settings=(
         Setting("mambo_alpha", NAME, 8.0, 0.0, math.inf, "α (damping; 0 = CFG)",
-                "MAMBO-G, on the velocity prediction v: the guidance gamma - 1 is damped by exp(-alpha |v_c - v_u| / |v_u|), "
+                "MAMBO-G, on the flow-matching velocity u = eps - x0: the guidance gamma - 1 is damped by "
+                "exp(-alpha |u_c - u_u| / |u_u|), "
                 "per sample; 0 is CFG (diffusers' default is 8).",
                 "arXiv 2508.03442", hi_open=True, slider=(0.0, 20.0, 0.5)),
     ),
     zoo=True,
     order=80,
-    figure="MAMBO-G step (ratio in v)",
+    figure="MAMBO-G step (ratio in u)",
 )
 
 
@@ -44,7 +51,8 @@ def damped_scale(gamma: float, alpha: float, c: torch.Tensor, u: torch.Tensor) -
 @register(CARD)
 class MagnitudeAwareCFG(Guided):
     """MAMBO-G (arXiv 2508.03442): CFG whose guidance ``gamma - 1`` is damped by
-    ``exp(-alpha |v_c - v_u| / |v_u|)``, the ratio measured on the velocity predictions. The
+    ``exp(-alpha |u_c - u_u| / |u_u|)``, the ratio measured on the flow-matching velocities ``u = eps -
+    x0``. The
     combination itself is affine, so it is the same in every space: it is applied to x0 directly."""
 
 

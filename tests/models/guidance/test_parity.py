@@ -25,11 +25,14 @@ Conventions (read from diffusers 0.42 source):
   (0 = no clipping, our inf); ``adaptive_projected_guidance_momentum`` is our beta (None = none).
 
 In a method's own space (``DiffusersInSpace``): a diffusers guider combines whatever its model
-outputs. Each method acts in the space its paper defines (``space``: v for CFG-Zero* and MAMBO-G,
-eps for TCFG, x0 for APG), so the guider is driven exactly as ``DiffusersGuided`` drives the others,
-on a model that returns our exact x0 prediction converted into that space by the formulas written
-out here (not ``models.engine.conversions``), and its output is converted back to x0 for the
-sampler. Both trajectories then evolve on their own.
+outputs. Each method acts in the space its paper defines (``space``: the flow-matching velocity u =
+eps - x0 for CFG-Zero* and MAMBO-G, eps for TCFG, x0 for APG), so the guider is driven exactly as
+``DiffusersGuided`` drives the others, on a model that returns our exact x0 prediction converted into
+that space by the formulas written out here (not ``models.engine.conversions``), and its output is
+converted back to x0 for the sampler. Both trajectories then evolve on their own. CFG-Zero* and
+MAMBO-G are compared on both paths: on the flow path (``models.flow``, SD3's shift 3, Euler and the
+ancestral sampler) u is what a flow-matching network feeds these guiders in diffusers; on VP (DDPM,
+DDIM) it is the velocity of the scaled point x_t / (a + s).
 
 Scales (read from diffusers 0.42.1): every one of these guiders writes ``uncond' + s (cond - uncond')``
 natively, so s = our gamma, and ``cond + s (cond - uncond')`` with ``use_original_formulation``, so
@@ -70,6 +73,8 @@ from models.engine.denoiser import Prediction, scales
 from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.engine.loading import blurred_exact_denoiser
 from models.engine.samplers import get_sampler
+from models.flow.path import FlowSchedule, path_of
+from models.flow.samplers import FLOW_SAMPLERS
 from models.guidance import REGISTRY, make_guidance
 from models.guidance.zoo.apgmix import APGMix
 
@@ -79,6 +84,16 @@ STEPS = 25
 BATCH = 4
 TOL = 1e-10
 DATA = ["digits", "gmm2d"]
+FLOW_SHIFT = 3.0  # SD3's shift: the flow levels sigma * 1000 come closer than 1 apart near sigma = 0
+#: (path, sampler) pairs the methods acting in u are compared on
+PATH_SAMPLERS = [("vp", "ddpm"), ("vp", "ddim"), ("flow", "euler"), ("flow", "ddpm")]
+
+
+@pytest.fixture(scope="module")
+def exact_on(exact):
+    """``{path: {data: exact denoiser}}``: VP's (the ``exact`` fixture) and the flow path's at ``FLOW_SHIFT``."""
+    flow = FlowSchedule(shift=FLOW_SHIFT)
+    return {"vp": exact, "flow": {"digits": exact_digits_denoiser(flow), "gmm2d": exact_gmm2d_denoiser(flow)}}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +159,8 @@ def _sample(guided, data: str, sampler: str = "ddpm", seed: int = 0):
     x_T = torch.randn(BATCH, dim, generator=g, dtype=F64)
     y = torch.tensor([3, 1, 4, 9]) % guided.num_classes
     options = {"eta": 0.0} if sampler == "ddim" else {}
-    traj = get_sampler(sampler)(guided, x_T, guided.schedule.timesteps(STEPS), y, generator=g, **options)
+    run = FLOW_SAMPLERS[sampler] if path_of(guided.schedule) == "flow" else get_sampler(sampler)
+    traj = run(guided, x_T, guided.schedule.timesteps(STEPS), y, generator=g, **options)
     if hasattr(guided, "step"):
         assert guided.step == STEPS  # one guider call per step
     return traj
@@ -334,18 +350,21 @@ def test_autoguidance_matches_diffusers_auto_guidance(exact_models, data, sample
 # ----------------------------------------------------------------------------- the oracle in its space
 
 def space_of(x0, x_t, a, s, space):
-    """The x0 prediction as a prediction in ``space``: eps = (x_t - a x0) / s, v = a eps - s x0."""
+    """The x0 prediction as a prediction in ``space``: eps = (x_t - a x0) / s, v = a eps - s x0 (VP),
+    u = eps - x0 (flow matching)."""
     if space == "x0":
         return x0
     eps = (x_t - a * x0) / s
-    return eps if space == "eps" else a * eps - s * x0
+    return {"eps": eps, "v": a * eps - s * x0, "u": eps - x0}[space]
 
 
 def x0_of(pred, x_t, a, s, space):
-    """The x0 prediction a prediction in ``space`` stands for: x0 = (x_t - s eps) / a = a x_t - s v."""
+    """The x0 prediction a prediction in ``space`` stands for: x0 = (x_t - s eps) / a = a x_t - s v (VP)
+    = (x_t - s u) / (a + s)."""
     if space == "x0":
         return pred
-    return (x_t - s * pred) / a if space == "eps" else a * x_t - s * pred
+    return {"eps": lambda: (x_t - s * pred) / a, "v": lambda: a * x_t - s * pred,
+            "u": lambda: (x_t - s * pred) / (a + s)}[space]()
 
 
 class InSpace:
@@ -404,7 +423,7 @@ def _moves(a, b, at_least: float = 1e-3) -> bool:
 def cfgzero_oracle(den, gamma, zero_steps, original):
     return DiffusersInSpace(ClassifierFreeZeroStarGuidance(guidance_scale=gamma - 1.0 if original else gamma,
                                                            zero_init_steps=zero_steps, use_original_formulation=original),
-                            den, "v")
+                            den, "u")
 
 
 def tcfg_oracle(den, gamma, original):
@@ -414,7 +433,7 @@ def tcfg_oracle(den, gamma, original):
 
 def mambo_oracle(den, gamma, alpha, original):
     return DiffusersInSpace(MagnitudeAwareGuidance(guidance_scale=gamma - 1.0 if original else gamma, alpha=alpha,
-                                                   use_original_formulation=original), den, "v")
+                                                   use_original_formulation=original), den, "u")
 
 
 def apgmix_window(schedule, start_step: int) -> dict:
@@ -435,17 +454,19 @@ def apgmix_oracle(den, gamma, eta, r, beta, start_step):
 # ----------------------------------------------------------------------------- parity in each method's space
 
 @pytest.mark.parametrize("data", DATA)
-@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
+@pytest.mark.parametrize("path, sampler", PATH_SAMPLERS)
 @pytest.mark.parametrize("original", [False, True])
 @pytest.mark.parametrize("gamma, zero_steps", [(3.0, 1), (0.5, 0), (5.0, 3), (1.0, 2)])
-def test_cfgzero_matches_diffusers_classifier_free_zero_star_guidance(exact, data, sampler, original, gamma, zero_steps):
-    den = exact[data]
+def test_cfgzero_matches_diffusers_classifier_free_zero_star_guidance(exact_on, data, path, sampler, original, gamma,
+                                                                      zero_steps):
+    """``ClassifierFreeZeroStarGuidance`` fed flow-matching velocities u is our cfgzero, on both paths."""
+    den = exact_on[path][data]
     ours = _sample(make_guidance("cfgzero", den, gamma, settings=dict(cfgzero_zero_steps=zero_steps)), data, sampler)
     if gamma != 1.0:
         assert _moves(ours, _sample(make_guidance("cfg", den, gamma), data, sampler))  # s* really acts
     with float64_oracle():
         theirs = _sample(cfgzero_oracle(den, gamma, zero_steps, original), data, sampler)
-    _same(ours, theirs, f"cfgzero {data} {sampler} original={original} gamma={gamma} zero_steps={zero_steps}")
+    _same(ours, theirs, f"cfgzero {path} {data} {sampler} original={original} gamma={gamma} zero_steps={zero_steps}")
 
 
 @pytest.mark.parametrize("data", DATA)
@@ -462,15 +483,17 @@ def test_tcfg_matches_diffusers_tangential_classifier_free_guidance(exact, data,
 
 
 @pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("path, sampler", PATH_SAMPLERS)
 @pytest.mark.parametrize("original", [False, True])
 @pytest.mark.parametrize("gamma, alpha", [(3.0, 8.0), (7.0, 2.0), (5.0, 0.5), (0.5, 1.0)])
-def test_mambo_matches_diffusers_magnitude_aware_guidance(exact, data, original, gamma, alpha):
-    den = exact[data]
-    ours = _sample(make_guidance("mambo", den, gamma, settings=dict(mambo_alpha=alpha)), data, "ddpm")
-    assert _moves(ours, _sample(make_guidance("cfg", den, gamma), data, "ddpm"))  # the damping acts
-    assert _moves(ours, _sample(make_guidance("none", den), data, "ddpm"))  # ... and is not total
-    _same(ours, _sample(mambo_oracle(den, gamma, alpha, original), data, "ddpm"),
-          f"mambo {data} original={original} gamma={gamma} alpha={alpha}")
+def test_mambo_matches_diffusers_magnitude_aware_guidance(exact_on, data, path, sampler, original, gamma, alpha):
+    """``MagnitudeAwareGuidance`` fed flow-matching velocities u is our mambo, on both paths."""
+    den = exact_on[path][data]
+    ours = _sample(make_guidance("mambo", den, gamma, settings=dict(mambo_alpha=alpha)), data, sampler)
+    assert _moves(ours, _sample(make_guidance("cfg", den, gamma), data, sampler))  # the damping acts
+    assert _moves(ours, _sample(make_guidance("none", den), data, sampler))  # ... and is not total
+    _same(ours, _sample(mambo_oracle(den, gamma, alpha, original), data, sampler),
+          f"mambo {path} {data} {sampler} original={original} gamma={gamma} alpha={alpha}")
 
 
 # (eta, r, beta, start step): r in units of the median |D_c - D_u| (2.3 digits, 0.1 gmm2d), inf = no clip
@@ -514,7 +537,8 @@ def _patched_space(cls, space):
 
 
 BREAKS = {
-    "cfgzero acting on x0, not v": ("cfgzero", _patched_space(REGISTRY["cfgzero"], "x0")),
+    "cfgzero acting on x0, not u": ("cfgzero", _patched_space(REGISTRY["cfgzero"], "x0")),
+    "cfgzero acting on VP's v, not u": ("cfgzero", _patched_space(REGISTRY["cfgzero"], "v")),
     "cfgzero without s* (plain CFG after the zero step)": (
         "cfgzero", lambda mp: mp.setattr(models.guidance.zoo.cfgzero, "optimal_scale", lambda c, u: torch.ones_like(c[:, :1]))),
     "cfgzero zeroing one step too many": (
@@ -523,7 +547,8 @@ BREAKS = {
     "tcfg projecting on c, not the singular direction": (
         "tcfg", lambda mp: mp.setattr(models.guidance.zoo.tcfg, "leading_direction",
                                       lambda c, u: torch.nn.functional.normalize(c, dim=1))),
-    "mambo measuring the ratio in x0, not v": ("mambo", _patched_space(REGISTRY["mambo"], "x0")),
+    "mambo measuring the ratio in x0, not u": ("mambo", _patched_space(REGISTRY["mambo"], "x0")),
+    "mambo measuring the ratio in VP's v, not u": ("mambo", _patched_space(REGISTRY["mambo"], "v")),
     "mambo damping gamma, not gamma - 1": (
         "mambo", lambda mp: mp.setattr(models.guidance.zoo.mambo, "damped_scale",
                                        lambda g, al, c, u: g * torch.exp(-al * (c - u).norm(dim=1, keepdim=True)
