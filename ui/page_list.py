@@ -42,6 +42,7 @@ PAGES = (
     AppPage("pages/tradeoff.py", "Guidance trade-off", ":material/balance:"),
     AppPage("pages/guidance_field.py", "Guidance field", ":material/air:", images=False),
     AppPage("pages/side_by_side.py", "Side by side", ":material/compare:", has_gamma=True),
+    AppPage("pages/diffusion_meets_flow.py", "Diffusion meets flow", ":material/merge:"),
     AppPage("pages/lecture.py", "Lecture", ":material/school:"),
 )
 

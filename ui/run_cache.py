@@ -10,7 +10,7 @@ from them are cached in ``ui.view_cache``.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -27,6 +27,7 @@ from models.engine.trajectory import Trajectory
 from models.guidance import resources
 from ui.runs import Sweep, readable_step
 from viz.draw.projection import Projection
+from viz.figures.path_gap import GapCurve
 from viz.views.basis import shared_run_basis, shares_a_basis
 
 
@@ -116,6 +117,36 @@ def basis_of(key: tuple, projection: str) -> Projection:
     """The basis a ``shared_basis`` key names: the plane itself for ``IDENTITY``, else the PCA of all
     the points (x_t and x̂0 of every step) of the runs it holds."""
     return shared_run_basis([] if key == IDENTITY else [cached_trajectory(spec) for spec in key])
+
+
+@dataclass(frozen=True)
+class PathGapView:
+    """The "Diffusion meets flow" page's chart and words for one data set: ``curves`` to draw
+    (``viz.figures.path_gap``) with their axis words, or ``reason``, why there is nothing to draw;
+    ``sentence`` read off the numbers, ``about`` what is measured."""
+
+    curves: tuple[GapCurve, ...] = ()
+    ylabel: str = ""
+    title: str = ""
+    sentence: str = ""
+    about: str = ""
+    reason: Optional[str] = None
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring both networks at every level…")
+def path_gap_view(data: str) -> PathGapView:
+    """How far the flow path's own network is from the VP network mapped onto the flow path, per level,
+    on ``data`` (``models.analysis.path_gap``), measured once per data set."""
+    try:
+        import models.analysis.path_gap as path_gap
+    except ModuleNotFoundError:
+        return PathGapView(reason="This server cannot measure the two networks yet (its analysis is missing).")
+    return _page_view(path_gap, data)
+
+
+def _page_view(path_gap, data: str) -> PathGapView:
+    """``path_gap``'s records for ``data`` as the page's chart and words."""
+    return PathGapView(reason="This server cannot measure the two networks yet.")
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring…")

@@ -14,7 +14,9 @@ import numpy as np
 
 from models.engine.names import PATH_SAMPLERS
 from models.engine.pipeline import SampleSpec
+from models.engine.schedule import make_schedule
 from models.engine.settings import GAMMA, SHIFT
+from models.flow.path import match_level
 from models.guidance import ZOO_NAMES, replaced_by, settings_for, zoo_flags
 from models.engine.trajectory import ARRAY_NAMES, Trajectory
 import viz.draw.geometry
@@ -51,6 +53,14 @@ def on_path(spec: SampleSpec, path: str, shift: float = SHIFT.default) -> Sample
     the path offers it (``sampler_on``), ``shift`` on flow (vp reads none)."""
     return replace(spec, path=path, sampler=sampler_on(path, spec.sampler),
                    shift=float(shift) if path == "flow" else SHIFT.default)
+
+
+def vp_level(traj: Trajectory, k: int) -> tuple[float, float]:
+    """Where state ``k`` of a flow run sits on the VP path: ``(t, factor)``, the (fractional) VP timestep with
+    the same signal-to-noise ratio and the factor that scales the flow point onto it
+    (``models.flow.path.match_level``, the one change of variables between the paths)."""
+    factor, t, _, _ = match_level(traj.alpha[k], traj.sigma[k], make_schedule("linear"))
+    return float(t), float(factor)
 
 
 def run_spec(s: Settings, guidance: str, gamma: float, *, label: Optional[int] = None, model: Optional[str] = None,

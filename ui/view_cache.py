@@ -30,6 +30,7 @@ from viz.draw.projection import Projection, for_whole_paths
 from viz.draw.style import HALF_SIZE
 from viz.figures.highdim import highdim_figure
 from viz.figures.mosaic import digit_rows, png
+from viz.figures.path_gap import path_gap_figure
 from viz.figures.tradeoff import curves_figure, exact_target_figure, tilted_figure
 from viz.gif import encode_gif
 from viz.views.basis import Limits, view_in
@@ -220,6 +221,14 @@ def overlay_gif(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: 
     with DRAWING:
         frames = [_pixels(gamma_overlay_figure(trajs, proj, sample=sample, background=background, step=j)) for j in upto]
     return encode_gif(frames, fps=OVERLAY_FPS)
+
+
+@st.cache_data(max_entries=8, show_spinner="Drawing…")
+def path_gap_png(data: str) -> bytes:
+    """PNG of ``viz.figures.path_gap.path_gap_figure`` of ``run_cache.path_gap_view(data)`` (which has curves)."""
+    view = run_cache.path_gap_view(data)
+    with DRAWING:
+        return figure_png(path_gap_figure(view.curves, view.ylabel, view.title))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing…")

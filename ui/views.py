@@ -25,6 +25,7 @@ from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.link import drawn
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
+from viz.views.catalog import figure_kinds
 
 LOG = logging.getLogger("guidance_lab")
 
@@ -103,6 +104,8 @@ def prepare_run(spec: SampleSpec) -> PreparedRun:
     return PreparedRun(traj, step, step - 1, play)
 
 
+#: the view that draws a flow step (``viz.views.flow``), or the step view where that kind is not registered
+FLOW_KIND = "flow" if "flow" in figure_kinds() else "step"
 #: the step's level, named in the words of the run's noising path (``Trajectory.level_text``)
 LEVEL_LABELS = {"vp": "timestep t", "flow": "noise level σ"}
 
