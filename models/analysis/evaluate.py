@@ -16,6 +16,11 @@ the three classes about 0.98 / sqrt(N): 0.044 at N = 500, 0.016 at
 N = 4000); a gap well above floor plus a few errors is real. For gamma < 0 there is no such target
 and the three are null. ``--sampler tilted`` samples that target exactly (gmm2d, exact model).
 
+``--path flow`` (with ``--shift``) runs the same sweep on the flow path x_t = (1 - sigma) x0 + sigma eps
+(``models.flow``), with its samplers euler, heun and ddpm; every row records ``path`` (and ``shift`` on
+flow). The exact target does not depend on the path, so ``tilted_tv`` compares the two paths' samplers
+directly. A sampler the path does not offer is refused with one line.
+
 CFG++ (``--guidance cfgpp``) reads its interpolation weight λ instead of gamma, so for it the sweep is
 over λ: the ``--gammas`` values are read as λ (in [0, 1]; default 0,0.5,1) and each row holds
 ``cfgpp_lambda`` in place of ``gamma`` (``models.analysis.tradeoff.swept``). Its rows' ``tilted_tv`` is null:
@@ -34,9 +39,9 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_zoo_options,
-                        check_memory, corrector_settings, fail, int_range, progress as progress_bar, run_memory,
-                        zoo_settings)
+from models.cli import (add_seed_option, OneLineParser, add_corrector_options, add_eta_option, add_memory_option, add_path_options,
+                        add_zoo_options, check_memory, corrector_settings, fail, int_range, path_settings,
+                        progress as progress_bar, run_memory, zoo_settings)
 from models.engine.data import DATA_NAMES, DIMS
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, RUN_SAMPLERS, TILTED, TILTED_HELP
 from models.engine.schedule import TRAINING_STEPS
@@ -65,7 +70,7 @@ NO_TILTED = dict(tilted_tv=math.nan, tilted_tv_se=math.nan, tilted_tv_floor=math
 def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gammas: Sequence[float],
              samples: int, seed: int, device: str | torch.device = "cpu", bundle: Optional[ModelBundle] = None,
              *, eta: float = 0.0, progress: bool = False, zoo: Optional[dict] = None,
-             corrector: Optional[dict] = None) -> list[dict]:
+             corrector: Optional[dict] = None, path: str = "vp", shift: float = 1.0) -> list[dict]:
     """Sample ``samples`` points per gamma (labels ``arange(samples) % C``) and measure them.
 
     For a method that reads its own setting instead of gamma (CFG++'s ``cfgpp_lambda``:
@@ -73,16 +78,18 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     under the setting's name in place of ``gamma`` (its ``tilted_tv`` columns are NaN).
 
     Returns one dict per gamma with ``gamma``, ``accuracy``, ``diversity``, ``nearest_train``,
-    ``finite`` (share of finite samples), ``samples`` and ``seconds``, and on gmm2d ``tilted_tv``,
+    ``finite`` (share of finite samples), ``samples``, ``seconds`` and ``path`` (and ``shift`` on the
+    flow path: ``path`` and ``shift`` as in ``SampleSpec``), and on gmm2d ``tilted_tv``,
     ``tilted_tv_se`` and ``tilted_tv_floor`` (module docstring). ``zoo`` and ``corrector`` hold
     ``SampleSpec`` settings by name (``corrector_steps``, ``corrector_snr``). Every gamma uses the same
-    seed, so the runs differ only by the guidance scale. Raises ``ValueError`` for bad settings
-    and ``models.engine.loading.WeightsError`` for missing or corrupt weights.
+    seed, so the runs differ only by the guidance scale. Raises ``ValueError`` for bad settings (a
+    sampler the path does not offer, a ``bundle`` loaded on another path) and ``models.engine.loading.WeightsError`` for missing or corrupt weights.
     """
     import torch
 
     from models.engine.loading import load_bundle, resolve_device
     from models.engine.pipeline import SampleSpec, run
+    from models.flow.path import path_of
 
     gammas = [float(g) for g in gammas]
     if not gammas:
@@ -94,14 +101,17 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     scale = swept(guidance)
     by_gamma = scale.name == "gamma"
     specs = [SampleSpec(data=data, model=model, sampler=sampler, guidance=guidance, label=0, steps=int(steps),
-                        seed=int(seed), batch=int(samples), eta=float(eta),
+                        seed=int(seed), batch=int(samples), eta=float(eta), path=path, shift=float(shift),
                         **{**(zoo or {}), scale.name: g}, **(corrector or {})).validate()
              for g in gammas]
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        bundle = load_bundle(data, model, dev, needs=resources(guidance))
+        bundle = load_bundle(data, model, dev, needs=resources(guidance), path=path, shift=float(shift))
     elif (bundle.data, bundle.model) != (data, model):
         raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {model}/{data}")
+    elif (path_of(bundle.schedule), getattr(bundle.schedule, "shift", 1.0)) != (path, float(shift)) and sampler != TILTED:
+        raise ValueError(f"bundle runs on the {path_of(bundle.schedule)} path, asked for {path}"
+                         + (f" at shift {float(shift):g}" if path == "flow" else ""))
     dataset = bundle.dataset
     labels = np.arange(samples) % dataset.num_classes
     reference_classifier(data)  # fit the judge before the timed loop
@@ -118,7 +128,9 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
             row = {scale.name: getattr(spec, scale.name)}
             row.update(accuracy=accuracy(x, labels, data), diversity=diversity(x, labels),
                        nearest_train=nearest_train(x, dataset.x), finite=float(np.isfinite(x).all(axis=1).mean()),
-                       samples=int(samples), seconds=round(seconds, 3))
+                       samples=int(samples), seconds=round(seconds, 3), path=path)
+            if path == "flow":
+                row["shift"] = float(shift)
             if data in TILTED_DATA:
                 row.update(tilted_columns(x, labels, spec.gamma) if by_gamma else NO_TILTED)
             rows.append(row)
@@ -180,6 +192,7 @@ def build_parser() -> OneLineParser:
     add_eta_option(p)
     add_zoo_options(p)
     add_corrector_options(p)
+    add_path_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
     add_memory_option(p)
@@ -227,7 +240,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         rows = evaluate(args.data, args.model, args.sampler, args.steps, args.guidance, args.gammas,
                         args.samples, args.seed, device=args.device, eta=args.eta, progress=True,
-                        zoo=zoo_settings(args), corrector=corrector_settings(args))
+                        zoo=zoo_settings(args), corrector=corrector_settings(args), **path_settings(args))
     except (ValueError, WeightsError) as e:
         fail(PROG, e)
     if args.json:
@@ -235,7 +248,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         steps = "exact draws" if args.sampler == "tilted" else f"{args.steps} steps"
         pc = f", {args.corrector_steps} corrector steps (snr {args.corrector_snr:g})" if args.corrector_steps else ""
-        print(f"{args.model} / {args.data}, {args.sampler} {steps}{pc}, {args.guidance} guidance, "
+        on = f"{args.path} path" + (f" (shift {args.shift:g})" if args.path == "flow" else "")
+        print(f"{args.model} / {args.data}, {on}, {args.sampler} {steps}{pc}, {args.guidance} guidance, "
               f"{args.samples} samples, seed {args.seed}\n")
         print(format_table(rows))
     return 0
