@@ -44,6 +44,9 @@ COLORS = {
     "apg_par": "#009E73",    # APG: the part of the guidance along D_c (down-weighted by eta)
     "apg_orth": "#0072B2",   # APG: the part of the guidance orthogonal to D_c
     "renoise": "#0072B2",    # CFG++: where re-noising with eps_uncond moves the step's end
+    # The flow path's picture (viz.views.flow), in colours already above (the GIF palette is made of them).
+    "eps_hat": "#999999",    # the noise the prediction implies, eps_hat (the colour of noise)
+    "velocity": "#333333",   # the velocity u = eps_hat - x0_hat, along the segment
 }
 # One notation on every figure: x̂0ᵘ and x̂0ᶜ for the unconditional and conditional predictions, γ for
 # the guidance scale (a paper's own symbols only where a note quotes its formula).
@@ -76,6 +79,9 @@ POINTS = {
     "x0_hat": ("D", 9, "x0_hat"), "x0_uncond": ("D", 9, "x0_uncond"), "x0_cond": ("D", 9, "x0_cond"),
     "guided": ("D", 10, "guided"), "origin": ("P", 11, "origin"), "x_cfg": ("D", 10, "guided"),
     "x_ddim": ("o", 10, "x_next"), "u_tip": ("D", 9, "x0_uncond"), "c_tip": ("D", 10, "guided"),
+    # the flow path's noise ends (viz.views.flow): squares, in their prediction's colour
+    "eps_hat": ("s", 10, "eps_hat"), "eps_uncond": ("s", 9, "x0_uncond"), "eps_cond": ("s", 9, "x0_cond"),
+    "eps_guided": ("s", 10, "guided"),
 }
 HOLLOW_POINTS = ("x_cfg", "x_ddim")  # "would be here" markers: drawn hollow, in their colour
 
@@ -98,6 +104,8 @@ VECTORS = {
     # classifier guidance at x_t: the model's direction and the guided sum are displacements, drawn solid
     "model_dir": dict(color="x0_uncond", ls="-", lw=2.8, head=True, alpha=1.0),
     "guided_dir": dict(color="guided", ls="-", lw=2.8, head=True, alpha=1.0),
+    # the flow path: the velocity u = eps_hat - x0_hat, drawn along the segment from x0_hat to eps_hat
+    "velocity": dict(color="velocity", ls="-", lw=2.2, head=True, alpha=1.0),
 }
 UNDERLAYS = {"diff_scaled": 2.5, "ray": 2.2}  # z-order of vectors drawn under the others (default 3)
 ARROW_HEAD = 20  # mutation scale of arrow heads, in points

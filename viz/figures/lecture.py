@@ -86,7 +86,9 @@ def view_applies(kind: str, traj: Trajectory) -> bool:
     """Whether the view ``kind`` of ``viz.views.kinds.ANIMATIONS`` can draw ``traj``: each guidance
     view (classifier, cfg and the zoo's) draws the runs whose construction it is
     (``construction_kind``), and ``classifier_x0`` (classifier guidance in prediction space) the
-    same runs as ``classifier``; every other view draws any run."""
+    same runs as ``classifier``; ``flow`` the runs on the flow path; every other view draws any run."""
+    if kind == "flow":
+        return traj.path == "flow"
     if kind == "classifier_x0":
         return construction_kind(traj) == "classifier"
     if kind in ("classifier", "cfg") or kind in views():

@@ -18,6 +18,8 @@ RUN_KINDS = {
     "classifier": ("classifier guidance step", "plane"),
     "classifier_x0": ("classifier guidance step in prediction space", "plane"),
     "cfg": ("classifier-free guidance step", "plane"),
+    "flow": ("a step on the flow path (--path flow): x_t on the segment from x0_hat to the implied noise, the Euler "
+             "step along it; with cfg both segments and the guided one", "plane"),
 }
 METHOD_PROJECTION = "plane"  # a method's construction is drawn in the exact plane of each step
 FIELD_FIGURE = "field"  # not a view of a run: the guidance field over t (models.analysis.field), nothing sampled

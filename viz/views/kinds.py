@@ -33,6 +33,7 @@ from viz.views.guidance import (CFGDiagram, ClassifierGuidanceDiagram, Classifie
                                    shared_pca)
 from viz.figures.noising import NoisingAnimation, image_from_upload, load_photo, noising_figure
 from viz.draw.projection import PROJECTION_NAMES, Projection, pca_projection, plane_projection, random_projection
+from viz.views.flow import FlowStepDiagram
 from viz.views.step import StepDiagram, TrajectoryDiagram, step_figure
 from models.guidance import names
 from viz.methods import views
@@ -96,6 +97,10 @@ def _cfg(traj, projection, sample, seed, background):
     return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
 
 
+def _flow(traj, projection, sample, seed, background):
+    return FlowStepDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+
+
 def _method(method: str):
     """The builder of the construction view of method ``method`` (``viz.methods.views``)."""
     def build(traj, projection, sample, seed, background):
@@ -108,7 +113,7 @@ Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
 #: the kinds drawn by a view of this package: kind -> builder ``(traj, projection name, sample, seed, background)``
 RUN_VIEWS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
-    "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg,
+    "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg, "flow": _flow,
 }
 
 
