@@ -1,5 +1,12 @@
 """Classifier guidance (Dhariwal & Nichol, arXiv 2105.05233), in x0 form:
-``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)``, i.e. ``eps' = eps - gamma * s * grad``."""
+``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)``, i.e. ``eps' = eps - gamma * s * grad``.
+
+Where the signal scale ``a`` is 0 (the flow path's first level, ``sigma = 1``) ``x_t`` is pure noise and
+carries no information about ``x0`` or ``y``: ``p(y | x_t) = p(y)``, whose gradient is 0, and ``s^2 / a *
+grad`` is 0 / 0. The rule there (``classifier_shift``) is to take the classifier at its word: the shift is
+0 and the prediction is ``D_u``. (The limit as ``a -> 0`` of the exact shift is ``E[x0 | y] - E[x0]``, which
+a classifier evaluated at ``a = 0`` cannot tell; so at that one level classifier guidance differs from
+CFG, which uses the two predictions, even with the exact posterior.)"""
 
 from __future__ import annotations
 
@@ -11,6 +18,16 @@ CARD = Card(name="classifier", label="Classifier guidance",
             paper="arXiv 2105.05233", needs=("classifier",), order=3, field_name="classifier guidance", tilted=True)
 
 
+def classifier_shift(grad, a, s):
+    """The x0-space shift ``s^2 / a * grad`` (gamma 1); 0 where ``a = 0`` (module docstring: there
+    ``x_t`` says nothing about ``y``, and whatever the gradient, it is not used)."""
+    import torch
+
+    signal = a > 0
+    shift = s**2 / torch.where(signal, a, torch.ones_like(a)) * grad
+    return torch.where(signal, shift, torch.zeros_like(shift))
+
+
 def label_log_prob(logp, y):
     """The summed log-probability of each sample's label ``y`` under ``logp`` (B, C)."""
     return logp.gather(1, y.to(logp.device).long()[:, None]).sum()
@@ -18,7 +35,8 @@ def label_log_prob(logp, y):
 
 @register(CARD)
 class ClassifierGuidance(Guided):
-    """``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)`` (arXiv 2105.05233, in x0 form).
+    """``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)`` (arXiv 2105.05233, in x0 form); ``D_u``
+    where ``a = 0`` (``classifier_shift``).
 
     ``log_prob`` is a noise-aware classifier ``(x_t, t) -> log p(y | x_t)`` (B, C); for the exact
     models it is the exact posterior, and then this equals CFG at the same gamma.
@@ -45,5 +63,5 @@ class ClassifierGuidance(Guided):
             x = x_t.detach().requires_grad_(True)
             grad, = torch.autograd.grad(label_log_prob(self.log_prob(x, t), y), x)
         a, s = scales(self.schedule, t, x_t)
-        shift = s**2 / a * grad
+        shift = classifier_shift(grad, a, s)
         return Prediction(x0=d_u + self.gamma * shift, x0_uncond=d_u, classifier_shift=shift)

@@ -1,12 +1,13 @@
 """Forward universal guidance (Bansal et al., arXiv 2302.07121): as classifier guidance, with
 ``p(y | x_t)`` replaced by a clean classifier applied to ``D_u(x_t)``, the gradient taken through the
-denoiser."""
+denoiser. Where ``a = 0`` the shift is 0, as for classifier guidance (``models.guidance.classifier``):
+``D_u`` does not depend on pure noise, so the gradient through it is 0 and ``s^2 / a`` would make 0 / 0."""
 
 from __future__ import annotations
 
 from models.engine.denoiser import Prediction, scales
 from models.guidance.base import Card, CleanLogProbFn, Guided, need_labels, register
-from models.guidance.classifier import label_log_prob
+from models.guidance.classifier import classifier_shift, label_log_prob
 
 CARD = Card(name="universal", label="Universal guidance",
             about="Classifier guidance with a classifier of clean data, applied to the model's prediction.",
@@ -39,6 +40,6 @@ class UniversalGuidance(Guided):
             d_u = self.denoiser(x, t, None)
             grad, = torch.autograd.grad(label_log_prob(self.clean_log_prob(d_u), y), x)
         a, s = scales(self.schedule, t, x_t)
-        shift = s**2 / a * grad
+        shift = classifier_shift(grad, a, s)
         d_u = d_u.detach()
         return Prediction(x0=d_u + self.gamma * shift, x0_uncond=d_u, classifier_shift=shift)

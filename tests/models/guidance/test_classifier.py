@@ -1,5 +1,6 @@
 """models.guidance.classifier: with the exact posterior, classifier guidance is CFG, over whole
-trajectories and at one point, and it records the shift it adds."""
+trajectories and at one point, and it records the shift it adds; on the flow path the identity holds
+wherever a > 0, and at sigma = 1 (a = 0) the shift is 0 by rule."""
 
 import numpy as np
 import pytest
@@ -55,3 +56,72 @@ def test_classifier_shift_is_cfg_difference_at_one_point(models, schedule, data,
                                rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(cls.x0_uncond.numpy(), den(x_t, tt, None).numpy(), atol=1e-14)
     np.testing.assert_allclose(cfg.x0_cond.numpy(), den(x_t, tt, y).numpy(), atol=1e-14)
+
+
+# ----------------------------------------------------------------------------- the flow path
+
+def _flow_case(data: str, shift: float = 3.0):
+    from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+    from models.flow.path import FlowSchedule
+    levels = FlowSchedule(shift=shift)
+    den = (exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser)(levels)
+    dim = 64 if data == "digits" else 2
+    x_T = torch.randn((BATCH, dim), generator=torch.Generator().manual_seed(5), dtype=F64)
+    return den, x_T, torch.arange(BATCH) % den.num_classes
+
+
+def _flow_sample(sampler, guided, x_T, y, timesteps):
+    from models.flow.samplers import FLOW_SAMPLERS
+    return FLOW_SAMPLERS[sampler](guided, x_T, timesteps, y, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+@pytest.mark.parametrize("sampler", ["euler", "ddpm"])
+def test_exact_classifier_guidance_equals_cfg_on_the_flow_path(data, sampler):
+    """The identity s^2 / a grad log p(y | x_t) = D_c - D_u holds on any Gaussian path: on the flow
+    path (shift 3), on a grid of levels below sigma = 1 (where a > 0 throughout), classifier guidance
+    with the exact posterior is CFG to float rounding."""
+    den, x_T, y = _flow_case(data)
+    levels = den.schedule.timesteps(9)[1:]  # sigma from 0.99 down: a > 0 at every level
+    assert den.schedule.a(levels).min() > 0
+    for gamma in (0.5, 3.0, 7.0):
+        cfg = _flow_sample(sampler, make_guidance("cfg", den, gamma), x_T, y, levels)
+        cls = _flow_sample(sampler, _classifier(den, gamma), x_T, y, levels)
+        assert np.abs(cfg.x0_cond - cfg.x0_uncond).max() > 1e-2  # the guidance acts
+        np.testing.assert_allclose(cls.x0_hat, cfg.x0_hat, rtol=1e-9, atol=1e-9, err_msg=f"gamma = {gamma}")
+        np.testing.assert_allclose(cls.x, cfg.x, rtol=1e-9, atol=1e-9, err_msg=f"gamma = {gamma}")
+        np.testing.assert_allclose(cls.classifier_shift, cfg.x0_cond - cfg.x0_uncond, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_classifier_shift_is_zero_where_a_is_zero(data):
+    """At sigma = 1 (a = 0) x_t is pure noise: the exact posterior's gradient is 0 and s^2 / a * grad
+    is 0 / 0. The rule: shift 0, prediction D_u (finite), for the exact posterior and for a
+    classifier whose gradient there is not 0. Just below sigma = 1 the shift is CFG's D_c - D_u,
+    which does not vanish as a -> 0 (its limit is E[x0 | y] - E[x0]): at that one level classifier
+    guidance differs from CFG, by gamma (D_c - D_u)."""
+    from models.guidance.classifier import classifier_shift
+    den, x_t, y = _flow_case(data)
+    top = torch.full((BATCH,), 1000.0, dtype=F64)
+    assert float(den.schedule.a(1000.0)) == 0.0
+    with torch.enable_grad():
+        x = x_t.clone().requires_grad_(True)
+        grad, = torch.autograd.grad(den.log_posterior(x, top).gather(1, y[:, None]).sum(), x)
+    assert np.abs(grad.numpy()).max() <= 1e-12  # exact arithmetic: 0
+    gamma = 3.0
+    cls = predict(_classifier(den, gamma), x_t, top, y)
+    cfg = predict(make_guidance("cfg", den, gamma), x_t, top, y)
+    np.testing.assert_array_equal(cls.classifier_shift.numpy(), 0.0)
+    np.testing.assert_allclose(cls.x0.numpy(), den(x_t, top, None).numpy(), atol=1e-14)
+    np.testing.assert_allclose((cfg.x0 - cls.x0).numpy(), (gamma * (cfg.x0_cond - cfg.x0_uncond)).numpy(), atol=1e-12)
+    assert np.abs((cfg.x0_cond - cfg.x0_uncond).numpy()).max() > 1e-2
+    # any gradient, even a non-zero or non-finite one, is dropped where a = 0 and kept where a > 0
+    a, s = torch.tensor([[0.0], [0.5]], dtype=F64), torch.tensor([[1.0], [0.5]], dtype=F64)
+    shift = classifier_shift(torch.tensor([[3.0, float("inf")], [2.0, -4.0]], dtype=F64), a, s)
+    np.testing.assert_array_equal(shift.numpy(), [[0.0, 0.0], [1.0, -2.0]])
+    # just below sigma = 1 the exact shift is already CFG's difference, not 0
+    below = torch.full((BATCH,), 1000.0 * (1 - 1e-6), dtype=F64)
+    near = predict(_classifier(den, gamma), x_t, below, y)
+    cfg_near = predict(make_guidance("cfg", den, gamma), x_t, below, y)
+    np.testing.assert_allclose(near.classifier_shift.numpy(), (cfg_near.x0_cond - cfg_near.x0_uncond).numpy(),
+                               rtol=1e-5, atol=1e-8)

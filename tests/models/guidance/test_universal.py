@@ -1,5 +1,5 @@
 """models.guidance.universal: universal guidance's shift is the gradient of the clean classifier through
-the denoiser (against central differences in float64), and it runs in a sampler."""
+the denoiser (against central differences in float64), it runs in a sampler, and it is 0 where a = 0."""
 
 import numpy as np
 import pytest
@@ -51,3 +51,26 @@ def test_universal_guidance_runs_in_a_sampler(models, schedule):
     assert set(tr.parts()) == {"x0_uncond", "classifier_shift"}
     np.testing.assert_allclose(tr.x0_hat, tr.x0_uncond + 3.0 * tr.classifier_shift, atol=1e-13)
     assert np.isfinite(tr.x).all()
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_universal_shift_is_zero_where_a_is_zero_and_finite_on_the_flow_path(data):
+    """At sigma = 1 (a = 0) D_u does not depend on x_t (its gradient is 0) and s^2 / a is infinite: the
+    shift is 0 there by rule (``models.guidance.classifier.classifier_shift``), and a flow run is finite;
+    just below, the shift is not 0."""
+    from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
+    from models.flow.path import FlowSchedule
+    from models.flow.samplers import sample_flow_euler
+    levels = FlowSchedule(shift=3.0)
+    den = (exact_digits_denoiser if data == "digits" else exact_gmm2d_denoiser)(levels)
+    dim = 64 if data == "digits" else 2
+    guided = make_guidance("universal", den, 3.0, clean_log_prob=_linear_classifier(dim, den.num_classes))
+    x_t = torch.randn((4, dim), generator=torch.Generator().manual_seed(3), dtype=F64)
+    y = torch.arange(4) % den.num_classes
+    top = predict(guided, x_t, torch.full((4,), 1000.0, dtype=F64), y)
+    np.testing.assert_array_equal(top.classifier_shift.numpy(), 0.0)
+    np.testing.assert_allclose(top.x0.numpy(), top.x0_uncond.numpy(), atol=0)
+    below = predict(guided, x_t, torch.full((4,), 990.0, dtype=F64), y)
+    assert np.abs(below.classifier_shift.numpy()).max() > 1e-4
+    tr = sample_flow_euler(guided, x_t, levels.timesteps(6), y, generator=torch.Generator().manual_seed(0))
+    assert np.isfinite(tr.x).all() and np.isfinite(tr.classifier_shift).all()
