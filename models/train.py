@@ -1,21 +1,31 @@
 """Retrain every shipped network from scratch: ``python -m models.train``.
 
-For each data set (``digits``, ``gmm2d``) three networks (``models.engine.nets``) are trained and written
-to ``assets/<data>_<role>.pt`` (the state_dict) beside ``assets/<data>_<role>.json`` (the config the
-network is built from, plus the facts of its training: seed, steps, final loss, held-out accuracy):
+For each data set (``digits``, ``gmm2d``) five networks (``models.engine.loading.ROLES``) are trained and
+written to ``assets/<data>_<role>.pt`` (the state_dict) beside ``assets/<data>_<role>.json`` (the config the
+network is built from, plus the facts of its training: seed, steps, final loss, held-out accuracy);
+``--roles`` trains some of them only, leaving the others' files as they are:
 
 * ``denoiser``: v-prediction loss ``|v_hat - (a eps - s x0)|^2`` (arXiv 2202.00512) at uniformly
   random t; the label is replaced by the null label ``num_classes`` 15 % of the time, so one network
   gives both the conditional and the unconditional prediction (arXiv 2207.12598). An exponential
   moving average of the weights is what ships.
+* ``weak_denoiser``: the same loss, a smaller network and far fewer steps (autoguidance's weak model).
+* ``flow_denoiser``: the flow-matching velocity network (``models.flow.nets.VelocityNet``, arXiv 2210.02747,
+  2209.03003): loss ``|u_hat - (eps - x0)|^2`` at ``x_t = (1 - sigma) x0 + sigma eps``, ``sigma`` uniform
+  in (0, 1]; label dropout and moving average as the denoiser's, and the same sizes. Uniform, not SD3's
+  logit-normal (arXiv 2403.03206): that one spends its steps near ``sigma = 1/2``, which pays for a
+  perceptual sweet spot of large images, while this lab draws every level (from the noise to the
+  data) and compares the network with the VP one at each; on these small sets uniform levels
+  cost nothing and leave no end undertrained.
 * ``noisy_classifier``: cross-entropy of ``p(y | x_t, t)`` on ``x_t = a x0 + s eps`` at uniformly random t
   (arXiv 2105.05233).
 * ``clean_classifier``: cross-entropy of ``p(y | x0)`` on clean data with a little Gaussian jitter.
 
 The digits come from scikit-learn (a fixed 20 % is held out to measure the classifiers); the 2-D
 mixture is sampled afresh for every batch. Everything is seeded, so the same command on the same
-machine writes the same weights (checked: byte for byte). The full run takes two to three minutes
-on two CPU cores.
+machine writes the same weights (checked: byte for byte), and a network's weights do not depend on
+which others are trained beside it. The full run takes about three to four minutes on two CPU cores
+(the two flow networks alone: about a minute and a half).
 """
 
 from __future__ import annotations
@@ -49,11 +59,12 @@ if TYPE_CHECKING:
 
 # torch is imported by the functions that train: ``--help`` and a mistyped option answer before it loads.
 
-ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser")
+ROLES = ("denoiser", "noisy_classifier", "clean_classifier", "weak_denoiser", "flow_denoiser")
 PROG = "python -m models.train"
 MAX_STEPS_SCALE = 100.0  # a hundred times the shipped recipes: hours, not years
 MAX_WORKERS = 256
-DENOISERS = ("denoiser", "weak_denoiser")
+DENOISERS = ("denoiser", "weak_denoiser", "flow_denoiser")  # no held-out accuracy
+FLOW_ROLES = ("flow_denoiser",)  # trained on the flow path (models.flow.path)
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("gmm2d", "denoiser"): Recipe(hidden=128, depth=3, steps=2000, batch=512, lr=2e-3, ema_decay=0.999,
                                   label_dropout=0.15),
     ("gmm2d", "noisy_classifier"): Recipe(hidden=128, depth=2, steps=1500, batch=512, lr=2e-3),
+    # The flow path's velocity networks: the sizes and optimisation of the VP denoiser of the same data.
+    ("digits", "flow_denoiser"): Recipe(hidden=256, depth=3, steps=2500, batch=256, lr=1e-3, weight_decay=1e-4,
+                                        ema_decay=0.999, label_dropout=0.15),
+    ("gmm2d", "flow_denoiser"): Recipe(hidden=128, depth=3, steps=2000, batch=512, lr=2e-3, ema_decay=0.999,
+                                       label_dropout=0.15),
     ("gmm2d", "clean_classifier"): Recipe(hidden=64, depth=2, steps=600, batch=512, lr=2e-3, weight_decay=1e-2,
                                           jitter=0.08),
 }
@@ -149,6 +165,16 @@ def noised(x0: torch.Tensor, abar: torch.Tensor, generator: torch.Generator,
     return t, x0_eps_to_xt(x0, eps, a, s), a, s, eps
 
 
+def flow_noised(x0: torch.Tensor, generator: torch.Generator, T: int) -> tuple[torch.Tensor, ...]:
+    """Levels ``t = sigma T`` (B,) float with ``sigma`` uniform in (0, 1], ``x_t = (1 - sigma) x0 + sigma eps``
+    and ``eps`` (B, D): the flow path's training points."""
+    import torch
+
+    sigma = 1.0 - torch.rand((x0.shape[0],), generator=generator).to(x0.device)  # (0, 1]
+    eps = torch.randn(x0.shape, generator=generator).to(x0.device)
+    return sigma * T, (1 - sigma)[:, None] * x0 + sigma[:, None] * eps, eps
+
+
 # ---------------------------------------------------------------------------------------------
 # The training loop shared by the three roles.
 
@@ -191,7 +217,9 @@ def fit(net: nn.Module, loss_fn: Callable[[int], torch.Tensor], recipe: Recipe, 
 def base_config(source: DataSource, role: str, recipe: Recipe) -> dict:
     """The config dict ``models.engine.nets`` builds ``role`` from."""
     config = dict(dim=source.dim, num_classes=source.num_classes, hidden=recipe.hidden, depth=recipe.depth)
-    if role != "clean_classifier":
+    if role in FLOW_ROLES:
+        config.update(path="flow", emb_dim=recipe.emb_dim)
+    elif role != "clean_classifier":
         config.update(schedule="linear", emb_dim=recipe.emb_dim)
     return config
 
@@ -202,7 +230,7 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
     import torch
     from torch import nn
 
-    from models.engine.nets import NETWORKS
+    from models.engine.loading import ROLES as NETWORKS
 
     recipe = RECIPES[(data, role)]
     steps = job_steps((data, role), steps_scale)
@@ -215,7 +243,14 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
                         dtype=torch.float32, device=source.device)  # (T,)
     C = source.num_classes
 
-    if role in DENOISERS:
+    if role in FLOW_ROLES:
+        def loss_fn(step: int) -> torch.Tensor:
+            x0, y = source.batch(recipe.batch, generator, rng)
+            t, x_t, eps = flow_noised(x0, generator, net.schedule.T)
+            drop = (torch.rand(len(y), generator=generator) < recipe.label_dropout).to(y.device)
+            y = torch.where(drop, torch.full_like(y, C), y)  # the null label
+            return ((net.u(x_t, t, y) - (eps - x0)) ** 2).mean()
+    elif role in DENOISERS:
         def loss_fn(step: int) -> torch.Tensor:
             x0, y = source.batch(recipe.batch, generator, rng)
             t, x_t, a, s, eps = noised(x0, abar, generator)
@@ -236,7 +271,10 @@ def train_one(data: str, role: str, source: DataSource, seed: int, steps_scale: 
     shipped, final_loss = fit(net, loss_fn, recipe, steps, tick)
     config.update(seed=seed, steps=steps, batch=recipe.batch, lr=recipe.lr, weight_decay=recipe.weight_decay,
                   final_loss=round(final_loss, 6))
-    if role in DENOISERS:
+    if role in FLOW_ROLES:
+        config.update(loss="flow-matching velocity mse, sigma uniform in (0, 1]", ema_decay=recipe.ema_decay,
+                      label_dropout=recipe.label_dropout)
+    elif role in DENOISERS:
         config.update(loss="v-prediction mse", ema_decay=recipe.ema_decay, label_dropout=recipe.label_dropout)
     else:
         config.update(heldout_accuracy=round(heldout_accuracy(shipped, role, source, abar, seed), 4))
@@ -285,11 +323,14 @@ def save(net: nn.Module, config: dict, data: str, role: str, out: Path) -> tuple
 def build_parser() -> OneLineParser:
     """The ``python -m models.train`` argument parser (errors: one line, exit status 2)."""
     p = OneLineParser(prog=PROG,
-                      description="Retrain every network (denoiser, noisy and clean classifier, for each data set) "
-                                  "from scratch and write state_dict + config files.")
+                      description="Retrain every network (denoiser, noisy and clean classifier, weak denoiser, flow "
+                                  "denoiser, for each data set) from scratch and write state_dict + config files.")
     p.add_argument("--out", type=writable_folder, default=None,
                    help=f"output folder, made if missing (default: ${ASSETS_ENV} if set, else assets/)")
     p.add_argument("--only", choices=DATA_NAMES, help="train the networks of this data set only")
+    p.add_argument("--roles", nargs="+", choices=ROLES, default=list(ROLES), metavar="ROLE",
+                   help=f"train these networks only, leaving the other files as they are: one or more of "
+                        f"{', '.join(ROLES)} (default: all)")
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="device (default: auto)")
     p.add_argument("--steps-scale", type=float_in(0.0, MAX_STEPS_SCALE, low_open=True), default=1.0,
                    help=f"multiply every step count, in (0, {MAX_STEPS_SCALE:g}] (e.g. 0.01 for a quick smoke test; default: 1)")
@@ -358,8 +399,10 @@ def _worker_job(data: str, role: str, out: str, seed: int, steps_scale: float) -
 
 
 def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_scale: float = 1.0,
-              seed: int = 0, progress: bool = True, workers: int = 0) -> list[tuple[Path, dict, float]]:
-    """Train and save every network of ``datasets``; returns ``(weights path, config, seconds)`` each.
+              seed: int = 0, progress: bool = True, workers: int = 0,
+              roles: Sequence[str] = ROLES) -> list[tuple[Path, dict, float]]:
+    """Train and save the networks ``roles`` (default: every one) of ``datasets``; returns
+    ``(weights path, config, seconds)`` each, in ``ROLES`` order within each data set.
 
     On the CPU the networks train in parallel worker processes (``workers``; 0 = one per core, at
     most one per network), each with its share of the cores' threads: on a small machine, one
@@ -369,8 +412,12 @@ def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_sc
     import torch
     from tqdm import tqdm
 
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {unknown}; valid: {', '.join(ROLES)}" if unknown else "no roles to train")
+    roles = [r for r in ROLES if r in roles]
     out.mkdir(parents=True, exist_ok=True)
-    jobs = sorted(((d, r) for d in datasets for r in ROLES), key=job_cost, reverse=True)
+    jobs = sorted(((d, r) for d in datasets for r in roles), key=job_cost, reverse=True)
     cores = cpu_threads()
     workers = min(workers or cores, len(jobs))
     results: dict[tuple[str, str], tuple[str, dict, float]] = {}
@@ -390,7 +437,7 @@ def train_all(out: Path, datasets: Sequence[str], device: torch.device, steps_sc
                 results[(data, role)] = train_and_save(data, role, str(out), seed, steps_scale, str(device), tick)
         else:
             results = _train_in_workers(jobs, out, seed, steps_scale, workers, max(1, cores // workers), report)
-    order = [(d, r) for d in datasets for r in ROLES]
+    order = [(d, r) for d in datasets for r in roles]
     return [(Path(results[j][0]), results[j][1], results[j][2]) for j in order]
 
 
@@ -440,7 +487,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.perf_counter()
     try:
         written = train_all(out, [args.only] if args.only else list(DATA_NAMES), device,
-                            args.steps_scale, args.seed, workers=args.workers)
+                            args.steps_scale, args.seed, workers=args.workers, roles=args.roles)
     except OSError as e:
         fail(PROG, f"cannot write to {out}: {e}")
     for pt, config, seconds in written:
