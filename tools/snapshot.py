@@ -47,6 +47,11 @@ def _exports(out: Path) -> list[list[str]]:
             calls.append(["--data", data, "--model", "exact", "--sampler", sampler, "--guidance", "classifier",
                           "--label", "0", "--figure", "classifier", "--projection", "plane",
                           "--out", f"{stem}.gif", "--npz", f"{stem}.npz", *SMALL])
+        for sampler, figure, guidance in (("euler", "flow", "cfg"), ("ddpm", "step", "none"), ("heun", "paths", "cfg")):
+            stem = out / f"flow-{data}-{sampler}-{figure}"  # the flow path (issue 19), at SD3's shift 3
+            calls.append(["--data", data, "--model", "exact", "--path", "flow", "--shift", "3", "--sampler", sampler,
+                          "--guidance", guidance, "--label", "-1" if guidance == "none" else "1", "--figure", figure,
+                          "--projection", "plane", "--out", f"{stem}.gif", "--npz", f"{stem}.npz", *SMALL])
         stem = out / f"corrector-{data}"
         calls.append(["--data", data, "--model", "exact", "--guidance", "cfg", "--corrector-steps", "2",
                       "--figure", "step", "--out", f"{stem}.gif", "--npz", f"{stem}.npz", *SMALL])

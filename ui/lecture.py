@@ -8,12 +8,19 @@ the several-γ slide grows every γ's path step by step, the others play their v
 
 from __future__ import annotations
 
+import io
+
+import streamlit as st
+
+from models.engine.loading import resolve_device
 from models.engine.pipeline import SampleSpec
 from ui.run_cache import cached_trajectory, opening_step
 from ui.view_cache import buildup_gif, noising_png, overlay_gif, overlay_png, view_frame, view_gif
 from ui.runs import Settings, run_spec, with_gammas
 from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.draw.projection import for_whole_paths
+from viz.lecture_gifs import meets_flow_runs
+from viz.views.flow import MeetsFlow
 
 
 def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
@@ -24,9 +31,24 @@ def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
     return run_spec(s, slide.guidance, LECTURE_GAMMA, model=model)
 
 
+@st.cache_data(max_entries=8, show_spinner="sampling the run on both paths")
+def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int, play: bool) -> bytes:
+    """PNG (last frame) or GIF of ``viz.views.flow.MeetsFlow`` for one unguided run on both paths."""
+    vp, flow = meets_flow_runs(data, model, steps, seed, batch, resolve_device("auto"))
+    view = MeetsFlow(vp, flow)
+    if play:
+        return view.gif()
+    buf = io.BytesIO()
+    view.draw(view.num_frames - 1).savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = False) -> bytes:
     """PNG (or, when ``play``, GIF) bytes of ``slide`` for the run ``spec`` (for ``"overlay"``, the
     same run at each of ``OVERLAY_GAMMAS``). Whole paths are drawn in ``for_whole_paths(projection)``."""
+    if slide.figure == "meets_flow":
+        model = spec.model if spec.model != "neural_flow" else "neural"
+        return meets_flow_picture(spec.data, model, spec.steps, spec.seed, spec.batch, play)
     if slide.figure == "noising":
         return view_gif("noising", spec, projection) if play else noising_png(None, spec.seed)
     if slide.figure == "overlay":

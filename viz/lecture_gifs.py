@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from models.cli import (add_seed_option, OneLineParser, add_memory_option, add_setting, check_memory, fail, finite_float, int_range,
-                        run_memory)
+from models.cli import (add_seed_option, OneLineParser, add_memory_option, add_path_options, add_setting, check_memory, fail,
+                        finite_float, int_range, path_settings, run_memory)
 from models.engine.data import DATA_NAMES, DIMS, load_dataset, num_classes
 from models.engine.names import DEVICE_NAMES, MAX_BATCH, MODEL_NAMES, SAMPLER_NAMES
 from models.engine.schedule import TRAINING_STEPS
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # read: --help and a mistyped option answer at once.
 PROG = "python -m viz.lecture_gifs"
 SHARED = ("noising",)  # views that depend on neither the data set nor the guidance
+MEETS_FLOW = "meets-flow"  # per data set: one unguided run drawn as VP-DDIM and as flow-Euler (the lecture's slide)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def build_parser() -> OneLineParser:
                    help=f"at most this many frames per GIF, {FRAMES.lo}..{FRAMES.hi} (default: {FRAMES.default})")
     p.add_argument("--fps", type=finite_float, default=FPS.default,
                    help=f"GIF frames per second, in {FPS.range_text()} (default: {FPS.default:g})")
+    add_path_options(p)
     p.add_argument("--device", choices=DEVICE_NAMES, default="auto", help="auto picks CUDA when present (default: auto)")
     add_memory_option(p)
     return p
@@ -94,7 +96,8 @@ def spec_for(data: str, guidance: str, args) -> SampleSpec:
     from models.engine.pipeline import SampleSpec
 
     spec = SampleSpec(data=data, model=args.model, sampler=args.sampler, guidance=guidance, gamma=args.gamma,
-                      label=-1 if guidance == "none" else args.label, steps=args.steps, seed=args.seed, batch=args.batch)
+                      label=-1 if guidance == "none" else args.label, steps=args.steps, seed=args.seed, batch=args.batch,
+                      **path_settings(args))
     try:
         return spec.validate()
     except ValueError as first:
@@ -126,7 +129,8 @@ def export_all(args, progress: bool = True) -> list[Written]:
     args.out.mkdir(parents=True, exist_ok=True)
     per_run = [k for k in kinds if k not in SHARED]
     shared = [k for k in kinds if k in SHARED]
-    total = len(datas) * len(guidances) * len(per_run) + len(shared)
+    both_paths = "flow" in kinds  # the flow view's companion: one run drawn on both paths, per data set
+    total = len(datas) * (len(guidances) * len(per_run) + both_paths) + len(shared)
     out: list[Written] = []
     bar = tqdm(total=total, unit="gif", desc="lecture GIFs", file=sys.stderr, disable=not progress)
 
@@ -162,8 +166,51 @@ def export_all(args, progress: bool = True) -> list[Written]:
             if shared and not any(w.name in shared for w in out):
                 for kind in shared:  # from the first run: it only needs the schedule
                     write(kind, make_animation(kind, traj, lecture_projection(kind), seed=spec.seed))
+        if both_paths:
+            write_meets_flow(data, args, device, write, out, bar)
     bar.close()
     return out
+
+
+def write_meets_flow(data: str, args, device, write, out: list, bar) -> None:
+    """``DIR/<data>-meets-flow.gif``: the lecture's "diffusion meets flow" slide (``viz.views.flow.MeetsFlow``)."""
+    from models.engine.loading import WeightsError
+    from viz.views.flow import MeetsFlow
+
+    name = f"{data}-{MEETS_FLOW}"
+    try:
+        vp, flow = meets_flow_runs(data, args.model, args.steps, args.seed, args.batch, device)
+    except (ValueError, WeightsError) as e:
+        out.append(Written(name, None, why=str(e), failed=True))
+        bar.update()
+        return
+    write(name, MeetsFlow(vp, flow))
+
+
+def meets_flow_runs(data: str, model: str, steps: int, seed: int, batch: int, device="cpu"):
+    """One unguided run sampled twice from the same noise: DDIM (eta 0) on the VP path, and Euler on the
+    flow path at the matched levels ``sigma = s / (a + s)`` of the VP steps, starting at ``x_T / (a + s)``
+    (``models.flow.path.match_level``). Returns ``(vp, flow)`` trajectories; after the scaling they agree
+    up to float32 rounding (DDIM is Euler on the flow path)."""
+    import numpy as np
+    import torch
+
+    from models.engine.loading import load_bundle
+    from models.engine.pipeline import SampleSpec, run
+    from models.flow.path import FlowSchedule, match_level
+    from models.flow.samplers import sample_flow_euler
+
+    spec = SampleSpec(data=data, model=model, sampler="ddim", eta=0.0, guidance="none", label=-1, steps=steps,
+                      seed=seed, batch=batch)
+    vp = run(spec, device=device)
+    bundle = load_bundle(data, model, device, needs=resources("none"), path="flow", shift=1.0)
+    k, t_flow, _, _ = match_level(vp.alpha[:-1], vp.sigma[:-1], FlowSchedule())
+    x_T = torch.as_tensor(np.asarray(vp.x[0], np.float64) * k[0], dtype=torch.float32, device=bundle.device)
+    flow = sample_flow_euler(bundle.denoiser, x_T, np.asarray(t_flow, np.float64), None,
+                             generator=torch.Generator().manual_seed(seed))
+    flow.meta = {"path": "flow", "sampler": "euler", "guidance": "none", "data": data, "model": model, "seed": seed,
+                 "steps": steps}
+    return vp, flow
 
 
 def _step_counter(bar, what: str, steps: int):

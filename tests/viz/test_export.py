@@ -243,3 +243,21 @@ def test_digits_in_a_real_process_says_why_without_a_traceback(tmp_path):
                           "--out", str(tmp_path / "x.gif")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "Traceback" not in res.stderr and "gmm2d" in res.stderr
+
+
+@pytest.mark.parametrize("data", ["gmm2d", "digits"])
+def test_exports_the_flow_view_on_the_flow_path_with_its_levels(tmp_path, data):
+    out, npz = tmp_path / "flow.gif", tmp_path / "flow.npz"
+    assert main(["--data", data, "--model", "exact", "--path", "flow", "--shift", "3", "--sampler", "euler",
+                 "--guidance", "cfg", "--label", "1", "--steps", "5", "--batch", "2", "--frames", "3",
+                 "--figure", "flow", "--projection", "plane", "--out", str(out), "--npz", str(npz)]) == 0
+    assert out.read_bytes()[:6] == b"GIF89a"
+    with np.load(npz) as z:
+        assert str(z["path"]) == "flow" and z["sigma"][0] == 1.0 and z["sigma"][-1] == 0.0
+
+
+def test_a_sampler_off_the_path_is_one_line_and_status_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--data", "gmm2d", "--path", "flow", "--sampler", "dpmpp2m", "--out", str(tmp_path / "x.gif")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and "does not run on the flow path" in err[0]

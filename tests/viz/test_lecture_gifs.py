@@ -7,6 +7,7 @@ import pytest
 from models.engine.loading import ASSETS_ENV
 from models.engine.pipeline import SampleSpec
 from viz.export import export
+from models.engine.data import DATA_NAMES
 from viz.lecture_gifs import main
 
 
@@ -18,9 +19,10 @@ def test_make_gifs_writes_every_view_that_applies_once(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / "gifs").iterdir())
     per_run = ["paths", "step", "trajectory"]
     expected = (["noising.gif"] + [f"gmm2d-{g}-{k}.gif" for g in ("none", "cfg", "classifier") for k in per_run]
-                + ["gmm2d-cfg-cfg.gif", "gmm2d-classifier-classifier.gif", "gmm2d-classifier-classifier_x0.gif"])
+                + ["gmm2d-cfg-cfg.gif", "gmm2d-classifier-classifier.gif", "gmm2d-classifier-classifier_x0.gif",
+                   "gmm2d-meets-flow.gif"])  # the flow view draws flow runs only; its companion draws both paths
     assert names == sorted(expected)  # classifier_x0 only for the classifier run, like classifier
-    assert "wrote 13 GIFs" in capsys.readouterr().err
+    assert "wrote 14 GIFs" in capsys.readouterr().err
 
 
 def test_make_gifs_draws_each_zoo_method_with_its_own_view(tmp_path, capsys):
@@ -60,3 +62,16 @@ def test_make_gifs_bad_values_are_one_line_and_status_2(tmp_path, args, capsys):
         main(["--out", str(tmp_path), *SMALL, *args])
     err = capsys.readouterr().err
     assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and "error" in err
+
+
+def test_make_gifs_on_the_flow_path_draws_the_flow_view_and_both_paths(tmp_path):
+    assert main(["--out", str(tmp_path), *SMALL, "--data", "digits,gmm2d", "--path", "flow", "--guidance", "cfg",
+                 "--figures", "flow,step"]) == 0
+    names = {p.name for p in tmp_path.glob("*.gif")}
+    for data in DATA_NAMES:
+        assert {f"{data}-cfg-flow.gif", f"{data}-cfg-step.gif", f"{data}-meets-flow.gif"} <= names
+
+
+def test_the_flow_view_is_left_out_of_vp_runs(tmp_path):
+    assert main(["--out", str(tmp_path), *SMALL, "--data", "gmm2d", "--guidance", "none", "--figures", "flow"]) == 0
+    assert {p.name for p in tmp_path.glob("*.gif")} == {"gmm2d-meets-flow.gif"}

@@ -63,6 +63,10 @@ SLIDES: tuple[Slide, ...] = (
     Slide("gammas", "A larger γ bends the whole path",
           "Same starting noise, same model, only γ differs. Each changed guess moves the next canvas, so the "
           "paths fan out, and the samples become more typical of their class.", "overlay", guidance="cfg"),
+    Slide("meets_flow", "Diffusion meets flow",
+          "Flow matching mixes data and noise on a straight line, $x_t = (1 - \\sigma) x_0 + \\sigma \\varepsilon$. "
+          "Shrink every diffusion point by $1/(a + s)$ and it lands on that line: one run of DDIM, drawn both ways, "
+          "is exactly one run of the flow's Euler sampler.", "meets_flow"),
 )
 
 

@@ -127,6 +127,9 @@ _KEY_STYLE = {"seg_uncond": "to_uncond", "seg_cond": "to_cond", "ends_scaled": "
 
 # ----------------------------------------------------------------------------- one run on both paths
 
+SIDE_PX = 290  # the column right of the picture: the key, and on digits the two images
+
+
 class MeetsFlow(Animated):
     """A VP run (DDIM, eta 0) and a flow run (Euler) from the same noise at matched levels, in one
     projection: the flow path, the VP path scaled by ``1 / (a + s)`` on top of it (they coincide), and
@@ -168,17 +171,18 @@ class MeetsFlow(Animated):
     def _lay_out(self, size: tuple[int, int]) -> None:
         W, H = size
         self.fig = fig = new_figure((W / DPI, H / DPI), layout=None)
-        side = 220 if self.shape is not None else 0
+        side = SIDE_PX
         note_h = 2 * (TEXT_PX["small"] + 6)
-        main = (12, 78, W - 24 - side, H - 78 - note_h - 16)
+        main = (12, 78, W - 36 - side, H - 78 - note_h - 16)
         ax = self.ax = fig.add_axes([main[0] / W, 1 - (main[1] + main[3]) / H, main[2] / W, main[3] / H])
         framed_axes(ax)
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_autoscale_on(False)
         pts = np.concatenate([self.p_vp, self.p_flow])
         lo, hi = pts.min(0), pts.max(0)
-        pad = 0.08 * (hi - lo).max()
-        ax.set_xlim(lo[0] - pad, hi[0] + pad)
-        ax.set_ylim(lo[1] - pad, hi[1] + pad)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2 * 1.1 + 1e-9
+        per_px = max(half[0] / main[2], half[1] / main[3])  # one scale on both axes (equal lengths look equal)
+        ax.set_xlim(centre[0] - per_px * main[2], centre[0] + per_px * main[2])
+        ax.set_ylim(centre[1] - per_px * main[3], centre[1] + per_px * main[3])
         ax.plot(self.p_vp[:, 0], self.p_vp[:, 1], color=COLORS["x_t"], lw=1.5, alpha=0.25, gid="vp_raw")
         ax.plot(self.p_flow[:, 0], self.p_flow[:, 1], color=COLORS["x0_hat"], lw=5, alpha=0.45, gid="flow_path",
                 solid_capstyle="round")
@@ -194,9 +198,9 @@ class MeetsFlow(Animated):
         self._key(W, H, side)
         note = fig.add_artist(TextSprite(text_pt("small"), color="#444444", gid="note"))
         wrap = int((W - 24) / (0.56 * TEXT_PX["small"]))
-        note.set_text("\n".join(textwrap.wrap(
-            f"Same noise, same model. Each VP point x times 1/(a + s) is the flow point at σ = s/(a + s); "
-            f"largest gap drawn: {self.gap():.1e}. {self.projection.note}", wrap)[:2]))
+        first = (f"Same noise, same model: each VP point x × 1/(a + s) is the flow point at σ = s/(a + s) "
+                 f"(largest gap drawn {self.gap():.0e}).")
+        note.set_text("\n".join([textwrap.shorten(first, wrap), textwrap.shorten(self.projection.note, wrap)]))
         note.place(12, 12 + note_h, ha="left", va="top")
         self.images = {}
         if self.shape is not None:
@@ -205,8 +209,9 @@ class MeetsFlow(Animated):
                 sp.set_animated(True)
                 cap = fig.add_artist(TextSprite(text_pt("label"), gid=f"image_{name}_text"))
                 cap.set_text("flow xₜ" if name == "flow" else "VP xₜ (as sampled)")
-                cap.place(W - side + 10, H - 300 - 200 * i, ha="left", va="bottom")
-                self.images[name] = (sp, (W - side + 10, H - 300 - 200 * i - 8 * 16 - 6))
+                top = 200 + 190 * i  # px from the top, under the key
+                cap.place(W - side, H - top, ha="left", va="bottom")
+                self.images[name] = (sp, (W - side, H - top - 6 - 8 * 16))
         self.moving = [self.title, self.cur_raw, self.cur_flow, self.cur_scaled, *(sp for sp, _ in self.images.values())]
 
     def _key(self, W: int, H: int, side: int) -> None:
@@ -216,7 +221,7 @@ class MeetsFlow(Animated):
         for i, (gid, color, text) in enumerate(rows):
             t = self.fig.add_artist(TextSprite(text_pt("key"), color=color, gid=f"key_{gid}"))
             t.set_text(("━ " if gid != "vp_scaled" else "╌ ") + text)
-            t.place(W - 12, H - 44 - 24 * i, ha="right", va="top")
+            t.place(W - side, H - 84 - 30 * i, ha="left", va="top")
 
     def update(self, k: int) -> None:
         """Frame ``k``: the points x[k] of both runs (0 = the shared noise, S = the samples)."""
