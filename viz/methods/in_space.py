@@ -2,12 +2,13 @@
 the checks of a run and of its recorded prediction, and the base view that draws a construction with
 that zero marked.
 
-Some methods combine the two predictions in another space than x0 (the velocity v, the noise eps). Every prediction in such a space stands for one x0
-prediction, through a similarity of the whole space (``models.engine.conversions``):
+Some methods combine the two predictions in another space than x0 (the flow-matching velocity u = eps - x0,
+the noise eps). Every prediction in such a space stands for one x0 prediction, through a similarity of
+the whole space (``models.engine.conversions``; ``x_t = a x0 + s eps`` on either path):
 
-    x0 = sqrt(abar) x_t - sqrt(1 - abar) v        x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
+    x0 = (x_t - s u) / (a + s)        x0 = (x_t - s eps) / a
 
-a scaling about one point, the space's zero: ``sqrt(abar) x_t`` for v, ``x_t / sqrt(abar)`` for eps.
+a scaling about one point, the space's zero: ``x_t / (a + s)`` for u, ``x_t / a`` for eps.
 It keeps angles, ratios of lengths and which point is the projection of which. So each view draws
 its method's construction in x0 coordinates, with the space's zero marked (+): a length from it
 is that prediction's norm, a line through it is a line through the space's origin, and the guided
@@ -16,7 +17,7 @@ method's formula from the recorded parts when the view is built). The exact plan
 through the space's zero, D_u and D_c, which hold the whole construction.
 
 On the figures the predictions are x̂0ᵘ and x̂0ᶜ (D_u and D_c in the code's comments), their
-velocities vᵘ and vᶜ, their noises εᵘ and εᶜ, the guidance scale γ. Each view is a
+velocities uᵘ and uᶜ, their noises εᵘ and εᶜ, the guidance scale γ. Each view is a
 ``viz.views.construction.ConstructionView``: a key of at most six arrows (only those the frame draws),
 the points labelled where they are (on digits with their 8x8 images), a steady camera over the run,
 and insets (``viz.draw.magnifier``) where the construction or the step is too small to read in the
@@ -42,8 +43,7 @@ from viz.draw.projection import Projection
 from viz.methods import check_method
 
 #: the space's zero, as it is written on the figures
-ZERO_NAMES = {"v": "v = 0", "eps": "ε = 0", "x0": "origin 0"}
-CFGZERO_GUARD = 1e-8  # added to |v_u|^2 in s*, as models.guidance.zoo.CFGZERO_GUARD
+ZERO_NAMES = {"v": "v = 0", "eps": "ε = 0", "x0": "origin 0", "u": "u = 0"}
 _STEP = [Segment("step", "step", "x_t", "mean"), Segment("noise", "noise", "mean", "x_next")]
 _PREDICTIONS = [Segment("to_uncond", "to_uncond", "x_t", "x0_uncond"), Segment("to_cond", "to_cond", "x_t", "x0_cond")]
 
@@ -79,25 +79,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-300)
 
 
-def cfgzero_scale(d_u: np.ndarray, d_c: np.ndarray, x_t: np.ndarray, a: float, s: float) -> np.ndarray:
-    """CFG-Zero*'s ``s* = <v_c, v_u> / (|v_u|^2 + 1e-8)`` with ``v = (a x_t - x0) / s`` (..., 1)."""
-    zero = a * x_t
-    u, c = (zero - d_u) / s, (zero - d_c) / s
-    return _dot(c, u) / (_dot(u, u) + CFGZERO_GUARD)
-
-
 def leading_direction(d_u: np.ndarray, d_c: np.ndarray, zero: np.ndarray) -> np.ndarray:
     """The unit leading right-singular vector of the 2 x D matrix [D_c - zero; D_u - zero] (any
     nonzero multiple of both rows, eps's included, has the same), signed so that D_u lies ahead."""
     _, _, vh = np.linalg.svd(np.stack([d_c - zero, d_u - zero]), full_matrices=False)
     n = vh[0]
     return n if float(np.dot(d_u - zero, n)) >= 0 else -n
-
-
-def mambo_ratio(d_u: np.ndarray, d_c: np.ndarray, x_t: np.ndarray, a: float) -> np.ndarray:
-    """``|v_c - v_u| / |v_u| = |D_c - D_u| / |a x_t - D_u|`` (..., 1): the 1/s of v cancels."""
-    return (np.linalg.norm(d_c - d_u, axis=-1, keepdims=True)
-            / np.maximum(np.linalg.norm(a * x_t - d_u, axis=-1, keepdims=True), 1e-300))
 
 
 def mambo_scale(gamma: float, alpha: float, ratio: np.ndarray) -> np.ndarray:
@@ -162,7 +149,7 @@ def _fmt(v: float) -> str:
 
 class _GuiderView(ConstructionView):
     """A guider's construction view: the key lists its arrows (``viz.draw.key``, at most six, only those
-    a frame draws); the points are labelled where they are, the space's zero as ``v = 0``, ``ε = 0``
+    a frame draws); the points are labelled where they are, the space's zero as ``u = 0``, ``ε = 0``
     or ``origin 0``; an inset magnifies the construction (``region``, its arrows ``inset``) where it
     is small in the frame, another the step and the noise, and ``extra`` ones what a method needs
     (CFG-Zero*'s scaling by s*)."""

@@ -1,14 +1,12 @@
-"""viz.methods.cfgzero: s* u drawn at the foot of the perpendicular from the conditional prediction, the zero
-steps at v = 0, and a rescale shorter than its marker magnified (views in a prediction space as a whole:
+"""viz.methods.cfgzero: s* u drawn at the foot of the perpendicular from the conditional prediction, in the
+flow-matching velocity u on either path, the zero steps at u = 0 (x_t / (a + s)), and a rescale shorter than its marker magnified (views in a prediction space as a whole:
 test_in_space.py)."""
 
 import numpy as np
 import pytest
 
-from models.engine.schedule import make_schedule
 from viz.draw.drawing import arrow_ends
 from viz.draw.style import MIN_ARROW_PX
-from viz.methods.in_space import space_zero
 from viz.views.kinds import make_animation
 
 from tests.viz.artists import arrows, drawn
@@ -17,16 +15,15 @@ from tests.viz.methods.test_in_space import STEPS, sample, title
 
 # ----------------------------------------------------------------------------- each construction
 
-@pytest.mark.parametrize("model", ["exact", "neural"])
-def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_at_v_zero(model):
-    traj = sample("cfgzero", "digits", model)
+@pytest.mark.parametrize("model, path", [("exact", "vp"), ("neural", "vp"), ("exact", "flow")])
+def test_cfgzero_draws_s_star_u_at_the_foot_of_the_perpendicular_and_zero_steps_at_u_zero(model, path):
+    traj = sample("cfgzero", "digits", model, **({"path": "flow", "shift": 3.0} if path == "flow" else {}))
     view = make_animation("cfgzero", traj, "plane")
-    schedule = make_schedule()
     for k in range(STEPS):
         view.update(k)
         proj = view.projection_at(k)
-        a = float(schedule.a(int(traj.timesteps[k])))
-        zero = proj(space_zero("v", np.asarray(traj.x[k, 0], np.float64), a))
+        a, s = float(traj.alpha[k]), float(traj.sigma[k])
+        zero = proj(np.asarray(traj.x[k, 0], np.float64) / (a + s))  # u = eps - x0 = 0
         np.testing.assert_allclose(drawn(view, "origin"), zero, atol=1e-9)
         d_u, d_c = proj(traj.x0_uncond[k, 0]), proj(traj.x0_cond[k, 0])
         if k < 2:  # the zero steps: x0_hat is v = 0 itself, nothing is built

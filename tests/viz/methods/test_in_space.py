@@ -146,7 +146,7 @@ def test_predictions_off_the_data_are_labelled_where_they_are():
     label, and the key keeps the construction's arrows."""
     traj = sample("cfgzero", "digits", gamma=9.0)
     view = make_animation("cfgzero", traj, "plane")
-    assert key_labels(view)[0] == "line from v = 0 through $v^{u}$"
+    assert key_labels(view)[0] == "line from u = 0 through $u^{u}$"
     assert len(key_labels(view)) == MAX_ENTRIES and "step" in key_labels(view)
     said = []
     for k in range(STEPS):
