@@ -150,7 +150,8 @@ def export_all(args, progress: bool = True) -> list[Written]:
                 spec = spec_for(data, guidance, args)
                 bar.set_postfix_str(f"sampling {data} {guidance}")
                 with on_step(_step_counter(bar, f"sampling {data} {guidance}", spec.steps)):
-                    traj = run(spec, load_bundle(data, args.model, device, needs=resources(guidance)))
+                    traj = run(spec, load_bundle(data, args.model, device, needs=resources(guidance), path=spec.path,
+                                                 shift=spec.shift))
                 if spec.sampler != args.sampler:
                     bar.write(f"{data} {guidance}: sampled with {spec.sampler} ({guidance} does not support {args.sampler})", file=sys.stderr)
             except (ValueError, WeightsError) as e:

@@ -11,8 +11,8 @@ from viz.views.kinds import ANIMATIONS
 
 def test_slides_follow_the_post():
     assert [s.key for s in SLIDES] == ["noising", "prediction", "step", "noise", "trajectory", "classifier", "cfg",
-                                       "gammas"]
-    assert all(s.figure in ANIMATIONS or s.figure == "overlay" for s in SLIDES)
+                                       "gammas", "meets_flow"]  # then issue 19's slide: DDIM on VP = Euler on flow
+    assert all(s.figure in ANIMATIONS or s.figure in ("overlay", "meets_flow") for s in SLIDES)
     assert all(s.guidance in GUIDANCE_NAMES for s in SLIDES)
     stages = [s.stages for s in SLIDES if s.figure == "step"]
     assert stages == [("prediction",), ("prediction", "step"), ("prediction", "step", "noise")]  # built up
