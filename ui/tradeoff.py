@@ -11,11 +11,11 @@ import streamlit as st
 from models.engine.data import load_dataset
 from models.engine.pipeline import TILTED_GUIDANCE, SampleSpec
 from models.engine.loading import WeightsError
-from models.engine.settings import GAMMA
+from models.engine.settings import GAMMA, SHIFT
 from models.analysis.tilted_density import CLEAN, blob_shares, points_at
 from models.analysis.tilted_target import TILTED_DATA
-from models.analysis.tilted_target_gap import (CORRECTED, EXACT, GAP_CORRECTOR, GAP_GAMMAS, GAP_SAMPLERS, GAP_SAMPLES, GAP_SHOWN,
-                               GAP_STEPS, PLAIN, GapSampler, gap_sentence)
+from models.analysis.tilted_target_gap import (CORRECTED, EXACT, FLOW_ODE, GAP_CORRECTOR, GAP_GAMMAS, GAP_SAMPLERS, GAP_SAMPLES,
+                                               GAP_SHOWN, GAP_STEPS, PLAIN, VP_ODE, GapSampler, gap_sentence, path_sentence)
 from models.analysis.tradeoff import SYMBOLS, TILT_GAMMAS, data_reference, describe_blobs, findings, row_scale, swept
 from ui.run_cache import cached_trajectory, evaluation_row, gap_run, gap_view_of
 from ui.view_cache import exact_target_png
@@ -93,10 +93,12 @@ GAP_INTRO = (
     "to it can be measured: **tilted_tv** is the total variation between the shares of the mixture's nine "
     "components in the samples (each sample given to the component most likely to have made it) and in the "
     "target. Exact draws do not score 0 (their shares fluctuate): 95 % of them score inside the grey band. "
-    "Three samplers run {steps} steps with the exact model, whatever the sidebar's, so that the gap is the "
-    "sampler's and guidance's, not a network's: DDPM, DDIM and DDPM followed by "
+    "Four samplers run {steps} steps with the exact model, whatever the sidebar's, so that the gap is the "
+    "sampler's and guidance's, not a network's. On the VP path: DDPM, DDIM and DDPM followed by "
     "{k} Langevin corrector steps on the guided score after each step (predictor-corrector sampling, Song et "
-    "al., arXiv 2011.13456). Bradley & Nakkiran (arXiv 2408.09000) read CFG itself as such a corrector toward "
+    "al., arXiv 2011.13456); on the flow path $x_t = (1 - \\sigma)\\,x_0 + \\sigma\\,\\epsilon$ (shift 1, "
+    "whatever the sidebar's path): Euler, which solves the same probability-flow ODE as DDIM in other "
+    "coordinates (Liu et al., arXiv 2209.03003). The target does not depend on the path. Bradley & Nakkiran (arXiv 2408.09000) read CFG itself as such a corrector toward "
     "each noise level's tilted density $p_t(x)\,p_t(y \mid x)^{{\gamma}}$; those densities are not the target "
     "with noise added, so more correction need not bring the samples closer to the target.")
 
@@ -123,11 +125,13 @@ def gap_runs(s: Settings, guidance: str) -> tuple[tuple[GapSampler, tuple[Sample
     ``GAP_SAMPLES`` samples of the sidebar's class at each of ``GAP_GAMMAS``, ``GAP_STEPS`` steps,
     the sidebar's seed, with the exact model whatever the sidebar's: the gap measured is then the
     sampler's and guidance's alone, and the first visit stays short (the neural model took 154 s,
-    the exact one 16 s, on the 2-core test machine under load)."""
+    the exact one 16 s, on the 2-core test machine under load). Each sampler runs on its own path
+    (``GapSampler.path``, at shift 1), whatever the sidebar's path and shift."""
     out = []
     for sampler in (*GAP_SAMPLERS, EXACT):
         spec = run_spec(s, guidance, GAP_GAMMAS[0], model="exact", sampler=sampler.sampler, batch=GAP_SAMPLES)
-        spec = replace(spec, steps=GAP_STEPS, corrector_steps=sampler.corrector_steps)
+        spec = replace(spec, steps=GAP_STEPS, corrector_steps=sampler.corrector_steps, path=sampler.path,
+                       shift=SHIFT.default)
         out.append((sampler, with_gammas(spec, GAP_GAMMAS)))
     return tuple(out)
 
@@ -152,9 +156,10 @@ def measure_gap(runs: tuple[tuple[GapSampler, tuple[SampleSpec, ...]], ...]) -> 
 
 
 def show_exact_target(s: Settings, guidance: str) -> None:
-    """The exact-target section: ``tilted_tv`` against γ for DDPM, DDIM and DDPM with the corrector,
-    the exact draws beside a sampler's samples at a chosen γ, and one sentence read off the numbers
-    (``models.analysis.tilted_target_gap.gap_sentence``); on other data or methods, why it is absent."""
+    """The exact-target section: ``tilted_tv`` against γ for DDPM, DDIM and DDPM with the corrector on
+    the VP path and Euler on the flow path, the exact draws beside a sampler's samples at a chosen γ, and
+    two sentences read off the numbers (``models.analysis.tilted_target_gap.gap_sentence``: the corrector;
+    ``path_sentence``: the two paths); on other data or methods, why it is absent."""
     st.subheader("Does guided sampling reach that density?")
     reason = exact_target_absent(s.data, guidance)
     if reason:
@@ -170,7 +175,9 @@ def show_exact_target(s: Settings, guidance: str) -> None:
     specs = dict(runs)
     i = GAP_GAMMAS.index(gamma)
     plain, corrected = gap_run(specs[PLAIN][i]).report, gap_run(specs[CORRECTED][i]).report
-    st.markdown(gap_sentence(gap_view_of(runs, gamma, shown), plain, corrected))
+    view = gap_view_of(runs, gamma, shown)
+    st.markdown(gap_sentence(view, plain, corrected))
+    st.markdown(path_sentence(view, gap_run(specs[FLOW_ODE][i]).report, gap_run(specs[VP_ODE][i]).report))
     errors = [gap_run(spec).report.se for _, specs_ in runs for spec in specs_]
     st.caption(f"{GAP_SAMPLES} samples per sampler and γ, class {load_dataset(s.data).class_names[s.label]}, seed {s.seed}: "
                f"the Monte Carlo error of each tilted_tv is {min(errors):.3f} to {max(errors):.3f} (error bars: one "

@@ -3,14 +3,16 @@
 Guidance at scale gamma aims at ``p0(x) p0(y | x)^gamma`` (``models.analysis.tilted_target``), and on the analytic
 mixture that target can be drawn exactly. The section measures ``tilted_tv`` (the total variation
 between the samples' and the target's shares of the mixture's components, with its Monte Carlo
-error) against gamma for three samplers with the exact model (so the gap is the sampler's and
-guidance's, not a network's), DDPM, DDIM and DDPM with ``GAP_CORRECTOR`` Langevin
-corrector steps after each step (``models.engine.corrector``), and for exact draws, which score the floor
-that ``n`` perfect samples reach. This module holds the section's settings, the records its figure
+error) against gamma for four samplers with the exact model (so the gap is the sampler's and
+guidance's, not a network's): on the VP path DDPM, DDIM and DDPM with ``GAP_CORRECTOR`` Langevin
+corrector steps after each step (``models.engine.corrector``), on the flow path Euler (``models.flow``),
+and for exact draws, which score the floor that ``n`` perfect samples reach. ``describe_paths`` compares
+flow-Euler with VP-DDIM, the same probability-flow ODE in other coordinates (docs/MATH.md). This module holds the section's settings, the records its figure
 draws (``viz.figures.tradeoff.exact_target_figure``: numpy only, no torch) and the sentence that reads the
 numbers (``describe_gap``); ``ui.tradeoff`` and ``ui.run_cache`` and ``ui.view_cache`` run the samplers.
 
-Measured with the exact model, class B, 100 steps, 4000 samples, 6 seeds (``/work/notes``, README):
+Measured with the exact model, class B, 100 steps, 4000 samples, 6 seeds (``benchmarks/RESULTS.md``, the
+section of ``benchmarks.tilted_paths``, has flow-Euler beside VP-DDPM and VP-DDIM):
 ``tilted_tv`` at gamma = 7 is 0.299 for DDPM, 0.259 for DDIM, 0.312 with one corrector step and
 0.367 with five: the corrector widens the gap (the outer blob takes 63 % of DDPM's samples and 70 %
 with five corrector steps, where the target gives each blob 33 %).
@@ -43,19 +45,23 @@ CHANGE_SIGMAS = 2.0  # a difference counts when it exceeds this many Monte Carlo
 
 @dataclass(frozen=True)
 class GapSampler:
-    """One curve of the section: a sampler of ``models.engine.pipeline`` (``tilted``: the exact draws) and
-    its corrector steps, with the name the figure and the sentence give it."""
+    """One curve of the section: a sampler of ``models.engine.pipeline`` (``tilted``: the exact draws), its
+    corrector steps and its noising path (``vp`` or ``flow``, at shift 1), with the name the figure and the
+    sentence give it."""
 
     key: str
     name: str
     sampler: str
     corrector_steps: int = 0
+    path: str = "vp"
 
 
 GAP_SAMPLERS = (GapSampler("ddpm", "DDPM", "ddpm"), GapSampler("ddim", "DDIM (η = 0)", "ddim"),
-                GapSampler("corrected", f"DDPM + {GAP_CORRECTOR} corrector steps", "ddpm", GAP_CORRECTOR))
+                GapSampler("corrected", f"DDPM + {GAP_CORRECTOR} corrector steps", "ddpm", GAP_CORRECTOR),
+                GapSampler("flow_euler", "flow Euler", "euler", path="flow"))
 EXACT = GapSampler("exact", "exact draws", "tilted")
-PLAIN, CORRECTED = GAP_SAMPLERS[0], GAP_SAMPLERS[2]  # the pair the sentence compares
+PLAIN, CORRECTED = GAP_SAMPLERS[0], GAP_SAMPLERS[2]  # the pair the first sentence compares
+VP_ODE, FLOW_ODE = GAP_SAMPLERS[1], GAP_SAMPLERS[3]  # the pair the second compares: one ODE on two paths
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,37 @@ def describe_gap(gamma: float, class_name: str, blobs: Sequence[str], target: Se
     return f"{head}, {tail}."
 
 
+def describe_paths(gamma: float, flow: GapNumbers, vp: GapNumbers, floor: float, flow_name: str = "flow Euler",
+                   vp_name: str = "DDIM") -> str:
+    """One sentence from the numbers: at ``gamma``, Euler on the flow path against DDIM (η = 0) on VP.
+
+    The two integrate the same probability-flow ODE, written in other coordinates (DDIM on VP is Euler
+    on the flow path after the change of variables x / (a + s), docs/MATH.md), each on its own grid of
+    noise levels. They differ when their TVs are more than ``CHANGE_SIGMAS`` errors of a difference apart
+    (counted as independent runs, which overstates the error of two runs from one seed); each misses the
+    target when it lies more than ``CHANGE_SIGMAS`` of its own errors above ``floor``."""
+    sd = CHANGE_SIGMAS * math.hypot(flow.se, vp.se)
+    both = f"{flow_name} on the flow path scores {_tv(flow)} and {vp_name} on the VP path {_tv(vp)}"
+    missed = [flow.tv - floor > CHANGE_SIGMAS * flow.se, vp.tv - floor > CHANGE_SIGMAS * vp.se]
+    if abs(flow.tv - vp.tv) <= sd:
+        gap = ("so both miss the target by as much: the gap is guidance's, not the path's" if all(missed) else
+               "and both land on the target" if not any(missed) else
+               f"though only {flow_name if missed[0] else vp_name} lies more than its error above what exact draws score")
+        return (f"At γ = {gamma:g} {both}: one ODE on two paths and two grids of noise levels lands as close, within "
+                f"the Monte Carlo error, {gap} (exact draws score {floor:.3f}).")
+    closer, further = (flow_name, vp_name) if flow.tv < vp.tv else (vp_name, flow_name)
+    return (f"At γ = {gamma:g} {both}: {closer} lands closer to the target by {abs(flow.tv - vp.tv):.3f}, more than "
+            f"the Monte Carlo error, so with these steps the grid of noise levels matters and {further}'s grid "
+            f"adds to the gap (exact draws score {floor:.3f}).")
+
+
+def path_sentence(view: GapView, flow, vp) -> str:
+    """``describe_paths`` at the view's gamma for two reports (``tv``, ``se``) of flow-Euler and VP-DDIM."""
+    i = view.curves[0].gammas.index(view.gamma)
+    return describe_paths(view.gamma, GapNumbers(float(flow.tv), float(flow.se), ()), GapNumbers(float(vp.tv), float(vp.se), ()),
+                          view.floor[i], FLOW_ODE.name, VP_ODE.name)
+
+
 def gap_numbers(tv: float, se: float, shares: np.ndarray, blobs: np.ndarray) -> GapNumbers:
     """``GapNumbers`` from a sampler's TV, its error and its shares of every component (K,)."""
     return GapNumbers(float(tv), float(se), tuple(float(x) for x in np.asarray(shares)[blobs]))
@@ -260,6 +297,7 @@ def gap_sentence(view: GapView, plain, corrected, corrector_steps: int = GAP_COR
                         plain_name)
 
 
-__all__ = ["BAND_LEVEL", "CHANGE_SIGMAS", "CORRECTED", "EXACT", "GAP_CORRECTOR", "GAP_GAMMAS", "GAP_SAMPLERS",
+__all__ = ["BAND_LEVEL", "CHANGE_SIGMAS", "CORRECTED", "EXACT", "FLOW_ODE", "GAP_CORRECTOR", "GAP_GAMMAS", "GAP_SAMPLERS",
            "GAP_SAMPLES", "GAP_SHOWN", "GAP_STEPS", "GapCurve", "GapRun", "GapNumbers", "GapPanel", "GapSampler", "GapView", "PLAIN",
-           "blob_names", "describe_gap", "gap_curves", "gap_numbers", "gap_sentence", "gap_view", "panel"]
+           "VP_ODE", "blob_names", "describe_gap", "describe_paths", "gap_curves", "gap_numbers", "gap_sentence", "gap_view", "panel",
+           "path_sentence"]

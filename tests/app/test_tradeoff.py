@@ -8,7 +8,7 @@ import models.analysis.evaluate
 import ui.run_cache
 import ui.tradeoff
 import ui.view_cache
-from models.analysis.tilted_target_gap import GAP_SAMPLERS
+from models.analysis.tilted_target_gap import FLOW_ODE, GAP_SAMPLERS
 from models.analysis.tradeoff import DEFAULT_LAMBDAS
 from ui.tradeoff import GAP_KEYS, NO_EXACT_TARGET
 
@@ -34,14 +34,28 @@ def test_the_section_renders_on_gmm2d_with_its_sentence_and_figure(small_gap):
     assert not at.exception and not at.error
     assert [h.value for h in at.subheader][-1] == "Does guided sampling reach that density?"
     assert len(at.get("image")) == 3  # the curves, the tilted density, the exact target
-    sentence = at.markdown[-1].value
+    sentence, paths = at.markdown[-2].value, at.markdown[-1].value
     assert sentence.startswith("At γ = 7 DDPM") and "Langevin corrector step" in sentence and "exact draws score" in sentence
+    assert paths.startswith("At γ = 7 flow Euler on the flow path scores") and "DDIM (η = 0) on the VP path" in paths
     assert any("Monte Carlo error" in c.value for c in at.caption)
     figure = urls(at)[-1]
     at.radio(key=GAP_KEYS["sampler"]).set_value(GAP_SAMPLERS[2].name).run()
-    assert not at.exception and urls(at)[-1] != figure and at.markdown[-1].value == sentence  # same numbers, other dots
+    assert not at.exception and urls(at)[-1] != figure and at.markdown[-2].value == sentence  # same numbers, other dots
     at.select_slider(key=GAP_KEYS["gamma"]).set_value(3.0).run()
-    assert not at.exception and at.markdown[-1].value.startswith("At γ = 3 DDPM")
+    assert not at.exception and at.markdown[-2].value.startswith("At γ = 3 DDPM")
+
+
+def test_the_flow_sampler_is_a_choice_beside_the_exact_draws(small_gap):
+    """The section's fourth curve runs on the flow path; choosing it shows its own samples beside the exact
+    draws (another picture, the same sentences), with the sidebar on either path."""
+    at = open_page("pages/tradeoff.py", data="gmm2d", model="exact", steps=12)
+    assert FLOW_ODE.name in at.radio(key=GAP_KEYS["sampler"]).options and FLOW_ODE.path == "flow"
+    words, figure = [m.value for m in at.markdown[-2:]], urls(at)[-1]
+    at.radio(key=GAP_KEYS["sampler"]).set_value(FLOW_ODE.name).run()
+    assert not at.exception and not at.error
+    assert urls(at)[-1] != figure and [m.value for m in at.markdown[-2:]] == words
+    at.selectbox(key="path").set_value("flow").run()  # the sidebar on flow: the section's runs keep their own paths
+    assert not at.exception and not at.error and [m.value for m in at.markdown[-2:]] == words
 
 
 def test_the_section_says_why_it_is_absent_on_digits():

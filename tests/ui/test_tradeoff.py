@@ -11,7 +11,8 @@ from models.engine.data import load_dataset
 from models.engine.pipeline import run
 from models.analysis.tilted_density import CLEAN, blob_shares, points_at
 from models.analysis.tilted_target import expected_tv, target_shares, tilted_tv_report
-from models.analysis.tilted_target_gap import CORRECTED, EXACT, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, describe_gap, gap_numbers
+from models.analysis.tilted_target_gap import (CORRECTED, EXACT, FLOW_ODE, GAP_CORRECTOR, GAP_SAMPLERS, PLAIN, VP_ODE, GapNumbers,
+                                               describe_gap, describe_paths, gap_numbers)
 from models.analysis.tradeoff import TILT_GAMMAS, describe_blobs
 from tests.models.analysis.test_tilted_target_gap import BLOBS as BLOB_NAMES
 from ui.runs import Settings
@@ -109,7 +110,8 @@ def exact_target_script():
     from ui.runs import Settings
     from ui.tradeoff import show_exact_target
 
-    s = Settings(st.session_state.get("data", "gmm2d"), "exact", "ddpm", 25, 3, 1, "pca")
+    s = Settings(st.session_state.get("data", "gmm2d"), "exact", "ddpm", 25, 3, 1, "pca",
+                 path=st.session_state.get("path", "vp"), shift=st.session_state.get("shift", 1.0))
     show_exact_target(s, st.session_state.get("guidance", "cfg"))
 
 
@@ -119,10 +121,13 @@ def small_gap(monkeypatch):
         monkeypatch.setattr(ui.tradeoff, name, value)
 
 
-def test_gap_runs_are_the_three_samplers_and_the_exact_draws(small_gap):
-    runs = gap_runs(Settings("gmm2d", "neural", "euler", 4, 2, 1, "pca"), "cfg")
-    assert [(g.sampler, g.corrector_steps) for g, _ in runs] == [("ddpm", 0), ("ddim", 0), ("ddpm", GAP_CORRECTOR), ("tilted", 0)]
+@pytest.mark.parametrize("path, shift", [("vp", 1.0), ("flow", 3.0)])  # whatever the sidebar's path
+def test_gap_runs_are_the_four_samplers_and_the_exact_draws(small_gap, path, shift):
+    runs = gap_runs(Settings("gmm2d", "neural", "euler", 4, 2, 1, "pca", path=path, shift=shift), "cfg")
+    assert [(g.sampler, g.corrector_steps, g.path) for g, _ in runs] == [
+        ("ddpm", 0, "vp"), ("ddim", 0, "vp"), ("ddpm", GAP_CORRECTOR, "vp"), ("euler", 0, "flow"), ("tilted", 0, "vp")]
     for g, specs in runs:
+        assert {(s.path, s.shift) for s in specs} == {(g.path, 1.0)}
         assert [spec.gamma for spec in specs] == [0.0, 1.0, 7.0]
         assert {(s.data, s.label, s.seed, s.batch, s.steps, s.guidance, s.eta) for s in specs} == {("gmm2d", 1, 2, 200, 30, "cfg", 0.0)}
         assert {s.model for s in specs} == {"exact"}  # whatever the sidebar's model: the sampler's gap alone
@@ -143,13 +148,29 @@ def test_the_exact_target_section_draws_and_reads_the_numbers(small_gap):
     expected = describe_gap(7.0, "B", BLOB_NAMES, target_shares(1, 7.0)[blobs],
                             *(gap_numbers(reports[g].tv, reports[g].se, reports[g].shares, blobs) for g in (PLAIN, CORRECTED)),
                             expected_tv(target_shares(1, 7.0), 200), GAP_CORRECTOR)
-    assert at.markdown[-1].value == expected
+    assert at.markdown[-2].value == expected
+    flow, vp = (tilted_tv_report(run(runs[g][2]).samples, 1, 7.0) for g in (FLOW_ODE, VP_ODE))
+    assert at.markdown[-1].value == describe_paths(7.0, GapNumbers(flow.tv, flow.se, ()), GapNumbers(vp.tv, vp.se, ()),
+                                                   expected_tv(target_shares(1, 7.0), 200), FLOW_ODE.name, VP_ODE.name)
     assert "Monte Carlo error of each tilted_tv" in at.caption[0].value and "200 samples per sampler" in at.caption[0].value
     before = at.get("image")[0].proto.imgs[0].url
     at.select_slider(key=GAP_KEYS["gamma"]).set_value(1.0).run()
-    assert not at.exception and at.markdown[-1].value.startswith("At γ = 1 DDPM")
+    assert not at.exception and at.markdown[-2].value.startswith("At γ = 1 DDPM")
+    assert at.markdown[-1].value.startswith("At γ = 1 flow Euler on the flow path scores")
     at.radio(key=GAP_KEYS["sampler"]).set_value(GAP_SAMPLERS[1].name).run()
     assert not at.exception and at.get("image")[0].proto.imgs[0].url != before
+
+
+def test_the_exact_target_section_runs_with_the_sidebar_on_the_flow_path(small_gap):
+    """The section's VP samplers stay on VP (DDIM and the corrector do not run on flow), and its numbers
+    are the same as with the sidebar on VP."""
+    ui.run_cache.gap_run.clear()
+    at = AppTest.from_function(exact_target_script, default_timeout=300)
+    at.run()
+    on_vp = [m.value for m in at.markdown[-2:]]
+    at.session_state["path"], at.session_state["shift"] = "flow", 3.0
+    at.run()
+    assert not at.exception and not at.error and [m.value for m in at.markdown[-2:]] == on_vp
 
 
 @pytest.mark.parametrize("data, guidance, words", [

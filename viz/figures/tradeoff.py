@@ -26,7 +26,7 @@ from matplotlib.patches import Circle
 from models.analysis.metrics import METRIC_NAMES
 from models.engine.settings import GAMMA, Setting
 from models.analysis.tilted_density_records import CLEAN, TiltView
-from models.analysis.tilted_target_gap import GapPanel, GapView
+from models.analysis.tilted_target_gap import EXACT, GapPanel, GapView
 from models.analysis.tradeoff import row_scale
 from viz.figures.field import CLASS_COLORS
 from models.engine.data import load_dataset
@@ -170,10 +170,11 @@ def tilted_figure(view: TiltView, class_name: Optional[str] = None, what: str = 
 GAP_DISPLAY_WIDTH = TRADEOFF_DISPLAY_WIDTH
 GAP_FIG_SIZE = (14.0, 5.6)
 GAP_TITLE, GAP_TEXT, GAP_SMALL = 15, 13, 11  # points: 23.2, 20.1 and 17.0 px at GAP_DISPLAY_WIDTH
-GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, exact draws: colours apart from the classes' (viz.figures.field.CLASS_COLORS)
+GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, flow Euler: colours apart from the classes' (viz.figures.field.CLASS_COLORS)
     dict(color="#000000", marker="o", ls="-"), dict(color="#CC79A7", marker="s", ls="--"),
-    dict(color="#D55E00", marker="^", ls="-"), dict(color="#777777", marker="D", ls=":"),
+    dict(color="#D55E00", marker="^", ls="-"), dict(color="#8C510A", marker="v", ls="-.", mfc="none", mew=1.8),
 )
+EXACT_STYLE = dict(color="#777777", marker="D", ls=":")  # the exact draws' curve, wherever it comes
 BAND_COLOR = "#DDDDDD"
 GAP_NOTE_CHARS = 150  # characters a line of the note holds at GAP_SMALL across GAP_FIG_SIZE[0]
 
@@ -186,7 +187,9 @@ def _gap_curves(ax, view: GapView) -> None:
     ax.tick_params(labelsize=GAP_SMALL)
     ax.fill_between(gammas, 0.0, view.band, color=BAND_COLOR, lw=0, zorder=1,
                     label="floor: 95 % of exact draws score below")
-    for curve, style in zip(view.curves, GAP_STYLES):
+    samplers = iter(GAP_STYLES)
+    for curve in view.curves:
+        style = EXACT_STYLE if curve.name == EXACT.name else next(samplers)
         ax.errorbar(gammas, np.asarray(curve.tv, np.float64), yerr=np.asarray(curve.se, np.float64), lw=2.2, ms=6.5, capsize=3, zorder=3, label=curve.name, gid=curve.name,
                     **style)
     ax.axvline(view.gamma, color="#999999", lw=1.0, zorder=0)
@@ -233,7 +236,8 @@ def exact_target_figure(view: GapView) -> Figure:
     error bars of one Monte Carlo error and the exact-draw floor as a band, then at ``view.gamma`` the
     target's exact draws beside one sampler's samples, each point coloured by the class of the
     mixture component it belongs to, each blob of the guided class labelled with its share of the
-    samples and of the target. At most five legend entries; text sized for ``GAP_DISPLAY_WIDTH``."""
+    samples and of the target. At most six legend entries (the band, four samplers, the exact draws); text
+    sized for ``GAP_DISPLAY_WIDTH``."""
     fig = new_figure(GAP_FIG_SIZE)
     grid = fig.add_gridspec(1, 3, width_ratios=(1.35, 1, 1))
     curves = fig.add_subplot(grid[0])

@@ -7,7 +7,7 @@ import pytest
 
 from models.engine.data import make_gmm2d
 from models.analysis.tilted_target import component_shares, exact_tv_quantile, expected_tv, target_shares, tilted_sample, tilted_tv_report
-from models.analysis.tilted_target_gap import (EXACT, GapCurve, GapNumbers, GapRun, blob_names, describe_gap, gap_curves, gap_numbers,
+from models.analysis.tilted_target_gap import (EXACT, GapCurve, GapNumbers, GapRun, blob_names, describe_gap, describe_paths, gap_curves, gap_numbers,
                                gap_sentence, gap_view)
 
 BLOBS = ("inner blob at the upper left", "outer blob", "inner blob at the right")
@@ -134,3 +134,33 @@ def test_gap_view_refuses_unmeasured_gammas_and_ragged_curves(exact_runs):
         gap_view(1, "B", (curves[0], GapCurve("x", (0.0,), (0.1,), (0.01,))), 300, 0.0, pts, pts, "DDPM")
     with pytest.raises(ValueError):
         gap_curves({"DDPM": runs["DDPM"][:1]}, gammas)
+
+
+# ----------------------------------------------------------------------------- the two paths' sentence
+
+def paths(flow: tuple[float, float], vp: tuple[float, float], floor: float = FLOOR) -> str:
+    return describe_paths(7.0, GapNumbers(*flow, ()), GapNumbers(*vp, ()), floor)
+
+
+def test_one_ode_on_two_paths_misses_by_as_much():
+    s = paths((0.259, 0.008), (0.262, 0.008))  # 0.003 apart, 2 errors of a difference are 0.023
+    assert s.startswith("At γ = 7 flow Euler on the flow path scores 0.259 ± 0.008 and DDIM on the VP path 0.262 ± 0.008")
+    assert "both miss the target by as much: the gap is guidance's, not the path's" in s and "exact draws score 0.018" in s
+
+
+def test_both_paths_on_the_target():
+    s = paths((0.020, 0.006), (0.025, 0.006))
+    assert "and both land on the target" in s and "miss" not in s
+
+
+def test_only_one_path_above_the_floor():
+    s = paths((0.020, 0.006), (0.034, 0.006))  # 0.014 apart (within 0.017); only DDIM is 2 errors above 0.018
+    assert "though only DDIM lies more than its error above what exact draws score" in s
+
+
+@pytest.mark.parametrize("flow, vp, closer, further", [((0.20, 0.008), (0.26, 0.008), "flow Euler", "DDIM"),
+                                                        ((0.30, 0.008), (0.26, 0.008), "DDIM", "flow Euler")])
+def test_the_closer_path_is_named_with_the_difference(flow, vp, closer, further):
+    s = paths(flow, vp)
+    assert f"{closer} lands closer to the target by {abs(flow[0] - vp[0]):.3f}, more than the Monte Carlo error" in s
+    assert f"{further}'s grid adds to the gap" in s

@@ -17,7 +17,7 @@ from tests.models.analysis.test_tilted_density import exact_class_samples
 from tests.models.analysis.test_tradeoff import rows
 from viz.figures.field import CLASS_COLORS, legend_entry_count, text_heights
 from viz.draw.style import MIN_TEXT_PX
-from viz.figures.tradeoff import (GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,
+from viz.figures.tradeoff import (EXACT_STYLE, GAP_DISPLAY_WIDTH, TRADEOFF_DISPLAY_WIDTH, curves_figure, exact_target_figure,
                           tilted_figure)
 
 
@@ -118,7 +118,8 @@ def test_curves_figure_of_a_lambda_sweep_has_lambda_on_its_axis():
 def gap_fig():
     gammas = (0.0, 1.0, 7.0)
     runs = {name: [GapRun(x, tilted_tv_report(x, 1, g), 0.0) for g in gammas for x in [tilted_sample(400, 1, g, seed)]]
-            for name, seed in (("DDPM", 1), ("DDIM (η = 0)", 2), ("DDPM + 5 corrector steps", 3), (EXACT.name, 4))}
+            for name, seed in (("DDPM", 1), ("DDIM (η = 0)", 2), ("DDPM + 5 corrector steps", 3), ("flow Euler", 6),
+                               (EXACT.name, 4))}
     # a made-up sampler at γ = 7 that overfills the outer blob (component 4)
     lopsided = np.concatenate([tilted_sample(100, 1, 7.0, 5)[:60], make_gmm2d().means[[4]] + 0.05 * np.ones((140, 2))])
     runs["DDPM"][2] = GapRun(lopsided, tilted_tv_report(lopsided, 1, 7.0), 0.0)
@@ -162,3 +163,14 @@ def test_exact_target_figure_is_readable(gap_fig):
     small = [(t, round(px, 1)) for t, px in text_heights(fig, GAP_DISPLAY_WIDTH) if px < 14]
     assert not small
     assert_readable(fig, GAP_DISPLAY_WIDTH)  # the rendered heights as well
+
+
+def test_exact_target_figure_gives_each_sampler_its_own_style_and_the_exact_draws_grey(gap_fig):
+    """Five curves (four samplers, one on the flow path, and the exact draws): no two alike, the exact draws
+    in their own grey wherever they come in the list."""
+    fig, view = gap_fig
+    lines = {c.get_label(): c.lines[0] for c in fig.axes[0].containers}
+    assert set(lines) == {c.name for c in view.curves} and len(lines) == 5
+    looks = {(ln.get_color(), ln.get_marker(), ln.get_linestyle()) for ln in lines.values()}
+    assert len(looks) == 5
+    assert to_rgba(lines[EXACT.name].get_color()) == to_rgba(EXACT_STYLE["color"])
