@@ -107,11 +107,11 @@ def prepare_run(spec: SampleSpec) -> PreparedRun:
 #: the view that draws a flow step (``viz.views.flow``), or the step view where that kind is not registered
 FLOW_KIND = "flow" if "flow" in figure_kinds() else "step"
 #: the step's level, named in the words of the run's noising path (``Trajectory.level_text``)
-LEVEL_LABELS = {"vp": "timestep t", "flow": "noise level σ"}
+LEVEL_LABELS = {"vp": "timestep t", "flow": "flow level σ"}
 
 
 def level_metric(traj: Trajectory, k: int, where=st) -> None:
-    """The level of step ``k`` as a metric, in the path's words: ``timestep t`` 623 on VP, ``noise level σ``
+    """The level of step ``k`` as a metric, in the path's words: ``timestep t`` 623 on VP, ``flow level σ``
     0.62 on the flow path (``Trajectory.level_text``)."""
     where.metric(LEVEL_LABELS[traj.path], traj.level_text(k).split(" = ", 1)[1])
 
