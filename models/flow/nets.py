@@ -18,7 +18,7 @@ from torch import nn
 
 from models.engine.denoiser import scales
 from models.engine.nets import ResMLP, timestep_embedding
-from models.flow.path import FlowSchedule, match_level
+from models.flow.path import FlowSchedule, match_level, path_of
 
 
 class VelocityNet(nn.Module):
@@ -66,7 +66,9 @@ class VelocityNet(nn.Module):
 
 def _matched(levels, inner_schedule, t: torch.Tensor, like: torch.Tensor):
     """``(k, t', a', s')`` as tensors: ``match_level`` from ``levels`` at ``t`` to ``inner_schedule``."""
-    t_np = t.detach().cpu().numpy().astype(np.float64)
+    t_np = t.detach().cpu().numpy()  # VP levels are integer steps (an index); flow levels are floats
+    if path_of(levels) == "flow":
+        t_np = t_np.astype(np.float64)
     k, t2, a2, s2 = match_level(levels.a(t_np), levels.s(t_np), inner_schedule)
     col = lambda v: torch.as_tensor(v, dtype=like.dtype, device=like.device).reshape(-1, 1)  # noqa: E731
     return col(k), torch.as_tensor(t2, dtype=torch.float64, device=like.device), col(a2), col(s2)

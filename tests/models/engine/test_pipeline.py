@@ -1,6 +1,7 @@
 """models.engine.pipeline: same spec, same arrays; the meta records the spec; bad settings fail with helpful errors;
 ``sampler = "tilted"`` is one step of exact draws where an exact target exists and a clear error elsewhere, and
-the corrector's settings reach the sampler and the record. Saving and loading a run is tested in test_trajectory.py."""
+the corrector's settings reach the sampler and the record; every model runs on both paths (vp, flow) and the path's
+refusals are one sentence each. Saving and loading a run is tested in test_trajectory.py."""
 
 import dataclasses
 import math
@@ -15,6 +16,7 @@ from models.engine.loading import MODEL_NAMES
 from models.engine.pipeline import TILTED_GUIDANCE, SampleSpec, run
 from models.engine.samplers import SAMPLER_NAMES
 from models.engine.trajectory import Trajectory
+from models.flow.path import FlowSchedule
 from models.guidance import GUIDANCE_NAMES, META_NAMES
 
 
@@ -204,3 +206,47 @@ def test_corrector_settings_reach_the_sampler_and_the_record():
 def test_bad_corrector_settings_are_one_sentence(changes, message):
     with pytest.raises(ValueError, match=message):
         SampleSpec(data="gmm2d", model="exact", **changes).validate()
+
+
+# --- the flow path (models.flow) -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(path="flow", sampler="ddim"), "sampler 'ddim' does not run on the flow path; there use euler, heun, ddpm "
+                                        r"\(DDIM with eta 0 is Euler there\)"),
+    (dict(path="flow", sampler="dpmpp2m"), "sampler 'dpmpp2m' does not run on the flow path"),
+    (dict(path="vp", shift=3.0), "shift = 3 is read on the flow path only: use path flow, or shift 1"),
+    (dict(path="flow", sampler="euler", corrector_steps=2), "corrector steps run on the vp path only"),
+    (dict(path="ve"), "unknown path 've'; valid: vp, flow"),
+    (dict(path="flow", sampler="euler", shift=0.0), "shift"),
+    (dict(path="flow", sampler="euler", shift=math.nan), "shift"),
+])
+def test_path_refusals_are_one_value_error(changes, message):
+    s = spec(**changes)
+    for call in (s.validate, lambda: run(s, device="cpu")):
+        with pytest.raises(ValueError, match=message) as err:
+            call()
+        assert len(str(err.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+@pytest.mark.parametrize("path, sampler", [("vp", "ddim"), ("flow", "euler"), ("flow", "heun"), ("flow", "ddpm")])
+def test_every_model_runs_on_every_path(model, path, sampler):
+    """The exact model, the VP network and the flow network each sample on both paths (a network of the other
+    path through the change of variables), same seed same arrays, and the record says which path."""
+    s = spec(model=model, path=path, sampler=sampler, steps=5, shift=3.0 if path == "flow" else 1.0)
+    first, second = run(s, device="cpu"), run(s, device="cpu")
+    _arrays_equal(first, second)
+    assert first.path == path and first.meta["path"] == path and np.isfinite(first.x).all()
+    assert ("shift" in first.meta) == (path == "flow")
+    if path == "flow":
+        assert first.alphas_cumprod is None and first.timesteps.dtype == np.float64
+        np.testing.assert_array_equal(first.timesteps, FlowSchedule(3.0).timesteps(5))
+        np.testing.assert_array_equal(first.alpha + first.sigma, 1.0)
+    else:
+        np.testing.assert_allclose(first.alpha**2 + first.sigma**2, 1.0, rtol=1e-12)
+
+
+def test_flow_meta_records_path_and_shift():
+    s = spec(path="flow", sampler="euler", shift=2.5)
+    tr = run(s, device="cpu")
+    assert tr.meta == {**{k: getattr(s, k) for k in META_NAMES}, "shift": 2.5}
