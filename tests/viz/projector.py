@@ -48,6 +48,8 @@ def run_for(kind, data="gmm2d", steps=10, gamma=3.0, sampler="ddpm"):
     if kind in ZOO_GUIDANCE:
         return zoo_run(kind, data, steps, gamma)
     guidance = "classifier" if kind in ("classifier", "classifier_x0") else "cfg"
+    if kind == "flow":  # the flow view draws runs on the flow path (Euler at SD3's shift 3)
+        return sample(data, guidance, gamma, "euler", steps, path="flow", shift=3.0)
     return sample(data, guidance, gamma, sampler, steps)
 
 

@@ -44,6 +44,8 @@ def decoded_frames(gif: bytes) -> list[np.ndarray]:
 def test_every_kind_animates_and_repeats_byte_for_byte(cfg_digits, kind):
     if kind in ZOO_GUIDANCE:  # each zoo method's view draws a run of that method
         traj = exact_run(guidance=kind, sampler="ddim" if kind == "cfgpp" else "ddpm")
+    elif kind == "flow":  # the flow view draws a run on the flow path
+        traj = run_for("flow", "digits", steps=6)
     else:
         traj = exact_run(guidance="classifier") if kind in ("classifier", "classifier_x0") else cfg_digits
     frames = 4 if kind == "noising" else 100
