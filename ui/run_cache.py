@@ -9,11 +9,13 @@ from them are cached in ``ui.view_cache``.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import streamlit as st
 
 import models.analysis.evaluate as evaluation  # looked up at call time: a test may stand in for ``evaluate``
@@ -27,7 +29,7 @@ from models.engine.trajectory import Trajectory
 from models.guidance import resources
 from ui.runs import Sweep, readable_step
 from viz.draw.projection import Projection
-from viz.figures.path_gap import GapCurve
+from viz.figures.path_gap import GapCurve, extremes, gap_sentence
 from viz.views.basis import shared_run_basis, shares_a_basis
 
 
@@ -82,6 +84,7 @@ def opening_step(spec: SampleSpec) -> int:
     return readable_step(cached_trajectory(spec))
 
 
+_LOG = logging.getLogger("guidance_lab")
 IDENTITY = ("identity",)  # the basis key of 2-D data: the plane itself
 
 
@@ -144,9 +147,47 @@ def path_gap_view(data: str) -> PathGapView:
     return _page_view(path_gap, data)
 
 
+#: the page's measurement: points per level and their seed (``models.analysis.path_gap.path_gap``)
+GAP_POINTS, GAP_SEED = 500, 0
+#: the curves the chart draws from ``path_gap``'s answer (conditional on each point's label), in the key's words
+GAP_CURVES = (("cond_native_vs_mapped", "flow network vs VP network moved to flow"),
+              ("cond_native_vs_exact", "flow network vs the exact denoiser"),
+              ("cond_mapped_vs_exact", "VP network (moved) vs the exact denoiser"))
+
+
 def _page_view(path_gap, data: str) -> PathGapView:
-    """``path_gap``'s records for ``data`` as the page's chart and words."""
-    return PathGapView(reason="This server cannot measure the two networks yet.")
+    """``path_gap``'s answer for ``data`` as the page's chart and words (``GAP_CURVES``), or why there is none."""
+    try:
+        gap = path_gap.path_gap(data, n=GAP_POINTS, seed=GAP_SEED)
+    except WeightsError as e:
+        _LOG.warning("%s: %s", data, e)
+        return PathGapView(reason="The two trained networks are needed for this chart, and one of them could not "
+                                  "be loaded on this server. Tell your teacher: the server's log says which file to rebuild.")
+    curves = tuple(GapCurve(words, gap["sigma"], gap[name]) for name, words in GAP_CURVES)
+    return PathGapView(curves, "RMS distance of the x̂₀ predictions", f"{data}: how far apart the predictions are, "
+                       "level by level", gap_sentence(curves[0]) + " " + nearer_exact(curves), _about(gap))
+
+
+def nearer_exact(curves: tuple[GapCurve, ...]) -> str:
+    """Where the flow and the VP network differ most, which of the two is nearer the exact denoiser."""
+    (_, _), (s_hi, _) = extremes(curves[0])
+    i = int(np.argmin(np.abs(np.asarray(curves[0].sigma) - s_hi)))
+    native, mapped = float(curves[1].gap[i]), float(curves[2].gap[i])
+    nearer = "flow network" if native < mapped else "VP network"
+    return (f"There the {nearer} is nearer the exact denoiser ({min(native, mapped):.3g} against "
+            f"{max(native, mapped):.3g}).")
+
+
+def _about(gap: dict) -> str:
+    """What the chart measures, with its numbers: points, levels, and where the VP schedule runs out."""
+    clipped = np.asarray(gap["sigma"])[np.asarray(gap["vp_clipped"], bool)]
+    end = (f" At σ ≥ {clipped.min():.2f} the flow level is noisier than the VP schedule's noisiest step, so the VP "
+           "network is asked at that end." if clipped.size else "")
+    return (f"Both networks are asked about the same {GAP_POINTS} noisy points at each of {len(gap['sigma'])} levels "
+            "(clean data mixed with noise on the flow path, each point's own class as the label); the distance is the "
+            "root mean square difference per coordinate of their predictions x̂₀. With perfect training both would "
+            "give the exact denoiser's answer, the same on every path; the gap is what their training left "
+            f"different.{end}")
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring…")
