@@ -109,3 +109,15 @@ class ClassifierOnPath:
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         k, t2, _, _ = _matched(self.schedule, self.inner.schedule, t, x_t)
         return self.inner(k * x_t, t2)
+
+    def x0_shift(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Classifier guidance's x0-space shift at gamma 1, ``s'^2 / a' * grad' log p(y | x')``, taken in the
+        classifier's own path at ``x' = k x_t``: the same number as ``s^2 / a * grad log p(y | x_t)`` wherever
+        the levels match, and finite at the flow path's ``sigma = 1`` (``a = 0``), which maps to the
+        classifier's noisiest level (``a' > 0``)."""
+        k, t2, a2, s2 = _matched(self.schedule, self.inner.schedule, t, x_t)
+        with torch.enable_grad():
+            x = (k * x_t).detach().requires_grad_(True)
+            logp = self.inner(x, t2)
+            grad, = torch.autograd.grad(logp.gather(1, y.to(logp.device).long()[:, None]).sum(), x)
+        return s2**2 / a2 * grad

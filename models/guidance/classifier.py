@@ -1,12 +1,13 @@
 """Classifier guidance (Dhariwal & Nichol, arXiv 2105.05233), in x0 form:
 ``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)``, i.e. ``eps' = eps - gamma * s * grad``.
 
-Where the signal scale ``a`` is 0 (the flow path's first level, ``sigma = 1``) ``x_t`` is pure noise and
-carries no information about ``x0`` or ``y``: ``p(y | x_t) = p(y)``, whose gradient is 0, and ``s^2 / a *
-grad`` is 0 / 0. The rule there (``classifier_shift``) is to take the classifier at its word: the shift is
-0 and the prediction is ``D_u``. (The limit as ``a -> 0`` of the exact shift is ``E[x0 | y] - E[x0]``, which
-a classifier evaluated at ``a = 0`` cannot tell; so at that one level classifier guidance differs from
-CFG, which uses the two predictions, even with the exact posterior.)"""
+Where the signal scale ``a`` is 0 (the flow path's first level, ``sigma = 1``) ``x_t`` is pure noise:
+``p(y | x_t) = p(y)`` has gradient 0 and ``s^2 / a * grad`` is 0 / 0, while the shift's limit as ``a -> 0``
+is ``E[x0 | y] - E[x0]``, not 0. The rule there (``classifier_shift``): a classifier that can state its
+shift in its own terms (``x0_shift(x_t, t, y)``) is asked for it: the exact posterior gives
+``E[x0 | x_t, y] - E[x0 | x_t]`` in closed form (so exact classifier guidance equals CFG at every level),
+a network of the VP path (``models.flow.nets.ClassifierOnPath``) its shift at its own noisiest level,
+where ``a > 0``. A classifier that cannot is taken at its word: shift 0, prediction ``D_u``."""
 
 from __future__ import annotations
 
@@ -18,14 +19,24 @@ CARD = Card(name="classifier", label="Classifier guidance",
             paper="arXiv 2105.05233", needs=("classifier",), order=3, field_name="classifier guidance", tilted=True)
 
 
-def classifier_shift(grad, a, s):
-    """The x0-space shift ``s^2 / a * grad`` (gamma 1); 0 where ``a = 0`` (module docstring: there
-    ``x_t`` says nothing about ``y``, and whatever the gradient, it is not used)."""
+def classifier_shift(grad, a, s, at_zero=None):
+    """The x0-space shift ``s^2 / a * grad`` (gamma 1); where ``a = 0``, ``at_zero()`` (the classifier's
+    own statement of its shift, module docstring) if given, else 0."""
     import torch
 
     signal = a > 0
     shift = s**2 / torch.where(signal, a, torch.ones_like(a)) * grad
-    return torch.where(signal, shift, torch.zeros_like(shift))
+    if bool(signal.all()):
+        return shift
+    limit = torch.zeros_like(shift) if at_zero is None else at_zero().to(shift)
+    return torch.where(signal, shift, limit)
+
+
+def own_shift(log_prob):
+    """The ``x0_shift(x_t, t, y)`` of a classifier, or of the exact denoiser whose bound
+    ``log_posterior`` it is; None where it has none."""
+    found = getattr(log_prob, "x0_shift", None)
+    return found if found is not None else getattr(getattr(log_prob, "__self__", None), "x0_shift", None)
 
 
 def label_log_prob(logp, y):
@@ -35,8 +46,8 @@ def label_log_prob(logp, y):
 
 @register(CARD)
 class ClassifierGuidance(Guided):
-    """``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)`` (arXiv 2105.05233, in x0 form); ``D_u``
-    where ``a = 0`` (``classifier_shift``).
+    """``x0' = D_u + gamma * s^2 / a * grad_x log p(y | x_t)`` (arXiv 2105.05233, in x0 form); where
+    ``a = 0``, the classifier's own shift (``classifier_shift``).
 
     ``log_prob`` is a noise-aware classifier ``(x_t, t) -> log p(y | x_t)`` (B, C); for the exact
     models it is the exact posterior, and then this equals CFG at the same gamma.
@@ -63,5 +74,6 @@ class ClassifierGuidance(Guided):
             x = x_t.detach().requires_grad_(True)
             grad, = torch.autograd.grad(label_log_prob(self.log_prob(x, t), y), x)
         a, s = scales(self.schedule, t, x_t)
-        shift = classifier_shift(grad, a, s)
+        stated = own_shift(self.log_prob)
+        shift = classifier_shift(grad, a, s, None if stated is None else lambda: stated(x_t, t, y))
         return Prediction(x0=d_u + self.gamma * shift, x0_uncond=d_u, classifier_shift=shift)

@@ -1,7 +1,10 @@
 """Forward universal guidance (Bansal et al., arXiv 2302.07121): as classifier guidance, with
 ``p(y | x_t)`` replaced by a clean classifier applied to ``D_u(x_t)``, the gradient taken through the
-denoiser. Where ``a = 0`` the shift is 0, as for classifier guidance (``models.guidance.classifier``):
-``D_u`` does not depend on pure noise, so the gradient through it is 0 and ``s^2 / a`` would make 0 / 0."""
+denoiser. Where ``a = 0`` (the flow path's ``sigma = 1``) the shift is 0: ``D_u`` does not depend on pure
+noise, so the gradient through it is 0 and ``s^2 / a`` would make 0 / 0. (Its limit as ``a -> 0`` is not 0:
+for the exact denoiser ``D_u`` moves by ``(a / s^2) Cov[x0] dx`` near pure noise, so the shift tends to
+``Cov[x0] grad log p(y | E[x0])``. A clean classifier offers no closed form of it, so at that one level
+universal guidance adds nothing; ``models.guidance.classifier`` explains the rule for classifiers.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """models.guidance.classifier: with the exact posterior, classifier guidance is CFG, over whole
 trajectories and at one point, and it records the shift it adds; on the flow path the identity holds
-wherever a > 0, and at sigma = 1 (a = 0) the shift is 0 by rule."""
+at every level, sigma = 1 (a = 0) included, where the classifier states its own shift."""
 
 import numpy as np
 import pytest
@@ -77,13 +77,15 @@ def _flow_sample(sampler, guided, x_T, y, timesteps):
 
 @pytest.mark.parametrize("data", ["digits", "gmm2d"])
 @pytest.mark.parametrize("sampler", ["euler", "ddpm"])
-def test_exact_classifier_guidance_equals_cfg_on_the_flow_path(data, sampler):
-    """The identity s^2 / a grad log p(y | x_t) = D_c - D_u holds on any Gaussian path: on the flow
-    path (shift 3), on a grid of levels below sigma = 1 (where a > 0 throughout), classifier guidance
-    with the exact posterior is CFG to float rounding."""
+@pytest.mark.parametrize("first", [0, 1], ids=["from sigma 1", "from sigma 0.99"])
+def test_exact_classifier_guidance_equals_cfg_on_the_flow_path(data, sampler, first):
+    """The identity s^2 / a grad log p(y | x_t) = D_c - D_u holds on any Gaussian path: on the flow path
+    (shift 3) classifier guidance with the exact posterior is CFG to float rounding, on the whole grid
+    from sigma = 1 (where the posterior states its shift in closed form) and on a grid below it (where
+    every shift comes from the gradient)."""
     den, x_T, y = _flow_case(data)
-    levels = den.schedule.timesteps(9)[1:]  # sigma from 0.99 down: a > 0 at every level
-    assert den.schedule.a(levels).min() > 0
+    levels = den.schedule.timesteps(9)[first:]
+    assert (den.schedule.a(levels).min() == 0) == (first == 0)
     for gamma in (0.5, 3.0, 7.0):
         cfg = _flow_sample(sampler, make_guidance("cfg", den, gamma), x_T, y, levels)
         cls = _flow_sample(sampler, _classifier(den, gamma), x_T, y, levels)
@@ -94,12 +96,11 @@ def test_exact_classifier_guidance_equals_cfg_on_the_flow_path(data, sampler):
 
 
 @pytest.mark.parametrize("data", ["digits", "gmm2d"])
-def test_classifier_shift_is_zero_where_a_is_zero(data):
-    """At sigma = 1 (a = 0) x_t is pure noise: the exact posterior's gradient is 0 and s^2 / a * grad
-    is 0 / 0. The rule: shift 0, prediction D_u (finite), for the exact posterior and for a
-    classifier whose gradient there is not 0. Just below sigma = 1 the shift is CFG's D_c - D_u,
-    which does not vanish as a -> 0 (its limit is E[x0 | y] - E[x0]): at that one level classifier
-    guidance differs from CFG, by gamma (D_c - D_u)."""
+def test_at_a_zero_the_shift_is_its_limit_not_zero(data):
+    """At sigma = 1 (a = 0) x_t is pure noise: the exact posterior's gradient is 0 and s^2 / a * grad is
+    0 / 0, but the shift's limit as a -> 0 is E[x0 | y] - E[x0], not 0 (just below sigma = 1 the shift is
+    already CFG's D_c - D_u). The exact posterior states it (x0_shift); a classifier that cannot state
+    its shift gets 0 there, and a finite gradient is used unchanged wherever a > 0."""
     from models.guidance.classifier import classifier_shift
     den, x_t, y = _flow_case(data)
     top = torch.full((BATCH,), 1000.0, dtype=F64)
@@ -111,17 +112,35 @@ def test_classifier_shift_is_zero_where_a_is_zero(data):
     gamma = 3.0
     cls = predict(_classifier(den, gamma), x_t, top, y)
     cfg = predict(make_guidance("cfg", den, gamma), x_t, top, y)
-    np.testing.assert_array_equal(cls.classifier_shift.numpy(), 0.0)
-    np.testing.assert_allclose(cls.x0.numpy(), den(x_t, top, None).numpy(), atol=1e-14)
-    np.testing.assert_allclose((cfg.x0 - cls.x0).numpy(), (gamma * (cfg.x0_cond - cfg.x0_uncond)).numpy(), atol=1e-12)
-    assert np.abs((cfg.x0_cond - cfg.x0_uncond).numpy()).max() > 1e-2
-    # any gradient, even a non-zero or non-finite one, is dropped where a = 0 and kept where a > 0
+    limit = (cfg.x0_cond - cfg.x0_uncond).numpy()
+    assert np.abs(limit).max() > 1e-2
+    np.testing.assert_allclose(cls.classifier_shift.numpy(), limit, atol=1e-12)
+    np.testing.assert_allclose(cls.x0.numpy(), cfg.x0.numpy(), atol=1e-12)
+    # the limit: just below sigma = 1 the gradient's shift is already CFG's difference
+    below = torch.full((BATCH,), 1000.0 * (1 - 1e-6), dtype=F64)
+    near = predict(make_guidance("classifier", den, gamma, log_prob=lambda x, t: den.log_posterior(x, t)), x_t, below, y)
+    np.testing.assert_allclose(near.classifier_shift.numpy(), limit, rtol=1e-4, atol=1e-6)
+    # a classifier without a stated shift: 0 where a = 0 (whatever its gradient), the gradient's shift elsewhere
     a, s = torch.tensor([[0.0], [0.5]], dtype=F64), torch.tensor([[1.0], [0.5]], dtype=F64)
     shift = classifier_shift(torch.tensor([[3.0, float("inf")], [2.0, -4.0]], dtype=F64), a, s)
     np.testing.assert_array_equal(shift.numpy(), [[0.0, 0.0], [1.0, -2.0]])
-    # just below sigma = 1 the exact shift is already CFG's difference, not 0
-    below = torch.full((BATCH,), 1000.0 * (1 - 1e-6), dtype=F64)
-    near = predict(_classifier(den, gamma), x_t, below, y)
-    cfg_near = predict(make_guidance("cfg", den, gamma), x_t, below, y)
-    np.testing.assert_allclose(near.classifier_shift.numpy(), (cfg_near.x0_cond - cfg_near.x0_uncond).numpy(),
-                               rtol=1e-5, atol=1e-8)
+    stated = classifier_shift(torch.tensor([[3.0, float("inf")], [2.0, -4.0]], dtype=F64), a, s,
+                              lambda: torch.tensor([[7.0, 8.0], [9.0, 9.0]], dtype=F64))
+    np.testing.assert_array_equal(stated.numpy(), [[7.0, 8.0], [1.0, -2.0]])
+
+
+def test_a_vp_classifier_on_the_flow_path_states_its_shift_at_sigma_one():
+    """The noise-aware classifier, trained on VP, runs on the flow path through ClassifierOnPath: where the
+    levels match its stated shift is the gradient's s^2 / a * grad (float32 rounding), and at sigma = 1
+    (a = 0), which maps to its noisiest level, it is finite and points the guided prediction somewhere."""
+    from models.engine.loading import load_bundle
+    bundle = load_bundle("gmm2d", "neural", "cpu", needs=("classifier",), path="flow")
+    guided = make_guidance("classifier", bundle.denoiser, 3.0, log_prob=bundle.log_prob)
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    y = torch.full((16,), 1)
+    half = torch.full((16,), 500.0, dtype=torch.float64)
+    by_gradient = predict(guided, x, half, y).classifier_shift
+    torch.testing.assert_close(bundle.log_prob.x0_shift(x, half, y), by_gradient, rtol=1e-4, atol=1e-5)
+    top = torch.full((16,), 1000.0, dtype=torch.float64)
+    at_top = predict(guided, x, top, y).classifier_shift
+    assert torch.isfinite(at_top).all() and float(at_top.norm(dim=1).min()) > 1e-3
