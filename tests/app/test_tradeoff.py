@@ -56,6 +56,7 @@ def test_the_flow_sampler_is_a_choice_beside_the_exact_draws(small_gap):
     assert urls(at)[-1] != figure and [m.value for m in at.markdown[-2:]] == words
     at.selectbox(key="path").set_value("flow").run()  # the sidebar on flow: the section's runs keep their own paths
     assert not at.exception and not at.error and [m.value for m in at.markdown[-2:]] == words
+    assert any(i.value.startswith("These curves are measured on the VP path") for i in at.info)
 
 
 def test_the_section_says_why_it_is_absent_on_digits():

@@ -176,6 +176,7 @@ GAP_STYLES = (  # DDPM, DDIM, DDPM + corrector, flow Euler: colours apart from t
 )
 EXACT_STYLE = dict(color="#777777", marker="D", ls=":")  # the exact draws' curve, wherever it comes
 BAND_COLOR = "#DDDDDD"
+LEGEND_ROOM = 1.6  # the curves' axis reaches this times their highest point (error bar included): room for the legend
 GAP_NOTE_CHARS = 150  # characters a line of the note holds at GAP_SMALL across GAP_FIG_SIZE[0]
 
 
@@ -195,7 +196,8 @@ def _gap_curves(ax, view: GapView) -> None:
     ax.axvline(view.gamma, color="#999999", lw=1.0, zorder=0)
     ax.set_xlabel("guidance scale γ", fontsize=GAP_TEXT)
     ax.set_ylabel("tilted_tv (total variation to the target's shares)", fontsize=GAP_SMALL)
-    ax.set_ylim(bottom=0)
+    highest = max([float(np.nanmax(np.asarray(c.tv) + np.asarray(c.se))) for c in view.curves] + [max(view.band)])
+    ax.set_ylim(0, LEGEND_ROOM * highest)  # the legend's six rows above the curves, not over them
     ax.set_title(f"Distance to the exact target, class {view.class_name}", fontsize=GAP_TEXT, loc="left")
     ax.legend(loc="upper left", fontsize=GAP_SMALL, frameon=True, framealpha=0.9)
 

@@ -174,3 +174,11 @@ def test_exact_target_figure_gives_each_sampler_its_own_style_and_the_exact_draw
     looks = {(ln.get_color(), ln.get_marker(), ln.get_linestyle()) for ln in lines.values()}
     assert len(looks) == 5
     assert to_rgba(lines[EXACT.name].get_color()) == to_rgba(EXACT_STYLE["color"])
+
+
+def test_exact_target_figure_leaves_the_legend_room_above_the_curves(gap_fig):
+    fig, view = gap_fig
+    ax = fig.axes[0]
+    top = max(max(np.asarray(c.tv) + np.asarray(c.se)) for c in view.curves)
+    legend = ax.get_legend().get_window_extent().transformed(ax.transData.inverted())
+    assert ax.get_ylim()[1] >= top and legend.y0 >= top  # the legend's box starts above every error bar
