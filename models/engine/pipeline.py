@@ -92,6 +92,10 @@ class _Spec:
         if self.path == "vp" and self.shift != SHIFT.default:
             raise ValueError(f"shift = {self.shift:g} is read on the flow path only: use path flow, or shift {SHIFT.default:g}")
         offered = PATH_SAMPLERS[self.path]
+        method = card(self.guidance)
+        if method.sampler is not None and method.sampler not in offered:
+            raise ValueError(f"{method.name} ({method.label}) needs the {method.sampler} sampler, which the {self.path} "
+                             f"path does not offer: use path {next(p for p in PATH_NAMES if method.sampler in PATH_SAMPLERS[p])}")
         if self.sampler != TILTED and self.sampler not in offered:
             raise ValueError(f"sampler {self.sampler!r} does not run on the {self.path} path; there use "
                              f"{', '.join(offered)}" + (" (DDIM with eta 0 is Euler there)" if self.path == "flow" else ""))
