@@ -19,7 +19,8 @@ from viz.draw.style import CLASS_COLORS, COLORS, DPI, new_figure, style_axes, te
 #: the sidebar open), so that its type is ``viz.draw.style.TEXT_PX`` in px
 GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT = 900, 430
 TITLE, LABEL, KEY, TICKS = text_pt("title"), text_pt("label"), text_pt("key"), text_pt("small")
-CURVE_COLORS = (COLORS["x0_hat"], COLORS["diff"], *CLASS_COLORS[2:])  # first curve blue, second orange, ...
+MAX_CURVES = 6  # at most six entries in a key (docs/STYLE.md)
+CURVE_COLORS = (COLORS["x0_hat"], COLORS["diff"], *CLASS_COLORS[2:])[:MAX_CURVES]  # blue, orange, green, ...
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ def path_gap_figure(curves: Sequence[GapCurve], ylabel: str, title: str,
     """The distance per flow level σ of each of ``curves`` (at most six), σ from 1 (noise) on the left to 0
     (data) on the right, as sampling runs; the largest gap of the first curve marked and labelled where
     it is. ``size``: (width, height) in CSS px."""
-    if not 1 <= len(curves) <= len(CURVE_COLORS):
-        raise ValueError(f"the chart draws 1 to {len(CURVE_COLORS)} curves, got {len(curves)}")
+    if not 1 <= len(curves) <= MAX_CURVES:
+        raise ValueError(f"the chart draws 1 to {MAX_CURVES} curves, got {len(curves)}")
     fig = new_figure((size[0] / DPI, size[1] / DPI))
     ax = fig.subplots()
     style_axes(ax, equal=False)
@@ -97,4 +98,4 @@ def path_gap_figure(curves: Sequence[GapCurve], ylabel: str, title: str,
     return fig
 
 
-__all__ = ["GAP_DISPLAY_HEIGHT", "GAP_DISPLAY_WIDTH", "GapCurve", "extremes", "gap_sentence", "path_gap_figure"]
+__all__ = ["GAP_DISPLAY_HEIGHT", "GAP_DISPLAY_WIDTH", "MAX_CURVES", "GapCurve", "extremes", "gap_sentence", "path_gap_figure"]
