@@ -55,8 +55,13 @@ def hidden_settings(kind: str, rng: np.random.Generator) -> dict:
 
 def _cases():
     rng = np.random.default_rng(20261207)
-    return [(kind, hidden_settings(kind, rng), str(rng.choice(["plane", "pca"])))
-            for kind in KINDS for _ in range(SETTINGS_PER_KIND)]
+    cases = [(kind, hidden_settings(kind, rng), str(rng.choice(["plane", "pca"])))
+             for kind in KINDS if kind != "flow" for _ in range(SETTINGS_PER_KIND)]
+    for _ in range(SETTINGS_PER_KIND):  # drawn last, so the other kinds keep the settings they had
+        spec = hidden_settings("cfg", rng) | dict(path="flow", sampler=str(rng.choice(["euler", "heun", "ddpm"])),
+                                                 shift=float(rng.choice([1.0, 3.0])))
+        cases.append(("flow", spec, str(rng.choice(["plane", "pca"]))))
+    return cases
 
 
 CASES = _cases()
