@@ -24,8 +24,9 @@ network is built from, plus the facts of its training: seed, steps, final loss, 
 The digits come from scikit-learn (a fixed 20 % is held out to measure the classifiers); the 2-D
 mixture is sampled afresh for every batch. Everything is seeded, so the same command on the same
 machine writes the same weights (checked: byte for byte), and a network's weights do not depend on
-which others are trained beside it. The full run takes about three to four minutes on two CPU cores
-(the two flow networks alone: about a minute and a half).
+which others are trained beside it. The full run takes two to three minutes on two CPU cores for the
+first four roles; the two flow networks add 132 s of CPU time (measured: about a minute more on two
+idle cores; ``--roles flow_denoiser`` trains them alone).
 """
 
 from __future__ import annotations
