@@ -25,9 +25,8 @@ compare = remember("sbs_compare", compare_box.radio("Compare", tuple(COMPARE), k
 view = remember("sbs_view", show.radio(
     "Show", ("construction", "paths"), key=keep("sbs_view", "construction"),
     format_func={"construction": "one step's construction", "paths": "the paths of every sample"}.get))
-columns = st.columns(2, gap="large")
 sides = []
-for side in (path_sides if compare == "paths" else method_sides)(s, columns):
+for side in (path_sides if compare == "paths" else method_sides)(s):
     try:
         traj = cached_trajectory(side.spec)
     except ValueError as e:

@@ -32,8 +32,9 @@ class Side:
     heading: str
 
 
-def method_sides(s: Settings, columns) -> list[Side]:
-    """Each column with its own method and γ (its widgets drawn at its top), on the sidebar's path."""
+def method_sides(s: Settings) -> list[Side]:
+    """Two columns, each with its own method and γ (its widgets drawn at its top), on the sidebar's path."""
+    columns = st.columns(2, gap="large")
     sides = []
     for column, (side, method, gamma) in zip(columns, SIDES):
         with column:
@@ -52,19 +53,19 @@ def path_heading(spec: SampleSpec) -> str:
     return f"{PATH_LABELS[spec.path]} · {spec.sampler}{shift}"
 
 
-def path_sides(s: Settings, columns) -> list[Side]:
-    """One method and γ (drawn over the left column) on each path (``PATH_NAMES``, left to right): the
-    same noise, model and steps; each path's sampler is the sidebar's where the path offers it
-    (``ui.runs.sampler_on``), the flow path's shift the sidebar's."""
-    left, right = columns
-    with left:
-        pick, scale = st.columns([1, 1.4])
-        guidance = remember("sbs_paths_guidance", pick.selectbox("Guidance method (both paths)", GUIDED,
-                                                                 key=keep("sbs_paths_guidance", "cfg")))
-        gamma = gamma_slider("sbs_paths_gamma", 3.0, where=scale)
-    base = run_spec(s, guidance, gamma, model=model_for(s, guidance))
+def path_sides(s: Settings) -> list[Side]:
+    """One method and γ (one row of widgets over both columns) on each path (``PATH_NAMES``, one column
+    each, left to right): the same noise, model and steps; each path's sampler is the sidebar's where the
+    path offers it (``ui.runs.sampler_on``), the flow path's shift the sidebar's."""
+    pick, scale, note = st.columns([1, 1.4, 2.6], gap="medium", vertical_alignment="bottom")
+    guidance = remember("sbs_paths_guidance", pick.selectbox("Guidance method (both paths)", GUIDED,
+                                                             key=keep("sbs_paths_guidance", "cfg")))
+    gamma = gamma_slider("sbs_paths_gamma", 3.0, where=scale)
+    with note:
+        base = run_spec(s, guidance, gamma, model=model_for(s, guidance))
     specs = [on_path(base, path, s.shift) for path in PATH_NAMES]
-    with right:
+    columns = st.columns(2, gap="large")
+    with note:
         swapped = [spec for spec in specs if spec.sampler != s.sampler]
         st.caption("Same method, γ, model, steps and starting noise on both paths."
                    + "".join(f" The sidebar's {s.sampler} does not run on the {PATH_LABELS[spec.path]} path, so it uses "

@@ -17,7 +17,7 @@ from viz.draw.style import CLASS_COLORS, COLORS, DPI, new_figure, style_axes, te
 
 #: the chart's size in CSS px: drawn at the width the page shows it (its picture column at 1920x1080 with
 #: the sidebar open), so that its type is ``viz.draw.style.TEXT_PX`` in px
-GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT = 900, 430
+GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT = 900, 520
 TITLE, LABEL, KEY, TICKS = text_pt("title"), text_pt("label"), text_pt("key"), text_pt("small")
 MAX_CURVES = 6  # at most six entries in a key (docs/STYLE.md)
 CURVE_COLORS = (COLORS["x0_hat"], COLORS["diff"], *CLASS_COLORS[2:])[:MAX_CURVES]  # blue, orange, green, ...
@@ -67,7 +67,7 @@ def path_gap_figure(curves: Sequence[GapCurve], ylabel: str, title: str,
                     size: tuple[int, int] = (GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT)) -> Figure:
     """The distance per flow level σ of each of ``curves`` (at most six), σ from 1 (noise) on the left to 0
     (data) on the right, as sampling runs; the largest gap of the first curve marked and labelled where
-    it is. ``size``: (width, height) in CSS px."""
+    it is; the key (more than one curve) above the axes. ``size``: (width, height) in CSS px."""
     if not 1 <= len(curves) <= MAX_CURVES:
         raise ValueError(f"the chart draws 1 to {MAX_CURVES} curves, got {len(curves)}")
     fig = new_figure((size[0] / DPI, size[1] / DPI))
@@ -83,18 +83,19 @@ def path_gap_figure(curves: Sequence[GapCurve], ylabel: str, title: str,
             ax.fill_between(sigma[order], gap[order] - spread, gap[order] + spread, color=color, alpha=0.18, lw=0)
     (_, _), (s_hi, g_hi) = extremes(curves[0])
     ax.scatter([s_hi], [g_hi], s=90, color=CURVE_COLORS[0], edgecolor="black", zorder=4)
+    # the σ axis runs from 1 (left) to 0 (right): a label near an end opens toward the middle
     ax.annotate(f"largest: {g_hi:.3g} at σ = {s_hi:.2f}", (s_hi, g_hi), xytext=(0, 12), textcoords="offset points",
-                ha="center" if 0.15 < s_hi < 0.85 else ("left" if s_hi <= 0.15 else "right"), va="bottom",
+                ha="center" if 0.15 < s_hi < 0.85 else ("left" if s_hi >= 0.85 else "right"), va="bottom",
                 fontsize=KEY)
     ax.set_xlim(1.02, -0.02)  # noise on the left, data on the right: the way a sampler walks
     top = max(float(np.max(np.asarray(c.gap, np.float64) + (0 if c.spread is None else np.asarray(c.spread))))
               for c in curves)
-    ax.set_ylim(0, top * 1.25 if top > 0 else 1)
+    ax.set_ylim(0, top * 1.2 if top > 0 else 1)
     ax.set_xlabel("flow level σ  (1 = pure noise, 0 = data)", fontsize=LABEL)
     ax.set_ylabel(ylabel, fontsize=LABEL)
-    ax.set_title(title, fontsize=TITLE)
-    if len(curves) > 1:
-        ax.legend(fontsize=KEY, loc="upper left", frameon=False)
+    fig.suptitle(title, fontsize=TITLE)
+    if len(curves) > 1:  # the key above the axes, where no curve runs
+        ax.legend(fontsize=KEY, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
     return fig
 
 
