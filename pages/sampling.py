@@ -39,6 +39,10 @@ words.markdown(
     "with $a_t^2 + s_t^2 = 1$. The signal-to-noise ratio $a_t^2 / s_t^2$ falls from thousands to "
     "almost zero; halfway through, the picture is already hard to make out, and at $t = 999$ it is "
     "noise. Sampling has to walk this road backwards."
+    + ("" if s.path == "vp" else
+       " The sidebar's flow-matching path mixes them as $(1-\\sigma)\\,x_0 + \\sigma\\,\\varepsilon$ instead: "
+       "the same mixtures of photograph and noise, each scaled by $1/(a_t + s_t)$, at $\\sigma = s_t/(a_t + s_t)$ (the page "
+       "*Diffusion meets flow* shows why). The steps below run on the flow path.")
 )
 try:
     picture.image(noising_png(upload.getvalue() if upload is not None else None, s.seed), width="stretch",

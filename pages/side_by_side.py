@@ -19,7 +19,7 @@ st.markdown(
     "*paths* draws every sample's path. Both panels are drawn in **one** 2-D basis and at **one** scale, so a "
     "direction on the left is the same direction on the right, and an arrow twice as long is twice as long."
 )
-compare_box, show, scrubber, play_box = st.columns([1.6, 1.4, 4, 0.8], gap="medium", vertical_alignment="bottom")
+compare_box, show, scrubber, play_box = st.columns([1.5, 1.5, 3.6, 1.0], gap="medium", vertical_alignment="bottom")
 compare = remember("sbs_compare", compare_box.radio("Compare", tuple(COMPARE), key=keep("sbs_compare", "methods"),
                                                     format_func=COMPARE.get))
 view = remember("sbs_view", show.radio(

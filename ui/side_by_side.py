@@ -19,7 +19,7 @@ from ui.views import gamma_slider, model_for
 GUIDED = tuple(g for g in names() if g != "none")
 SIDES = (("left", "cfg", 1.0), ("right", "cfg", 5.0))  # (name, default method, default γ)
 #: what the two columns compare
-COMPARE = {"methods": "two methods or two γ", "paths": "diffusion (VP) beside flow matching"}
+COMPARE = {"methods": "two methods or two γ", "paths": "VP path beside flow path"}
 
 
 @dataclass(frozen=True)
