@@ -66,3 +66,23 @@ def test_the_side_by_side_basis_is_shared_only_where_the_runs_own_ones_differ():
     mixture = Settings("gmm2d", "exact", "ddpm", 4, 0, 1, "pca")
     pair = (run_spec(mixture, "cfg", 1.0), run_spec(mixture, "cfg", 5.0))
     assert ui.run_cache.shared_basis(pair, "pca") == ui.run_cache.IDENTITY and ui.run_cache.basis_of(ui.run_cache.IDENTITY, "pca").exact
+
+
+def test_vp_beside_flow_shares_one_basis_fitted_on_both_paths_and_each_path_loads_its_own_model():
+    from ui.runs import on_path
+
+    digits = Settings("digits", "exact", "ddim", 4, 0, 1, "pca")
+    vp = run_spec(digits, "cfg", 3.0)
+    flow = on_path(vp, "flow", 3.0)
+    key = ui.run_cache.shared_basis((vp, flow), "pca")
+    assert key == ui.run_cache.reference_runs(vp) + ui.run_cache.reference_runs(flow)  # 4 runs, both paths
+    assert [(r.path, r.shift, r.sampler, r.gamma) for r in key] == [
+        ("vp", 1.0, "ddim", 0.0), ("vp", 1.0, "ddim", 1.0), ("flow", 3.0, "euler", 0.0), ("flow", 3.0, "euler", 1.0)]
+    assert ui.run_cache.basis_of(key, "pca").kind == "pca"
+    # one path: the two reference runs, as before paths existed
+    assert ui.run_cache.shared_basis((flow, replace(flow, gamma=7.0)), "pca") == ui.run_cache.reference_runs(flow)
+    on_vp, _ = ui.run_cache.bundle_or_fallback("gmm2d", "exact")
+    on_flow, _ = ui.run_cache.bundle_or_fallback("gmm2d", "exact", (), "flow", 3.0)
+    assert on_vp is not on_flow and on_flow.schedule.shift == 3.0  # the cache keys on path and shift
+    traj = ui.run_cache.cached_trajectory(run_spec(replace(S, path="flow", sampler="heun", shift=3.0), "cfg", 2.0))
+    assert traj.path == "flow" and traj.meta["shift"] == 3.0

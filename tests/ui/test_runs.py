@@ -132,3 +132,40 @@ def test_pages_open_on_the_figures_readable_step_or_forty_percent_of_the_way(mon
     assert readable_step(traj) == 7  # the figures' own choice, once they have one
     monkeypatch.setattr(viz.draw.geometry, "readable_step", lambda t: 99, raising=False)
     assert readable_step(traj) == 10  # never past the last step
+
+
+def test_a_run_on_the_flow_path_keeps_its_noise_and_takes_a_sampler_the_path_offers():
+    from models.engine.names import PATH_SAMPLERS
+    from models.engine.settings import SHIFT
+    from ui.runs import on_path, sampler_on
+
+    flow = replace(S, path="flow", sampler="euler", shift=3.0)
+    spec = run_spec(flow, "cfg", 2.0)
+    assert (spec.path, spec.shift, spec.sampler) == ("flow", 3.0, "euler")
+    assert run_spec(replace(S, shift=3.0), "cfg", 2.0).shift == SHIFT.default  # vp reads no shift
+    assert [sampler_on("flow", s) for s in PATH_SAMPLERS["vp"]] == ["ddpm", "euler", "euler", "heun", "euler"]
+    assert all(sampler_on("vp", s) == s for s in PATH_SAMPLERS["flow"])  # every flow sampler runs on vp too
+    vp = run_spec(replace(S, sampler="ddim"), "cfg", 2.0)
+    moved = on_path(vp, "flow", 3.0)
+    assert moved == replace(vp, path="flow", sampler="euler", shift=3.0)  # same seed, model, guidance, steps
+    assert on_path(moved, "vp", 3.0) == replace(vp, sampler="euler")  # back on vp: shift 1
+    command = export_command(spec, "flow", "pca")
+    assert " --path flow --shift 3 " in command and " --sampler euler " in command
+    assert "--path" not in export_command(vp, "cfg", "pca")
+    args = viz.export.build_parser().parse_args(shlex.split(command)[3:])
+    assert (args.path, args.shift, args.sampler) == ("flow", 3.0, "euler")
+
+
+def test_the_same_point_on_the_vp_path():
+    from models.engine.schedule import make_schedule
+    from ui.runs import vp_level
+
+    traj = run(run_spec(Settings("gmm2d", "exact", "euler", 6, 0, 1, "pca", "flow", 1.0), "none", 1.0, label=-1))
+    k = 3
+    t, factor = vp_level(traj, k)
+    a, s = traj.alpha[k], traj.sigma[k]
+    assert factor == pytest.approx(1 / math.hypot(a, s))  # the flow point scaled onto the VP circle a^2 + s^2 = 1
+    abar = make_schedule("linear").alphas_cumprod
+    snr = abar / (1 - abar)  # the VP step with the flow point's signal-to-noise ratio (a / s)^2
+    lo = int(np.floor(t))
+    assert snr[lo + 1] <= (a / s) ** 2 <= snr[lo]
