@@ -27,6 +27,7 @@ from models.engine.names import (ETA_SAMPLERS, MAX_BATCH, MODEL_NAMES, PATH_NAME
 from models.engine.samplers import get_sampler
 from models.engine.schedule import TRAINING_STEPS
 from models.engine.settings import BATCH, CORRECTOR_SNR, CORRECTOR_STEPS, ETA, GAMMA, SEED, SHIFT, STEPS
+from models.flow.path import path_of
 from models.flow.samplers import FLOW_SAMPLERS
 from models.engine.trajectory import Trajectory
 from models.guidance import ZOO_NAMES, ZOO_SETTINGS, card, cards, check_values, make_guidance, meta_names, names, resources
@@ -145,6 +146,17 @@ SampleSpec.__doc__ = ("Everything that decides a trajectory. Same spec, same tra
                       "Fields: " + ", ".join(name for name, _, _ in SPEC_FIELDS) + ".")
 
 
+def check_bundle(spec: SampleSpec, bundle: ModelBundle) -> None:
+    """Raise ``ValueError`` (one sentence) where ``bundle`` was not loaded for ``spec``: another data set,
+    model, path or shift would sample the wrong thing without a word."""
+    levels = bundle.schedule
+    have = (bundle.data, bundle.model, path_of(levels), float(getattr(levels, "shift", SHIFT.default)))
+    want = (spec.data, spec.model, spec.path, float(spec.shift))
+    if have != want:
+        raise ValueError("the models were loaded for data {}, model {}, path {}, shift {:g}, but the run asks for "
+                         "data {}, model {}, path {}, shift {:g}".format(*have, *want))
+
+
 def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | torch.device = "auto",
         labels: Optional[np.ndarray] = None) -> Trajectory:
     """Sample one batch of trajectories. ``labels`` (B,) overrides ``spec.label`` per sample."""
@@ -153,6 +165,7 @@ def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | to
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
         bundle = load_bundle(spec.data, spec.model, dev, needs=resources(spec.guidance), path=spec.path, shift=spec.shift)
     dev = bundle.device
+    check_bundle(spec, bundle)
     guided = make_guidance(spec.guidance, bundle.denoiser, spec.gamma, log_prob=bundle.log_prob,
                            clean_log_prob=bundle.clean_log_prob, weak=bundle.weak,
                            settings=spec.settings())

@@ -50,11 +50,12 @@ ZOO = {
 }
 CORRECTOR = {"--corrector-steps": NOT_AN_INTEGER + ["-1", "101"],
              "--corrector-snr": NOT_A_NUMBER + NOT_FINITE + ["0", "-0.1", "1", "2"]}
+PATH = {"--path": ["curved", "", "VP"], "--shift": NOT_A_NUMBER + NOT_FINITE + ["0", "-1", "0.09", "10.5"]}
 COMMON = {"--device": ["tpu", "CPU", ""] + NO_GPU, "--data": ["mnist", "", "DIGITS"], "--model": ["huge", ""],
           "--sampler": ["foo", "DDPM"], "--guidance": ["magic", ""], "--seed": NOT_AN_INTEGER + ["-1", str(2**63)]}
 
 EXPORT = {
-    **COMMON, **ZOO, **CORRECTOR,
+    **COMMON, **ZOO, **CORRECTOR, **PATH,
     "--gamma": NOT_A_NUMBER + NOT_FINITE + ["100.5", "-101", "1e6"],
     "--label": NOT_AN_INTEGER + ["10", "-2", "99999999999999999999"],
     "--steps": NOT_AN_INTEGER + ["0", "-1", "1001"],
@@ -68,7 +69,7 @@ EXPORT = {
     "--max-memory": NOT_A_NUMBER + NOT_FINITE + ["0", "-1", "1025"],
 }
 EVALUATE = {
-    **COMMON, **ZOO, **CORRECTOR,
+    **COMMON, **ZOO, **CORRECTOR, **PATH,
     "--steps": NOT_AN_INTEGER + ["0", "-1", "1001"],
     "--gammas": ["", "a", "1,,2", "1,nan", "inf", "101", "0,-1e9", "1;2"],
     "--samples": NOT_AN_INTEGER + ["1", "0", "4097"],
@@ -82,6 +83,7 @@ TRAIN = {
     "--steps-scale": NOT_A_NUMBER + NOT_FINITE + ["0", "-1", "1000"],
     "--seed": COMMON["--seed"],
     "--workers": NOT_AN_INTEGER + ["-1", "100000"],
+    "--roles": ["flow", "", "denoiser,bogus"],
 }
 UNWRITABLE = ("--out", "--npz")  # tested below with unwritable paths
 EXPORT_PROG, EVALUATE_PROG, TRAIN_PROG = "python -m viz.export", "python -m models.evaluate", "python -m models.train"
