@@ -19,7 +19,7 @@ from ui.view_cache import buildup_gif, noising_png, overlay_gif, overlay_png, vi
 from ui.runs import Settings, run_spec, with_gammas
 from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.draw.projection import for_whole_paths
-from viz.lecture_gifs import meets_flow_runs
+from models.flow.pair import meets_flow_runs
 from viz.views.flow import MeetsFlow
 
 

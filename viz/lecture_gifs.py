@@ -176,6 +176,7 @@ def export_all(args, progress: bool = True) -> list[Written]:
 def write_meets_flow(data: str, args, device, write, out: list, bar) -> None:
     """``DIR/<data>-meets-flow.gif``: the lecture's "diffusion meets flow" slide (``viz.views.flow.MeetsFlow``)."""
     from models.engine.loading import WeightsError
+    from models.flow.pair import meets_flow_runs
     from viz.views.flow import MeetsFlow
 
     name = f"{data}-{MEETS_FLOW}"
@@ -186,32 +187,6 @@ def write_meets_flow(data: str, args, device, write, out: list, bar) -> None:
         bar.update()
         return
     write(name, MeetsFlow(vp, flow))
-
-
-def meets_flow_runs(data: str, model: str, steps: int, seed: int, batch: int, device="cpu"):
-    """One unguided run sampled twice from the same noise: DDIM (eta 0) on the VP path, and Euler on the
-    flow path at the matched levels ``sigma = s / (a + s)`` of the VP steps, starting at ``x_T / (a + s)``
-    (``models.flow.path.match_level``). Returns ``(vp, flow)`` trajectories; after the scaling they agree
-    up to float32 rounding (DDIM is Euler on the flow path)."""
-    import numpy as np
-    import torch
-
-    from models.engine.loading import load_bundle
-    from models.engine.pipeline import SampleSpec, run
-    from models.flow.path import FlowSchedule, match_level
-    from models.flow.samplers import sample_flow_euler
-
-    spec = SampleSpec(data=data, model=model, sampler="ddim", eta=0.0, guidance="none", label=-1, steps=steps,
-                      seed=seed, batch=batch)
-    vp = run(spec, device=device)
-    bundle = load_bundle(data, model, device, needs=resources("none"), path="flow", shift=1.0)
-    k, t_flow, _, _ = match_level(vp.alpha[:-1], vp.sigma[:-1], FlowSchedule())
-    x_T = torch.as_tensor(np.asarray(vp.x[0], np.float64) * k[0], dtype=torch.float32, device=bundle.device)
-    flow = sample_flow_euler(bundle.denoiser, x_T, np.asarray(t_flow, np.float64), None,
-                             generator=torch.Generator().manual_seed(seed))
-    flow.meta = {"path": "flow", "sampler": "euler", "guidance": "none", "data": data, "model": model, "seed": seed,
-                 "steps": steps}
-    return vp, flow
 
 
 def _step_counter(bar, what: str, steps: int):

@@ -6,7 +6,7 @@ import pytest
 
 from models.engine.pipeline import SampleSpec, run
 from viz.draw.geometry import noise_scales, posterior_std, scales
-from viz.lecture_gifs import meets_flow_runs
+from models.flow.pair import meets_flow_runs
 from viz.views.flow import FlowStepDiagram, MeetsFlow, implied_noise
 from viz.views.kinds import make_animation
 
