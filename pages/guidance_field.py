@@ -21,6 +21,9 @@ st.caption("Where guidance pushes every point of the 2-D mixture at one noise le
 if s.data != "gmm2d":
     offer_gmm2d(s.data)
     st.stop()
+if s.path != "vp":
+    st.caption("The field is drawn on the diffusion (VP) path, its levels in VP timesteps t: the flow path passes "
+               "through the same noisy points, each scaled by 1/(a_t + s_t) (see *Diffusion meets flow*).")
 picture, controls = st.columns([4, 1])
 choice = field_controls(s, controls)
 if choice.warning:

@@ -79,3 +79,9 @@ def test_a_shift_off_the_slider_is_left_out_with_a_note():
     assert not at.exception and not at.error
     assert at.slider(key="shift").value == SHIFT.default
     assert any("shift='0.3'" in c.value for c in at.caption)
+
+
+def test_the_field_page_says_it_draws_the_vp_path():
+    at = path_app("pages/guidance_field.py", "flow", data="gmm2d")
+    assert not at.exception and not at.error
+    assert any("drawn on the diffusion (VP) path" in c.value for c in at.caption)

@@ -128,7 +128,7 @@ def test_unknown_zoo_setting_is_refused():
 
 
 GUIDERS = ["cfgzero", "tcfg", "mambo", "apgmix"]
-SPACE_WORDS = {"cfgzero": "**velocity**", "tcfg": "**noise**", "mambo": "**velocity**", "apgmix": r"$\hat{x}_0$"}
+SPACE_WORDS = {"cfgzero": "**flow-matching velocity", "tcfg": "**noise**", "mambo": "**flow-matching velocit", "apgmix": r"$\hat{x}_0$"}
 
 
 def test_each_guider_runs_draws_and_says_its_space():
