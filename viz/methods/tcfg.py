@@ -18,6 +18,19 @@ from viz.methods import register_view
 from viz.methods.in_space import _GuiderView, _PREDICTIONS, _STEP, _dot, _parts, _unit, check_rebuilt, check_run, leading_direction, line_ends, signal_noise
 from viz.views.construction import Segment, step_title
 
+#: where a = 0 (the flow path's sigma = 1) eps = 0 lies at infinity along x_t: the view puts it at x_t / A_LIMIT,
+#: pinned to the edge, whose construction is the model's a -> 0 limit (models.guidance.zoo.tcfg) to about 1e-6
+A_LIMIT = 1e-6
+
+
+VP_UNITS = "x̂₀ = (xₜ − √(1−ᾱ) ε) / √ᾱ scales the noise space about ε = 0 (at xₜ / √ᾱ), keeping angles and ratios."
+FLOW_UNITS = "x̂₀ = (xₜ − σ ε) / (1 − σ) scales the noise space about ε = 0 (at xₜ / (1 − σ); at infinity where σ = 1)."
+
+
+def _signal(a):
+    """The signal scale the view divides by: ``a``, or ``A_LIMIT`` where it is 0."""
+    return np.where(np.asarray(a) > 0, a, A_LIMIT)
+
 
 @register_view
 class TangentialCFGDiagram(_GuiderView):
@@ -39,6 +52,7 @@ class TangentialCFGDiagram(_GuiderView):
         check_run(traj, "tcfg")
         gamma = float(traj.meta["gamma"])
         d_u, d_c, x_t, a, s = _parts(traj)
+        a = _signal(a)
         zero = x_t / a
         gram = np.stack([np.concatenate([_dot(d_c - zero, d_c - zero), _dot(d_c - zero, d_u - zero)], -1),
                          np.concatenate([_dot(d_u - zero, d_c - zero), _dot(d_u - zero, d_u - zero)], -1)], -2)
@@ -61,8 +75,8 @@ class TangentialCFGDiagram(_GuiderView):
                     region=("x0_uncond", "x0_cond", "u_n", "guided"),
                     inset=("to_uncond", "to_cond", "ray", "scaled", "diff", "diff_scaled", "to_guided"),
                     triggers=("scaled", "diff"), width=width,
-                    plane_note=("Exact plane through ε = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units: x̂₀ = (xₜ − √(1−ᾱ) ε) "
-                                "/ √ᾱ scales the noise space about ε = 0 (at xₜ / √ᾱ), keeping angles and ratios. x̂₀ᵘ is "
+                    plane_note=("Exact plane through ε = 0 (+), x̂₀ᵘ and x̂₀ᶜ, drawn in x̂₀ units: "
+                                + (FLOW_UNITS if traj.path == "flow" else VP_UNITS) + " x̂₀ᵘ is "
                                 "projected on the leading right-singular direction of [εᶜ; εᵘ], then CFG: guided = "
                                 "projected + γ (x̂₀ᶜ − projected) (Kwon et al., arXiv 2503.18137). xₜ, the step and the "
                                 "noise are projected."))
@@ -71,7 +85,7 @@ class TangentialCFGDiagram(_GuiderView):
         """x_t, eps = 0 ("origin"), D_u, D_c, D_u's projection u_n, the end of the singular line,
         x0_hat, the step's end and x_{t-1}."""
         a, _ = signal_noise(self.traj, sv.k)
-        zero = sv.x_t / a
+        zero = sv.x_t / _signal(a)
         n = leading_direction(sv.x0_uncond, sv.x0_cond, zero)
         u_n = zero + float(np.dot(sv.x0_uncond - zero, n)) * n
         return {"x_t": sv.x_t, "origin": zero, "x0_uncond": sv.x0_uncond, "x0_cond": sv.x0_cond, "u_n": u_n,
@@ -83,7 +97,7 @@ class TangentialCFGDiagram(_GuiderView):
         """Step, t, gamma and the angle between eps_u and eps_c."""
         sv = self.vectors(k)
         a, _ = signal_noise(self.traj, k)
-        zero = sv.x_t / a
+        zero = sv.x_t / _signal(a)
         u, c = sv.x0_uncond - zero, sv.x0_cond - zero
         cos = float(np.dot(u, c) / max(np.linalg.norm(u) * np.linalg.norm(c), 1e-300))
         return f"{step_title(self.traj, k, self.gamma)}  ·  angle(εᵘ, εᶜ) = {math.degrees(math.acos(min(1.0, max(-1.0, cos)))):.2g}°"

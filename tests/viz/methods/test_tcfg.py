@@ -38,3 +38,21 @@ def test_tcfg_pins_a_far_eps_zero_on_its_line():
     u_n = view.positions(0)["u_n"]
     cross = (end - start)[0] * (u_n - start)[1] - (end - start)[1] * (u_n - start)[0]
     assert abs(cross) <= 1e-6 * np.linalg.norm(end - start) * np.linalg.norm(u_n - start)
+
+
+@pytest.mark.parametrize("data", ["digits", "gmm2d"])
+def test_tcfg_draws_the_flow_paths_first_level_where_eps_zero_is_at_infinity(data):
+    """On the flow path the first level is sigma = 1 (a = 0): eps = 0 lies at infinity along x_t. The view
+    draws the construction's limit (the model's own prediction there, models.guidance.zoo.tcfg): it builds,
+    pins eps = 0 to the edge, and its guided point is the recorded x0_hat; the small print says sigma."""
+    from models.engine.pipeline import SampleSpec, run
+    traj = run(SampleSpec(data=data, model="exact", path="flow", shift=3.0, sampler="euler", guidance="tcfg",
+                          gamma=7.0, label=1, steps=6, batch=2), device="cpu")
+    assert traj.alpha[0] == 0.0
+    view = make_animation("tcfg", traj, "plane")
+    view.update(0)
+    pos = view.positions(0)
+    assert all(np.isfinite(p).all() for p in pos.values())
+    names, _, _, far = view._positions[0]
+    assert far[names.index("origin")]
+    assert "(1 − σ)" in view.plane_note and "√ᾱ" not in view.plane_note
