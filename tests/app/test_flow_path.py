@@ -85,3 +85,20 @@ def test_the_field_page_says_it_draws_the_vp_path():
     at = path_app("pages/guidance_field.py", "flow", data="gmm2d")
     assert not at.exception and not at.error
     assert any("drawn on the diffusion (VP) path" in c.value for c in at.caption)
+
+
+def test_missing_flow_weights_fall_back_to_the_exact_model_as_the_vp_network_does(tmp_path, monkeypatch, sample_calls):
+    import shutil
+
+    from models.engine.names import ASSETS_ENV
+
+    for f in (ROOT / "assets").iterdir():  # every shipped network but the flow path's own
+        if f.is_file() and "_flow_denoiser." not in f.name:
+            shutil.copy(f, tmp_path / f.name)
+    monkeypatch.setenv(ASSETS_ENV, str(tmp_path))
+    at = path_app("pages/sampling.py", "flow", data="gmm2d", model="neural_flow")
+    assert not at.exception and not at.error
+    model = at.selectbox(key="model")
+    assert model.value == "neural_flow" and "neural_flow · unavailable, showing exact" in model.options
+    assert any("could not be loaded" in w.value for w in at.warning)
+    assert sample_calls[-1].model == "exact" and sample_calls[-1].path == "flow"
