@@ -20,6 +20,7 @@ from ui.runs import Settings, run_spec, with_gammas
 from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.draw.projection import for_whole_paths
 from models.flow.pair import meets_flow_runs
+from models.engine.data import load_dataset
 from viz.views.flow import MeetsFlow
 
 
@@ -35,7 +36,7 @@ def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
 def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int, play: bool) -> bytes:
     """PNG (last frame) or GIF of ``viz.views.flow.MeetsFlow`` for one unguided run on both paths."""
     vp, flow = meets_flow_runs(data, model, steps, seed, batch, resolve_device("auto"))
-    view = MeetsFlow(vp, flow)
+    view = MeetsFlow(vp, flow, background=load_dataset(data).x)
     if play:
         return view.gif()
     buf = io.BytesIO()

@@ -186,7 +186,7 @@ def write_meets_flow(data: str, args, device, write, out: list, bar) -> None:
         out.append(Written(name, None, why=str(e), failed=True))
         bar.update()
         return
-    write(name, MeetsFlow(vp, flow))
+    write(name, MeetsFlow(vp, flow, background=load_dataset(data).x))
 
 
 def _step_counter(bar, what: str, steps: int):

@@ -24,7 +24,9 @@ import numpy as np
 
 from models.engine.trajectory import Trajectory
 from viz.draw.drawing import framed_axes
-from viz.draw.geometry import StepVectors, check_finite, check_sample, image_shape, scales
+from viz.draw.geometry import StepVectors, background_labels, check_finite, check_sample, image_shape, scales
+from viz.draw.drawing import mixture_for
+from viz.draw.shading import ClassDensity, class_cloud
 from viz.draw.projection import Projection, identity_projection, pca_projection
 from viz.draw.sprites import Sprite, TextSprite, image_pixels
 from viz.draw.style import COLORS, DPI, LABELS, TEXT_PX, new_figure, text_pt
@@ -133,11 +135,14 @@ SIDE_PX = 290  # the column right of the picture: the key, and on digits the two
 class MeetsFlow(Animated):
     """A VP run (DDIM, eta 0) and a flow run (Euler) from the same noise at matched levels, in one
     projection: the flow path, the VP path scaled by ``1 / (a + s)`` on top of it (they coincide), and
-    the unscaled VP path faint. One frame per step; on digits the images of both current points."""
+    the unscaled VP path faint; on 2-D data (an exact picture) the run's other samples' flow paths thin
+    beneath and the mixture's density (or the data set ``background``) under everything. One frame per
+    step; on digits (a PCA of the sample's two paths) the images of both current points."""
 
     kind = "meets_flow"
 
-    def __init__(self, vp: Trajectory, flow: Trajectory, sample: int = 0, size: tuple[int, int] = (1100, 640)) -> None:
+    def __init__(self, vp: Trajectory, flow: Trajectory, sample: int = 0, size: tuple[int, int] = (1100, 640),
+                 background: Optional[np.ndarray] = None) -> None:
         for traj in (vp, flow):
             check_finite(traj)
         if vp.path != "vp" or flow.path != "flow" or vp.x.shape != flow.x.shape:
@@ -154,8 +159,12 @@ class MeetsFlow(Animated):
         self.p_vp = self.projection(x_vp)  # (S+1, 2) the VP path as sampled
         self.p_scaled = self.projection(self.k[:, None] * x_vp)  # the VP path times 1 / (a + s)
         self.p_flow = self.projection(x_fl)
+        # the other samples and the data only where the picture is exact (2-D data): a projection fitted to
+        # one sample's two paths would throw the others, and the data, to where they do not lie
+        self.p_others = [self.projection(np.asarray(flow.x[:, b], np.float64))
+                         for b in range(flow.x.shape[1]) if b != self.sample] if dim == 2 else []
         self.shape = image_shape(vp)
-        self._lay_out(size)
+        self._lay_out(size, background)
         self.update(0)
         self._cache_background()
 
@@ -168,21 +177,34 @@ class MeetsFlow(Animated):
         """The largest distance (drawn coordinates) between the scaled VP path and the flow path."""
         return float(np.abs(self.p_scaled - self.p_flow).max())
 
-    def _lay_out(self, size: tuple[int, int]) -> None:
+    def _lay_out(self, size: tuple[int, int], background: Optional[np.ndarray]) -> None:
         W, H = size
         self.fig = fig = new_figure((W / DPI, H / DPI), layout=None)
         side = SIDE_PX
         note_h = 2 * (TEXT_PX["small"] + 6)
         main = (12, 78, W - 36 - side, H - 78 - note_h - 16)
+        dim = self.vp.x.shape[-1]
         ax = self.ax = fig.add_axes([main[0] / W, 1 - (main[1] + main[3]) / H, main[2] / W, main[3] / H])
         framed_axes(ax)
         ax.set_autoscale_on(False)
-        pts = np.concatenate([self.p_vp, self.p_flow])
+        pts = np.concatenate([self.p_vp, self.p_flow, *self.p_others])
         lo, hi = pts.min(0), pts.max(0)
         centre, half = (lo + hi) / 2, (hi - lo) / 2 * 1.1 + 1e-9
         per_px = max(half[0] / main[2], half[1] / main[3])  # one scale on both axes (equal lengths look equal)
-        ax.set_xlim(centre[0] - per_px * main[2], centre[0] + per_px * main[2])
-        ax.set_ylim(centre[1] - per_px * main[3], centre[1] + per_px * main[3])
+        limits = ((centre[0] - per_px * main[2], centre[0] + per_px * main[2]),
+                  (centre[1] - per_px * main[3], centre[1] + per_px * main[3]))
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        if dim == 2:
+            self._underlay(ax, limits, background)
+        for i, p in enumerate(self.p_others):
+            ax.plot(p[:, 0], p[:, 1], color=COLORS["x0_hat"], lw=1.0, alpha=0.3, gid=f"other_{i}")
+        for end, text, dy in ((0, "$x_T$, the shared noise", -1), (-1, "the sample (σ = 0)", 1)):
+            # the text runs from its point toward the middle of the panel, so it stays inside the frame
+            inward = "left" if self.p_flow[end][0] < centre[0] else "right"
+            ax.annotate(text, self.p_flow[end], xytext=(0, 14 * dy), textcoords="offset points", ha=inward,
+                        va="bottom" if dy > 0 else "top", fontsize=text_pt("label"), gid=f"end_{end}", zorder=6,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
         ax.plot(self.p_vp[:, 0], self.p_vp[:, 1], color=COLORS["x_t"], lw=1.5, alpha=0.25, gid="vp_raw")
         ax.plot(self.p_flow[:, 0], self.p_flow[:, 1], color=COLORS["x0_hat"], lw=5, alpha=0.45, gid="flow_path",
                 solid_capstyle="round")
@@ -213,6 +235,15 @@ class MeetsFlow(Animated):
                 cap.place(W - side, H - top, ha="left", va="bottom")
                 self.images[name] = (sp, (W - side, H - top - 6 - 8 * 16))
         self.moving = [self.title, self.cur_raw, self.cur_flow, self.cur_scaled, *(sp for sp, _ in self.images.values())]
+
+    def _underlay(self, ax, limits, background: Optional[np.ndarray]) -> None:
+        """The data under the paths: gmm2d's density shaded by class on the exact 2-D picture, else the
+        data set ``background`` (projected) in its classes' colours."""
+        gmm = mixture_for(self.flow, self.flow.x.shape[-1])
+        if gmm is not None and self.projection.kind == "identity":
+            ClassDensity(ax, gmm, None).update(limits, 1.0)
+        elif background is not None:
+            class_cloud(ax, self.projection(np.asarray(background, np.float64)), background_labels(self.flow, background))
 
     def _key(self, W: int, H: int, side: int) -> None:
         rows = [("flow_path", COLORS["x0_hat"], "flow path, Euler (σ)"),
