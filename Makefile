@@ -80,4 +80,7 @@ readme-media: $(BIN)/.installed
 	$(EXPORT) --data digits --model neural --guidance apg --gamma 5 --apg-eta 0 --label 7 --projection plane --figure apg --out assets/readme/apg.gif
 	$(EXPORT) --data digits --model neural --guidance rescale --gamma 5 --rescale-phi 0.7 --label 7 --projection plane --figure rescale --out assets/readme/rescale.gif
 	$(BIN)/python -m viz.export --data gmm2d --model exact --guidance cfg --gamma 7 --label 1 --seed 0 --figure field --out assets/readme/field.gif
+	$(EXPORT) --data digits --model neural --path flow --shift 3 --sampler euler --guidance cfg --gamma 3 --label 7 --projection plane --figure flow --out assets/readme/flow.gif
+	$(BIN)/python -m viz.lecture_gifs --data gmm2d --model neural --guidance none --figures flow --steps 50 --seed 0 --out out/readme-lecture
+	cp out/readme-lecture/gmm2d-meets-flow.gif assets/readme/meets-flow.gif
 	$(BIN)/python -m tools.screenshots --out assets/readme --window 1920x1080

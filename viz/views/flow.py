@@ -39,7 +39,7 @@ FLOW_LABELS = {
     "velocity": r"velocity $u = \hat{\epsilon} - \hat{x}_0$",
     "seg_uncond": r"segment $\hat{x}_0^{u}$ – $\hat{\epsilon}^{u}$",
     "seg_cond": r"segment $\hat{x}_0^{c}$ – $\hat{\epsilon}^{c}$",
-    "ends_scaled": "γ × (c − u), both ends",
+    "ends_scaled": "γ × the difference, both ends",
     "step": "step along the segment",
 }
 SAMPLER_TEXT = {"euler": "Euler", "heun": "Heun", "ddpm": "DDPM"}
