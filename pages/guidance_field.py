@@ -23,7 +23,7 @@ if s.data != "gmm2d":
     st.stop()
 if s.path != "vp":
     st.caption("The field is drawn on the diffusion (VP) path, its levels in VP timesteps t: the flow path passes "
-               "through the same noisy points, each scaled by 1/(a_t + s_t) (see *Diffusion meets flow*).")
+               "through the same noisy points, each scaled by $1/(a_t + s_t)$ (see *Diffusion meets flow*).")
 picture, controls = st.columns([4, 1])
 choice = field_controls(s, controls)
 if choice.warning:
