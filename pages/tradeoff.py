@@ -42,15 +42,11 @@ samples = int(right.select_slider("Samples per γ", SAMPLE_CHOICES, value=SAMPLE
                                   help="more samples give smoother curves and take longer (about linearly)"))
 model = model_for(s, guidance)
 gammas = sweep_values(guidance)  # the scales γ, or CFG++'s weights λ
-sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed)
+sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed, s.path, s.shift)
 rows = measure(sweep, gammas)
 st.image(curves_png(sweep, gammas), width="stretch", output_format="PNG")
 st.caption(f"{samples} samples per γ; sampling took {sum(r['seconds'] for r in rows):.1f} s in all. "
            "Dashed: the training data's own score, what a perfect sampler would reach.")
-if s.path != "vp":  # the sweep's settings (ui.runs.Sweep) carry no path yet
-    st.info(f"These curves are measured on the VP path with the sidebar's sampler ({s.sampler}). The flow path's "
-            "Euler is measured against the exact target further down (on gmm2d); `python -m models.evaluate "
-            "--path flow` measures any flow sampler.")
 if ignores_gamma(rows):
     st.info(f"Every γ gives the same samples: {guidance} does not use the scale γ (it has its own setting).")
 

@@ -202,9 +202,10 @@ def highdim_facts(seed: int):
 def evaluation_row(sweep: Sweep, gamma: float) -> dict:
     """One gamma's row of ``models.analysis.evaluate.evaluate`` (accuracy, diversity, nearest_train, ...) for
     the settings of ``sweep``; one gamma per call, so the page can show its progress."""
-    bundle = cached_bundle(sweep.data, sweep.model, resources(sweep.guidance), str(assets_dir()))
+    bundle = cached_bundle(sweep.data, sweep.model, resources(sweep.guidance), str(assets_dir()), sweep.path, sweep.shift)
     return evaluation.evaluate(sweep.data, sweep.model, sweep.sampler, int(sweep.steps), sweep.guidance, [float(gamma)],
-                               int(sweep.samples), int(sweep.seed), bundle=bundle)[0]
+                               int(sweep.samples), int(sweep.seed), bundle=bundle, path=sweep.path,
+                               shift=float(sweep.shift))[0]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

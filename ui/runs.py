@@ -107,7 +107,7 @@ def export_command(spec: SampleSpec, kind: str, projection: str) -> str:
 @dataclass(frozen=True)
 class Sweep:
     """The settings of a trade-off measurement (``models.analysis.evaluate.evaluate``) but its gammas:
-    ``samples`` samples, spread over every class, from one seed."""
+    ``samples`` samples, spread over every class, from one seed, on the noising ``path`` (at ``shift``)."""
 
     data: str
     model: str
@@ -116,13 +116,16 @@ class Sweep:
     guidance: str
     samples: int
     seed: int
+    path: str = "vp"
+    shift: float = 1.0
 
 
 def evaluate_command(sweep: Sweep, gammas: Sequence[float]) -> str:
     """The ``python -m models.evaluate`` command line that measures the same rows."""
+    path = "" if sweep.path == "vp" else f" --path {sweep.path}" + (f" --shift {sweep.shift:g}" if sweep.shift != 1 else "")
     return (f"python -m models.evaluate --data {sweep.data} --model {sweep.model} --sampler {sweep.sampler} "
             f"--steps {sweep.steps} --guidance {sweep.guidance} --gammas {','.join(f'{g:g}' for g in gammas)} "
-            f"--samples {sweep.samples} --seed {sweep.seed}")
+            f"--samples {sweep.samples} --seed {sweep.seed}{path}")
 
 
 def non_finite_parts(traj: Trajectory) -> list[str]:

@@ -56,7 +56,17 @@ def test_the_flow_sampler_is_a_choice_beside_the_exact_draws(small_gap):
     assert urls(at)[-1] != figure and [m.value for m in at.markdown[-2:]] == words
     at.selectbox(key="path").set_value("flow").run()  # the sidebar on flow: the section's runs keep their own paths
     assert not at.exception and not at.error and [m.value for m in at.markdown[-2:]] == words
-    assert any(i.value.startswith("These curves are measured on the VP path") for i in at.info)
+    # ... while the curves at the top follow the sidebar onto the flow path, as their command line says
+    assert any("--path flow" in c.value for c in at.code)
+
+
+def test_cfgpp_on_the_flow_path_is_refused_in_words():
+    at = open_page("pages/tradeoff.py", data="gmm2d", model="exact", steps=8)
+    at.selectbox(key="path").set_value("flow").run()
+    at.selectbox(key="tradeoff_guidance").set_value("cfgpp").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["This method cannot be evaluated with these settings: cfgpp (CFG++) needs "
+                                           "the ddim sampler, which the flow path does not offer: use path vp"]
 
 
 def test_the_section_says_why_it_is_absent_on_digits():

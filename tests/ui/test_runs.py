@@ -101,17 +101,20 @@ def test_the_printed_evaluate_command_measures_the_same_rows(monkeypatch):
     seen = []
 
     def evaluate(data, model, sampler, steps, guidance, gammas, samples, seed, **kwargs):
-        seen.append((Sweep(data, model, sampler, steps, guidance, samples, seed), list(gammas), kwargs))
+        seen.append((Sweep(data, model, sampler, steps, guidance, samples, seed, kwargs.pop("path"),
+                           kwargs.pop("shift")), list(gammas), kwargs))
         return []
 
     monkeypatch.setattr(models.analysis.evaluate, "evaluate", evaluate)
-    sweep = Sweep("gmm2d", "neural", "heun", 12, "apg", 200, 5)
-    argv = shlex.split(evaluate_command(sweep, (0.0, 0.5, 10.0)))
-    assert argv[:3] == ["python", "-m", "models.evaluate"]
-    assert models.analysis.evaluate.main(argv[3:]) == 0
-    (got, gammas, kwargs), = seen
-    assert got == sweep and gammas == [0.0, 0.5, 10.0]
-    assert kwargs["eta"] == 0.0 and kwargs["zoo"] == SampleSpec().settings()  # what the page's rows use
+    for sweep in (Sweep("gmm2d", "neural", "heun", 12, "apg", 200, 5),
+                  Sweep("digits", "neural_flow", "ddpm", 9, "cfg", 50, 2, "flow", 3.0)):
+        seen.clear()
+        argv = shlex.split(evaluate_command(sweep, (0.0, 0.5, 10.0)))
+        assert argv[:3] == ["python", "-m", "models.evaluate"]
+        assert models.analysis.evaluate.main(argv[3:]) == 0
+        (got, gammas, kwargs), = seen
+        assert got == sweep and gammas == [0.0, 0.5, 10.0]
+        assert kwargs["eta"] == 0.0 and kwargs["zoo"] == SampleSpec().settings()  # what the page's rows use
 
 
 def test_non_finite_parts_and_samples_off_data():
