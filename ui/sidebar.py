@@ -1,5 +1,6 @@
 """The shared sidebar and the settings every page reads (widget keys of the architecture contract:
-``data``, ``model``, ``sampler``, ``steps``, ``seed``, ``label``, ``projection``), kept for the whole
+``data``, ``model``, ``sampler``, ``steps``, ``seed``, ``label``, ``projection``; and ``path``, ``shift`` for
+the noising path), kept for the whole
 session across pages (``ui.state``), and the page style every page shares."""
 
 from __future__ import annotations
