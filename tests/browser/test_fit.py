@@ -36,6 +36,14 @@ def test_sampling_by_name_and_first_figures_inside_a_projector():
             browser.load(tab, f"{base}/{path}", timeout=LOAD_S)
             assert browser.sidebar_open(tab)
             assert _first_figure_bottom(tab) <= PROJECTOR["height"], path
+        # side by side with classifier guidance (the longest key) in one column: both panels still fit
+        tab.locator('[data-testid="stSelectbox"]').filter(has_text="Guidance method").first.click()
+        tab.get_by_role("option", name="classifier", exact=True).click()
+        browser.wait_idle(tab, LOAD_S)
+        assert "classifier, γ = " in tab.locator("body").inner_text()  # the column now shows classifier guidance
+        images = tab.locator('[data-testid="stImage"] img')
+        bottoms = [browser.box(images.nth(i)) for i in range(min(images.count(), 2))]
+        assert len(bottoms) == 2 and all(b["y"] + b["height"] <= PROJECTOR["height"] for b in bottoms), bottoms
         browser.load(tab, f"{base}/guidance_field", timeout=LOAD_S, images=False)
         tab.get_by_role("button", name="Switch to gmm2d").click()  # the app opens on the digits
         tab.locator('[data-testid="stImage"] img').first.wait_for(timeout=LOAD_S * 1000)

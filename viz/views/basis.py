@@ -40,8 +40,8 @@ def shared_run_basis(trajs: Sequence[Trajectory]) -> Projection:
     dim = trajs[0].x.shape[-1]
     return replace(pca_projection(np.concatenate([np.concatenate([t.x.reshape(-1, dim), t.x0_hat.reshape(-1, dim)])
                                                   for t in trajs])),
-                   note="PCA of the runs without guidance and at γ = 1 from the same noise (one basis for both "
-                        "panels, whatever their γ); what lies off this plane is flattened")
+                   note="One PCA basis for both panels (of runs at γ = 0 and 1 from this noise); what lies off it "
+                        "is flattened")
 
 
 def view_in(kind: str, traj: Trajectory, proj: Projection, sample: int, background: np.ndarray,

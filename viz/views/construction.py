@@ -720,19 +720,27 @@ class ConstructionView(Animated):
         return step_title(self.traj, k, self.gamma)
 
 
+#: the widths a compact panel's key column may take, narrowest first: a long key widens its column (and
+#: narrows the main view) before the figure grows taller
+COMPACT_COLUMNS = (270, 310, 350, 390)
+
+
 def _fit_compact_key(rows: list[tuple[str, str]], layout: FrameLayout,
                      size: tuple[float, float]) -> tuple[list[tuple[str, str]], FrameLayout, tuple[float, float]]:
     """A compact panel's key ``rows`` with long labels on two lines in its narrower column, its
-    ``layout`` counting those lines, and the figure's ``size`` (inches): where the key leaves too
-    little room under it for two insets (``INSET_ROOM``), the figure grows to give them that."""
-    rows = [(n, wrap_label(label, layout.column - HANDLE_PX - 24)) for n, label in rows]
-    layout = replace(layout, key_lines=sum(label.count("\n") for _, label in rows))
-    short = INSET_ROOM - layout.inset_room(len(rows))
-    if short > 0:  # a long key in a narrow panel: the figure grows so two insets fit under it
-        H = layout.height + int(np.ceil(short))
-        layout = replace(layout, height=H)
-        size = (size[0], H / DPI)
-    return rows, layout, size
+    ``layout`` counting those lines, and the figure's ``size`` (inches). Where the key leaves too little
+    room under it for two insets (``INSET_ROOM``), the column widens (``COMPACT_COLUMNS``: fewer labels
+    wrap) and, only where even the widest leaves too little, the figure grows to give them that."""
+    options = []
+    for column in COMPACT_COLUMNS:
+        wrapped = [(n, wrap_label(label, column - HANDLE_PX - 24)) for n, label in rows]
+        fitted = replace(layout, column=column, key_lines=sum(label.count("\n") for _, label in wrapped))
+        options.append((max(0, int(np.ceil(INSET_ROOM - fitted.inset_room(len(wrapped))))), column, wrapped, fitted))
+    short, _, wrapped, fitted = min(options, key=lambda o: o[:2])  # the least growth, then the narrowest column
+    if short == 0:
+        return wrapped, fitted, size
+    H = fitted.height + short  # a long key in a narrow panel: the figure grows so two insets fit under it
+    return wrapped, replace(fitted, height=H), (size[0], H / DPI)
 
 
 def _label_order(markers: Sequence[str]) -> list[str]:

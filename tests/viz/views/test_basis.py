@@ -36,7 +36,7 @@ def test_the_shared_basis_is_the_pca_of_every_point_of_the_reference_runs(runs):
     own = pca_projection(points)
     assert basis.kind == "pca" and not basis.exact
     np.testing.assert_allclose(np.abs(basis.basis @ own.basis.T), np.eye(2), atol=1e-8)
-    assert "γ = 1" in basis.note and "flattened" in basis.note  # the figure says which basis it is
+    assert "γ = 0 and 1" in basis.note and "flattened" in basis.note  # the figure says which basis it is
     alone = shared_run_basis([plain])
     assert np.abs(np.abs(alone.basis @ basis.basis.T) - np.eye(2)).max() > 1e-6  # another run, another basis
     flat = shared_run_basis([])
