@@ -29,6 +29,7 @@ ACROSS = {
     "tests/app/test_app.py": "app.py and the tests across its pages (every page runs, settings follow the teacher)",
     "tests/models/test_layout.py": "the shape of models/ as a whole (no import cycle, no matplotlib or Streamlit)",
     "tests/models/guidance/test_parity.py": "every method with a diffusers guider against it over whole runs",
+    "tests/app/test_flow_path.py": "every page on both noising paths, every sampler and model a path offers (issue 19)",
     "tests/models/guidance/test_cards.py": "a method declared once, in a test, reaches the command lines and pages",
     "tests/viz/views/test_camera_steadiness.py": "every view kind's camera and exact planes over hidden settings "
                                                  "(issue 17.2: draw/camera, draw/projection, every view)",

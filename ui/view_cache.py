@@ -70,7 +70,8 @@ def _basis(spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple
 
 
 def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
+                basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None,
+                width: Optional[int] = None):
     traj = run_cache.cached_trajectory(spec)
     background = load_dataset(spec.data).x
     proj = _basis(spec, projection, sample, basis) if basis or limits or size else None
@@ -78,7 +79,7 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
         if proj is not None:
             return view_in(kind, traj, proj, sample, background, limits, size)
         return make_animation(kind, traj, projection, sample=sample, seed=spec.seed, background=background,
-                              stages=stages)
+                              stages=stages, width=width)
 
 
 # A view is about 4 MB (25 steps). Twelve were too few for a class: with twenty students, each
@@ -86,11 +87,13 @@ def _build_view(kind: str, spec: SampleSpec, projection: str, sample: int, stage
 # moves 4x slower than alone). An idle view goes after half an hour.
 @st.cache_resource(max_entries=64, ttl=1800, show_spinner="Drawing…")
 def _shared_view(kind: str, spec: SampleSpec, projection: str, sample: int, stages: Optional[tuple[str, ...]],
-                 basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None):
+                 basis: Optional[tuple] = None, limits: Optional[Limits] = None, size: Optional[tuple[int, int]] = None,
+                 width: Optional[int] = None):
     """One view object per run, shared by the sessions looking at it (drawn holding ``DRAWING``);
     ``basis``: drawn in the basis of that ``shared_basis`` key (``basis_of``) instead of its own;
-    ``limits``: the paths' view (``pair_limits``); ``size``: (width, height) CSS px (``HALF_SIZE``)."""
-    return _build_view(kind, spec, projection, sample, stages, basis, limits, size)
+    ``limits``: the paths' view (``pair_limits``); ``size``: (width, height) CSS px (``HALF_SIZE``);
+    ``width``: drawn that many CSS px wide (the column the browser reports, ``ui.views.column_width``)."""
+    return _build_view(kind, spec, projection, sample, stages, basis, limits, size, width)
 
 
 #: the views of the side-by-side page's columns: ((kind, spec), ...), one per column
@@ -150,13 +153,13 @@ def figure_png(fig) -> bytes:
 @st.cache_data(max_entries=512, show_spinner=False)
 def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: int,
                stages: Optional[tuple[str, ...]] = None, basis: Optional[tuple] = None,
-               pair: Optional[Panels] = None) -> bytes:
+               pair: Optional[Panels] = None, width: Optional[int] = None) -> bytes:
     """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
     ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given; at the size and the one
-    scale of the side-by-side columns ``pair``, if given)."""
+    scale of the side-by-side columns ``pair``, if given; ``width`` CSS px wide, if given and neither is)."""
     view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False)
     if view is None:
-        view = _shared_view(kind, spec, projection, sample, stages, basis)
+        view = _shared_view(kind, spec, projection, sample, stages, basis, width=None if basis else width)
     with DRAWING, _filmed(view, shots):
         return _png(view.frame(int(np.clip(step, 0, view.num_frames - 1))))
 

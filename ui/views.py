@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import logging
+from pathlib import Path
+from typing import Optional
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from models.engine.pipeline import SampleSpec
 from models.engine.loading import WeightsError
@@ -25,6 +28,7 @@ from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.link import drawn
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
+from viz.draw.style import display_width
 from viz.views.catalog import figure_kinds
 
 LOG = logging.getLogger("guidance_lab")
@@ -46,6 +50,42 @@ class PreparedRun:
     step: int
     k: int
     play: bool
+
+
+# ----------------------------------------------------------------------------- the column's width
+# Streamlit does not tell the server how wide a column is. ``column_width`` places an invisible frame
+# (``ui/column_width/index.html``, a component without a build step) in the current column; its script
+# reports the column's width in CSS px, and again after the window is resized. A figure drawn at that
+# width is shown at 1:1, so its type keeps its declared size (``viz.draw.style.TEXT_PX``) on a laptop's
+# 1400-px window as on a projector's 1920 (issue 17.5). Until the browser has answered (the first run of
+# a session, AppTest) and where the column is about as wide as the figure's declared width, the figure
+# keeps its declared size (``drawing_width`` returns None). The GIF keeps the export's size.
+
+_COLUMN_WIDTH = components.declare_component("column_width", path=str(Path(__file__).with_name("column_width")))
+#: widths are rounded down to a multiple of this many px (fewer cached drawings)
+STEP_PX = 20
+#: a column at least this share of the figure's declared width shows it as declared (scaled by at most 5 %)
+CLOSE_ENOUGH = 0.95
+#: narrower than this, a figure is not redrawn (its layout needs room): it is shown scaled, as before
+NARROWEST = 480
+
+
+def column_width(key: str) -> Optional[int]:
+    """The width in CSS px of the column this is called in, as the browser last reported it; None
+    before it has (or where no browser runs the page)."""
+    value = _COLUMN_WIDTH(key=key, default=None)
+    return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def drawing_width(kind: str, measured: Optional[int]) -> Optional[int]:
+    """The width to draw figure ``kind`` at for a column ``measured`` px wide: None (its declared
+    ``display_width``) where unknown, close enough or too narrow; else the column's width rounded down
+    to ``STEP_PX``. Below ``viz.draw.style.COMPACT_WIDTH`` the views take their compact layout."""
+    declared = display_width(kind)
+    if measured is None or measured >= CLOSE_ENOUGH * declared or measured < NARROWEST:
+        return None
+    return int(measured) // STEP_PX * STEP_PX
+
 
 
 def _step_chosen() -> None:
@@ -147,11 +187,14 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
     animation when playing; with a GIF download (``key`` names its button where one page shows the
     same view twice). ``basis``: drawn in the basis of that ``ui.run_cache.shared_basis`` key; ``pair``:
     at one scale with the other runs of that tuple of specs (the side-by-side page)."""
+    # the column's width as the browser reports it (column_width): the frame is drawn for it, so that its
+    # type keeps its size on a narrow window (the GIF keeps the export's size, byte for byte)
+    width = None if pair else drawing_width(kind, column_width(f"width-{key or kind}-{'-'.join(stages or ())}"))
     try:
         if play:
             st.image(view_gif(kind, spec, projection, sample, basis, pair), width="stretch")
         else:
-            st.image(view_frame(kind, spec, projection, sample, step, stages, basis, pair), width="stretch",
+            st.image(view_frame(kind, spec, projection, sample, step, stages, basis, pair, width), width="stretch",
                      output_format="PNG")
         st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample, basis, pair),
                            file_name=filename, mime="image/gif",

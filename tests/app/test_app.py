@@ -107,7 +107,7 @@ def test_the_scrubber_shows_the_step_the_figure_shows(page, kind, frame_calls):
         scrubber = at.slider(key="step")
         said = scrubber.proto.format % scrubber.value  # what the scrubber's thumb shows
         assert said == f"step {value} of 12"
-        shown_kind, spec, projection, sample, frame, stages, basis, pair = drawn[-1]
+        shown_kind, spec, projection, sample, frame, stages, basis, pair, width = drawn[-1]
         assert shown_kind == kind and pair is None  # one run: its own camera
         view = ui.view_cache._shared_view(kind, spec, projection, sample, stages, basis)
         title = STEP_IN_TITLE.search(view.title_at(frame))

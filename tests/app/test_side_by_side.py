@@ -11,7 +11,7 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     at = page_app("pages/side_by_side.py")
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "tick" not in text and "one basis" in text  # the figures have no ticks to read
-    (_, left, *_, left_basis, left_pair), (_, right, *_, right_basis, right_pair) = drawn[-2:]
+    (_, left, *_, left_basis, left_pair, _), (_, right, *_, right_basis, right_pair, _) = drawn[-2:]
     # one basis for both runs (the sidebar says PCA), fitted to runs from the same noise, and one scale
     assert left_basis == right_basis == ui.run_cache.reference_runs(left)
     assert left_pair == right_pair == (("cfg", left), ("cfg", right))
@@ -28,7 +28,7 @@ def test_side_by_side_columns_share_one_basis_and_sample_independently(sample_ca
     assert not at.exception and not at.error
     assert [c.guidance for c in sample_calls[n:]] == ["classifier"] and at.selectbox(key="sbs_right_guidance").value == "cfg"
     # two kinds of picture, still one basis and one scale
-    assert [kind for kind, _ in drawn[-1][-1]] == ["classifier", "cfg"] and any("one scale" in c.value for c in at.caption)
+    assert [kind for kind, _ in drawn[-1][-2]] == ["classifier", "cfg"] and any("one scale" in c.value for c in at.caption)
     assert all(c.seed == sample_calls[0].seed for c in sample_calls)  # same seed on both sides
 
 
@@ -49,7 +49,7 @@ def test_side_by_side_compares_the_two_paths_from_the_same_noise_in_one_basis(sa
     at.selectbox(key="sampler").set_value("ddim").run()
     at.radio(key="sbs_compare").set_value("paths").run()
     assert not at.exception and not at.error and len(image_urls(at)) == 2
-    (_, left, *_, left_basis, left_pair), (_, right, *_, right_basis, right_pair) = frame_calls[-2:]
+    (_, left, *_, left_basis, left_pair, _), (_, right, *_, right_basis, right_pair, _) = frame_calls[-2:]
     assert (left.path, right.path) == PATH_NAMES and (left.sampler, right.sampler) == ("ddim", "euler")
     assert (left.guidance, left.gamma, left.seed) == (right.guidance, right.gamma, right.seed)  # same noise and method
     # one basis fitted to the reference runs of both paths, one camera over both

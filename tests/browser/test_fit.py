@@ -50,3 +50,27 @@ def test_sampling_by_name_and_first_figures_inside_a_projector():
         browser.wait_idle(tab, LOAD_S)
         assert _first_figure_bottom(tab) <= PROJECTOR["height"], "guidance_field"
         assert not browser.page_problems(tab)
+
+
+LAPTOP = {"width": 1400, "height": 900}
+
+
+def test_on_a_laptop_window_the_step_figure_is_drawn_for_its_column():
+    """At 1400x900 the step figure used to be drawn 1100 px wide and shown at 0.66x (its type about 10 px):
+    the column's width comes back from the browser (ui.views.column_width) and the frame is redrawn at it, so the
+    figure is shown at (nearly) 1:1 and its smallest type at 14 px or more."""
+    import time
+    with browser.streamlit_server() as base, browser.chromium(LAPTOP) as context:
+        tab = context.new_page()
+        for path in ("classifier_free_guidance", "guidance_zoo"):
+            browser.load(tab, f"{base}/{path}", timeout=LOAD_S)
+            deadline, ratio = time.monotonic() + 60, 0.0
+            while time.monotonic() < deadline:
+                natural, shown = tab.locator('[data-testid="stImage"] img').first.evaluate(
+                    "e => [e.naturalWidth, e.clientWidth]")
+                ratio = shown / max(natural, 1)
+                if 0.95 <= ratio <= 1.1:
+                    break
+                time.sleep(1)
+            assert 0.95 <= ratio <= 1.1, (path, ratio)
+            assert not browser.page_problems(tab)

@@ -62,7 +62,7 @@ def test_the_side_by_side_basis_is_shared_only_where_the_runs_own_ones_differ():
     points = np.concatenate([np.concatenate([t.x.reshape(-1, 64), t.x0_hat.reshape(-1, 64)])
                              for t in (ui.run_cache.cached_trajectory(plain), ui.run_cache.cached_trajectory(conditional))])
     assert both.kind == "pca" and np.allclose(np.abs(both.basis @ pca_projection(points).basis.T), np.eye(2), atol=1e-6)
-    assert "γ = 1" in both.note  # the figure says which basis it is drawn in
+    assert "γ = 0 and 1" in both.note  # the figure says which basis it is drawn in
     mixture = Settings("gmm2d", "exact", "ddpm", 4, 0, 1, "pca")
     pair = (run_spec(mixture, "cfg", 1.0), run_spec(mixture, "cfg", 5.0))
     assert ui.run_cache.shared_basis(pair, "pca") == ui.run_cache.IDENTITY and ui.run_cache.basis_of(ui.run_cache.IDENTITY, "pca").exact

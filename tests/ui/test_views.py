@@ -10,6 +10,13 @@ import ui.run_cache
 import ui.view_cache
 from models.engine.settings import GAMMA
 from ui.runs import Settings, readable_step, run_spec
+import io
+import pytest
+from PIL import Image
+from models.engine.pipeline import SampleSpec
+from ui.views import CLOSE_ENOUGH, NARROWEST, STEP_PX, drawing_width
+from ui.view_cache import view_frame
+from viz.draw.style import MIN_TEXT_PX, TEXT_PX, display_width
 
 
 def preamble_script():
@@ -112,3 +119,32 @@ def test_the_gamma_slider_is_declared_once():
     for slider, default in ((at.slider(key="gamma"), GAMMA.default), (at.slider(key="other"), 5.0)):
         assert (slider.label, slider.min, slider.max, slider.step, slider.value) == (GAMMA.label, lo, hi, step, default)
         assert GAMMA.paper in slider.help
+
+
+# ----------------------------------------------------------------------------- the column width (issue 17.5)
+# At 1400x900 the step views were drawn 1100 px wide and shown at 0.66x (their type about 10 px); the
+# browser now reports the column's width and the frame is drawn for it.
+
+
+
+
+def test_a_figure_keeps_its_declared_width_unless_the_column_is_narrower():
+    declared = display_width("cfg")
+    assert drawing_width("cfg", None) is None  # the browser has not answered (first run, AppTest)
+    assert drawing_width("cfg", declared) is None and drawing_width("cfg", int(CLOSE_ENOUGH * declared) + 1) is None
+    assert drawing_width("cfg", NARROWEST - 1) is None  # too narrow to lay out: shown scaled, as before
+    assert drawing_width("cfg", 733) == 720 and drawing_width("cfg", 733) % STEP_PX == 0
+
+
+@pytest.mark.parametrize("kind, guidance", [("cfg", "cfg"), ("classifier", "classifier"), ("step", "cfg")])
+def test_a_frame_drawn_for_a_laptop_column_is_shown_one_to_one(kind, guidance):
+    """At 1400x900 the step figure's column is about 730 px: the frame is drawn 720 px wide, so its
+    smallest type is shown at its declared size (at least MIN_TEXT_PX), not at 0.66 of it."""
+    spec = SampleSpec(data="digits", model="exact", guidance=guidance, gamma=3.0, label=7, steps=6, batch=2)
+    width = drawing_width(kind, 733)
+    png = view_frame(kind, spec, "plane", 0, 3, width=width)
+    shown = Image.open(io.BytesIO(png)).size
+    assert shown[0] == width
+    assert min(TEXT_PX.values()) * 730 / shown[0] >= MIN_TEXT_PX  # the smallest type as the column shows it
+    default = Image.open(io.BytesIO(view_frame(kind, spec, "plane", 0, 3))).size
+    assert default[0] == display_width(kind) and min(TEXT_PX.values()) * 730 / default[0] < 12  # what it was

@@ -67,50 +67,51 @@ def _one_step(kind: str, traj: Trajectory, seed: int, sample: int) -> Projection
     return EACH_STEP if kind == "plane" else run_projection(kind, traj, seed, sample)
 
 
-def _paths(traj, projection, sample, seed, background):
+def _paths(traj, projection, sample, seed, background, width=None):
     title = f"{traj.meta.get('data', '')} · {str(traj.meta.get('sampler', '')).upper()} · paths of every sample"
-    return PathAnimation(traj, run_projection(projection, traj, seed, sample), background, title)
+    return PathAnimation(traj, run_projection(projection, traj, seed, sample), background, title, width=width)
 
 
-def _noising(traj, projection, sample, seed, background):
+def _noising(traj, projection, sample, seed, background, width=None):
     levels = FlowSchedule(shift=float(traj.meta.get("shift", 1.0))) if traj.path == "flow" else traj.alphas_cumprod
     return NoisingAnimation(load_photo("china"), levels, seed)
 
 
-def _step(traj, projection, sample, seed, background):
-    return StepDiagram(traj, _one_step(projection, traj, seed, sample), sample)
+def _step(traj, projection, sample, seed, background, width=None):
+    return StepDiagram(traj, _one_step(projection, traj, seed, sample), sample, width=width)
 
 
-def _trajectory(traj, projection, sample, seed, background):
-    return TrajectoryDiagram(traj, run_projection(projection, traj, seed, sample), sample, background)
+def _trajectory(traj, projection, sample, seed, background, width=None):
+    return TrajectoryDiagram(traj, run_projection(projection, traj, seed, sample), sample, background, width=width)
 
 
-def _classifier(traj, projection, sample, seed, background):
-    return ClassifierGuidanceDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+def _classifier(traj, projection, sample, seed, background, width=None):
+    return ClassifierGuidanceDiagram(traj, sample, _one_step(projection, traj, seed, sample), width=width)
 
 
-def _classifier_x0(traj, projection, sample, seed, background):
-    return ClassifierPredictionDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+def _classifier_x0(traj, projection, sample, seed, background, width=None):
+    return ClassifierPredictionDiagram(traj, sample, _one_step(projection, traj, seed, sample), width=width)
 
 
-def _cfg(traj, projection, sample, seed, background):
-    return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+def _cfg(traj, projection, sample, seed, background, width=None):
+    return CFGDiagram(traj, sample, _one_step(projection, traj, seed, sample), width=width)
 
 
-def _flow(traj, projection, sample, seed, background):
-    return FlowStepDiagram(traj, sample, _one_step(projection, traj, seed, sample))
+def _flow(traj, projection, sample, seed, background, width=None):
+    return FlowStepDiagram(traj, sample, _one_step(projection, traj, seed, sample), width=width)
 
 
 def _method(method: str):
     """The builder of the construction view of method ``method`` (``viz.methods.views``)."""
-    def build(traj, projection, sample, seed, background):
-        return views()[method](traj, sample, _one_step(projection, traj, seed, sample))
+    def build(traj, projection, sample, seed, background, width=None):
+        return views()[method](traj, sample, _one_step(projection, traj, seed, sample), width=width)
     return build
 
 
-Builder = Callable[[Trajectory, str, int, int, Optional[np.ndarray]], Animated]
+Builder = Callable[..., Animated]  # (traj, projection name, sample, seed, background, width=None)
 
-#: the kinds drawn by a view of this package: kind -> builder ``(traj, projection name, sample, seed, background)``
+#: the kinds drawn by a view of this package: kind -> builder ``(traj, projection name, sample, seed, background,
+#: width=None)``
 RUN_VIEWS: dict[str, Builder] = {
     "paths": _paths, "noising": _noising, "step": _step, "trajectory": _trajectory,
     "classifier": _classifier, "classifier_x0": _classifier_x0, "cfg": _cfg, "flow": _flow,
@@ -128,12 +129,15 @@ ANIMATIONS = animations()
 
 
 def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample: int = 0, seed: int = 0,
-                   background: Optional[np.ndarray] = None, stages: Optional[tuple[str, ...]] = None) -> Animated:
+                   background: Optional[np.ndarray] = None, stages: Optional[tuple[str, ...]] = None,
+                   width: Optional[int] = None) -> Animated:
     """The animated view ``kind`` (a key of ``ANIMATIONS``) of ``traj``.
 
     ``projection`` is ``"pca"``, ``"random"`` (seeded with ``seed``) or ``"plane"`` (the exact
     plane of each step for the one-step views); ``background`` is data drawn under paths;
-    ``stages`` builds the ``step`` view up part by part (``viz.views.step.STAGES``; all by default).
+    ``stages`` builds the ``step`` view up part by part (``viz.views.step.STAGES``; all by default);
+    ``width`` draws it that many CSS px wide (default: its ``viz.draw.style.DISPLAY_WIDTH``; the noising
+    view keeps its own size).
     Raises ``ValueError`` listing the kinds for an unknown one, for stages of another view, and for
     non-finite data.
     """
@@ -149,8 +153,8 @@ def make_animation(kind: str, traj: Trajectory, projection: str = "pca", sample:
     if background is not None and not np.isfinite(np.asarray(background, np.float64)).all():
         raise ValueError("the background points have non-finite values (NaN or inf)")
     if stages is not None:
-        return StepDiagram(traj, _one_step(projection, traj, int(seed), sample), sample, stages)
-    return kinds[kind](traj, projection, sample, int(seed), background)
+        return StepDiagram(traj, _one_step(projection, traj, int(seed), sample), sample, stages, width=width)
+    return kinds[kind](traj, projection, sample, int(seed), background, width=width)
 
 
 __all__ = ["ANIMATIONS", "EACH_STEP", "RUN_VIEWS", "CFGDiagram", "ClassifierGuidanceDiagram", "ClassifierPredictionDiagram",
