@@ -120,6 +120,7 @@ def test_the_wheel_mirrors_the_checkout(wheel):
     expected = {"app.py", ".streamlit/config.toml", "pages/sampling.py", "assets/digits_denoiser.pt",
                 "assets/gmm2d_denoiser.json", "guidance_lab/cli.py", "guidance_lab/__init__.py",
                 "models/engine/names.py", "models/guidance/zoo/apg.py", "viz/export.py", "ui/sidebar.py",
+                "ui/column_width/index.html", "models/flow/path.py", "assets/gmm2d_flow_denoiser.pt",
                 f"guidance_lab-{version}.dist-info/LICENSE" if f"guidance_lab-{version}.dist-info/LICENSE" in names
                 else f"guidance_lab-{version}.dist-info/licenses/LICENSE"}
     assert expected <= names, sorted(expected - names)
