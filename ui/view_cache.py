@@ -101,35 +101,42 @@ Panels = tuple[tuple[str, SampleSpec], ...]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pair_limits(pair: Panels, projection: str, sample: int, basis: Optional[tuple]) -> Limits:
+def pair_limits(pair: Panels, projection: str, sample: int, basis: Optional[tuple],
+                size: tuple[int, int] = HALF_SIZE) -> Limits:
     """One view that holds the paths of every run in ``pair`` (``viz.views.paths.shared_path_limits``)."""
     trajs = [run_cache.cached_trajectory(spec) for _, spec in pair]
-    return shared_path_limits(trajs, _basis(pair[0][1], projection, sample, basis), width=HALF_SIZE)
+    return shared_path_limits(trajs, _basis(pair[0][1], projection, sample, basis), width=size)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def pair_camera(pair: Panels, projection: str, sample: int, basis: Optional[tuple], gif: bool = False) -> list[dict]:
+def pair_camera(pair: Panels, projection: str, sample: int, basis: Optional[tuple], gif: bool = False,
+                size: tuple[int, int] = HALF_SIZE) -> list[dict]:
     """One camera for the one-step views of ``pair`` (``viz.views.construction.shared_camera``; the views
     may be of different methods), over every step, or over the GIF's frames (``gif``). Each view
     stays cached on its own run: a γ move in one column redraws the other's frame at the new scale
     without rebuilding its view."""
-    views = [_shared_view(kind, spec, projection, sample, None, basis, size=HALF_SIZE) for kind, spec in pair]
+    views = [_shared_view(kind, spec, projection, sample, None, basis, size=size) for kind, spec in pair]
     indices = frame_indices(views[0].num_frames, GIF_FRAMES) if gif else None
     return shared_camera(views, indices)
 
 
+def pair_size(width: Optional[int] = None) -> tuple[int, int]:
+    """A side-by-side column's figure size: ``HALF_SIZE``, or ``width`` px wide in its proportions."""
+    return HALF_SIZE if width is None else (int(width), int(round(width * HALF_SIZE[1] / HALF_SIZE[0])))
+
+
 def _paired(kind: str, spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple],
-            pair: Optional[Panels], gif: bool):
-    """``(view, shots)``: the view to draw, at the size of a side-by-side column, and the camera it
-    shares with the other columns of ``pair`` (``(kind, spec)`` among them); ``(None, None)`` when
-    there is no ``pair``: the view is drawn as every other page draws it."""
+            pair: Optional[Panels], gif: bool, size: tuple[int, int] = HALF_SIZE):
+    """``(view, shots)``: the view to draw, at the ``size`` of a side-by-side column, and the camera it
+    shares with the other columns of ``pair`` (``(kind, spec)`` among them, drawn at the same size);
+    ``(None, None)`` when there is no ``pair``: the view is drawn as every other page draws it."""
     if pair is None:
         return None, None
     if kind == "paths":
-        limits = pair_limits(pair, projection, sample, basis)
-        return _shared_view(kind, spec, projection, sample, None, basis, limits, HALF_SIZE), None
-    return (_shared_view(kind, spec, projection, sample, None, basis, size=HALF_SIZE),
-            pair_camera(pair, projection, sample, basis, gif)[pair.index((kind, spec))])
+        limits = pair_limits(pair, projection, sample, basis, size)
+        return _shared_view(kind, spec, projection, sample, None, basis, limits, size), None
+    return (_shared_view(kind, spec, projection, sample, None, basis, size=size),
+            pair_camera(pair, projection, sample, basis, gif, size)[pair.index((kind, spec))])
 
 
 def _filmed(view, shots: Optional[dict]):
@@ -156,8 +163,9 @@ def view_frame(kind: str, spec: SampleSpec, projection: str, sample: int, step: 
                pair: Optional[Panels] = None, width: Optional[int] = None) -> bytes:
     """PNG bytes of frame ``step`` (0-based, clamped to the view's frames) of view ``kind`` of the run
     ``spec`` (in the basis of the ``shared_basis`` key ``basis``, if given; at the size and the one
-    scale of the side-by-side columns ``pair``, if given; ``width`` CSS px wide, if given and neither is)."""
-    view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False)
+    scale of the side-by-side columns ``pair``, if given; ``width`` CSS px wide, if given: a page's own
+    view without ``basis``, or each column of ``pair`` in its proportions)."""
+    view, shots = _paired(kind, spec, projection, sample, basis, pair, gif=False, size=pair_size(width))
     if view is None:
         view = _shared_view(kind, spec, projection, sample, stages, basis, width=None if basis else width)
     with DRAWING, _filmed(view, shots):

@@ -28,7 +28,7 @@ from ui.runs import Settings, non_finite_parts, samples_off_data, with_gammas
 from ui.link import drawn
 from ui.state import keep, remember
 from viz.figures.lecture import OVERLAY_GAMMAS
-from viz.draw.style import display_width
+from viz.draw.style import HALF_SIZE, TEXT_PX, display_width
 from viz.views.catalog import figure_kinds
 
 LOG = logging.getLogger("guidance_lab")
@@ -55,19 +55,21 @@ class PreparedRun:
 # ----------------------------------------------------------------------------- the column's width
 # Streamlit does not tell the server how wide a column is. ``column_width`` places an invisible frame
 # (``ui/column_width/index.html``, a component without a build step) in the current column; its script
-# reports the column's width in CSS px, and again after the window is resized. A figure drawn at that
-# width is shown at 1:1, so its type keeps its declared size (``viz.draw.style.TEXT_PX``) on a laptop's
-# 1400-px window as on a projector's 1920 (issue 17.5). Until the browser has answered (the first run of
-# a session, AppTest) and where the column is about as wide as the figure's declared width, the figure
-# keeps its declared size (``drawing_width`` returns None). The GIF keeps the export's size.
+# reports the column's width in CSS px, and again after the window is resized. A figure is then drawn
+# so that, shown at the column's width, its smallest type is at least ``SHOWN_TEXT_PX`` (issue 17.5:
+# at 1400x900 the step figures were drawn 1100 px wide and shown at 0.66x, their small print 10 px):
+# no wider than ``SHRINK`` times the column, keeping as much of the declared layout as that allows.
+# Until the browser has answered (the first run of a session, AppTest) and where the column is wide
+# enough already, the figure keeps its declared size (``drawing_width`` returns None). GIFs keep the
+# export's size.
 
 _COLUMN_WIDTH = components.declare_component("column_width", path=str(Path(__file__).with_name("column_width")))
+#: the least size (CSS px) a figure's smallest type may be shown at
+SHOWN_TEXT_PX = 12
+#: a figure drawn at most this many times the column's width shows its smallest type at SHOWN_TEXT_PX or more
+SHRINK = min(TEXT_PX.values()) / SHOWN_TEXT_PX
 #: widths are rounded down to a multiple of this many px (fewer cached drawings)
 STEP_PX = 20
-#: a column at least this share of the figure's declared width shows it as declared (scaled by at most 5 %)
-CLOSE_ENOUGH = 0.95
-#: narrower than this, a figure is not redrawn (its layout needs room): it is shown scaled, as before
-NARROWEST = 480
 
 
 def column_width(key: str) -> Optional[int]:
@@ -77,15 +79,14 @@ def column_width(key: str) -> Optional[int]:
     return int(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
-def drawing_width(kind: str, measured: Optional[int]) -> Optional[int]:
-    """The width to draw figure ``kind`` at for a column ``measured`` px wide: None (its declared
-    ``display_width``) where unknown, close enough or too narrow; else the column's width rounded down
-    to ``STEP_PX``. Below ``viz.draw.style.COMPACT_WIDTH`` the views take their compact layout."""
-    declared = display_width(kind)
-    if measured is None or measured >= CLOSE_ENOUGH * declared or measured < NARROWEST:
+def drawing_width(declared: int, measured: Optional[int]) -> Optional[int]:
+    """The width to draw a figure declared ``declared`` px wide at, for a column ``measured`` px wide:
+    None (as declared) where unknown or where the column shows it with its smallest type at
+    ``SHOWN_TEXT_PX`` or more; else ``SHRINK`` times the column, rounded down to ``STEP_PX``. Below
+    ``viz.draw.style.COMPACT_WIDTH`` the views take their compact layout."""
+    if measured is None or declared <= SHRINK * measured:
         return None
-    return int(measured) // STEP_PX * STEP_PX
-
+    return int(SHRINK * measured) // STEP_PX * STEP_PX
 
 
 def _step_chosen() -> None:
@@ -189,7 +190,8 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
     at one scale with the other runs of that tuple of specs (the side-by-side page)."""
     # the column's width as the browser reports it (column_width): the frame is drawn for it, so that its
     # type keeps its size on a narrow window (the GIF keeps the export's size, byte for byte)
-    width = None if pair else drawing_width(kind, column_width(f"width-{key or kind}-{'-'.join(stages or ())}"))
+    width = drawing_width(HALF_SIZE[0] if pair else display_width(kind),
+                          column_width(f"width-{key or kind}-{'-'.join(stages or ())}"))
     try:
         if play:
             st.image(view_gif(kind, spec, projection, sample, basis, pair), width="stretch")

@@ -2,21 +2,22 @@
 the γ slider as ``models.engine.settings.GAMMA`` declares it, each in a small script under AppTest
 (a script function imports what it uses itself: AppTest runs its body as a page)."""
 
+import io
+
 import numpy as np
+import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import models.engine.pipeline
 import ui.run_cache
 import ui.view_cache
+from models.engine.pipeline import SampleSpec
 from models.engine.settings import GAMMA
 from ui.runs import Settings, readable_step, run_spec
-import io
-import pytest
-from PIL import Image
-from models.engine.pipeline import SampleSpec
-from ui.views import CLOSE_ENOUGH, NARROWEST, STEP_PX, drawing_width
-from ui.view_cache import view_frame
-from viz.draw.style import MIN_TEXT_PX, TEXT_PX, display_width
+from ui.views import SHOWN_TEXT_PX, SHRINK, STEP_PX, drawing_width
+from ui.view_cache import pair_size, view_frame
+from viz.draw.style import HALF_SIZE, TEXT_PX, display_width
 
 
 def preamble_script():
@@ -128,23 +129,34 @@ def test_the_gamma_slider_is_declared_once():
 
 
 
-def test_a_figure_keeps_its_declared_width_unless_the_column_is_narrower():
-    declared = display_width("cfg")
-    assert drawing_width("cfg", None) is None  # the browser has not answered (first run, AppTest)
-    assert drawing_width("cfg", declared) is None and drawing_width("cfg", int(CLOSE_ENOUGH * declared) + 1) is None
-    assert drawing_width("cfg", NARROWEST - 1) is None  # too narrow to lay out: shown scaled, as before
-    assert drawing_width("cfg", 733) == 720 and drawing_width("cfg", 733) % STEP_PX == 0
+def test_a_figure_keeps_its_declared_width_unless_its_type_would_be_shown_too_small():
+    declared = display_width("cfg")  # 1100
+    assert SHRINK * SHOWN_TEXT_PX == min(TEXT_PX.values())
+    assert drawing_width(declared, None) is None  # the browser has not answered (first run, AppTest)
+    assert drawing_width(declared, 1104) is None and drawing_width(declared, int(declared / SHRINK) + 1) is None
+    assert drawing_width(declared, 730) == 900  # 1400x900: drawn 900 wide, shown at 0.81 (small print 12.2 px)
+    assert drawing_width(HALF_SIZE[0], 486) == 600 and drawing_width(declared, 733) % STEP_PX == 0
 
 
 @pytest.mark.parametrize("kind, guidance", [("cfg", "cfg"), ("classifier", "classifier"), ("step", "cfg")])
-def test_a_frame_drawn_for_a_laptop_column_is_shown_one_to_one(kind, guidance):
-    """At 1400x900 the step figure's column is about 730 px: the frame is drawn 720 px wide, so its
-    smallest type is shown at its declared size (at least MIN_TEXT_PX), not at 0.66 of it."""
+def test_a_frame_drawn_for_a_laptop_column_shows_its_type_at_12_px_or_more(kind, guidance):
+    """At 1400x900 the step figure's column is about 730 px: the frame is drawn 900 px wide, so its
+    smallest type is shown at 12 px or more, not at 0.66 of its declared size (about 10 px)."""
     spec = SampleSpec(data="digits", model="exact", guidance=guidance, gamma=3.0, label=7, steps=6, batch=2)
-    width = drawing_width(kind, 733)
+    width = drawing_width(display_width(kind), 730)
     png = view_frame(kind, spec, "plane", 0, 3, width=width)
-    shown = Image.open(io.BytesIO(png)).size
-    assert shown[0] == width
-    assert min(TEXT_PX.values()) * 730 / shown[0] >= MIN_TEXT_PX  # the smallest type as the column shows it
+    drawn = Image.open(io.BytesIO(png)).size
+    assert drawn[0] == width
+    assert min(TEXT_PX.values()) * 730 / drawn[0] >= SHOWN_TEXT_PX  # the smallest type as the column shows it
     default = Image.open(io.BytesIO(view_frame(kind, spec, "plane", 0, 3))).size
-    assert default[0] == display_width(kind) and min(TEXT_PX.values()) * 730 / default[0] < 12  # what it was
+    assert default[0] == display_width(kind) and min(TEXT_PX.values()) * 730 / default[0] < SHOWN_TEXT_PX  # before
+
+
+def test_side_by_side_columns_are_drawn_for_a_laptop_column_in_their_proportions():
+    spec = SampleSpec(data="digits", model="exact", guidance="cfg", gamma=3.0, label=7, steps=6, batch=2)
+    other = SampleSpec(data="digits", model="exact", guidance="cfg", gamma=1.0, label=7, steps=6, batch=2)
+    pair = (("cfg", spec), ("cfg", other))
+    width = drawing_width(HALF_SIZE[0], 486)
+    drawn = Image.open(io.BytesIO(view_frame("cfg", spec, "pca", 0, 3, pair=pair, width=width))).size
+    assert drawn[0] == pair_size(width)[0] == 600 and drawn[1] >= pair_size(width)[1]  # a long key may grow it
+    assert min(TEXT_PX.values()) * 486 / drawn[0] >= SHOWN_TEXT_PX

@@ -696,12 +696,15 @@ class ConstructionView(Animated):
         self.bar_text.set_text(f"= {length:g}")
         self.bar_text.place(*self.info.transData.transform((12 + px, ih / 2)), ha="left", va="center")
         self.facts.set_text(self.flattened_text(k, pos))
+        room = self.layout.info_rect[2] - (12 + px) - self.bar_text.size[0] - 16  # px right of the scale bar's label
+        if self.facts.size[0] > room:  # a narrow figure: the same facts in fewer words
+            self.facts.set_text(self.flattened_text(k, pos, short=True))
         self.facts.place(*self.info.transData.transform((self.layout.info_rect[2], ih / 2)), ha="right", va="center")
 
-    def flattened_text(self, k: int, pos: dict) -> str:
+    def flattened_text(self, k: int, pos: dict, short: bool = False) -> str:
         """Where this view draws the step or the noise much shorter than it is in D dimensions
         (a projection flattens it): both lengths, e.g. "lengths in 64-D: step 4.9, noise 6.3 · in this
-        view: 0.3, 1.2"."""
+        view: 0.3, 1.2" (``short``: "64-D: step 4.9, noise 6.3 · drawn 0.3, 1.2")."""
         if self.dim == 2 or "mean" not in pos:
             return ""
         named = self.named_points(self.vectors(k))
@@ -713,6 +716,8 @@ class ConstructionView(Animated):
             return ""
         lengths = ", ".join(f"{n} {_fmt_len(t)}" for n, t, _ in true)
         drawn = ", ".join(_fmt_len(d) for _, _, d in true)
+        if short:
+            return f"{self.dim}-D: {lengths} · drawn {drawn}"
         return f"lengths in {self.dim}-D: {lengths}  ·  in this view: {drawn}"
 
     def title_at(self, k: int) -> str:
