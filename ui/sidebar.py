@@ -54,6 +54,8 @@ PAGE_STYLE = """
 [data-testid="stMainBlockContainer"] { padding: 4.5rem 2rem 4rem 2rem; }
 [data-testid="stImage"] img { max-height: calc(100vh - 6rem); object-fit: contain; }
 .st-key-step_picture [data-testid="stImage"] img { max-height: calc(100vh - 21rem); object-fit: contain; }
+/* the invisible frame that reports a column's width (ui.views.column_width): no height, no gap */
+.stElementContainer[class*="st-key-width-"] { height: 0; overflow: hidden; margin-bottom: -1rem; }
 </style>
 """
 
