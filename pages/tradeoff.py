@@ -10,8 +10,8 @@ from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
 from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, show_exact_target, show_findings,
                          show_numbers, tilt_specs)
-from ui.views import model_for
-from viz.figures.tradeoff import METRIC_HELP
+from ui.views import fitted_width, model_for
+from viz.figures.tradeoff import METRIC_HELP, TRADEOFF_DISPLAY_WIDTH
 
 GUIDED = tuple(g for g in names() if g != "none")  # every method with a scale γ
 SAMPLE_CHOICES = (100, 200, 500, 1000, 2000)
@@ -33,7 +33,7 @@ models: for each γ, the samples are spread over every class and measured three 
 * **distance to the nearest training point**, {METRIC_HELP['nearest_train']} (near 0: copies).
 
 γ = 0 is unconditional and γ = 1 plain conditional sampling, so the papers' sweeps over a conditional
-model start at γ = 1 (Ho & Salimans' weight w is γ − 1). Sampler, steps, seed and model come from the sidebar.
+model start at γ = 1 (Ho & Salimans' weight w is γ − 1). Path, sampler, steps, seed and model come from the sidebar.
 """
 )
 left, right = st.columns(2)
@@ -44,7 +44,7 @@ model = model_for(s, guidance)
 gammas = sweep_values(guidance)  # the scales γ, or CFG++'s weights λ
 sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed, s.path, s.shift)
 rows = measure(sweep, gammas)
-st.image(curves_png(sweep, gammas), width="stretch", output_format="PNG")
+st.image(curves_png(sweep, gammas, fitted_width(TRADEOFF_DISPLAY_WIDTH, "width-curves")), output_format="PNG")
 st.caption(f"{samples} samples per γ; sampling took {sum(r['seconds'] for r in rows):.1f} s in all. "
            "Dashed: the training data's own score, what a perfect sampler would reach.")
 if ignores_gamma(rows):

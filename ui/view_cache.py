@@ -243,29 +243,31 @@ def path_gap_png(data: str) -> bytes:
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing…")
-def highdim_png(seed: int) -> bytes:
-    """PNG of ``viz.figures.highdim.highdim_figure`` of the digits for one seed; the figure is dropped after."""
+def highdim_png(seed: int, width: Optional[int] = None) -> bytes:
+    """PNG of ``viz.figures.highdim.highdim_figure`` of the digits for one seed (``width`` px wide, if
+    given); the figure is dropped after."""
     x = load_digits_dataset().x
     with DRAWING:
-        return figure_png(highdim_figure(measurements(x, int(seed))))
+        return figure_png(highdim_figure(measurements(x, int(seed)), width))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def noising_png(upload: Optional[bytes], seed: int) -> bytes:
-    """PNG of the forward-noising figure of the bundled photograph or an uploaded image."""
+def noising_png(upload: Optional[bytes], seed: int, width: Optional[int] = None) -> bytes:
+    """PNG of the forward-noising figure of the bundled photograph or an uploaded image (``width`` px
+    wide, if given)."""
     image = load_photo("china") if upload is None else image_from_upload(upload)
     with DRAWING:
-        return figure_png(noising_figure(image, make_schedule("linear"), seed=seed))
+        return figure_png(noising_figure(image, make_schedule("linear"), seed=seed, width=width))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def curves_png(sweep: Sweep, gammas: tuple[float, ...]) -> bytes:
+def curves_png(sweep: Sweep, gammas: tuple[float, ...], width: Optional[int] = None) -> bytes:
     """PNG of the trade-off curves (``viz.figures.tradeoff.curves_figure``) of ``evaluation_row`` at each of ``gammas``."""
     rows = [run_cache.evaluation_row(sweep, g) for g in gammas]
     title = (f"{sweep.model} model · {sweep.data} · {sweep.guidance} guidance · {sweep.sampler}, {sweep.steps} steps · "
              f"{sweep.samples} samples per γ · seed {sweep.seed}")
     with DRAWING:
-        return figure_png(curves_figure(rows, data_reference(sweep.data), title, row_scale(rows)))
+        return figure_png(curves_figure(rows, data_reference(sweep.data), title, row_scale(rows), width))
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the tilted density…")

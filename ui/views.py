@@ -89,6 +89,15 @@ def drawing_width(declared: int, measured: Optional[int]) -> Optional[int]:
     return int(SHRINK * measured) // STEP_PX * STEP_PX
 
 
+def fitted_width(declared: int, key: str, where=None) -> Optional[int]:
+    """``drawing_width`` of a figure declared ``declared`` px wide for the column ``where`` (default: the
+    current one), measured under ``key``."""
+    if where is None:
+        return drawing_width(declared, column_width(key))
+    with where:
+        return drawing_width(declared, column_width(key))
+
+
 def _step_chosen() -> None:
     st.session_state[STEP_CHOSEN] = True
 

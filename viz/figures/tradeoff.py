@@ -74,13 +74,13 @@ def _column(rows: Sequence[Mapping], name: str) -> np.ndarray:
 
 
 def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, float]] = None, title: str = "",
-                  scale: Optional[Setting] = None) -> Figure:
+                  scale: Optional[Setting] = None, width: Optional[int] = None) -> Figure:
     """One panel per metric (``models.analysis.metrics.METRIC_NAMES``), each with one line (gid = the
     metric's name) of the metric against gamma; the data set's own score (``reference``) as a
     dashed line and gamma = 1 (plain conditional sampling) as a dotted one. ``scale`` is the swept
     setting (``models.analysis.tradeoff.swept``; by default the one the rows hold, ``row_scale``): the rows
     are read by its name, the x axis is labelled with it, and for a setting other than gamma (CFG++'s
-    λ) the gamma = 1 line is left out."""
+    λ) the gamma = 1 line is left out. ``width``: CSS px wide (default ``TRADEOFF_DISPLAY_WIDTH``), as tall."""
     if not rows:
         raise ValueError("give at least one row of models.analysis.evaluate.evaluate")
     scale = scale or row_scale(rows)
@@ -90,7 +90,7 @@ def curves_figure(rows: Sequence[Mapping], reference: Optional[Mapping[str, floa
     gammas = _column(rows, scale.name)
     if not np.isfinite(gammas).all():
         raise ValueError(f"every {scale.words} must be finite, got {gammas.tolist()}")
-    fig = new_figure((FIG_WIDTH, 5.2))
+    fig = new_figure((FIG_WIDTH if width is None else width / DPI, 5.2))
     axes = fig.subplots(1, len(METRIC_NAMES))
     for ax, name in zip(axes, METRIC_NAMES):
         _readable_axes(ax)

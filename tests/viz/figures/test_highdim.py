@@ -27,3 +27,21 @@ def test_highdim_figure_is_readable_at_the_pages_width():
     assert fig.get_figheight() * fig.dpi <= 1080 - 6 * 16  # fits under the app's cap at full width (ui.sidebar)
     assert_readable(fig, HIGHDIM_DISPLAY_WIDTH)
     assert sum(len(ax.get_legend().get_texts()) for ax in fig.axes if ax.get_legend()) == 5
+
+
+def test_highdim_figure_drawn_for_a_laptop_column_keeps_12_px_type_inside_the_figure():
+    """At 1400x900 the page's figure column is about 847 px: drawn 1040 px wide (ui.views.drawing_width)
+    every text is at least 12 px as shown, and the long titles and labels wrap instead of running off."""
+    from tests.viz.figures.test_tradeoff import rendered_text_px
+    fig = highdim_figure(measurements(load_digits_dataset().x, seed=0), width=1040)
+    assert fig.get_figwidth() * fig.dpi == 1040
+    found = rendered_text_px(fig, 847)
+    assert len(found) >= 10 and min(min(px, h) for _, px, h in found) >= 12
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    for t in [text for ax in fig.axes for text in (ax.title, ax.xaxis.label, ax.yaxis.label)]:
+        if t.get_visible() and t.get_text().strip():
+            box = t.get_window_extent(renderer)
+            assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, t.get_text()
+    assert "\n" in fig.axes[3].get_title()  # wrapped; at the declared width it is one line
+    assert "\n" not in highdim_figure(measurements(load_digits_dataset().x, seed=0)).axes[3].get_title()
