@@ -25,7 +25,8 @@ from viz.draw.projection import PROJECTION_NAMES
 
 WRITTEN = "_link_written"  # the parameters this session last put in the URL
 DRAWN = "_link_drawn"  # parameter -> (widget key, value) drawn by this run's page (γ, step, a method's settings)
-NOTES = "_link_notes"  # what the last link left out, said once on the page
+NOTES = "_link_notes"  # what the last link left out, said on the page until a widget moves
+SET = "_link_set"  # widget key -> the value the link gave it (the note stays while they all keep it)
 OPENED = "_link_opened"  # the session's first run has read the link (a link opened is a new session)
 
 
@@ -95,6 +96,7 @@ GAMMA_KEYS = ("gamma", "zoo_gamma", "field_gamma")  # every page's γ slider rea
 def _set(key: str, value) -> None:
     st.session_state[key] = value
     st.session_state[SHADOW + key] = value
+    st.session_state.setdefault(SET, {})[key] = value
 
 
 def apply_link() -> None:
@@ -153,10 +155,14 @@ def drawn(name: str, key: str, value) -> None:
 
 
 def link_notes() -> None:
-    """Say once what the last link left out."""
-    notes = st.session_state.pop(NOTES, None)
-    if notes:
+    """Say what the last link left out, on every run until a widget the link set moves (a rerun of the page
+    itself, e.g. the browser reporting a column's width, keeps the note)."""
+    state = st.session_state
+    notes = state.get(NOTES)
+    if notes and all(state.get(k) == v for k, v in state.get(SET, {}).items()):
         st.caption("This link's " + "; ".join(notes) + " left out: the page uses its own value instead.")
+    else:
+        state.pop(NOTES, None)
 
 
 def _text(value) -> str:
