@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui.lecture import slide_picture, slide_spec
+from ui.lecture import declared_width, slide_picture, slide_spec
 from ui.sidebar import current
-from ui.views import model_for, play_toggle
+from ui.views import fitted_width, model_for, play_toggle
 from viz.figures.lecture import SLIDES
 
 POSITION = "lecture_slide"
@@ -45,7 +45,8 @@ with words, st.container(key="lecture"):
 spec = slide_spec(s, slide, model_for(s, slide.guidance))
 with picture, st.container(key="slide_picture"):
     try:
-        st.image(slide_picture(slide, spec, s.projection, play), width="stretch",
+        st.image(slide_picture(slide, spec, s.projection, play, fitted_width(declared_width(slide), "width-lecture")),
+                 width="stretch",
                  output_format="GIF" if play else "PNG")
     except ValueError as e:
         st.error(f"This figure cannot be drawn: {e}")

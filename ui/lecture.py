@@ -9,6 +9,7 @@ the several-γ slide grows every γ's path step by step, the others play their v
 from __future__ import annotations
 
 import io
+from typing import Optional
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ from ui.view_cache import buildup_gif, noising_png, overlay_gif, overlay_png, vi
 from ui.runs import Settings, run_spec, with_gammas
 from viz.figures.lecture import LECTURE_GAMMA, OVERLAY_GAMMAS, Slide
 from viz.draw.projection import for_whole_paths
+from viz.draw.style import display_width
 from models.flow.pair import meets_flow_runs
 from models.engine.data import load_dataset
 from viz.views.flow import MeetsFlow
@@ -44,14 +46,22 @@ def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int,
     return buf.getvalue()
 
 
-def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = False) -> bytes:
+def declared_width(slide: Slide) -> int:
+    """The width a slide's picture is declared at (``viz.draw.style.display_width`` of its kind)."""
+    return display_width("noising_strip" if slide.figure == "noising" else slide.figure)
+
+
+def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = False,
+                  width: Optional[int] = None) -> bytes:
     """PNG (or, when ``play``, GIF) bytes of ``slide`` for the run ``spec`` (for ``"overlay"``, the
-    same run at each of ``OVERLAY_GAMMAS``). Whole paths are drawn in ``for_whole_paths(projection)``."""
+    same run at each of ``OVERLAY_GAMMAS``). Whole paths are drawn in ``for_whole_paths(projection)``.
+    ``width``: a still drawn that many px wide (its column on a narrow window, ``ui.views.fitted_width``);
+    the overlay and the two-path slide keep their size."""
     if slide.figure == "meets_flow":
         model = spec.model if spec.model != "neural_flow" else "neural"
         return meets_flow_picture(spec.data, model, spec.steps, spec.seed, spec.batch, play)
     if slide.figure == "noising":
-        return view_gif("noising", spec, projection) if play else noising_png(None, spec.seed)
+        return view_gif("noising", spec, projection) if play else noising_png(None, spec.seed, width)
     if slide.figure == "overlay":
         specs = with_gammas(spec, OVERLAY_GAMMAS)
         return overlay_gif(specs, for_whole_paths(projection)) if play else overlay_png(specs, for_whole_paths(projection))
@@ -59,7 +69,7 @@ def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = 
         projection = for_whole_paths(projection)
         if play:
             return view_gif("trajectory", spec, projection)
-        return view_frame("trajectory", spec, projection, 0, cached_trajectory(spec).steps)  # the whole path
+        return view_frame("trajectory", spec, projection, 0, cached_trajectory(spec).steps, width=width)  # whole path
     if play:
         return buildup_gif(spec, projection, slide.stages) if slide.stages else view_gif(slide.figure, spec, projection)
-    return view_frame(slide.figure, spec, projection, 0, opening_step(spec), slide.stages)
+    return view_frame(slide.figure, spec, projection, 0, opening_step(spec), slide.stages, width=width)
