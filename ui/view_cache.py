@@ -213,13 +213,14 @@ def _overlay_inputs(specs: tuple[SampleSpec, ...], projection: str):
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing every γ…")
-def overlay_png(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: int = 0) -> bytes:
+def overlay_png(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: int = 0,
+                width: Optional[int] = None) -> bytes:
     """PNG of the paths of one seed at several gammas (one spec each, ``ui.runs.with_gammas``) in ONE
     shared view: PCA of all their points (also for ``plane``: ``viz.draw.projection.for_whole_paths``),
-    PCA of the data set, or random."""
+    PCA of the data set, or random; ``width`` px wide, if given."""
     trajs, proj, background = _overlay_inputs(specs, projection)
     with DRAWING:
-        return figure_png(gamma_overlay_figure(trajs, proj, sample=sample, background=background))
+        return figure_png(gamma_overlay_figure(trajs, proj, sample=sample, background=background, width=width))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing every γ, step by step…")

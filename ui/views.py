@@ -219,7 +219,8 @@ def show_overlay(spec: SampleSpec, gammas: tuple[float, ...], projection: str) -
     """The run ``spec`` at each of ``gammas`` in one figure (``ui.view_cache.overlay_png``), or a plain
     message if it cannot be drawn."""
     try:
-        st.image(overlay_png(with_gammas(spec, gammas), projection), width="stretch", output_format="PNG")
+        width = fitted_width(display_width("overlay"), "width-overlay")
+        st.image(overlay_png(with_gammas(spec, gammas), projection, 0, width), width="stretch", output_format="PNG")
     except ValueError as e:
         st.error(f"This figure cannot be drawn: {e}")
 
