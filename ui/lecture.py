@@ -34,11 +34,17 @@ def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
     return run_spec(s, slide.guidance, LECTURE_GAMMA, model=model)
 
 
+MEETS_FLOW_SIZE = (1100, 640)  # the slide's declared size (viz.views.flow.MeetsFlow's default)
+
+
 @st.cache_data(max_entries=8, show_spinner="sampling the run on both paths")
-def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int, play: bool) -> bytes:
-    """PNG (last frame) or GIF of ``viz.views.flow.MeetsFlow`` for one unguided run on both paths."""
+def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int, play: bool,
+                       width: Optional[int] = None) -> bytes:
+    """PNG (last frame) or GIF of ``viz.views.flow.MeetsFlow`` for one unguided run on both paths (a still
+    ``width`` px wide, as tall, if given)."""
     vp, flow = meets_flow_runs(data, model, steps, seed, batch, resolve_device("auto"))
-    view = MeetsFlow(vp, flow, background=load_dataset(data).x)
+    size = MEETS_FLOW_SIZE if play or width is None else (int(width), MEETS_FLOW_SIZE[1])  # its key column needs the height
+    view = MeetsFlow(vp, flow, size=size, background=load_dataset(data).x)
     if play:
         return view.gif()
     buf = io.BytesIO()
@@ -48,6 +54,8 @@ def meets_flow_picture(data: str, model: str, steps: int, seed: int, batch: int,
 
 def declared_width(slide: Slide) -> int:
     """The width a slide's picture is declared at (``viz.draw.style.display_width`` of its kind)."""
+    if slide.figure == "meets_flow":
+        return MEETS_FLOW_SIZE[0]
     return display_width("noising_strip" if slide.figure == "noising" else slide.figure)
 
 
@@ -59,7 +67,7 @@ def slide_picture(slide: Slide, spec: SampleSpec, projection: str, play: bool = 
     the overlay and the two-path slide keep their size."""
     if slide.figure == "meets_flow":
         model = spec.model if spec.model != "neural_flow" else "neural"
-        return meets_flow_picture(spec.data, model, spec.steps, spec.seed, spec.batch, play)
+        return meets_flow_picture(spec.data, model, spec.steps, spec.seed, spec.batch, play, width)
     if slide.figure == "noising":
         return view_gif("noising", spec, projection) if play else noising_png(None, spec.seed, width)
     if slide.figure == "overlay":

@@ -30,7 +30,7 @@ from viz.draw.projection import Projection, for_whole_paths
 from viz.draw.style import HALF_SIZE
 from viz.figures.highdim import highdim_figure
 from viz.figures.mosaic import digit_rows, png
-from viz.figures.path_gap import path_gap_figure
+from viz.figures.path_gap import GAP_DISPLAY_HEIGHT, GAP_DISPLAY_WIDTH, path_gap_figure
 from viz.figures.tradeoff import curves_figure, exact_target_figure, tilted_figure
 from viz.gif import encode_gif
 from viz.views.basis import Limits, view_in
@@ -236,11 +236,13 @@ def overlay_gif(specs: tuple[SampleSpec, ...], projection: str = "pca", sample: 
 
 
 @st.cache_data(max_entries=8, show_spinner="Drawing…")
-def path_gap_png(data: str) -> bytes:
+def path_gap_png(data: str, width: Optional[int] = None) -> bytes:
     """PNG of ``viz.figures.path_gap.path_gap_figure`` of ``run_cache.path_gap_view(data)`` (which has curves)."""
     view = run_cache.path_gap_view(data)
     with DRAWING:
-        return figure_png(path_gap_figure(view.curves, view.ylabel, view.title))
+        size = (GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT) if width is None else \
+            (int(width), int(round(width * GAP_DISPLAY_HEIGHT / GAP_DISPLAY_WIDTH)))
+        return figure_png(path_gap_figure(view.curves, view.ylabel, view.title, size))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing…")

@@ -220,8 +220,7 @@ class MeetsFlow(Animated):
         self._key(W, H, side)
         note = fig.add_artist(TextSprite(text_pt("small"), color="#444444", gid="note"))
         wrap = int((W - 24) / (0.56 * TEXT_PX["small"]))
-        first = (f"Same noise, same model: each VP point x × 1/(a + s) is the flow point at σ = s/(a + s) "
-                 f"(largest gap drawn {self.gap():.0e}).")
+        first = f"Same noise and model: VP's x × 1/(a + s) is flow's point at σ = s/(a + s) (largest gap {self.gap():.0e})."
         note.set_text("\n".join([textwrap.shorten(first, wrap), textwrap.shorten(self.projection.note, wrap)]))
         note.place(12, 12 + note_h, ha="left", va="top")
         self.images = {}
