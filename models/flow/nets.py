@@ -14,54 +14,28 @@ from typing import Optional
 
 import numpy as np
 import torch
-from torch import nn
 
-from models.engine.denoiser import scales
-from models.engine.nets import ResMLP, timestep_embedding
+from models.engine.nets import NeuralDenoiser
 from models.flow.path import FlowSchedule, match_level, path_of
 
 
-class VelocityNet(nn.Module):
-    """Class-conditional flow-matching MLP: raw output ``u = eps - x0``; follows the denoiser contract."""
-
-    is_exact = False
+class VelocityNet(NeuralDenoiser):
+    """Class-conditional flow-matching MLP: the network of ``NeuralDenoiser`` (same layers, null label and
+    embedding of the level ``t = sigma * T``) whose raw output is the velocity ``u = eps - x0`` on the flow
+    path; it follows the denoiser contract (returns x0)."""
 
     def __init__(self, config: dict) -> None:
-        super().__init__()
-        self.config = dict(config)
-        self.dim, self.num_classes = int(config["dim"]), int(config["num_classes"])
+        super().__init__(config)
         self.schedule = FlowSchedule()  # its path (a shift moves only where a run's levels lie)
-        emb = int(config.get("emb_dim", 64))
-        self.emb_dim = emb
-        self.label_emb = nn.Embedding(self.num_classes + 1, emb)  # index num_classes = null label
-        self.net = ResMLP(self.dim, self.dim, int(config["hidden"]), int(config["depth"]), cond_dim=2 * emb)
-
-    def null_labels(self, batch: int, device: torch.device) -> torch.Tensor:
-        """The null label for a batch (unconditional prediction)."""
-        return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
 
     def u(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
         """Raw network output: the velocity ``eps - x0`` (B, D) at levels ``t = sigma * T``."""
-        y = self.null_labels(x_t.shape[0], x_t.device) if y is None else y.to(x_t.device).long()
-        cond = torch.cat([timestep_embedding(t.to(x_t.device), self.schedule.T, self.emb_dim), self.label_emb(y)], 1)
-        return self.net(x_t.float(), cond).to(x_t.dtype)
+        return self.v(x_t, t, y)
 
     def x0_at(self, x_t: torch.Tensor, t: torch.Tensor, a: torch.Tensor, s: torch.Tensor,
               y: Optional[torch.Tensor]) -> torch.Tensor:
         """x0 prediction at level ``t`` of scales ``a``, ``s`` (B, 1): ``(x_t - s u) / (a + s)``."""
         return (x_t - s * self.u(x_t, t, y)) / (a + s)
-
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
-        """x0 prediction (B, D) on the flow path."""
-        a, s = scales(self.schedule, t, x_t)
-        return self.x0_at(x_t, t, a, s, y)
-
-    def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
-        """``(D_u, D_c)`` from one batched forward pass."""
-        b = x_t.shape[0]
-        both = self(torch.cat([x_t, x_t]), torch.cat([t, t]),
-                    torch.cat([self.null_labels(b, x_t.device), y.to(x_t.device).long()]))
-        return both[:b], both[b:]
 
 
 def _matched(levels, inner_schedule, t: torch.Tensor, like: torch.Tensor):

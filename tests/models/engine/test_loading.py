@@ -43,7 +43,7 @@ def test_bad_names_and_devices_are_value_errors():
 @pytest.mark.parametrize("data", ["gmm2d", "digits"])
 def test_each_network_runs_natively_on_its_own_path_and_through_the_change_of_variables_on_the_other(data):
     on_vp = load_bundle(data, "neural", needs=("classifier", "weak"))
-    assert isinstance(on_vp.denoiser, NeuralDenoiser) and on_vp.log_prob is not None
+    assert isinstance(on_vp.denoiser, NeuralDenoiser) and not isinstance(on_vp.denoiser, VelocityNet) and on_vp.log_prob is not None
     flow_net = load_bundle(data, "neural_flow", path="flow", shift=3.0, needs=("classifier", "weak"))
     assert isinstance(flow_net.denoiser, VelocityNet) and flow_net.schedule == FlowSchedule(3.0)
     assert isinstance(flow_net.log_prob, ClassifierOnPath) and isinstance(flow_net.weak, OnPath)  # trained on VP
