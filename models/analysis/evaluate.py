@@ -88,8 +88,7 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     import torch
 
     from models.engine.loading import load_bundle, resolve_device
-    from models.engine.pipeline import SampleSpec, run
-    from models.flow.path import path_of
+    from models.engine.pipeline import SampleSpec, check_bundle, run
 
     gammas = [float(g) for g in gammas]
     if not gammas:
@@ -107,11 +106,8 @@ def evaluate(data: str, model: str, sampler: str, steps: int, guidance: str, gam
     if bundle is None:
         dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
         bundle = load_bundle(data, model, dev, needs=resources(guidance), path=path, shift=float(shift))
-    elif (bundle.data, bundle.model) != (data, model):
-        raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {model}/{data}")
-    elif (path_of(bundle.schedule), getattr(bundle.schedule, "shift", 1.0)) != (path, float(shift)) and sampler != TILTED:
-        raise ValueError(f"bundle runs on the {path_of(bundle.schedule)} path, asked for {path}"
-                         + (f" at shift {float(shift):g}" if path == "flow" else ""))
+    else:
+        check_bundle(specs[0], bundle)  # before the judge is fitted; run() checks each spec again
     dataset = bundle.dataset
     labels = np.arange(samples) % dataset.num_classes
     reference_classifier(data)  # fit the judge before the timed loop

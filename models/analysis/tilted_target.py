@@ -228,18 +228,17 @@ def tilted_trajectory(labels, gamma: float, seed: int, alphas_cumprod: Optional[
     y = _label_array(labels, g)
     x0 = tilted_draws(y, gamma, seed, data=data)  # (N, 2)
     eps = noise_rng(seed).standard_normal(x0.shape)
-    if levels is not None and getattr(levels, "kind", None) == "flow":
-        t = levels.timesteps(1)
+    flow = levels is not None and getattr(levels, "kind", None) == "flow"
+    if flow:
+        abar, t = None, levels.timesteps(1)
         a, s = float(levels.a(t)[0]), float(levels.s(t)[0])
-        return Trajectory(timesteps=t, alphas_cumprod=None, x=np.stack([a * x0 + s * eps, x0]), x0_hat=x0[None],
-                          noise=np.zeros((1, *x0.shape)), labels=y, alpha=np.array([a, 1.0]), sigma=np.array([s, 0.0]),
-                          meta={"path": "flow"})
-    abar = np.asarray(alphas_cumprod, np.float64)
-    x_T = math.sqrt(abar[-1]) * x0 + math.sqrt(1.0 - abar[-1]) * eps
-    return Trajectory(timesteps=np.array([len(abar) - 1], np.int64), alphas_cumprod=abar, x=np.stack([x_T, x0]),
-                      x0_hat=x0[None], noise=np.zeros((1, *x0.shape)), labels=y,
-                      alpha=np.array([math.sqrt(abar[-1]), 1.0]), sigma=np.array([math.sqrt(1.0 - abar[-1]), 0.0]),
-                      meta={"path": "vp"})
+    else:
+        abar = np.asarray(alphas_cumprod, np.float64)
+        t = np.array([len(abar) - 1], np.int64)
+        a, s = math.sqrt(abar[-1]), math.sqrt(1.0 - abar[-1])
+    return Trajectory(timesteps=t, alphas_cumprod=abar, x=np.stack([a * x0 + s * eps, x0]), x0_hat=x0[None],
+                      noise=np.zeros((1, *x0.shape)), labels=y, alpha=np.array([a, 1.0]), sigma=np.array([s, 0.0]),
+                      meta={"path": "flow" if flow else "vp"})
 
 
 # ----------------------------------------------------------------------------- the target's shares

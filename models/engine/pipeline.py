@@ -149,12 +149,13 @@ SampleSpec.__doc__ = ("Everything that decides a trajectory. Same spec, same tra
 def check_bundle(spec: SampleSpec, bundle: ModelBundle) -> None:
     """Raise ``ValueError`` (one sentence) where ``bundle`` was not loaded for ``spec``: another data set,
     model, path or shift would sample the wrong thing without a word."""
-    levels = bundle.schedule
-    have = (bundle.data, bundle.model, path_of(levels), float(getattr(levels, "shift", SHIFT.default)))
-    want = (spec.data, spec.model, spec.path, float(spec.shift))
-    if have != want:
-        raise ValueError("the models were loaded for data {}, model {}, path {}, shift {:g}, but the run asks for "
-                         "data {}, model {}, path {}, shift {:g}".format(*have, *want))
+    if (bundle.data, bundle.model) != (spec.data, spec.model):
+        raise ValueError(f"bundle holds {bundle.model}/{bundle.data}, asked for {spec.model}/{spec.data}")
+    path, shift = path_of(bundle.schedule), float(getattr(bundle.schedule, "shift", SHIFT.default))
+    if (path, shift) != (spec.path, float(spec.shift)):
+        at = lambda p, s: f" at shift {s:g}" if p == "flow" else ""  # noqa: E731
+        raise ValueError(f"bundle runs on the {path} path{at(path, shift)}, asked for {spec.path}"
+                         f"{at(spec.path, float(spec.shift))}")
 
 
 def run(spec: SampleSpec, bundle: Optional[ModelBundle] = None, device: str | torch.device = "auto",

@@ -115,8 +115,9 @@ class _Recorder:
 
 
 def _pairs(timesteps: np.ndarray):
-    """``(i, t, t_prev)`` with ``t_prev = -1`` (clean data) after the last step."""
-    ts = [int(t) for t in timesteps]
+    """``(i, t, t_prev)`` with ``t_prev = -1`` (clean data) after the last step; the levels as Python
+    numbers of their own kind (integer VP steps, the flow path's float levels ``sigma * T``)."""
+    ts = np.asarray(timesteps).tolist()
     return [(i, t, ts[i + 1] if i + 1 < len(ts) else -1) for i, t in enumerate(ts)]
 
 

@@ -44,19 +44,13 @@ def _velocity(x: torch.Tensor, x0: torch.Tensor, sigma: float) -> torch.Tensor:
     return (x - x0) / sigma
 
 
-def _levels(timesteps: np.ndarray):
-    """``(i, t, t_next)`` over float levels, ``t_next = -1`` (clean data) after the last."""
-    ts = [float(t) for t in timesteps]
-    return [(i, t, ts[i + 1] if i + 1 < len(ts) else -1.0) for i, t in enumerate(ts)]
-
-
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_flow_euler(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                       generator: torch.Generator, corrector=None) -> Trajectory:
     """Euler on the flow ODE ``dx / dsigma = u``: ``x <- x + (sigma_next - sigma) (x - x0_hat) / sigma``."""
     x, rec = x_T, _Recorder(x_T)
-    for _, t, t_next in _levels(timesteps):
+    for _, t, t_next in _pairs(timesteps):
         sigma, sigma_next = _sigmas(denoiser, t, t_next)
         pred = predict(denoiser, x, _tvec(t, x), y)
         x = x + (sigma_next - sigma) * _velocity(x, pred.x0, sigma)
@@ -71,7 +65,7 @@ def sample_flow_heun(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Opti
     """Heun's method on the flow ODE: the Euler step's end, its velocity, and the mean of the two
     velocities; Euler on the step to ``sigma = 0``. Records the first of the two predictions."""
     x, rec = x_T, _Recorder(x_T)
-    for _, t, t_next in _levels(timesteps):
+    for _, t, t_next in _pairs(timesteps):
         sigma, sigma_next = _sigmas(denoiser, t, t_next)
         pred = predict(denoiser, x, _tvec(t, x), y)
         d = _velocity(x, pred.x0, sigma)
@@ -104,7 +98,7 @@ def sample_flow_ddpm(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Opti
     fresh noise at every step but the last (which lands on ``x0_hat``)."""
     sch = denoiser.schedule
     x, rec = x_T, _Recorder(x_T)
-    for _, t, t_next in _levels(timesteps):
+    for _, t, t_next in _pairs(timesteps):
         a, s, a_next, s_next = (float(v) for v in (sch.a(t), sch.s(t), sch.a(t_next), sch.s(t_next)))
         pred = predict(denoiser, x, _tvec(t, x), y)
         c_x, c_0, std = posterior(a, s, a_next, s_next)
