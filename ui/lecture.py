@@ -23,7 +23,7 @@ from viz.draw.projection import for_whole_paths
 from viz.draw.style import display_width
 from models.flow.pair import meets_flow_runs
 from models.engine.data import load_dataset
-from viz.views.flow import MeetsFlow
+from viz.views.flow import MEETS_FLOW_SIZE, MeetsFlow
 
 
 def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
@@ -32,9 +32,6 @@ def slide_spec(s: Settings, slide: Slide, model: str) -> SampleSpec:
     if slide.guidance == "none":
         return run_spec(s, "none", 1.0, label=-1, model=model)
     return run_spec(s, slide.guidance, LECTURE_GAMMA, model=model)
-
-
-MEETS_FLOW_SIZE = (1100, 640)  # the slide's declared size (viz.views.flow.MeetsFlow's default)
 
 
 @st.cache_data(max_entries=8, show_spinner="sampling the run on both paths")

@@ -120,9 +120,14 @@ def pair_camera(pair: Panels, projection: str, sample: int, basis: Optional[tupl
     return shared_camera(views, indices)
 
 
+def scaled_size(declared: tuple[int, int], width: Optional[int] = None) -> tuple[int, int]:
+    """A figure's size in px: ``declared`` (width, height), or ``width`` px wide in its proportions."""
+    return declared if width is None else (int(width), int(round(width * declared[1] / declared[0])))
+
+
 def pair_size(width: Optional[int] = None) -> tuple[int, int]:
     """A side-by-side column's figure size: ``HALF_SIZE``, or ``width`` px wide in its proportions."""
-    return HALF_SIZE if width is None else (int(width), int(round(width * HALF_SIZE[1] / HALF_SIZE[0])))
+    return scaled_size(HALF_SIZE, width)
 
 
 def _paired(kind: str, spec: SampleSpec, projection: str, sample: int, basis: Optional[tuple],
@@ -240,9 +245,8 @@ def path_gap_png(data: str, width: Optional[int] = None) -> bytes:
     """PNG of ``viz.figures.path_gap.path_gap_figure`` of ``run_cache.path_gap_view(data)`` (which has curves)."""
     view = run_cache.path_gap_view(data)
     with DRAWING:
-        size = (GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT) if width is None else \
-            (int(width), int(round(width * GAP_DISPLAY_HEIGHT / GAP_DISPLAY_WIDTH)))
-        return figure_png(path_gap_figure(view.curves, view.ylabel, view.title, size))
+        return figure_png(path_gap_figure(view.curves, view.ylabel, view.title,
+                                          scaled_size((GAP_DISPLAY_WIDTH, GAP_DISPLAY_HEIGHT), width)))
 
 
 @st.cache_data(max_entries=16, show_spinner="Drawing…")

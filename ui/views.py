@@ -199,8 +199,7 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
     at one scale with the other runs of that tuple of specs (the side-by-side page)."""
     # the column's width as the browser reports it (column_width): the frame is drawn for it, so that its
     # type keeps its size on a narrow window (the GIF keeps the export's size, byte for byte)
-    width = drawing_width(HALF_SIZE[0] if pair else display_width(kind),
-                          column_width(f"width-{key or kind}-{'-'.join(stages or ())}"))
+    width = fitted_width(HALF_SIZE[0] if pair else display_width(kind), f"width-{key or kind}-{'-'.join(stages or ())}")
     try:
         if play:
             st.image(view_gif(kind, spec, projection, sample, basis, pair), width="stretch")

@@ -132,6 +132,10 @@ _KEY_STYLE = {"seg_uncond": "to_uncond", "seg_cond": "to_cond", "ends_scaled": "
 SIDE_PX = 290  # the column right of the picture: the key, and on digits the two images
 
 
+#: the two-path slide's size in px (width, height)
+MEETS_FLOW_SIZE = (1100, 640)
+
+
 class MeetsFlow(Animated):
     """A VP run (DDIM, eta 0) and a flow run (Euler) from the same noise at matched levels, in one
     projection: the flow path, the VP path scaled by ``1 / (a + s)`` on top of it (they coincide), and
@@ -141,7 +145,7 @@ class MeetsFlow(Animated):
 
     kind = "meets_flow"
 
-    def __init__(self, vp: Trajectory, flow: Trajectory, sample: int = 0, size: tuple[int, int] = (1100, 640),
+    def __init__(self, vp: Trajectory, flow: Trajectory, sample: int = 0, size: tuple[int, int] = MEETS_FLOW_SIZE,
                  background: Optional[np.ndarray] = None) -> None:
         for traj in (vp, flow):
             check_finite(traj)
@@ -268,4 +272,4 @@ class MeetsFlow(Animated):
             sp.place(*xy)
 
 
-__all__ = ["FLOW_LABELS", "FlowStepDiagram", "MeetsFlow", "implied_noise"]
+__all__ = ["FLOW_LABELS", "MEETS_FLOW_SIZE", "FlowStepDiagram", "MeetsFlow", "implied_noise"]
