@@ -7,7 +7,7 @@ from ui.run_cache import path_gap_view
 from ui.runs import on_path, run_spec, vp_level
 from ui.sidebar import PATH_LABELS, current
 from ui.view_cache import path_gap_png
-from ui.views import FLOW_KIND, fitted_width, level_metric, model_for, picture_and_controls, prepare_run, step_picture
+from ui.views import FLOW_KIND, fitted_width, level_metric, model_for, picture_and_controls, prepare_run, show_image, step_picture
 from viz.figures.path_gap import GAP_DISPLAY_WIDTH
 
 s = current()
@@ -60,7 +60,6 @@ gap = path_gap_view(s.data)
 if gap.reason:
     chart.info(gap.reason)
 else:
-    chart.image(path_gap_png(s.data, fitted_width(GAP_DISPLAY_WIDTH, "width-path-gap", chart)), width="stretch",
-                output_format="PNG")
+    show_image(path_gap_png(s.data, fitted_width(GAP_DISPLAY_WIDTH, "width-path-gap", chart)), chart)
     words.markdown(gap.sentence)
 words.markdown(gap.about)

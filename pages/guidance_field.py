@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.field import animation_over_t, field_command, field_controls, field_picture, offer_gmm2d
 from ui.sidebar import current
-from ui.views import command_expander
+from ui.views import command_expander, show_image
 
 s = current()
 WHAT = """
@@ -33,7 +33,7 @@ try:
 except ValueError as e:
     st.error(f"This field cannot be drawn with these settings: {e}")
     st.stop()
-picture.image(png, width="stretch", output_format="PNG")
+show_image(png, picture)
 picture.markdown(sentence)
 with st.expander("What the arrows show"):
     st.markdown(WHAT)
@@ -53,7 +53,7 @@ how far the samples land from it.
 if st.toggle("▶ Animate over the noise level", key="field_play",
              help="the field at 40 noise levels, from pure noise to the last step (computed once, then cached)"):
     gif, story = animation_over_t(choice.spec)
-    st.image(gif, width="stretch")
+    show_image(gif)
     st.markdown(story)
     st.download_button("Download the GIF", gif, file_name="field.gif", mime="image/gif", key="field_gif")
 command_expander(field_command(choice.spec))

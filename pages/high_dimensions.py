@@ -5,7 +5,7 @@ import streamlit as st
 from ui.run_cache import highdim_facts
 from ui.view_cache import highdim_png
 from ui.sidebar import current
-from ui.views import fitted_width
+from ui.views import fitted_width, show_image
 from viz.figures.highdim import HIGHDIM_DISPLAY_WIDTH
 
 st.title("Why the 2-D pictures mislead")
@@ -25,8 +25,7 @@ c3.metric("variance kept by 2 PCA axes", f"{100 * facts.pca_two:.1f}%",
           help=f"10 axes keep {100 * facts.pca_ten:.1f}%; {facts.pca_for_90} are needed for 90%")
 c4.metric("2-D random view scales distances", f"{facts.distortion_5:.2f}x – {facts.distortion_95:.2f}x",
           help="5th to 95th percentile of drawn / true distance")
-figure.image(highdim_png(int(seed), fitted_width(HIGHDIM_DISPLAY_WIDTH, "width-highdim", figure)), width="stretch",
-             output_format="PNG")
+show_image(highdim_png(int(seed), fitted_width(HIGHDIM_DISPLAY_WIDTH, "width-highdim", figure)), figure)
 st.markdown(
     f"""
 **What each view in this lab loses**

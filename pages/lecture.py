@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.lecture import declared_width, slide_picture, slide_spec
 from ui.sidebar import current
-from ui.views import fitted_width, model_for, play_toggle
+from ui.views import fitted_width, model_for, play_toggle, show_image
 from viz.figures.lecture import SLIDES
 
 POSITION = "lecture_slide"
@@ -45,8 +45,6 @@ with words, st.container(key="lecture"):
 spec = slide_spec(s, slide, model_for(s, slide.guidance))
 with picture, st.container(key="slide_picture"):
     try:
-        st.image(slide_picture(slide, spec, s.projection, play, fitted_width(declared_width(slide), "width-lecture")),
-                 width="stretch",
-                 output_format="GIF" if play else "PNG")
+        show_image(slide_picture(slide, spec, s.projection, play, fitted_width(declared_width(slide), "width-lecture")))
     except ValueError as e:
         st.error(f"This figure cannot be drawn: {e}")

@@ -7,7 +7,7 @@ from ui.view_cache import noising_png
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember
-from ui.views import (PICTURE_SHARE, fitted_width, command_expander, level_metric, model_for, picture_and_controls, prepare_run,
+from ui.views import (PICTURE_SHARE, fitted_width, show_image, command_expander, level_metric, model_for, picture_and_controls, prepare_run,
                       show_view, step_picture)
 from viz.draw.projection import for_whole_paths
 from viz.draw.style import display_width
@@ -47,11 +47,10 @@ words.markdown(
 )
 strip = fitted_width(display_width("noising_strip"), "width-noising", picture)
 try:
-    picture.image(noising_png(upload.getvalue() if upload is not None else None, s.seed, strip), width="stretch",
-                  output_format="PNG")
+    show_image(noising_png(upload.getvalue() if upload is not None else None, s.seed, strip), picture)
 except ValueError as e:  # said under the uploader, where the student looks
     refusal.error(f"That file cannot be used: {e}. Showing the bundled photograph instead.")
-    picture.image(noising_png(None, s.seed, strip), width="stretch", output_format="PNG")
+    show_image(noising_png(None, s.seed, strip), picture)
 
 st.header("Sampling, one step at a time")
 picture, controls = picture_and_controls()

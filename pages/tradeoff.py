@@ -10,7 +10,7 @@ from ui.runs import Sweep, evaluate_command
 from ui.sidebar import current
 from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, show_exact_target, show_findings,
                          show_numbers, tilt_specs)
-from ui.views import fitted_width, model_for
+from ui.views import fitted_width, model_for, show_image
 from viz.figures.tradeoff import METRIC_HELP, TRADEOFF_DISPLAY_WIDTH
 
 GUIDED = tuple(g for g in names() if g != "none")  # every method with a scale γ
@@ -44,7 +44,7 @@ model = model_for(s, guidance)
 gammas = sweep_values(guidance)  # the scales γ, or CFG++'s weights λ
 sweep = Sweep(s.data, model, s.sampler, s.steps, guidance, samples, s.seed, s.path, s.shift)
 rows = measure(sweep, gammas)
-st.image(curves_png(sweep, gammas, fitted_width(TRADEOFF_DISPLAY_WIDTH, "width-curves")), output_format="PNG")
+show_image(curves_png(sweep, gammas, fitted_width(TRADEOFF_DISPLAY_WIDTH, "width-curves")), width="content")
 st.caption(f"{samples} samples per γ; sampling took {sum(r['seconds'] for r in rows):.1f} s in all. "
            "Dashed: the training data's own score, what a perfect sampler would reach.")
 if ignores_gamma(rows):
@@ -83,7 +83,7 @@ t = int(st.select_slider("Noise level", NOISE_LEVELS, value=CLEAN, key="tradeoff
                          format_func=lambda v: "clean data" if v == CLEAN else f"t = {v}",
                          help="the dots at a noise level are the canvases x_t of the sampler's step nearest to it"))
 specs = tilt_specs(s, guidance, model)
-st.image(tilted_png(specs, t), width="stretch", output_format="PNG")
+show_image(tilted_png(specs, t))
 if t == CLEAN:
     st.markdown(blob_summary(specs[-1]))
 show_exact_target(s, guidance)

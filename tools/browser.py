@@ -286,7 +286,8 @@ def page_problems(page) -> list[str]:
 
 
 def image_sources(page) -> list[str]:
-    """The ``src`` of every image shown (Streamlit names media by content, so a redrawn picture gets a new one)."""
+    """The ``src`` of every image shown (a data URL of its bytes, ``ui.views.show_image``: a redrawn
+    picture gets a new one)."""
     return page.locator('[data-testid="stImage"] img').evaluate_all("els => els.map(e => e.src)")
 
 

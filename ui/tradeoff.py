@@ -20,6 +20,7 @@ from models.analysis.tradeoff import SYMBOLS, TILT_GAMMAS, data_reference, descr
 from ui.run_cache import cached_trajectory, evaluation_row, gap_run, gap_view_of
 from ui.view_cache import exact_target_png
 from ui.runs import Settings, Sweep, run_spec, with_gammas
+from ui.views import show_image
 
 TILT_BATCH = 400  # samples per gamma under the tilted density
 #: Material icons (Streamlit ships the font): emoji show as empty boxes in browsers without an emoji font
@@ -171,7 +172,7 @@ def show_exact_target(s: Settings, guidance: str) -> None:
     left, right = st.columns(2)
     gamma = float(left.select_slider("γ of the samples shown", GAP_GAMMAS, value=GAP_SHOWN, key=GAP_KEYS["gamma"]))
     shown = right.radio("Beside the exact draws", [g.name for g in GAP_SAMPLERS], horizontal=True, key=GAP_KEYS["sampler"])
-    st.image(exact_target_png(runs, gamma, shown), width="stretch", output_format="PNG")
+    show_image(exact_target_png(runs, gamma, shown))
     specs = dict(runs)
     i = GAP_GAMMAS.index(gamma)
     plain, corrected = gap_run(specs[PLAIN][i]).report, gap_run(specs[CORRECTED][i]).report

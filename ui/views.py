@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import base64
 import logging
 from pathlib import Path
 from typing import Optional
@@ -190,6 +191,31 @@ def leaves_data_warning(traj: Trajectory, what: str) -> None:
         st.warning(f"{int(out.sum())} of {len(out)} samples leave the data's range: {what}")
 
 
+# ----------------------------------------------------------------------------- showing a picture
+# A picture goes to the browser inside the page's own message, as a data URL, not as a file the
+# browser fetches afterwards from Streamlit's media store. The store forgets a session's files when
+# the next run starts and deletes them when any run ends; a browser that asks for a picture in that
+# gap (a rerun that a reported column width, a slider or another student's session starts while the
+# picture is on its way) gets a 404, and where the next run draws the same picture, the same address
+# never loads again: a broken image until the page is reloaded (CI, stop 21).
+
+#: the file signatures of the pictures the app shows, and their types
+IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
+
+
+def image_url(image: bytes) -> str:
+    """``image`` (PNG or GIF bytes) as a ``data:`` URL; ValueError for any other bytes."""
+    kind = next((t for sig, t in IMAGE_TYPES.items() if bytes(image[:len(sig)]) == sig), None)
+    if kind is None:
+        raise ValueError("not a PNG or GIF picture")
+    return f"data:{kind};base64,{base64.b64encode(image).decode('ascii')}"
+
+
+def show_image(image: bytes, where=st, width="stretch") -> None:
+    """Show PNG or GIF bytes in ``where`` (default: the current column), ``width`` as ``st.image``'s."""
+    where.image(image_url(image), width=width)
+
+
 def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: bool, *, sample: int = 0,
               stages: tuple[str, ...] | None = None, filename: str = "guidance-lab.gif", key: str | None = None,
               basis: tuple | None = None, pair: tuple | None = None) -> None:
@@ -202,10 +228,9 @@ def show_view(kind: str, spec: SampleSpec, projection: str, step: int, play: boo
     width = fitted_width(HALF_SIZE[0] if pair else display_width(kind), f"width-{key or kind}-{'-'.join(stages or ())}")
     try:
         if play:
-            st.image(view_gif(kind, spec, projection, sample, basis, pair), width="stretch")
+            show_image(view_gif(kind, spec, projection, sample, basis, pair))
         else:
-            st.image(view_frame(kind, spec, projection, sample, step, stages, basis, pair, width), width="stretch",
-                     output_format="PNG")
+            show_image(view_frame(kind, spec, projection, sample, step, stages, basis, pair, width))
         st.download_button("Download the GIF", data=lambda: view_gif(kind, spec, projection, sample, basis, pair),
                            file_name=filename, mime="image/gif",
                            key=key or f"gif-{kind}-{'-'.join(map(str, stages or ()))}",
@@ -219,7 +244,7 @@ def show_overlay(spec: SampleSpec, gammas: tuple[float, ...], projection: str) -
     message if it cannot be drawn."""
     try:
         width = fitted_width(display_width("overlay"), "width-overlay")
-        st.image(overlay_png(with_gammas(spec, gammas), projection, 0, width), width="stretch", output_format="PNG")
+        show_image(overlay_png(with_gammas(spec, gammas), projection, 0, width))
     except ValueError as e:
         st.error(f"This figure cannot be drawn: {e}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
 from models.engine.pipeline import SampleSpec
@@ -16,7 +15,7 @@ from ui.view_cache import final_digits_png
 from ui.runs import Settings, run_spec
 from ui.link import drawn
 from ui.state import keep, remember
-from ui.views import gamma_slider, level_metric
+from ui.views import gamma_slider, level_metric, show_image
 from viz.methods.on_cfg import sigma_of
 
 
@@ -129,8 +128,8 @@ def show_final_digits(s: Settings, choice: ZooChoice) -> None:
     other = run_spec(s, "cfg", other_gamma, model=spec.model, sampler=spec.sampler)
     st.subheader("The eight final samples")
     st.markdown(f"**{card(spec.guidance).label}**, {choice.scale_text}")
-    st.image(final_digits_png(spec), width=DIGITS_WIDTH, output_format="PNG")
+    show_image(final_digits_png(spec), width=DIGITS_WIDTH)
     st.markdown(f"**Plain CFG**, γ = {other_gamma:g}{' (conditional sampling)' if other_gamma == 1 else ''}")
-    st.image(final_digits_png(other), width=DIGITS_WIDTH, output_format="PNG")
+    show_image(final_digits_png(other), width=DIGITS_WIDTH)
     st.caption("Both from the same noise. A vermilion frame marks a sample that left the data's range. "
                "Saturated, blotchy digits at large γ are what CFG rescaling and APG were made to avoid.")

@@ -4,7 +4,7 @@ the scrubber shows the step the figure shows, the neural model's pages run, and 
 trade-off pages offer diffusers' guiders and refuse fdg on gmm2d in one error box. Each page's own
 widgets: test_<page>.py.
 
-AppTest cannot see pixels, but each image's media URL carries a hash of its bytes, so a changed
+AppTest cannot see pixels, but each image's URL is a data URL of its bytes, so a changed
 URL means a changed picture. Sampling is counted by wrapping ``models.engine.pipeline.run``."""
 
 import re

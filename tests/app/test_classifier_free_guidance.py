@@ -9,7 +9,7 @@ def test_play_shows_the_animation(sample_calls):
     still = image_urls(at)[0]
     at.toggle(key="play").set_value(True).run()
     assert not at.exception
-    assert image_urls(at)[0].endswith(".gif") and image_urls(at)[0] != still
+    assert image_urls(at)[0].startswith("data:image/gif;") and image_urls(at)[0] != still
 
 
 def test_label_and_projection_and_data(sample_calls):

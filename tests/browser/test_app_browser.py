@@ -64,6 +64,11 @@ def test_every_page_in_the_browser(server, page):
     js_errors: list[str] = []
     # A ResizeObserver loop notice is the browser's, harmless, and reported as an error by Chromium.
     page.on("pageerror", lambda e: None if "ResizeObserver loop" in str(e) else js_errors.append(str(e)))
+    # Nothing the pages ask the server for is missing: before pictures travelled inside the page
+    # (ui.views.show_image), a rerun could delete a picture the browser had yet to fetch (a 404, then
+    # a broken image for good where the next run drew the same one: CI, stop 21).
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.url[:120]}") if r.status >= 400 else None)
     first, *others = browser.PAGES
     browser.open_page(page, server, first, FIRST_LOAD_S)
     _check(page, first.name)
@@ -102,6 +107,7 @@ def test_every_page_in_the_browser(server, page):
         browser.screenshot(page, SCREENSHOTS / f"{app_page.name}.png")
 
     assert not js_errors, "JavaScript errors: " + "\n".join(js_errors)
+    assert not refused, "requests the server refused: " + "\n".join(refused)
     print(f"browser test: {time.monotonic() - t0:.1f} s in the browser")
 
 

@@ -33,7 +33,7 @@ class Run:
     status: str = ""
     headings: list[str] = field(default_factory=list)
     metrics: dict[str, str] = field(default_factory=dict)
-    images: list[str] = field(default_factory=list)  # media URLs
+    images: list[str] = field(default_factory=list)  # picture URLs (data URLs: ui.views.show_image)
     errors: list[str] = field(default_factory=list)  # st.error texts and uncaught exceptions
     warnings: list[str] = field(default_factory=list)
 
@@ -122,9 +122,15 @@ class Session:
             run.errors.append(f"exception {element.exception.type}: {element.exception.message}")
 
     async def fetch(self, url: str) -> int:
-        """GET a media URL of the page, as the browser does to show a picture (once per URL: Streamlit
+        """The bytes of a picture of the page: a data URL's own (the app's pictures travel in the page,
+        ``ui.views.show_image``), or a GET of a media URL, as the browser does (once per URL: Streamlit
         names media by their content, and a browser keeps showing a picture whose URL did not change).
         Returns its size in bytes."""
+        if url.startswith("data:"):
+            import base64
+
+            return len(base64.b64decode(url.split(",", 1)[1]))
+
         def get() -> bytes:
             with urllib.request.urlopen(self.base + url, timeout=60) as r:
                 return r.read()

@@ -160,3 +160,49 @@ def test_side_by_side_columns_are_drawn_for_a_laptop_column_in_their_proportions
     drawn = Image.open(io.BytesIO(view_frame("cfg", spec, "pca", 0, 3, pair=pair, width=width))).size
     assert drawn[0] == pair_size(width)[0] == 600 and drawn[1] >= pair_size(width)[1]  # a long key may grow it
     assert min(TEXT_PX.values()) * 486 / drawn[0] >= SHOWN_TEXT_PX
+
+
+def test_a_picture_travels_in_the_page_as_a_data_url_byte_for_byte():
+    """PNG and GIF bytes become data URLs that decode to the same bytes (no media-store file that a
+    rerun can delete before the browser fetches it); other bytes are refused."""
+    import base64
+
+    from ui.views import image_url
+
+    png = io.BytesIO()
+    Image.new("RGB", (3, 2), (10, 20, 30)).save(png, format="PNG")
+    gif = io.BytesIO()
+    Image.new("P", (2, 2)).save(gif, format="GIF")
+    for data, kind in ((png.getvalue(), "image/png"), (gif.getvalue(), "image/gif")):
+        head, body = image_url(data).split(",", 1)
+        assert head == f"data:{kind};base64" and base64.b64decode(body) == data
+    with pytest.raises(ValueError, match="PNG or GIF"):
+        image_url(b"<svg></svg>")
+
+
+def image_script():
+    import io
+
+    from PIL import Image
+
+    from ui.views import show_image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 0, 0)).save(buf, format="PNG")
+    show_image(buf.getvalue())
+
+
+def test_every_picture_the_pages_show_is_a_data_url():
+    """``show_image`` puts the picture in the page itself; and no page or ui module calls ``st.image``
+    on bytes directly (each goes through ``show_image``)."""
+    import re
+    from pathlib import Path
+
+    at = AppTest.from_function(image_script, default_timeout=30).run()
+    assert not at.exception
+    assert at.get("image")[0].proto.imgs[0].url.startswith("data:image/png;base64,")
+    root = Path(__file__).resolve().parents[2]
+    calls = [f"{p.relative_to(root)}: {line.strip()}" for p in [root / "app.py", *root.glob("pages/*.py"),
+                                                              *root.glob("ui/*.py")]
+             for line in p.read_text().splitlines() if re.search(r"\.image\(", line)]
+    assert calls == ["ui/views.py: where.image(image_url(image), width=width)"], calls
