@@ -1,7 +1,8 @@
 """The flow-matching (rectified-flow) path ``x_t = (1 - sigma) x0 + sigma eps`` beside the VP path.
 
 * ``path``: the flow path's levels (``FlowSchedule``: SD3's timestep shift, diffusers' default grid), the
-  path choice and the one change of variables between any two Gaussian paths (``match_level``);
+  path choice, the one change of variables between any two Gaussian paths (``match_level``) and the
+  Gaussian posterior of any path (``posterior``; torch-free, so the figures read its spread);
 * ``samplers``: Euler, Heun and an ancestral (re-noising) sampler on the flow path;
 * ``nets``: the natively trained velocity network and a denoiser of one path evaluated on another.
 

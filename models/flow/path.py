@@ -14,6 +14,7 @@ twice, as there). The step after the last lands on ``sigma = 0``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,18 @@ class FlowSchedule:
         sigma_min = float(shifted(1.0 / self.T, self.shift))  # the training grid's smallest level
         sigmas = shifted(np.linspace(1.0, sigma_min, steps), self.shift)
         return sigmas * self.T
+
+
+def posterior(a: float, s: float, a_next: float, s_next: float) -> tuple[float, float, float]:
+    """The Gaussian posterior ``q(x_next | x_t, x0)`` of a path from scales ``(a, s)`` to the less noisy
+    ``(a_next, s_next)``: ``(c_x, c_0, std)`` with mean ``c_x x_t + c_0 x0`` (arXiv 2107.00630, eq. 32-33).
+
+    With ``r = a / a_next`` and ``v = s^2 - r^2 s_next^2`` (the variance added between the levels):
+    ``c_x = r s_next^2 / s^2``, ``c_0 = a_next v / s^2``, ``std^2 = v s_next^2 / s^2``. On the VP path
+    this is DDPM's posterior (arXiv 2006.11239, eq. 7)."""
+    r = a / a_next
+    v = max(s * s - r * r * s_next * s_next, 0.0)
+    return r * s_next**2 / s**2, a_next * v / s**2, math.sqrt(v * s_next**2) / s
 
 
 #: a path's levels: the VP ``Schedule`` or the ``FlowSchedule``

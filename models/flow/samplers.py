@@ -18,7 +18,6 @@ model's own predictions), so every sampler here needs only the denoiser contract
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Optional
 
 import numpy as np
@@ -27,6 +26,7 @@ import torch
 from models.engine.denoiser import predict
 from models.engine.samplers import _one_thread_for_small_batches, _pairs, _Recorder, standard_normal
 from models.engine.trajectory import Trajectory
+from models.flow.path import posterior
 
 
 def _tvec(t: float, x: torch.Tensor) -> torch.Tensor:
@@ -44,18 +44,30 @@ def _velocity(x: torch.Tensor, x0: torch.Tensor, sigma: float) -> torch.Tensor:
     return (x - x0) / sigma
 
 
+def _flow_euler_like(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor],
+                     heun: bool) -> Trajectory:
+    """Euler on the flow ODE ``dx / dsigma = u`` and, with ``heun``, Heun's correction (skipped on the
+    step to ``sigma = 0``). Records the first prediction of each step."""
+    x, rec = x_T, _Recorder(x_T)
+    for _, t, t_next in _pairs(timesteps):
+        sigma, sigma_next = _sigmas(denoiser, t, t_next)
+        pred = predict(denoiser, x, _tvec(t, x), y)
+        d = _velocity(x, pred.x0, sigma)
+        x_next = x + (sigma_next - sigma) * d
+        if heun and sigma_next > 0:
+            d2 = _velocity(x_next, predict(denoiser, x_next, _tvec(t_next, x), y).x0, sigma_next)
+            x_next = x + (sigma_next - sigma) * (d + d2) / 2
+        x = x_next
+        rec.add(pred, None, x)
+    return rec.finish(denoiser, timesteps, y)
+
+
 @_one_thread_for_small_batches
 @torch.no_grad()
 def sample_flow_euler(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Optional[torch.Tensor], *,
                       generator: torch.Generator, corrector=None) -> Trajectory:
     """Euler on the flow ODE ``dx / dsigma = u``: ``x <- x + (sigma_next - sigma) (x - x0_hat) / sigma``."""
-    x, rec = x_T, _Recorder(x_T)
-    for _, t, t_next in _pairs(timesteps):
-        sigma, sigma_next = _sigmas(denoiser, t, t_next)
-        pred = predict(denoiser, x, _tvec(t, x), y)
-        x = x + (sigma_next - sigma) * _velocity(x, pred.x0, sigma)
-        rec.add(pred, None, x)
-    return rec.finish(denoiser, timesteps, y)
+    return _flow_euler_like(denoiser, x_T, timesteps, y, False)
 
 
 @_one_thread_for_small_batches
@@ -64,30 +76,7 @@ def sample_flow_heun(denoiser, x_T: torch.Tensor, timesteps: np.ndarray, y: Opti
                      generator: torch.Generator, corrector=None) -> Trajectory:
     """Heun's method on the flow ODE: the Euler step's end, its velocity, and the mean of the two
     velocities; Euler on the step to ``sigma = 0``. Records the first of the two predictions."""
-    x, rec = x_T, _Recorder(x_T)
-    for _, t, t_next in _pairs(timesteps):
-        sigma, sigma_next = _sigmas(denoiser, t, t_next)
-        pred = predict(denoiser, x, _tvec(t, x), y)
-        d = _velocity(x, pred.x0, sigma)
-        x_next = x + (sigma_next - sigma) * d
-        if sigma_next > 0:
-            d2 = _velocity(x_next, predict(denoiser, x_next, _tvec(t_next, x), y).x0, sigma_next)
-            x_next = x + (sigma_next - sigma) * (d + d2) / 2
-        x = x_next
-        rec.add(pred, None, x)
-    return rec.finish(denoiser, timesteps, y)
-
-
-def posterior(a: float, s: float, a_next: float, s_next: float) -> tuple[float, float, float]:
-    """The Gaussian posterior ``q(x_next | x_t, x0)`` of a path from scales ``(a, s)`` to the less noisy
-    ``(a_next, s_next)``: ``(c_x, c_0, std)`` with mean ``c_x x_t + c_0 x0`` (arXiv 2107.00630, eq. 32-33).
-
-    With ``r = a / a_next`` and ``v = s^2 - r^2 s_next^2`` (the variance added between the levels):
-    ``c_x = r s_next^2 / s^2``, ``c_0 = a_next v / s^2``, ``std^2 = v s_next^2 / s^2``. On the VP path
-    this is DDPM's posterior (arXiv 2006.11239, eq. 7)."""
-    r = a / a_next
-    v = max(s * s - r * r * s_next * s_next, 0.0)
-    return r * s_next**2 / s**2, a_next * v / s**2, math.sqrt(v * s_next**2) / s
+    return _flow_euler_like(denoiser, x_T, timesteps, y, True)
 
 
 @_one_thread_for_small_batches

@@ -16,7 +16,7 @@ needs ``sigma`` for each step:
 On the flow path (``traj.path == "flow"``, x_t = (1 - sigma) x0 + sigma eps) the levels are read from
 ``traj.alpha`` / ``traj.sigma``: Euler and Heun add no noise (Euler's step ``x + (sigma' - sigma)(x - x0_hat) /
 sigma`` is a move toward x0_hat), and its ancestral sampler ``ddpm`` samples the path's Gaussian posterior
-(``models.flow.samplers.posterior``), whose spread ``posterior_std`` gives here.
+(``models.flow.path.posterior``), whose spread ``posterior_std`` gives here.
 
 Symbols: ``abar`` = alphas_cumprod[t], ``abar_prev`` = alphas_cumprod at the next, less noisy,
 timestep (on the flow path: the squared signal scales ``alpha^2``). Everything here is plain data; drawing lives in ``viz.draw.drawing`` and the diagrams.
@@ -31,6 +31,7 @@ import numpy as np
 
 from models.engine.data import DATA_NAMES, GaussianMixture2D, load_dataset, make_gmm2d
 from models.engine.trajectory import Trajectory
+from models.flow.path import posterior
 
 
 def check_finite(traj: Trajectory) -> None:
@@ -80,10 +81,9 @@ def noise_fraction(traj: Trajectory, k: int) -> float:
 def posterior_std(a: float, s: float, a_next: float, s_next: float) -> float:
     """The spread of a Gaussian path's posterior ``q(x_next | x_t, x0)`` from scales ``(a, s)`` to ``(a_next,
     s_next)``: ``sqrt(v) s_next / s`` with ``v = s^2 - (a / a_next)^2 s_next^2`` (arXiv 2107.00630, eq. 33; the
-    noise of ``models.flow.samplers.sample_flow_ddpm``, and DDPM's "fixed small" value on the VP path)."""
-    r = a / a_next
-    v = max(s * s - r * r * s_next * s_next, 0.0)
-    return float(np.sqrt(v * s_next**2) / s)
+    noise of ``models.flow.samplers.sample_flow_ddpm``, and DDPM's "fixed small" value on the VP path): the
+    spread of ``models.flow.path.posterior``."""
+    return float(posterior(a, s, a_next, s_next)[2])
 
 
 def abar_pair(traj: Trajectory, k: int) -> tuple[float, float]:

@@ -15,7 +15,8 @@ from models.engine.pipeline import SampleSpec, run
 from models.engine.samplers import get_sampler
 from models.engine.schedule import make_schedule
 from models.flow.path import FlowSchedule, match_level
-from models.flow.samplers import FLOW_SAMPLERS, posterior, sample_flow_ddpm, sample_flow_euler
+from models.flow.path import posterior
+from models.flow.samplers import FLOW_SAMPLERS, sample_flow_ddpm, sample_flow_euler
 
 VP = make_schedule("linear")
 
