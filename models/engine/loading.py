@@ -23,7 +23,7 @@ from models.engine.data import DATA_NAMES, Dataset, load_dataset, make_gmm2d
 from models.engine.exact import ExactMixtureDenoiser, exact_digits_denoiser, exact_gmm2d_denoiser
 from models.engine.names import ASSETS_ENV, DEVICE_NAMES, MODEL_NAMES
 from models.engine.nets import NETWORKS
-from models.engine.schedule import Schedule, make_schedule
+from models.engine.schedule import Schedule
 from models.flow.nets import ClassifierOnPath, OnPath, VelocityNet
 from models.flow.path import make_levels, path_of
 
@@ -137,9 +137,10 @@ class ModelBundle:
     weak: Optional[Callable] = None  # a weaker denoiser of the same kind (guidance by a weaker model)
 
 
-def _on(net, levels):
-    """``net`` on the path of ``levels``: itself where it was trained on that path, else ``OnPath``."""
-    return net if path_of(net.schedule) == path_of(levels) else OnPath(net, levels)
+def _on(net, levels, moved=OnPath):
+    """``net`` on the path of ``levels``: itself where it was trained on that path, else ``moved(net, levels)``
+    (``OnPath`` for a denoiser, ``ClassifierOnPath`` for a noise-aware classifier)."""
+    return net if path_of(net.schedule) == path_of(levels) else moved(net, levels)
 
 
 def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
@@ -179,8 +180,7 @@ def load_bundle(data: str, model: str, device: torch.device | str = "cpu",
         denoiser = _on(net, schedule)
         log_prob = weak = None
         if "classifier" in needs:
-            classifier = load_network(data, "noisy_classifier", device, assets)
-            log_prob = classifier if path_of(schedule) == "vp" else ClassifierOnPath(classifier, schedule)
+            log_prob = _on(load_network(data, "noisy_classifier", device, assets), schedule, ClassifierOnPath)
         if "weak" in needs:  # the weak network is trained on VP, as the main neural one
             weak = _on(load_network(data, "weak_denoiser", device, assets), schedule)
     clean = load_network(data, "clean_classifier", device, assets) if "clean_classifier" in needs else None

@@ -89,10 +89,16 @@ class NeuralDenoiser(nn.Module):
 
     def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
         """``(D_u, D_c)`` from one batched forward pass."""
-        b = x_t.shape[0]
-        both = self(torch.cat([x_t, x_t]), torch.cat([t, t]),
-                    torch.cat([self.null_labels(b, x_t.device), y.to(x_t.device).long()]))
-        return both[:b], both[b:]
+        return batched_pair(self, x_t, t, y, self.num_classes)
+
+
+def batched_pair(denoiser, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor, null_label: int):
+    """``(denoiser(x_t, t, null), denoiser(x_t, t, y))`` from one call on the doubled batch, for a
+    label-conditioned network whose unconditional label is ``null_label``."""
+    b = x_t.shape[0]
+    labels = torch.cat([torch.full((b,), null_label, dtype=torch.long, device=x_t.device), y.to(x_t.device).long()])
+    both = denoiser(torch.cat([x_t, x_t]), torch.cat([t, t]), labels)
+    return both[:b], both[b:]
 
 
 class NoisyClassifier(nn.Module):

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from models.engine.nets import NeuralDenoiser
+from models.engine.nets import NeuralDenoiser, batched_pair
 from models.flow.path import FlowSchedule, match_level, path_of
 
 
@@ -67,11 +67,7 @@ class OnPath:
 
     def predict_pair(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
         """``(D_u, D_c)`` in one batched call."""
-        b = x_t.shape[0]
-        both = self(torch.cat([x_t, x_t]), torch.cat([t, t]),
-                    torch.cat([torch.full((b,), self.num_classes, dtype=torch.long, device=x_t.device),
-                               y.to(x_t.device).long()]))
-        return both[:b], both[b:]
+        return batched_pair(self, x_t, t, y, self.num_classes)
 
 
 class ClassifierOnPath:
