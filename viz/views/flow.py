@@ -22,6 +22,7 @@ from typing import Optional
 
 import numpy as np
 
+from models.engine.conversions import x0_to_eps
 from models.engine.trajectory import Trajectory
 from viz.draw.drawing import framed_axes
 from viz.draw.geometry import StepVectors, background_labels, check_finite, check_sample, image_shape, scales
@@ -49,8 +50,9 @@ FLOW_POINT_TEXTS = {"eps_hat": r"$\hat{\epsilon}$", "eps_uncond": r"$\hat{\epsil
 
 
 def implied_noise(x_t: np.ndarray, x0: np.ndarray, a: float, s: float) -> np.ndarray:
-    """``ε̂ = (x_t - a x̂0) / s``: the noise a prediction ``x0`` implies at ``x_t`` (``x_t = a x̂0 + s ε̂``)."""
-    return (np.asarray(x_t, np.float64) - a * np.asarray(x0, np.float64)) / s
+    """``ε̂ = (x_t - a x̂0) / s``: the noise a prediction ``x0`` implies at ``x_t`` (``x_t = a x̂0 + s ε̂``),
+    ``models.engine.conversions.x0_to_eps`` in float64."""
+    return x0_to_eps(np.asarray(x_t, np.float64), np.asarray(x0, np.float64), a, s)
 
 
 class FlowStepDiagram(ConstructionView):
@@ -153,8 +155,7 @@ class MeetsFlow(Animated):
             raise ValueError("give a VP run and a flow run of the same shape (steps, batch, dimension)")
         self.sample = check_sample(vp, sample)
         self.vp, self.flow = vp, flow
-        a = np.array([scales(vp, i)[0] for i in range(vp.steps + 1)])
-        s = np.array([scales(vp, i)[1] for i in range(vp.steps + 1)])
+        a, s = np.array([scales(vp, i) for i in range(vp.steps + 1)]).T
         self.k = 1.0 / (a + s)  # (S+1,) the change of variables at each recorded point
         x_vp = np.asarray(vp.x[:, self.sample], np.float64)
         x_fl = np.asarray(flow.x[:, self.sample], np.float64)
