@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 import models.analysis.evaluate as evaluation  # looked up at call time: a test may stand in for ``evaluate``
+import models.analysis.path_gap as path_gap_analysis  # the same, for ``path_gap``
 from models.analysis.highdim import measure
 from models.analysis.tilted_target import tilted_tv_report
 from models.analysis.tilted_target_gap import EXACT, GapRun, GapSampler, GapView, gap_curves, gap_view
@@ -136,17 +137,6 @@ class PathGapView:
     reason: Optional[str] = None
 
 
-@st.cache_data(max_entries=8, show_spinner="Measuring both networks at every level…")
-def path_gap_view(data: str) -> PathGapView:
-    """How far the flow path's own network is from the VP network mapped onto the flow path, per level,
-    on ``data`` (``models.analysis.path_gap``), measured once per data set."""
-    try:
-        import models.analysis.path_gap as path_gap
-    except ModuleNotFoundError:
-        return PathGapView(reason="This server cannot measure the two networks yet (its analysis is missing).")
-    return _page_view(path_gap, data)
-
-
 #: the page's measurement: points per level and their seed (``models.analysis.path_gap.path_gap``)
 GAP_POINTS, GAP_SEED = 500, 0
 #: the curves the chart draws from ``path_gap``'s answer (conditional on each point's label), in the key's words
@@ -155,10 +145,13 @@ GAP_CURVES = (("cond_native_vs_mapped", "flow network vs VP network moved to flo
               ("cond_mapped_vs_exact", "VP network (moved) vs the exact denoiser"))
 
 
-def _page_view(path_gap, data: str) -> PathGapView:
-    """``path_gap``'s answer for ``data`` as the page's chart and words (``GAP_CURVES``), or why there is none."""
+@st.cache_data(max_entries=8, show_spinner="Measuring both networks at every level…")
+def path_gap_view(data: str) -> PathGapView:
+    """How far the flow path's own network is from the VP network mapped onto the flow path, per level,
+    on ``data`` (``models.analysis.path_gap``), measured once per data set, as the page's chart and words
+    (``GAP_CURVES``), or why there is none."""
     try:
-        gap = path_gap.path_gap(data, n=GAP_POINTS, seed=GAP_SEED)
+        gap = path_gap_analysis.path_gap(data, n=GAP_POINTS, seed=GAP_SEED)
     except WeightsError as e:
         _LOG.warning("%s: %s", data, e)
         return PathGapView(reason="The two trained networks are needed for this chart, and one of them could not "
