@@ -73,7 +73,7 @@ from models.engine.denoiser import Prediction, scales
 from models.engine.exact import exact_digits_denoiser, exact_gmm2d_denoiser
 from models.engine.loading import blurred_exact_denoiser
 from models.engine.samplers import get_sampler
-from models.flow.path import FlowSchedule, path_of
+from models.flow.path import path_of
 from models.flow.samplers import FLOW_SAMPLERS
 from models.guidance import REGISTRY, make_guidance
 from models.guidance.zoo.apgmix import APGMix
@@ -84,16 +84,8 @@ STEPS = 25
 BATCH = 4
 TOL = 1e-10
 DATA = ["digits", "gmm2d"]
-FLOW_SHIFT = 3.0  # SD3's shift: the flow levels sigma * 1000 come closer than 1 apart near sigma = 0
 #: (path, sampler) pairs the methods acting in u are compared on
 PATH_SAMPLERS = [("vp", "ddpm"), ("vp", "ddim"), ("flow", "euler"), ("flow", "ddpm")]
-
-
-@pytest.fixture(scope="module")
-def exact_on(exact):
-    """``{path: {data: exact denoiser}}``: VP's (the ``exact`` fixture) and the flow path's at ``FLOW_SHIFT``."""
-    flow = FlowSchedule(shift=FLOW_SHIFT)
-    return {"vp": exact, "flow": {"digits": exact_digits_denoiser(flow), "gmm2d": exact_gmm2d_denoiser(flow)}}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import torch
 from models.guidance import make_guidance
 from models.guidance.zoo.cfgzero import CFGZERO_GUARD, optimal_scale
 
-from tests.models.guidance.test_parity import DATA, F64, _sample, exact_on  # noqa: F401 (a fixture)
+from tests.models.guidance.test_parity import DATA, F64, _sample
 
 
 def _scales(traj):

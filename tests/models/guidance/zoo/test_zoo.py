@@ -22,7 +22,7 @@ from models.engine.data import IMAGE_SHAPES
 from models.engine.loading import load_bundle
 from models.guidance import names, resources
 
-from tests.models.guidance.test_parity import DATA, _sample, exact_on  # noqa: F401 (a fixture)
+from tests.models.guidance.test_parity import DATA, _sample
 
 
 F64 = torch.float64
