@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from models.guidance import names
+from models.guidance import guided_names
 from models.analysis.tilted_density import CLEAN
 from models.analysis.tradeoff import sweep_values
 from ui.view_cache import curves_png, tilted_png
@@ -13,7 +13,7 @@ from ui.tradeoff import (NO_EXACT_TARGET, blob_summary, ignores_gamma, measure, 
 from ui.views import fitted_width, model_for, show_image
 from viz.figures.tradeoff import METRIC_HELP, TRADEOFF_DISPLAY_WIDTH
 
-GUIDED = tuple(g for g in names() if g != "none")  # every method with a scale γ
+GUIDED = guided_names()  # every method with a scale γ
 SAMPLE_CHOICES = (100, 200, 500, 1000, 2000)
 NOISE_LEVELS = (CLEAN, 50, 150, 300, 500, 700)
 

@@ -10,13 +10,13 @@ import streamlit as st
 
 from models.engine.names import PATH_NAMES
 from models.engine.pipeline import SampleSpec
-from models.guidance import names
+from models.guidance import guided_names
 from ui.runs import Settings, on_path, run_spec
 from ui.sidebar import PATH_LABELS, PROJECTION_LABELS
 from ui.state import keep, remember
 from ui.views import gamma_slider, model_for
 
-GUIDED = tuple(g for g in names() if g != "none")
+GUIDED = guided_names()
 SIDES = (("left", "cfg", 1.0), ("right", "cfg", 5.0))  # (name, default method, default γ)
 #: what the two columns compare
 COMPARE = {"methods": "two methods or two γ", "paths": "VP path beside flow path"}

@@ -42,6 +42,11 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(REGISTRY, key=lambda name: (REGISTRY[name].card.order, name)))
 
 
+def guided_names() -> tuple[str, ...]:
+    """Every method that guides, in ``names()`` order: all but ``none`` (the denoiser as it is)."""
+    return tuple(name for name in names() if name != "none")
+
+
 def zoo_names() -> tuple[str, ...]:
     """The newer methods, each drawn by a construction view of its own name."""
     return tuple(name for name in names() if REGISTRY[name].card.zoo)
@@ -195,6 +200,6 @@ def make_guidance(name: str, denoiser, gamma: float = 1.0, *, log_prob: Optional
 
 __all__ = ["BASIC_GUIDANCE", "GROUPS", "GUIDANCE_HELP", "GUIDANCE_NAMES", "GUIDANCE_SPACES", "Guided", "META_NAMES",
            "REGISTRY", "SETTINGS", "ZOO_GUIDANCE", "ZOO_NAMES", "ZOO_SETTINGS", "card", "cards", "check_values",
-           "defaults", "guidance_help", "make_guidance", "meta_names", "method_settings", "names", "need_labels",
+           "defaults", "guidance_help", "guided_names", "make_guidance", "meta_names", "method_settings", "names", "need_labels",
            "parse_group", "register", "replaced_by", "resources", "settings_for", "unconditional_and_conditional",
            "zoo_flags", "zoo_names"]

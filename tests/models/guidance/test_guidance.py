@@ -118,3 +118,13 @@ def test_zoo_flags_give_back_the_same_settings(tmp_path, values):
 def test_zoo_flags_spell_each_flag_once():
     assert zoo_flags({"apg_eta": 0.5, "apg_r": math.inf}) == "--apg-eta 0.5 --apg-r inf"
     assert zoo_flags({"interval_lo": 0.3, "interval_hi": 5.0, "rescale_phi": 1.0}) == "--rescale-phi 1 --interval 0.3,5"
+
+
+def test_the_guided_methods_are_every_method_but_none_in_order():
+    """The menus of guided methods (side by side, trade-off) read ``guided_names``: every registered method
+    but ``none``, which alone leaves the denoiser as it is, in ``names()`` order."""
+    from models.guidance import guided_names, names
+
+    assert "none" in names() and "none" not in guided_names()
+    assert guided_names() == tuple(n for n in names() if n in guided_names())
+    assert set(names()) - set(guided_names()) == {"none"} and len(guided_names()) >= 10
