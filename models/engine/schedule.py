@@ -53,9 +53,14 @@ class Schedule:
         The first step is always at ``T - 1`` (pure noise), as arXiv 2305.08891 (section 3.3)
         recommends; the step after the last one lands on clean data.
         """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= self.T:
-            raise ValueError(f"steps must be an integer in 1..{self.T}, got {steps!r}")
+        check_steps(steps, self.T)
         return (np.round(self.T - np.arange(steps) * (self.T / steps)) - 1).astype(np.int64)
+
+
+def check_steps(steps, T: int) -> None:
+    """``ValueError`` unless ``steps`` is an integer in 1..``T`` (a path's grid of ``steps`` levels)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= T:
+        raise ValueError(f"steps must be an integer in 1..{T}, got {steps!r}")
 
 
 def _freeze(a: np.ndarray) -> np.ndarray:

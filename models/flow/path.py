@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.engine.schedule import TRAINING_STEPS, Schedule
+from models.engine.schedule import TRAINING_STEPS, Schedule, check_steps
 
 
 def shifted(sigma, shift: float):
@@ -55,8 +55,7 @@ class FlowSchedule:
 
     def timesteps(self, steps: int) -> np.ndarray:
         """``steps`` descending levels ``t = sigma * T`` (float64), diffusers' default grid at ``shift``."""
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= self.T:
-            raise ValueError(f"steps must be an integer in 1..{self.T}, got {steps!r}")
+        check_steps(steps, self.T)
         sigma_min = float(shifted(1.0 / self.T, self.shift))  # the training grid's smallest level
         sigmas = shifted(np.linspace(1.0, sigma_min, steps), self.shift)
         return sigmas * self.T
