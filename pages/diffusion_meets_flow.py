@@ -7,7 +7,8 @@ from ui.run_cache import path_gap_view
 from ui.runs import on_path, run_spec, vp_level
 from ui.sidebar import PATH_LABELS, current
 from ui.view_cache import path_gap_png
-from ui.views import FLOW_KIND, fitted_width, level_metric, model_for, picture_and_controls, prepare_run, show_image, step_picture
+from ui.views import (FLOW_KIND, fitted_width, level_metric, model_for, picture_and_controls, prepare_run, show_image,
+                      step_picture)
 from viz.figures.path_gap import GAP_DISPLAY_WIDTH
 
 s = current()

@@ -7,8 +7,8 @@ from ui.view_cache import noising_png
 from ui.runs import export_command, run_spec
 from ui.sidebar import POST, current
 from ui.state import keep, remember
-from ui.views import (PICTURE_SHARE, fitted_width, show_image, command_expander, level_metric, model_for, picture_and_controls, prepare_run,
-                      show_view, step_picture)
+from ui.views import (PICTURE_SHARE, fitted_width, command_expander, level_metric, model_for, picture_and_controls, prepare_run,
+                      show_image, show_view, step_picture)
 from viz.draw.projection import for_whole_paths
 from viz.draw.style import display_width
 from viz.figures.noising import MAX_UPLOAD_MB, UPLOAD_TYPES
